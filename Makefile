@@ -1,0 +1,99 @@
+# threadleak — see README.md. Build output goes to build/ only.
+PREFIX ?= /usr/local
+CC ?= gcc
+CXX ?= g++
+BUILD ?= build
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -Isrc -D_GNU_SOURCE
+LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
+	-ftls-model=initial-exec -pthread
+LIB_LDFLAGS := -shared -Wl,--version-script=src/preload/threadleak.map -Wl,-z,now \
+	-Wl,-soname,libthreadleak.so -ldl -pthread
+
+LIB_SRC := $(wildcard src/preload/*.c) $(wildcard src/common/*.c)
+CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/common/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/lib/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/cli/%.o)
+
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_LIB_SRC := $(wildcard tests/lib/*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+PROG_C := $(wildcard tests/progs/*.c)
+PROG_CXX := $(wildcard tests/progs/*.cpp)
+PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
+	$(PROG_CXX:tests/progs/%.cpp=$(BUILD)/tests/progs/%)
+
+DEPS_STAMP := $(BUILD)/.deps-installed
+
+.PHONY: all lib cli check demo bench stress install clean deps tests format
+all: lib cli
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/install-deps.sh
+	@bash scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+lib: $(BUILD)/libthreadleak.so
+cli: $(BUILD)/threadleak
+
+$(BUILD)/libthreadleak.so: $(LIB_OBJ) src/preload/threadleak.map
+	$(CC) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)
+
+$(BUILD)/threadleak: $(CLI_OBJ)
+	$(CC) -o $@ $(CLI_OBJ) $(shell pkg-config --libs jansson) -lm
+
+$(BUILD)/obj/lib/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/cli/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags jansson) -MMD -MP -c -o $@ $<
+
+# Test programs are built the way users build theirs: no -rdynamic, with -g.
+$(BUILD)/tests/progs/%: tests/progs/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
+
+$(BUILD)/tests/progs/%: tests/progs/%.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(wildcard tests/lib/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(TEST_LIB_SRC) \
+		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
+
+tests: all $(TEST_BIN) $(PROG_BIN)
+
+check: tests
+	@bash scripts/check.sh $(TEST_BIN)
+
+demo: all $(BUILD)/tests/progs/demo_leak
+	@bash scripts/demo.sh
+
+bench: all
+	@bash scripts/bench.sh
+
+stress: tests
+	@bash scripts/stress.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/include/threadleak
+	install -m 0755 $(BUILD)/libthreadleak.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(BUILD)/threadleak $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 include/threadleak.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 include/threadleak/criterion.h $(DESTDIR)$(PREFIX)/include/threadleak/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/threadleak.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/threadleak.pc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

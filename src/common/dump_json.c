@@ -1,0 +1,153 @@
+/* The JSON dump, for tools: the "threadleak-dump" object of SPEC.md. */
+#include "common/model.h"
+
+void tl_write_json_string(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void write_hex_or_null(FILE *out, uint64_t v)
+{
+    if (v)
+        fprintf(out, "\"0x%llx\"", (unsigned long long)v);
+    else
+        fputs("null", out);
+}
+
+static void write_tids(FILE *out, const pid_t *tids, int n)
+{
+    fputc('[', out);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%s%d", i ? "," : "", (int)tids[i]);
+    fputc(']', out);
+}
+
+int tl_write_frame_json(FILE *out, const tl_frame *f)
+{
+    fprintf(out, "{\"ip\":\"0x%llx\",\"function\":", (unsigned long long)f->ip);
+    tl_write_json_string(out, f->function);
+    fprintf(out, ",\"offset\":%llu,\"module\":", (unsigned long long)f->offset);
+    tl_write_json_string(out, f->module);
+    fputs(",\"file\":", out);
+    tl_write_json_string(out, f->file);
+    if (f->line > 0)
+        fprintf(out, ",\"line\":%d}", f->line);
+    else
+        fputs(",\"line\":null}", out);
+    return ferror(out) ? -1 : 0;
+}
+
+int tl_write_stack_json(FILE *out, const tl_stack *s)
+{
+    fputc('[', out);
+    for (int i = 0; i < s->depth; i++) {
+        if (i)
+            fputc(',', out);
+        tl_write_frame_json(out, &s->frames[i]);
+    }
+    fputc(']', out);
+    return ferror(out) ? -1 : 0;
+}
+
+int tl_write_group_json(FILE *out, const tl_group *g)
+{
+    fprintf(out, "{\"count\":%d,\"state\":\"%s\",\"wait\":", g->count, tl_state_name(g->state));
+    tl_write_json_string(out, tl_wait_name(g->wait));
+    fputs(",\"wait_call\":", out);
+    tl_write_json_string(out, g->wait_call);
+    fputs(",\"object\":", out);
+    write_hex_or_null(out, g->objects <= 1 ? g->object : 0);
+    fprintf(out, ",\"objects\":%d,\"blocked_ns\":", g->objects);
+    if (g->state == TL_BLOCKED)
+        fprintf(out, "{\"min\":%llu,\"max\":%llu}", (unsigned long long)g->blocked_min_ns,
+                (unsigned long long)g->blocked_max_ns);
+    else
+        fputs("null", out);
+    fputs(",\"stack\":", out);
+    tl_write_stack_json(out, &g->stack);
+    fputs(",\"spawn_stack\":", out);
+    tl_write_stack_json(out, &g->spawn_stack);
+    fputs(",\"creator_tids\":", out);
+    write_tids(out, g->creator_tids, g->n_creators);
+    fputs(",\"creator_name\":", out);
+    tl_write_json_string(out, g->creator_name);
+    fputs(",\"tids\":", out);
+    write_tids(out, g->tids, g->n_tids);
+    if (g->growth >= 0)
+        fprintf(out, ",\"growth\":%ld", g->growth);
+    fputc('}', out);
+    return ferror(out) ? -1 : 0;
+}
+
+static void write_thread_json(FILE *out, const tl_thread *t)
+{
+    fprintf(out, "{\"tid\":%d,\"name\":", (int)t->tid);
+    tl_write_json_string(out, t->name);
+    fprintf(out, ",\"state\":\"%s\",\"wait\":", tl_state_name(t->state));
+    tl_write_json_string(out, tl_wait_name(t->wait));
+    fputs(",\"wait_call\":", out);
+    tl_write_json_string(out, t->wait_call);
+    fputs(",\"object\":", out);
+    write_hex_or_null(out, t->object);
+    fputs(",\"blocked_ns\":", out);
+    if (t->state == TL_BLOCKED)
+        fprintf(out, "%llu", (unsigned long long)t->blocked_ns);
+    else
+        fputs("null", out);
+    fprintf(out, ",\"creator_tid\":%d,\"stack\":", (int)t->creator_tid);
+    tl_write_stack_json(out, &t->stack);
+    fputs(",\"spawn_stack\":", out);
+    tl_write_stack_json(out, &t->spawn_stack);
+    fputc('}', out);
+}
+
+int tl_write_json(FILE *out, const tl_dump *d)
+{
+    const tl_counts *c = &d->counts;
+    fprintf(out, "{\"format\":\"threadleak-dump\",\"version\":1,\"pid\":%d,\"program\":", d->pid);
+    tl_write_json_string(out, d->program);
+    fprintf(out, ",\"dump\":%d,\"reason\":", d->number);
+    tl_write_json_string(out, d->reason);
+    fprintf(out,
+            ",\"time_unix_ns\":%llu,\"counts\":{\"live\":%ld,\"running\":%ld,\"blocked\":%ld,"
+            "\"exited_unjoined\":%ld,\"created\":%ld,\"joined\":%ld,\"detached\":%ld,"
+            "\"by_wait\":{",
+            (unsigned long long)d->time_unix_ns, c->live, c->running, c->blocked,
+            c->exited_unjoined, c->created, c->joined, c->detached);
+    int first = 1;
+    for (int w = 1; w < TL_WAIT_COUNT; w++) {
+        if (!c->by_wait[w])
+            continue;
+        fprintf(out, "%s\"%s\":%ld", first ? "" : ",", tl_wait_name(w), c->by_wait[w]);
+        first = 0;
+    }
+    fputs("}},\n\"groups\":[", out);
+    for (int i = 0; i < d->n_groups; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        tl_write_group_json(out, &d->groups[i]);
+    }
+    fputs("]", out);
+    if (d->n_threads >= 0) {
+        fputs(",\n\"threads\":[", out);
+        for (int i = 0; i < d->n_threads; i++) {
+            fputs(i ? ",\n" : "\n", out);
+            write_thread_json(out, &d->threads[i]);
+        }
+        fputs("]", out);
+    }
+    fputs("}\n", out);
+    return ferror(out) ? -1 : 0;
+}

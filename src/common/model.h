@@ -1,0 +1,109 @@
+/* The dump as data: what the preload library builds from its registry and
+ * what the command reads back from JSON. Both render it with the same
+ * writers (dump_text.c, dump_json.c), so a dump looks the same whoever
+ * prints it. Plain structs, owned by whoever built them. */
+#ifndef THREADLEAK_MODEL_H
+#define THREADLEAK_MODEL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum tl_state { TL_RUNNING, TL_BLOCKED, TL_EXITED, TL_STATE_COUNT };
+
+enum tl_wait {
+    TL_WAIT_NONE,
+    TL_WAIT_JOIN,
+    TL_WAIT_MUTEX,
+    TL_WAIT_RWLOCK,
+    TL_WAIT_COND,
+    TL_WAIT_SEM,
+    TL_WAIT_BARRIER,
+    TL_WAIT_FUTEX,
+    TL_WAIT_SLEEP,
+    TL_WAIT_IO,
+    TL_WAIT_POLL,
+    TL_WAIT_COUNT
+};
+
+const char *tl_state_name(int state);        /* "running", "blocked", "exited" */
+const char *tl_wait_name(int wait);          /* "cond", ...; NULL for TL_WAIT_NONE */
+int tl_state_parse(const char *s);           /* -1 when unknown */
+int tl_wait_parse(const char *s);            /* TL_WAIT_NONE for NULL, -1 when unknown */
+
+typedef struct tl_frame {
+    uint64_t ip;
+    const char *function; /* NULL: not known */
+    uint64_t offset;      /* ip - function start */
+    const char *module;   /* path of the object file, NULL: not known */
+    const char *file;     /* source file, NULL: no debug information */
+    int line;             /* 0: not known */
+} tl_frame;
+
+typedef struct tl_stack {
+    int depth;
+    tl_frame *frames;
+} tl_stack;
+
+typedef struct tl_thread {
+    pid_t tid;
+    char name[16];
+    int state;
+    int wait;
+    const char *wait_call; /* the primitive, "pthread_cond_wait" */
+    uint64_t object;
+    uint64_t blocked_ns;
+    pid_t creator_tid;
+    tl_stack stack;
+    tl_stack spawn_stack;
+} tl_thread;
+
+typedef struct tl_group {
+    int count;
+    int state;
+    int wait;
+    const char *wait_call; /* NULL when the group's calls differ */
+    uint64_t object;       /* 0 when absent or when the group's objects differ */
+    int objects;           /* how many distinct objects the group waits on */
+    uint64_t blocked_min_ns, blocked_max_ns;
+    tl_stack stack;
+    tl_stack spawn_stack;
+    pid_t creator_tid; /* first creator, for the text header */
+    const char *creator_name;
+    int n_creators;
+    pid_t *creator_tids;
+    int n_tids;
+    pid_t *tids;
+    long growth; /* suspects only: how much the group grew; -1 otherwise */
+    int has_main; /* the process's main thread is one of tids */
+} tl_group;
+
+typedef struct tl_counts {
+    long live, running, blocked, exited_unjoined;
+    long created, joined, detached;
+    long by_wait[TL_WAIT_COUNT];
+} tl_counts;
+
+typedef struct tl_dump {
+    int pid;
+    const char *program;
+    int number;
+    const char *reason; /* "signal", "exit", "request", "api" */
+    uint64_t time_unix_ns;
+    tl_counts counts;
+    int n_groups;
+    tl_group *groups; /* largest first */
+    int n_threads;    /* -1: per-thread detail not recorded */
+    tl_thread *threads;
+} tl_dump;
+
+/* Writers. Both return 0, or -1 with errno set when the stream failed. */
+int tl_write_text(FILE *out, const tl_dump *d);
+int tl_write_group_text(FILE *out, const tl_group *g);
+int tl_write_json(FILE *out, const tl_dump *d);
+int tl_write_frame_json(FILE *out, const tl_frame *f);
+int tl_write_stack_json(FILE *out, const tl_stack *s);
+int tl_write_group_json(FILE *out, const tl_group *g);
+void tl_write_json_string(FILE *out, const char *s);
+
+#endif
