@@ -24,6 +24,10 @@ PROG_C := $(wildcard tests/progs/*.c)
 PROG_CXX := $(wildcard tests/progs/*.cpp)
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
 	$(PROG_CXX:tests/progs/%.cpp=$(BUILD)/tests/progs/%)
+# Rust test programs, built when rustc is installed (their tests skip otherwise).
+RUSTC ?= $(shell command -v rustc 2>/dev/null)
+PROG_RS := $(if $(RUSTC),$(wildcard tests/progs/*.rs))
+PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
@@ -60,6 +64,13 @@ $(BUILD)/tests/progs/%: tests/progs/%.c | $(DEPS_STAMP)
 $(BUILD)/tests/progs/%: tests/progs/%.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
+
+$(filter $(BUILD)/tests/progs/wait_% $(BUILD)/tests/progs/lang_%, \
+	$(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%)): tests/progs/waits_common.h
+
+$(BUILD)/tests/progs/%: tests/progs/%.rs
+	@mkdir -p $(dir $@)
+	$(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(wildcard tests/lib/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
