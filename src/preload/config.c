@@ -1,0 +1,209 @@
+/* Parsing THREADLEAK_*: a bad value is said once and replaced by its
+ * default; the host program is never stopped by its configuration. */
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "preload/config.h"
+#include "preload/log.h"
+
+TL_HIDDEN struct tl_config tl_config;
+
+static const struct {
+    const char *name;
+    int number;
+} signal_names[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},     {"TRAP", SIGTRAP},
+    {"USR1", SIGUSR1}, {"USR2", SIGUSR2},   {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},
+    {"TERM", SIGTERM}, {"CHLD", SIGCHLD},   {"CONT", SIGCONT},     {"TSTP", SIGTSTP},
+    {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},   {"URG", SIGURG},       {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},   {"WINCH", SIGWINCH},
+    {"IO", SIGIO},     {"PWR", SIGPWR},     {"SYS", SIGSYS},
+};
+
+/* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
+static long parse_number(const char *s, long lo, long hi)
+{
+    if (!s || !*s)
+        return -1;
+    long v = 0;
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p) || v > hi)
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v >= lo && v <= hi ? v : -1;
+}
+
+TL_HIDDEN int tl_parse_signal(const char *s)
+{
+    if (!s || !*s)
+        return -1;
+    if (strcasecmp(s, "none") == 0)
+        return 0;
+    long n = parse_number(s, 1, SIGRTMAX);
+    if (n > 0)
+        return n == SIGKILL || n == SIGSTOP || n == SIGSEGV || n == SIGBUS || n == SIGFPE ||
+                       n == SIGILL || n == SIGABRT
+                   ? -1
+                   : (int)n;
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
+        if (strcasecmp(s, signal_names[i].name) == 0)
+            return signal_names[i].number;
+    if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
+        int base = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN : SIGRTMAX;
+        const char *rest = s + 5;
+        if (!*rest)
+            return base;
+        long off = parse_number(rest + 1, 0, SIGRTMAX - SIGRTMIN);
+        if (off < 0 || (base == SIGRTMIN && rest[0] != '+') || (base == SIGRTMAX && rest[0] != '-'))
+            return -1;
+        int v = base == SIGRTMIN ? base + (int)off : base - (int)off;
+        return v >= SIGRTMIN && v <= SIGRTMAX ? v : -1;
+    }
+    return -1;
+}
+
+TL_HIDDEN int tl_parse_formats(const char *s)
+{
+    if (!s)
+        return 0;
+    if (strcmp(s, "text") == 0)
+        return TL_FORMAT_TEXT;
+    if (strcmp(s, "json") == 0)
+        return TL_FORMAT_JSON;
+    if (strcmp(s, "text,json") == 0 || strcmp(s, "json,text") == 0)
+        return TL_FORMAT_TEXT | TL_FORMAT_JSON;
+    return 0;
+}
+
+TL_HIDDEN int tl_check_stem(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p != '%')
+            continue;
+        p++;
+        if (*p != 'p' && *p != 'n' && *p != '%')
+            return -1;
+    }
+    return 0;
+}
+
+/* A value as it can be shown on one line: printable, bounded. */
+static void shown(const char *v, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)v; *p && n + 5 < size; p++) {
+        if (n >= 60) {
+            n += (size_t)snprintf(out + n, size - n, "...");
+            break;
+        }
+        if (isprint(*p))
+            out[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(out + n, size - n, "\\x%02x", *p);
+    }
+    out[n] = 0;
+}
+
+static void bad(void (*warn)(const char *), const char *var, const char *value, const char *why,
+                const char *dflt)
+{
+    char v[96], line[320];
+    shown(value, v, sizeof v);
+    snprintf(line, sizeof line, "%s=%s: %s; using %s", var, v, why, dflt);
+    warn(line);
+}
+
+static void parse_path(struct tl_config *c, char *dst, const char *var, const char *v,
+                       void (*warn)(const char *), const char *dflt, int is_stem)
+{
+    snprintf(dst, PATH_MAX, "%s", dflt);
+    if (!v)
+        return;
+    if (c->secure) {
+        bad(warn, var, v, "ignored in a setuid or AT_SECURE process", dflt[0] ? dflt : "none");
+    } else if (!*v) {
+        bad(warn, var, v, "empty", dflt[0] ? dflt : "none");
+    } else if (strlen(v) >= PATH_MAX - 32) {
+        bad(warn, var, v, "path too long", dflt[0] ? dflt : "none");
+    } else if (is_stem && tl_check_stem(v) != 0) {
+        bad(warn, var, v, "only %p, %n and %% may follow %", dflt);
+    } else {
+        snprintf(dst, PATH_MAX, "%s", v);
+    }
+}
+
+static long parse_range(const char *var, const char *v, long lo, long hi, long dflt,
+                        void (*warn)(const char *))
+{
+    if (!v)
+        return dflt;
+    long n = parse_number(v, lo, hi);
+    if (n >= 0)
+        return n;
+    char why[64], d[32];
+    snprintf(why, sizeof why, "not a whole number from %ld to %ld", lo, hi);
+    snprintf(d, sizeof d, "%ld", dflt);
+    bad(warn, var, v, why, d);
+    return dflt;
+}
+
+TL_HIDDEN void tl_config_parse(struct tl_config *c, const char *(*get)(const char *),
+                               void (*warn)(const char *), int secure)
+{
+    const char *v;
+    memset(c, 0, sizeof *c);
+    c->secure = secure;
+
+    c->log_level = TL_LOG_WARN;
+    if ((v = get("THREADLEAK_LOG"))) {
+        if (strcmp(v, "quiet") == 0)
+            c->log_level = TL_LOG_QUIET;
+        else if (strcmp(v, "debug") == 0)
+            c->log_level = TL_LOG_DEBUG;
+        else if (strcmp(v, "warn") != 0)
+            bad(warn, "THREADLEAK_LOG", v, "not quiet, warn or debug", "warn");
+    }
+
+    c->signal = SIGUSR1;
+    if ((v = get("THREADLEAK_SIGNAL"))) {
+        int s = tl_parse_signal(v);
+        if (s < 0)
+            bad(warn, "THREADLEAK_SIGNAL", v,
+                "not a catchable signal name or number, or none", "USR1");
+        else
+            c->signal = s;
+    }
+
+    parse_path(c, c->output, "THREADLEAK_OUTPUT", get("THREADLEAK_OUTPUT"), warn,
+               "threadleak.%p.%n", 1);
+
+    c->formats = TL_FORMAT_TEXT;
+    if ((v = get("THREADLEAK_FORMAT"))) {
+        int f = tl_parse_formats(v);
+        if (!f)
+            bad(warn, "THREADLEAK_FORMAT", v, "not text, json or text,json", "text");
+        else
+            c->formats = f;
+    }
+
+    if ((v = get("THREADLEAK_DETAIL"))) {
+        if (strcmp(v, "threads") == 0)
+            c->detail_threads = 1;
+        else if (strcmp(v, "groups") != 0)
+            bad(warn, "THREADLEAK_DETAIL", v, "not groups or threads", "groups");
+    }
+
+    c->interval_ms = (int)parse_range("THREADLEAK_INTERVAL_MS", get("THREADLEAK_INTERVAL_MS"), 10,
+                                      3600000, 1000, warn);
+    parse_path(c, c->series, "THREADLEAK_SERIES", get("THREADLEAK_SERIES"), warn, "", 0);
+    c->exit_dump =
+        (int)parse_range("THREADLEAK_EXIT_DUMP", get("THREADLEAK_EXIT_DUMP"), 0, 1, 0, warn);
+    c->frames = (int)parse_range("THREADLEAK_FRAMES", get("THREADLEAK_FRAMES"), 1, 128, 32, warn);
+}

@@ -1,0 +1,480 @@
+/* Building a dump: read every slot consistently, unwind the blocked ones,
+ * group identical (state, wait, stack, creation stack), symbolize. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+#include <unistd.h>
+
+#include "preload/config.h"
+#include "preload/dump.h"
+#include "preload/program.h"
+#include "preload/registry.h"
+#include "preload/stacks.h"
+#include "preload/symbolize.h"
+
+TL_HIDDEN void tl_unwind_refresh(void);
+
+struct snap {
+    pid_t tid, creator;
+    int state, wait;
+    const char *call;
+    uint64_t object, blocked_ns;
+    uint32_t stack, spawn;
+    char name[16];
+};
+
+/* Blocked stacks already unwound, per slot, valid while its seq holds. */
+static uint32_t *cached_seq, *cached_stack;
+static uint32_t cached_cap;
+static pthread_mutex_t dump_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+TL_HIDDEN void tl_dump_lock(void)
+{
+    tl_real.pthread_mutex_lock(&dump_mutex);
+}
+
+TL_HIDDEN void tl_dump_unlock(void)
+{
+    pthread_mutex_unlock(&dump_mutex);
+}
+
+TL_HIDDEN void tl_dump_after_fork_child(void)
+{
+    pthread_mutex_init(&dump_mutex, NULL);
+}
+
+static void grow_cache(uint32_t n)
+{
+    if (n <= cached_cap)
+        return;
+    uint32_t cap = n + n / 2 + 64;
+    uint32_t *a = realloc(cached_seq, cap * sizeof *a);
+    if (!a)
+        return;
+    cached_seq = a;
+    uint32_t *b = realloc(cached_stack, cap * sizeof *b);
+    if (!b)
+        return;
+    cached_stack = b;
+    memset(cached_seq + cached_cap, 0xff, (cap - cached_cap) * sizeof *a);
+    cached_cap = cap;
+}
+
+static uint32_t blocked_stack(uint32_t idx, uint32_t seq, const struct tl_regs *r)
+{
+    if (idx < cached_cap && cached_seq[idx] == seq)
+        return cached_stack[idx];
+    uint64_t ips[TL_MAX_FRAMES];
+    int depth = tl_unwind_blocked(r, ips, tl_config.frames);
+    return tl_intern(ips, depth);
+}
+
+/* One slot, read without stopping its thread. 0 when the slot holds no
+ * thread worth showing. */
+static int read_slot(uint32_t idx, struct snap *out, uint64_t now, int want_stacks)
+{
+    struct tl_slot *s = tl_slot_at(idx);
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
+        return 0;
+    uint32_t life = __atomic_load_n(&s->life, __ATOMIC_ACQUIRE);
+    memset(out, 0, sizeof *out);
+    out->tid = *(volatile pid_t *)&s->tid;
+    out->creator = s->creator_tid;
+    out->spawn = s->spawn_stack;
+    memcpy(out->name, (const void *)s->name, sizeof out->name);
+    out->name[sizeof out->name - 1] = 0;
+    if (life & TL_LIFE_EXITED) {
+        if (life & TL_LIFE_DETACHED)
+            return 0;
+        out->state = TL_EXITED;
+        return 1;
+    }
+    out->state = TL_RUNNING;
+    for (int tries = 0; tries < 8; tries++) {
+        uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+        if (q & 1)
+            continue;
+        int wait = *(volatile uint32_t *)&s->wait;
+        const char *call = *(const char *volatile *)&s->call;
+        uint64_t object = *(volatile uint64_t *)&s->object;
+        uint64_t since = *(volatile uint64_t *)&s->since_ns;
+        struct tl_regs regs;
+        memcpy(&regs, (const void *)&s->regs, sizeof regs);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q)
+            continue;
+        if (wait == TL_WAIT_NONE)
+            return 1;
+        uint32_t stack = want_stacks ? blocked_stack(idx, q, &regs) : 0;
+        /* The stack is only right if the thread never left this wait. */
+        if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != q)
+            continue;
+        if (want_stacks && idx < cached_cap) {
+            cached_seq[idx] = q;
+            cached_stack[idx] = stack;
+        }
+        out->state = TL_BLOCKED;
+        out->wait = wait;
+        out->call = call;
+        out->object = object;
+        out->blocked_ns = now > since ? now - since : 0;
+        out->stack = stack;
+        return 1;
+    }
+    return 1; /* too busy to pin down: it is running */
+}
+
+TL_HIDDEN void tl_count(tl_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    uint32_t n = tl_slot_count();
+    for (uint32_t i = 0; i < n; i++) {
+        struct tl_slot *s = tl_slot_at(i);
+        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
+            continue;
+        uint32_t life = __atomic_load_n(&s->life, __ATOMIC_ACQUIRE);
+        if (life & TL_LIFE_EXITED) {
+            if (!(life & TL_LIFE_DETACHED))
+                c->exited_unjoined++;
+            continue;
+        }
+        c->live++;
+        uint32_t w = *(volatile uint32_t *)&s->wait;
+        if (w != TL_WAIT_NONE && w < TL_WAIT_COUNT) {
+            c->blocked++;
+            c->by_wait[w]++;
+        } else {
+            c->running++;
+        }
+    }
+    struct tl_counters k;
+    tl_counters_read(&k);
+    c->created = k.created;
+    c->joined = k.joined;
+    c->detached = k.detached;
+}
+
+/* ---- grouping ---- */
+
+struct group_key {
+    int state, wait;
+    uint32_t stack, spawn;
+};
+
+struct group {
+    struct group_key key;
+    tl_group g;
+    int cap;
+    uint64_t *objects;
+    UT_hash_handle hh;
+};
+
+struct stack_entry {
+    uint32_t id;
+    tl_stack stack;
+    UT_hash_handle hh;
+};
+
+struct build {
+    struct group *groups;
+    struct stack_entry *stacks;
+    struct snap *snaps;
+    int n_snaps;
+};
+
+static tl_stack symbolized(struct build *b, uint32_t id)
+{
+    struct stack_entry *e;
+    HASH_FIND(hh, b->stacks, &id, sizeof id, e);
+    if (e)
+        return e->stack;
+    tl_stack st = {0, NULL};
+    const uint64_t *ips;
+    int depth = tl_stack_get(id, &ips);
+    if (depth > 0 && (st.frames = calloc((size_t)depth, sizeof *st.frames))) {
+        for (int i = 0; i < depth; i++)
+            st.frames[i] = tl_symbolize(ips[i]);
+        st.depth = depth;
+    }
+    if ((e = calloc(1, sizeof *e))) {
+        e->id = id;
+        e->stack = st;
+        HASH_ADD(hh, b->stacks, id, sizeof id, e);
+    }
+    return st;
+}
+
+static int add_to_group(struct build *b, const struct snap *s)
+{
+    struct group_key k = {s->state, s->wait, s->stack, s->spawn};
+    struct group *g;
+    HASH_FIND(hh, b->groups, &k, sizeof k, g);
+    if (!g) {
+        if (!(g = calloc(1, sizeof *g)))
+            return -1;
+        g->key = k;
+        g->g.state = s->state;
+        g->g.wait = s->wait;
+        g->g.wait_call = s->call;
+        g->g.blocked_min_ns = UINT64_MAX;
+        g->g.growth = -1;
+        g->g.creator_tid = s->creator;
+        HASH_ADD(hh, b->groups, key, sizeof k, g);
+    }
+    if (g->g.count == g->cap) {
+        int cap = g->cap ? g->cap * 2 : 4;
+        pid_t *t = realloc(g->g.tids, (size_t)cap * sizeof *t);
+        if (!t)
+            return -1;
+        g->g.tids = t;
+        uint64_t *o = realloc(g->objects, (size_t)cap * sizeof *o);
+        if (!o)
+            return -1;
+        g->objects = o;
+        pid_t *c = realloc(g->g.creator_tids, (size_t)cap * sizeof *c);
+        if (!c)
+            return -1;
+        g->g.creator_tids = c;
+        g->cap = cap;
+    }
+    g->g.tids[g->g.count] = s->tid;
+    g->objects[g->g.count] = s->object;
+    g->g.creator_tids[g->g.count] = s->creator;
+    g->g.count++;
+    if (g->g.wait_call != s->call)
+        g->g.wait_call = NULL;
+    if (s->blocked_ns < g->g.blocked_min_ns)
+        g->g.blocked_min_ns = s->blocked_ns;
+    if (s->blocked_ns > g->g.blocked_max_ns)
+        g->g.blocked_max_ns = s->blocked_ns;
+    if (s->tid == getpid())
+        g->g.has_main = 1;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int unique_sorted_u64(uint64_t *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_u64);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
+    return m;
+}
+
+static int unique_sorted_pid(pid_t *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_pid);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
+    return m;
+}
+
+static void read_comm(pid_t tid, char *name, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = tl_real.read(fd, name, size - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    name[n] = 0;
+    char *nl = strchr(name, '\n');
+    if (nl)
+        *nl = 0;
+}
+
+static const char *creator_name(struct build *b, pid_t tid)
+{
+    if (tid == getpid())
+        return "main";
+    for (int i = 0; i < b->n_snaps; i++) {
+        struct snap *s = &b->snaps[i];
+        if (s->tid != tid)
+            continue;
+        if (!s->name[0])
+            read_comm(s->tid, s->name, sizeof s->name);
+        return s->name;
+    }
+    return NULL;
+}
+
+static void finish_group(struct build *b, struct group *g)
+{
+    tl_group *out = &g->g;
+    if (out->state != TL_BLOCKED)
+        out->blocked_min_ns = out->blocked_max_ns = 0;
+    out->stack = symbolized(b, g->key.stack);
+    out->spawn_stack = symbolized(b, g->key.spawn);
+    uint64_t first_object = g->objects[0];
+    out->objects = out->state == TL_BLOCKED ? unique_sorted_u64(g->objects, out->count) : 0;
+    out->object = out->objects == 1 ? first_object : 0;
+    out->creator_name = creator_name(b, out->creator_tid);
+    out->n_creators = unique_sorted_pid(out->creator_tids, out->count);
+    if (out->n_creators == 1 && out->creator_tids[0] == 0)
+        out->n_creators = 0;
+    out->n_tids = out->count;
+    qsort(out->tids, (size_t)out->n_tids, sizeof *out->tids, cmp_pid);
+}
+
+static int by_count(const void *a, const void *b)
+{
+    const tl_group *x = a, *y = b;
+    if (x->count != y->count)
+        return y->count - x->count;
+    if (x->state != y->state)
+        return y->state == TL_BLOCKED ? 1 : -1;
+    return x->n_tids && y->n_tids ? x->tids[0] - y->tids[0] : 0;
+}
+
+static void fill_threads(struct build *b, tl_dump *d)
+{
+    d->threads = calloc((size_t)b->n_snaps + 1, sizeof *d->threads);
+    if (!d->threads)
+        return;
+    for (int i = 0; i < b->n_snaps; i++) {
+        struct snap *s = &b->snaps[i];
+        tl_thread *t = &d->threads[d->n_threads++];
+        if (!s->name[0])
+            read_comm(s->tid, s->name, sizeof s->name);
+        t->tid = s->tid;
+        memcpy(t->name, s->name, sizeof t->name);
+        t->state = s->state;
+        t->wait = s->wait;
+        t->wait_call = s->call;
+        t->object = s->object;
+        t->blocked_ns = s->blocked_ns;
+        t->creator_tid = s->creator;
+        t->stack = symbolized(b, s->stack);
+        t->spawn_stack = symbolized(b, s->spawn);
+    }
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The stacks of a dump are owned by the dump; they are kept in a trailing
+ * block the free function knows about. */
+struct owned {
+    tl_dump d;
+    struct stack_entry *stacks;
+};
+
+TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
+{
+    struct owned *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    tl_dump *d = &o->d;
+    struct build b = {0};
+    uint32_t n = tl_slot_count();
+    grow_cache(n);
+    tl_unwind_refresh();
+    tl_symbolize_refresh();
+    b.snaps = calloc((size_t)n + 1, sizeof *b.snaps);
+    uint64_t now = now_ns(CLOCK_MONOTONIC_COARSE);
+    for (uint32_t i = 0; b.snaps && i < n; i++)
+        if (read_slot(i, &b.snaps[b.n_snaps], now, 1))
+            b.n_snaps++;
+
+    d->pid = getpid();
+    d->program = tl_program_name();
+    d->reason = reason;
+    d->time_unix_ns = now_ns(CLOCK_REALTIME);
+    tl_count(&d->counts);
+    /* Counts agree with the groups: both come from this one snapshot. */
+    memset(d->counts.by_wait, 0, sizeof d->counts.by_wait);
+    d->counts.live = d->counts.running = d->counts.blocked = d->counts.exited_unjoined = 0;
+    for (int i = 0; i < b.n_snaps; i++) {
+        struct snap *s = &b.snaps[i];
+        if (s->state == TL_EXITED) {
+            d->counts.exited_unjoined++;
+            continue;
+        }
+        d->counts.live++;
+        if (s->state == TL_BLOCKED) {
+            d->counts.blocked++;
+            d->counts.by_wait[s->wait]++;
+        } else {
+            d->counts.running++;
+        }
+        add_to_group(&b, s);
+    }
+    for (int i = 0; i < b.n_snaps; i++)
+        if (b.snaps[i].state == TL_EXITED)
+            add_to_group(&b, &b.snaps[i]);
+
+    d->n_groups = HASH_COUNT(b.groups);
+    d->groups = calloc((size_t)d->n_groups + 1, sizeof *d->groups);
+    int k = 0;
+    struct group *g, *tmp;
+    HASH_ITER(hh, b.groups, g, tmp)
+    {
+        finish_group(&b, g);
+        if (d->groups)
+            d->groups[k++] = g->g;
+        else
+            free(g->g.tids), free(g->g.creator_tids);
+        free(g->objects);
+        HASH_DEL(b.groups, g);
+        free(g);
+    }
+    d->n_groups = k;
+    qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, by_count);
+    d->n_threads = -1;
+    if (detail_threads) {
+        d->n_threads = 0;
+        fill_threads(&b, d);
+    }
+    /* Creator names point into the snapshot: keep names before freeing. */
+    for (int i = 0; i < d->n_groups; i++)
+        if (d->groups[i].creator_name)
+            d->groups[i].creator_name = strdup(d->groups[i].creator_name);
+    free(b.snaps);
+    o->stacks = b.stacks;
+    return d;
+}
+
+TL_HIDDEN void tl_dump_free(tl_dump *d)
+{
+    if (!d)
+        return;
+    struct owned *o = (struct owned *)d;
+    for (int i = 0; i < d->n_groups; i++) {
+        free(d->groups[i].tids);
+        free(d->groups[i].creator_tids);
+        free((char *)d->groups[i].creator_name);
+    }
+    free(d->groups);
+    free(d->threads);
+    struct stack_entry *e, *tmp;
+    HASH_ITER(hh, o->stacks, e, tmp)
+    {
+        HASH_DEL(o->stacks, e);
+        free(e->stack.frames);
+        free(e);
+    }
+    free(o);
+}

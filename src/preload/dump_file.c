@@ -1,0 +1,120 @@
+/* Writing a dump to disk: each file is written aside (O_EXCL, O_NOFOLLOW,
+ * mode 0600) and renamed into place, so it is whole or absent, and a
+ * planted symlink is replaced, never followed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preload/config.h"
+#include "preload/dump.h"
+#include "preload/log.h"
+#include "preload/registry.h"
+
+static int dump_number;
+
+TL_HIDDEN void tl_dump_file_after_fork_child(void)
+{
+    dump_number = 0;
+}
+
+/* stem with %p, %n and %% expanded; -1 when it does not fit. */
+static int expand(const char *stem, int number, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = stem; *p; p++) {
+        char buf[24];
+        const char *add = buf;
+        if (*p == '%' && p[1] == 'p') {
+            snprintf(buf, sizeof buf, "%d", (int)getpid());
+            p++;
+        } else if (*p == '%' && p[1] == 'n') {
+            snprintf(buf, sizeof buf, "%d", number);
+            p++;
+        } else if (*p == '%' && p[1] == '%') {
+            add = "%";
+            p++;
+        } else {
+            buf[0] = *p;
+            buf[1] = 0;
+        }
+        size_t len = strlen(add);
+        if (n + len + 1 > size)
+            return -1;
+        memcpy(out + n, add, len);
+        n += len;
+    }
+    out[n] = 0;
+    return 0;
+}
+
+static int write_one(const tl_dump *d, const char *path, int json)
+{
+    char tmp[PATH_MAX + 32];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()) >= (int)sizeof tmp)
+        return -ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) { /* left by a crash: ours to replace */
+        unlink(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
+    if (fd < 0)
+        return -errno;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return -e;
+    }
+    int rc = json ? tl_write_json(f, d) : tl_write_text(f, d);
+    if (fflush(f) != 0)
+        rc = -1;
+    int e = rc ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 && !e)
+        e = errno ? errno : EIO;
+    if (e) {
+        unlink(tmp);
+        return -e;
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        return -e;
+    }
+    return 0;
+}
+
+TL_HIDDEN int tl_dump_write(const struct tl_dump_request *req)
+{
+    char stem[PATH_MAX], path[PATH_MAX + 8];
+    int saved_busy = tl_busy;
+    tl_busy = 1;
+    tl_dump_lock();
+    int number = ++dump_number;
+    int rc = expand(req->stem, number, stem, sizeof stem) ? -ENAMETOOLONG : 0;
+    tl_dump *d = rc ? NULL : tl_dump_build(req->reason, req->detail_threads);
+    if (!rc && !d)
+        rc = -ENOMEM;
+    if (d) {
+        d->number = number;
+        if (req->formats & TL_FORMAT_JSON) {
+            snprintf(path, sizeof path, "%s.json", stem);
+            rc = write_one(d, path, 1);
+        }
+        if (!rc && (req->formats & TL_FORMAT_TEXT)) {
+            snprintf(path, sizeof path, "%s.txt", stem);
+            rc = write_one(d, path, 0);
+        }
+        tl_dump_free(d);
+    }
+    tl_dump_unlock();
+    if (rc)
+        tl_log(TL_LOG_WARN, "cannot write dump %s: %s", rc == -ENAMETOOLONG ? req->stem : path,
+               strerror(-rc));
+    tl_busy = saved_busy;
+    return rc;
+}

@@ -1,0 +1,28 @@
+/* threadleak's own lines on stderr, always prefixed "threadleak: ". */
+#ifndef THREADLEAK_LOG_H
+#define THREADLEAK_LOG_H
+
+#include "preload/real.h"
+
+enum tl_log_level { TL_LOG_QUIET, TL_LOG_WARN, TL_LOG_DEBUG };
+
+/* Things said once per process, however often they happen. */
+enum tl_once {
+    TL_ONCE_SLOTS,
+    TL_ONCE_HANDLER,
+    TL_ONCE_UNWIND,
+    TL_ONCE_SYMBOLS,
+    TL_ONCE_DUMP,
+    TL_ONCE_SERIES,
+    TL_ONCE_SAMPLER,
+    TL_ONCE_DISABLED,
+    TL_ONCE_COUNT
+};
+
+TL_HIDDEN extern int tl_log_level;
+
+TL_HIDDEN void tl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+TL_HIDDEN void tl_log_once(enum tl_once what, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

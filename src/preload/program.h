@@ -1,0 +1,10 @@
+/* Facts about the host process, read once. */
+#ifndef THREADLEAK_PROGRAM_H
+#define THREADLEAK_PROGRAM_H
+
+#include "preload/real.h"
+
+TL_HIDDEN void tl_program_init(void);
+TL_HIDDEN const char *tl_program_name(void); /* argv[0] */
+
+#endif

@@ -1,0 +1,135 @@
+/* One slot per thread. Each slot is written only by its own thread (the
+ * blocked-wait fields, under a sequence counter) or by atomics (lifecycle),
+ * and read by the sampler without stopping anyone. Slots live in one
+ * mapping that is never unmapped, so a reader can always touch them. */
+#ifndef THREADLEAK_REGISTRY_H
+#define THREADLEAK_REGISTRY_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "common/model.h"
+#include "preload/real.h"
+
+enum { TL_SLOT_FREE = 0, TL_SLOT_LIVE = 1 };
+enum { TL_LIFE_EXITED = 1, TL_LIFE_DETACHED = 2, TL_LIFE_ADOPTED = 4 };
+
+/* Register state at the point a wrapper blocks, enough to unwind from it. */
+struct tl_regs {
+    uint64_t ip, sp, bp, bx, r12, r13, r14, r15;
+};
+
+struct tl_slot {
+    /* Blocked-wait fields: written by the owner between two increments of
+     * seq (odd while writing), read by the sampler with a retry loop. */
+    uint32_t seq;
+    uint32_t wait;
+    const char *call;
+    uint64_t object;
+    uint64_t since_ns;
+    struct tl_regs regs;
+
+    /* Lifecycle. */
+    uint32_t state;     /* TL_SLOT_FREE / TL_SLOT_LIVE */
+    uint32_t life;      /* TL_LIFE_* bits */
+    uint32_t gen;       /* bumped at every claim */
+    uint32_t creator_done;
+    pid_t tid;
+    pid_t creator_tid;
+    uint32_t spawn_stack; /* interned stack id, 0: none */
+    uint32_t next_free;
+    uint64_t handle; /* pthread_t */
+    tl_start_fn start;
+    void *arg;
+    int c11;
+    char name[16];
+} __attribute__((aligned(64)));
+
+struct tl_counters {
+    long created, adopted, joined, detached, finished_detached;
+};
+
+TL_HIDDEN extern __thread struct tl_slot *tl_self_slot;
+TL_HIDDEN extern __thread int tl_busy;    /* inside threadleak: pass through */
+TL_HIDDEN extern __thread int tl_exiting; /* past the exit hook: pass through */
+TL_HIDDEN extern int tl_enabled;
+
+TL_HIDDEN int tl_registry_init(void);
+TL_HIDDEN struct tl_slot *tl_slot_claim(void);
+TL_HIDDEN void tl_slot_release(struct tl_slot *s);
+TL_HIDDEN struct tl_slot *tl_adopt_self(void);
+TL_HIDDEN void tl_thread_started(struct tl_slot *s);
+TL_HIDDEN void tl_slot_publish_new(struct tl_slot *s, int detached);
+TL_HIDDEN void tl_slot_abandon(struct tl_slot *s, int detached);
+TL_HIDDEN void tl_thread_exiting(struct tl_slot *s);
+TL_HIDDEN struct tl_slot *tl_slot_of(pthread_t t);
+TL_HIDDEN void tl_set_slot_of(pthread_t t, struct tl_slot *s);
+TL_HIDDEN void tl_note_joined(struct tl_slot *s, uint32_t gen, pthread_t t);
+TL_HIDDEN void tl_note_detached(struct tl_slot *s, pthread_t t);
+TL_HIDDEN void tl_registry_after_fork_child(void);
+TL_HIDDEN pid_t tl_gettid(void);
+
+/* For the sampler: slots [0, tl_slot_count()) may be read at any time. */
+TL_HIDDEN struct tl_slot *tl_slot_at(uint32_t i);
+TL_HIDDEN uint32_t tl_slot_count(void);
+TL_HIDDEN void tl_counters_read(struct tl_counters *c);
+
+/* The running thread's slot, adopting a thread threadleak did not create;
+ * NULL when threadleak must stay out of the way. */
+static inline struct tl_slot *tl_self(void)
+{
+    struct tl_slot *s = tl_self_slot;
+    if (tl_likely(s != NULL))
+        return s;
+    if (tl_busy || tl_exiting || !tl_enabled)
+        return NULL;
+    return tl_adopt_self();
+}
+
+static inline uint64_t tl_coarse_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Must be inlined into the wrapper whose frame stays live while it blocks:
+ * the sampler unwinds from these registers later. */
+#define TL_CAPTURE_REGS(r)                                                                         \
+    __asm__ volatile("lea 0(%%rip), %%rax\n\t"                                                     \
+                     "mov %%rax, 0(%0)\n\t"                                                        \
+                     "mov %%rsp, 8(%0)\n\t"                                                        \
+                     "mov %%rbp, 16(%0)\n\t"                                                       \
+                     "mov %%rbx, 24(%0)\n\t"                                                       \
+                     "mov %%r12, 32(%0)\n\t"                                                       \
+                     "mov %%r13, 40(%0)\n\t"                                                       \
+                     "mov %%r14, 48(%0)\n\t"                                                       \
+                     "mov %%r15, 56(%0)\n\t"                                                       \
+                     :                                                                             \
+                     : "r"(r)                                                                      \
+                     : "rax", "memory")
+
+#define TL_BLOCK_BEGIN(s, kind, callname, obj)                                                     \
+    do {                                                                                           \
+        uint32_t q_ = (s)->seq;                                                                    \
+        __atomic_store_n(&(s)->seq, q_ + 1, __ATOMIC_RELAXED);                                     \
+        __atomic_thread_fence(__ATOMIC_RELEASE);                                                   \
+        (s)->wait = (kind);                                                                        \
+        (s)->call = (callname);                                                                    \
+        (s)->object = (uint64_t)(uintptr_t)(obj);                                                  \
+        (s)->since_ns = tl_coarse_now_ns();                                                        \
+        TL_CAPTURE_REGS(&(s)->regs);                                                               \
+        __atomic_store_n(&(s)->seq, q_ + 2, __ATOMIC_RELEASE);                                     \
+    } while (0)
+
+static inline void tl_block_end(struct tl_slot *s)
+{
+    uint32_t q = s->seq;
+    __atomic_store_n(&s->seq, q + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    s->wait = TL_WAIT_NONE;
+    __atomic_store_n(&s->seq, q + 2, __ATOMIC_RELEASE);
+}
+
+#endif

@@ -1,0 +1,222 @@
+/* The sampler thread and the dump signal. The handler only sets a flag and
+ * writes a byte to a pipe (async-signal-safe); everything else happens on
+ * the sampler thread, which runs with every signal blocked so that the
+ * program's own handlers keep running on the program's threads. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "preload/config.h"
+#include "preload/dump.h"
+#include "preload/log.h"
+#include "preload/registry.h"
+#include "preload/sampler.h"
+
+static int wake_fd[2] = {-1, -1};
+static int signal_pending;
+static int running; /* the sampler thread exists in this process */
+static int handler_installed;
+static uint64_t start_ns;
+static int series_fd = -1;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (!__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL) && wake_fd[1] >= 0) {
+        char c = 1;
+        ssize_t n = tl_real.write(wake_fd[1], &c, 1);
+        (void)n;
+    }
+    errno = saved;
+}
+
+static void check_handler(void)
+{
+    if (!handler_installed)
+        return;
+    struct sigaction cur;
+    if (sigaction(tl_config.signal, NULL, &cur) == 0 && cur.sa_handler != on_signal) {
+        handler_installed = 0;
+        tl_log_once(TL_ONCE_HANDLER,
+                    "the program installed its own handler for signal %d; it wins: dump with "
+                    "'threadleak dump %d' or choose another THREADLEAK_SIGNAL",
+                    tl_config.signal, (int)getpid());
+    }
+}
+
+static void write_series(void)
+{
+    if (!tl_config.series[0] || tl_config.secure)
+        return;
+    if (series_fd < 0) {
+        series_fd = open(tl_config.series, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                         0600);
+        if (series_fd < 0) {
+            tl_log_once(TL_ONCE_SERIES, "cannot open THREADLEAK_SERIES %s: %s", tl_config.series,
+                        strerror(errno));
+            tl_config.series[0] = 0;
+            return;
+        }
+    }
+    tl_counts c;
+    tl_count(&c);
+    char line[256];
+    int n = snprintf(line, sizeof line,
+                     "{\"pid\":%d,\"t_ms\":%llu,\"live\":%ld,\"running\":%ld,\"blocked\":%ld,"
+                     "\"exited_unjoined\":%ld,\"created\":%ld,\"joined\":%ld,\"detached\":%ld}\n",
+                     (int)getpid(), (unsigned long long)((mono_ns() - start_ns) / 1000000),
+                     c.live, c.running, c.blocked, c.exited_unjoined, c.created, c.joined,
+                     c.detached);
+    if (tl_real.write(series_fd, line, (size_t)n) < 0)
+        tl_log_once(TL_ONCE_SERIES, "cannot append to THREADLEAK_SERIES: %s", strerror(errno));
+}
+
+/* A request file from 'threadleak dump PID': lines stem=, format=, detail=. */
+static void serve_request(void)
+{
+    if (tl_config.secure)
+        return;
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/threadleak-%u/request.%d", (unsigned)getuid(),
+             (int)getpid());
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return;
+    struct stat st;
+    char buf[4200];
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid())
+        n = tl_real.read(fd, buf, sizeof buf - 1);
+    close(fd);
+    unlink(path);
+    if (n <= 0)
+        return;
+    buf[n] = 0;
+    char stem[PATH_MAX] = "";
+    struct tl_dump_request req = {.stem = stem, .formats = TL_FORMAT_TEXT, .reason = "request"};
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "stem=", 5) == 0 && strlen(line + 5) < sizeof stem - 32)
+            strcpy(stem, line + 5);
+        else if (strncmp(line, "format=", 7) == 0 && tl_parse_formats(line + 7))
+            req.formats = tl_parse_formats(line + 7);
+        else if (strcmp(line, "detail=threads") == 0)
+            req.detail_threads = 1;
+    }
+    if (!stem[0] || stem[0] != '/' || tl_check_stem(stem) != 0) {
+        tl_log(TL_LOG_WARN, "ignored a dump request without an absolute stem= line");
+        return;
+    }
+    tl_dump_write(&req);
+}
+
+static void *sampler_main(void *arg)
+{
+    (void)arg;
+    tl_busy = 1;
+    for (;;) {
+        struct pollfd p = {.fd = wake_fd[0], .events = POLLIN};
+        int r = tl_real.poll(&p, 1, tl_config.interval_ms);
+        if (r > 0) {
+            char buf[64];
+            while (tl_real.read(wake_fd[0], buf, sizeof buf) > 0) {
+            }
+        }
+        tl_dump_lock();
+        write_series();
+        tl_dump_unlock();
+        serve_request();
+        check_handler();
+        if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL) && !tl_config.secure) {
+            struct tl_dump_request req = {tl_config.output, tl_config.formats,
+                                          tl_config.detail_threads, "signal"};
+            tl_dump_write(&req);
+        }
+    }
+    return NULL;
+}
+
+static void start_thread(void)
+{
+    if (wake_fd[0] < 0 && pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
+        tl_log_once(TL_ONCE_SAMPLER, "cannot create the sampler's pipe: %s", strerror(errno));
+        return;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    int saved_busy = tl_busy;
+    tl_busy = 1;
+    int rc = tl_real.pthread_create(&t, &attr, sampler_main, NULL);
+    tl_busy = saved_busy;
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        tl_log_once(TL_ONCE_SAMPLER, "cannot start the sampler thread: %s", strerror(rc));
+        return;
+    }
+    __atomic_store_n(&running, 1, __ATOMIC_RELEASE);
+    tl_real.pthread_setname_np(t, "threadleak");
+}
+
+TL_HIDDEN void tl_sampler_init(void)
+{
+    start_ns = mono_ns();
+    if (tl_config.signal) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(tl_config.signal, &sa, &old) == 0)
+            handler_installed = 1;
+    }
+    start_thread();
+}
+
+TL_HIDDEN void tl_sampler_ensure(void)
+{
+    if (tl_likely(__atomic_load_n(&running, __ATOMIC_ACQUIRE)) || !tl_enabled)
+        return;
+    static int starting;
+    if (__atomic_exchange_n(&starting, 1, __ATOMIC_ACQ_REL))
+        return;
+    start_thread();
+    __atomic_store_n(&starting, 0, __ATOMIC_RELEASE);
+}
+
+TL_HIDDEN void tl_sampler_after_fork_child(void)
+{
+    running = 0;
+    signal_pending = 0;
+    start_ns = mono_ns();
+    /* The pipe is shared with the parent: a wake-up must reach our sampler. */
+    close(wake_fd[0]);
+    close(wake_fd[1]);
+    wake_fd[0] = wake_fd[1] = -1;
+    start_thread();
+}
+
+TL_HIDDEN void tl_sampler_final_sample(void)
+{
+    tl_dump_lock();
+    write_series();
+    tl_dump_unlock();
+}

@@ -1,0 +1,223 @@
+/* Blocked-at stacks, unwound by the sampler from the registers a wrapper
+ * saved as it blocked. The blocked thread is never stopped or signalled.
+ * Its stack may change under us if it wakes, so no stack word is read
+ * directly: reads go through process_vm_readv, which fails instead of
+ * faulting, and the caller checks afterwards that the thread was blocked
+ * in the same wait all along. Unwind tables are read in place, from the
+ * loaded objects' segments. libunwind's generic (remote-capable) build
+ * does the CFI work with these accessors. */
+#include <dlfcn.h>
+#include <libunwind.h>
+#include <link.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "preload/log.h"
+#include "preload/stacks.h"
+
+static struct {
+    unw_addr_space_t (*create_addr_space)(unw_accessors_t *, int);
+    unw_accessors_t *(*get_accessors)(unw_addr_space_t);
+    int (*init_remote)(unw_cursor_t *, unw_addr_space_t, void *);
+    int (*step)(unw_cursor_t *);
+    int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+    int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+    int (*set_cache_size)(unw_addr_space_t, size_t, int);
+} u;
+static unw_addr_space_t space;
+
+struct segment {
+    uint64_t lo, hi;
+};
+#define TL_MAX_SEGMENTS 4096
+static struct segment segments[TL_MAX_SEGMENTS];
+static int n_segments;
+static uint64_t segments_generation; /* dlpi_adds when the table was built */
+
+struct unwind_arg {
+    const struct tl_regs *regs;
+    uint64_t cache_lo, cache_hi;
+    unsigned char cache[1024];
+};
+
+static int add_segments(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    for (int i = 0; i < info->dlpi_phnum && n_segments < TL_MAX_SEGMENTS; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R))
+            continue;
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+        segments[n_segments].lo = lo;
+        segments[n_segments].hi = lo + ph->p_filesz; /* beyond filesz: .bss, may be absent */
+        n_segments++;
+    }
+    segments_generation = info->dlpi_adds;
+    return 0;
+}
+
+static int in_segment(uint64_t addr)
+{
+    for (int i = 0; i < n_segments; i++)
+        if (addr >= segments[i].lo && addr + 8 <= segments[i].hi)
+            return 1;
+    return 0;
+}
+
+static int read_safely(struct unwind_arg *a, uint64_t addr, unw_word_t *val)
+{
+    if (addr < a->cache_lo || addr + 8 > a->cache_hi) {
+        uint64_t start = addr & ~7ull;
+        size_t len = 4096 - (start & 4095); /* never across a page */
+        if (len > sizeof a->cache)
+            len = sizeof a->cache;
+        struct iovec local = {a->cache, len}, remote = {(void *)(uintptr_t)start, len};
+        ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        if (n < 8)
+            return -UNW_EINVAL;
+        a->cache_lo = start;
+        a->cache_hi = start + (uint64_t)n;
+        if (addr + 8 > a->cache_hi)
+            return -UNW_EINVAL;
+    }
+    memcpy(val, a->cache + (addr - a->cache_lo), 8);
+    return 0;
+}
+
+static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg)
+{
+    (void)as;
+    if (write)
+        return -UNW_EINVAL;
+    if (in_segment(addr)) {
+        memcpy(val, (const void *)(uintptr_t)addr, 8);
+        return 0;
+    }
+    return read_safely(arg, addr, val);
+}
+
+static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg)
+{
+    (void)as;
+    const struct tl_regs *r = ((struct unwind_arg *)arg)->regs;
+    if (write)
+        return 0;
+    switch (reg) {
+    case UNW_X86_64_RIP:
+        *val = r->ip;
+        break;
+    case UNW_X86_64_RSP:
+        *val = r->sp;
+        break;
+    case UNW_X86_64_RBP:
+        *val = r->bp;
+        break;
+    case UNW_X86_64_RBX:
+        *val = r->bx;
+        break;
+    case UNW_X86_64_R12:
+        *val = r->r12;
+        break;
+    case UNW_X86_64_R13:
+        *val = r->r13;
+        break;
+    case UNW_X86_64_R14:
+        *val = r->r14;
+        break;
+    case UNW_X86_64_R15:
+        *val = r->r15;
+        break;
+    default:
+        *val = 0; /* caller-saved: dead across the call, never needed */
+        break;
+    }
+    return 0;
+}
+
+static int access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write,
+                        void *arg)
+{
+    (void)as, (void)reg, (void)val, (void)write, (void)arg;
+    return -UNW_EBADREG;
+}
+
+static int resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+    (void)as, (void)c, (void)arg;
+    return -UNW_EINVAL;
+}
+
+static int get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
+                         unw_word_t *off, void *arg)
+{
+    (void)as, (void)ip, (void)buf, (void)len, (void)off, (void)arg;
+    return -UNW_ENOINFO;
+}
+
+#define TL_SYM(lib, field, name)                                                                   \
+    (u.field = (__typeof__(u.field))dlsym(lib, name)) != NULL
+
+TL_HIDDEN int tl_unwind_init(void)
+{
+    void *lib = dlopen("libunwind-x86_64.so.8", RTLD_NOW | RTLD_LOCAL);
+    if (!lib || !(TL_SYM(lib, create_addr_space, "_Ux86_64_create_addr_space") &&
+                  TL_SYM(lib, get_accessors, "_Ux86_64_get_accessors") &&
+                  TL_SYM(lib, init_remote, "_Ux86_64_init_remote") &&
+                  TL_SYM(lib, step, "_Ux86_64_step") && TL_SYM(lib, get_reg, "_Ux86_64_get_reg") &&
+                  TL_SYM(lib, set_caching_policy, "_Ux86_64_set_caching_policy"))) {
+        tl_log_once(TL_ONCE_UNWIND, "libunwind-x86_64.so.8 not usable: blocked-at stacks "
+                                    "are left out of dumps");
+        return -1;
+    }
+    u.set_cache_size = (__typeof__(u.set_cache_size))dlsym(lib, "_Ux86_64_set_cache_size");
+    unw_addr_space_t *local = dlsym(lib, "_Ux86_64_local_addr_space");
+    if (!local)
+        return -1;
+    /* The local space's find_proc_info walks dl_iterate_phdr and reads the
+     * tables through our access_mem: exactly what is wanted here. */
+    unw_accessors_t acc = *u.get_accessors(*local);
+    acc.access_mem = access_mem;
+    acc.access_reg = access_reg;
+    acc.access_fpreg = access_fpreg;
+    acc.resume = resume;
+    acc.get_proc_name = get_proc_name;
+    space = u.create_addr_space(&acc, 0);
+    if (!space)
+        return -1;
+    u.set_caching_policy(space, UNW_CACHE_GLOBAL);
+    if (u.set_cache_size)
+        u.set_cache_size(space, 4096, 0);
+    return 0;
+}
+
+/* Called by the sampler before a batch of unwinds: objects may have been
+ * loaded or unloaded since the last one. */
+TL_HIDDEN void tl_unwind_refresh(void)
+{
+    n_segments = 0;
+    dl_iterate_phdr(add_segments, NULL);
+    (void)segments_generation;
+}
+
+TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max)
+{
+    if (!space)
+        return 0;
+    struct unwind_arg arg = {.regs = r};
+    unw_cursor_t c;
+    if (u.init_remote(&c, space, &arg) < 0)
+        return 0;
+    int depth = 0;
+    for (int steps = 0; depth < max && steps < max + 16; steps++) {
+        unw_word_t ip = 0;
+        if (u.get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
+            break;
+        if (!tl_ip_is_ours(ip))
+            ips[depth++] = ip;
+        if (u.step(&c) <= 0)
+            break;
+    }
+    return depth;
+}

@@ -1,0 +1,32 @@
+/* Stacks. Creation stacks are captured in the creating thread with
+ * libunwind; blocked-at stacks are unwound later, by the sampler, from the
+ * registers a wrapper saved when it blocked. Both are interned: identical
+ * stacks are stored once, in memory that is never freed. */
+#ifndef THREADLEAK_STACKS_H
+#define THREADLEAK_STACKS_H
+
+#include <stdint.h>
+
+#include "preload/registry.h"
+
+#define TL_MAX_FRAMES 128
+
+TL_HIDDEN int tl_stacks_init(void);
+TL_HIDDEN void tl_stacks_after_fork_child(void);
+
+/* In the creating thread: the interned creation stack, 0 when unknown. */
+TL_HIDDEN uint32_t tl_capture_spawn_stack(void);
+
+/* Interning. An id is never 0 for a stored stack. */
+TL_HIDDEN uint32_t tl_intern(const uint64_t *ips, int depth);
+TL_HIDDEN int tl_stack_get(uint32_t id, const uint64_t **ips);
+
+/* Sampler only: unwinds a blocked thread from its saved registers without
+ * trusting its stack memory; returns the depth, frames of threadleak itself
+ * left out. */
+TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max);
+
+/* Whether ip belongs to threadleak itself (its frames are never shown). */
+TL_HIDDEN int tl_ip_is_ours(uint64_t ip);
+
+#endif

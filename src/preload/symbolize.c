@@ -1,0 +1,203 @@
+/* Symbolization with elfutils' libdwfl: symbol tables (static functions
+ * too, no -rdynamic needed) and DWARF lines where the binary has them.
+ * libdw is loaded with dlopen(RTLD_LOCAL) so that it cannot clash with a
+ * copy the program brings; without it, dladdr() names exported functions. */
+#include <dlfcn.h>
+#include <elfutils/libdwfl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+#include <unistd.h>
+
+#include "preload/log.h"
+#include "preload/symbolize.h"
+
+static struct {
+    Dwfl *(*begin)(const Dwfl_Callbacks *);
+    void (*end)(Dwfl *);
+    void (*report_begin)(Dwfl *);
+    int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, void *),
+                      void *);
+    int (*proc_report)(Dwfl *, pid_t);
+    Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
+    const char *(*addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *, GElf_Word *, Elf **,
+                            Dwarf_Addr *);
+    Dwfl_Line *(*getsrc)(Dwfl_Module *, Dwarf_Addr);
+    const char *(*lineinfo)(Dwfl_Line *, Dwarf_Addr *, int *, int *, Dwarf_Word *, Dwarf_Word *);
+    const char *(*module_info)(Dwfl_Module *, void ***, Dwarf_Addr *, Dwarf_Addr *, Dwarf_Addr *,
+                               Dwarf_Addr *, const char **, const char **);
+    int (*find_elf)(Dwfl_Module *, void **, const char *, Dwarf_Addr, char **, Elf **);
+    int (*find_debuginfo)(Dwfl_Module *, void **, const char *, Dwarf_Addr, const char *,
+                          const char *, GElf_Word, char **);
+} d;
+static char *(*demangle)(const char *, char *, size_t *, int *);
+static Dwfl_Callbacks callbacks;
+static Dwfl *dwfl;
+
+struct cached {
+    uint64_t ip;
+    tl_frame frame;
+    UT_hash_handle hh;
+};
+static struct cached *cache;
+
+struct interned {
+    char *s;
+    UT_hash_handle hh;
+};
+static struct interned *strings;
+
+static const char *intern(const char *s)
+{
+    if (!s)
+        return NULL;
+    struct interned *e;
+    HASH_FIND_STR(strings, s, e);
+    if (e)
+        return e->s;
+    e = malloc(sizeof *e);
+    if (!e || !(e->s = strdup(s))) {
+        free(e);
+        return NULL;
+    }
+    HASH_ADD_KEYPTR(hh, strings, e->s, strlen(e->s), e);
+    return e->s;
+}
+
+#define TL_DW(field, name) (d.field = (__typeof__(d.field))dlsym(lib, name)) != NULL
+
+TL_HIDDEN void tl_symbolize_init(void)
+{
+    demangle = (__typeof__(demangle))dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    void *lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib || !(TL_DW(begin, "dwfl_begin") && TL_DW(end, "dwfl_end") &&
+                  TL_DW(report_begin, "dwfl_report_begin") &&
+                  TL_DW(report_end, "dwfl_report_end") &&
+                  TL_DW(proc_report, "dwfl_linux_proc_report") &&
+                  TL_DW(addrmodule, "dwfl_addrmodule") &&
+                  TL_DW(addrinfo, "dwfl_module_addrinfo") && TL_DW(getsrc, "dwfl_module_getsrc") &&
+                  TL_DW(lineinfo, "dwfl_lineinfo") && TL_DW(module_info, "dwfl_module_info") &&
+                  TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
+                  TL_DW(find_debuginfo, "dwfl_standard_find_debuginfo"))) {
+        tl_log_once(TL_ONCE_SYMBOLS, "libdw.so.1 not found (install libdw1): functions are "
+                                     "named from dynamic symbols only, without file:line");
+        d.begin = NULL;
+        return;
+    }
+    callbacks.find_elf = d.find_elf;
+    callbacks.find_debuginfo = d.find_debuginfo;
+}
+
+static void report(void)
+{
+    if (!d.begin)
+        return;
+    if (!dwfl)
+        dwfl = d.begin(&callbacks);
+    if (!dwfl)
+        return;
+    d.report_begin(dwfl);
+    d.proc_report(dwfl, getpid());
+    d.report_end(dwfl, NULL, NULL);
+}
+
+TL_HIDDEN void tl_symbolize_refresh(void)
+{
+    report();
+}
+
+TL_HIDDEN void tl_symbolize_after_fork_child(void)
+{
+    /* The child's address space is the parent's: the cache stays valid. */
+}
+
+/* Rust's legacy symbols end in a hash element: "::h0123456789abcdef". */
+static void strip_rust_hash(char *s)
+{
+    size_t n = strlen(s);
+    if (n > 19 && memcmp(s + n - 19, "::h", 3) == 0)
+        s[n - 19] = 0;
+}
+
+static const char *nice_name(const char *raw)
+{
+    if (!raw)
+        return NULL;
+    char plain[1024];
+    const char *at = strchr(raw, '@'); /* "__libc_start_main@@GLIBC_2.34" */
+    if (at && at != raw && (size_t)(at - raw) < sizeof plain) {
+        memcpy(plain, raw, (size_t)(at - raw));
+        plain[at - raw] = 0;
+        raw = plain;
+    }
+    if (demangle && raw[0] == '_' && raw[1] == 'Z') {
+        int status = 0;
+        char *out = demangle(raw, NULL, NULL, &status);
+        if (out && status == 0) {
+            strip_rust_hash(out);
+            const char *r = intern(out);
+            free(out);
+            return r;
+        }
+        free(out);
+    }
+    return intern(raw);
+}
+
+static void lookup_dwfl(uint64_t ip, tl_frame *f)
+{
+    uint64_t at = ip - 1;
+    Dwfl_Module *m = d.addrmodule(dwfl, at);
+    if (!m)
+        return;
+    const char *modname = d.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    f->module = intern(modname);
+    GElf_Off off = 0;
+    GElf_Sym sym;
+    const char *name = d.addrinfo(m, at, &off, &sym, NULL, NULL, NULL);
+    if (name) {
+        f->function = nice_name(name);
+        f->offset = off + 1;
+    }
+    Dwfl_Line *line = d.getsrc(m, at);
+    if (line) {
+        int lineno = 0;
+        const char *file = d.lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+        f->file = intern(file);
+        f->line = lineno;
+    }
+}
+
+static void lookup_dladdr(uint64_t ip, tl_frame *f)
+{
+    Dl_info info;
+    if (!dladdr((void *)(uintptr_t)(ip - 1), &info))
+        return;
+    f->module = intern(info.dli_fname);
+    if (info.dli_sname) {
+        f->function = nice_name(info.dli_sname);
+        f->offset = ip - (uint64_t)(uintptr_t)info.dli_saddr;
+    }
+}
+
+TL_HIDDEN tl_frame tl_symbolize(uint64_t ip)
+{
+    struct cached *c;
+    HASH_FIND(hh, cache, &ip, sizeof ip, c);
+    if (c)
+        return c->frame;
+    tl_frame f = {.ip = ip};
+    if (d.begin && !dwfl)
+        report();
+    if (dwfl)
+        lookup_dwfl(ip, &f);
+    else
+        lookup_dladdr(ip, &f);
+    c = malloc(sizeof *c);
+    if (c) {
+        c->ip = ip;
+        c->frame = f;
+        HASH_ADD(hh, cache, ip, sizeof ip, c);
+    }
+    return f;
+}

@@ -1,0 +1,17 @@
+/* Instruction addresses to function, module, file and line. Sampler only:
+ * it reads ELF and DWARF files and allocates. */
+#ifndef THREADLEAK_SYMBOLIZE_H
+#define THREADLEAK_SYMBOLIZE_H
+
+#include "common/model.h"
+#include "preload/real.h"
+
+TL_HIDDEN void tl_symbolize_init(void);
+/* Before a dump: notice objects loaded since the last one. */
+TL_HIDDEN void tl_symbolize_refresh(void);
+/* The frame for ip, cached; the strings live as long as the process.
+ * Every ip is a return address, so the call site (ip - 1) is looked up. */
+TL_HIDDEN tl_frame tl_symbolize(uint64_t ip);
+TL_HIDDEN void tl_symbolize_after_fork_child(void);
+
+#endif

@@ -1,0 +1,49 @@
+/* syscall(): futex waits made through it (libstdc++'s std::future and
+ * atomic::wait, Rust's std) are noted; every other system call, futex
+ * wakes included, passes straight through. */
+#include <linux/futex.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+
+#include "preload/wrap.h"
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+#ifndef FUTEX_LOCK_PI2
+#define FUTEX_LOCK_PI2 13
+#endif
+
+static int futex_op_waits(long op)
+{
+    switch (op & FUTEX_CMD_MASK) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_WAIT_REQUEUE_PI:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+TL_EXPORT long syscall(long number, ...)
+{
+    va_list ap;
+    va_start(ap, number);
+    long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+    long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+    va_end(ap);
+    tl_real_ensure();
+    if (number == SYS_futex && futex_op_waits(a2))
+        return TL_WAIT(TL_WAIT_FUTEX, "futex", a1,
+                       tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
+    if (number == SYS_futex_waitv && a1 && a2 > 0) {
+        /* struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 rsvd; } */
+        uint64_t first = ((const uint64_t *)a1)[1];
+        return TL_WAIT(TL_WAIT_FUTEX, "futex_waitv", first,
+                       tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
+    }
+    return tl_real.syscall(number, a1, a2, a3, a4, a5, a6);
+}

@@ -1,0 +1,50 @@
+/* pthread_mutex_* and C11 mtx_*: an uncontended lock is a trylock and a
+ * return; only a lock that has to wait is noted. */
+#include "preload/wrap.h"
+
+TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    tl_real_ensure();
+    int rc = tl_real.pthread_mutex_trylock(m);
+    if (tl_likely(rc != EBUSY))
+        return rc;
+    return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_lock", m, tl_real.pthread_mutex_lock(m));
+}
+
+TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
+{
+    tl_real_ensure();
+    int rc = tl_real.pthread_mutex_trylock(m);
+    if (tl_likely(rc != EBUSY))
+        return rc;
+    return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_timedlock", m,
+                   tl_real.pthread_mutex_timedlock(m, ts));
+}
+
+TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
+{
+    tl_real_ensure();
+    int rc = tl_real.pthread_mutex_trylock(m);
+    if (tl_likely(rc != EBUSY))
+        return rc;
+    return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_clocklock", m,
+                   tl_real.pthread_mutex_clocklock(m, clk, ts));
+}
+
+TL_EXPORT int mtx_lock(mtx_t *m)
+{
+    tl_real_ensure();
+    int rc = tl_real.mtx_trylock(m);
+    if (tl_likely(rc != thrd_busy))
+        return rc;
+    return TL_WAIT(TL_WAIT_MUTEX, "mtx_lock", m, tl_real.mtx_lock(m));
+}
+
+TL_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restrict ts)
+{
+    tl_real_ensure();
+    int rc = tl_real.mtx_trylock(m);
+    if (tl_likely(rc != thrd_busy))
+        return rc;
+    return TL_WAIT(TL_WAIT_MUTEX, "mtx_timedlock", m, tl_real.mtx_timedlock(m, ts));
+}
