@@ -31,10 +31,13 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+TL_HIDDEN __thread unsigned tl_signal_hits;
+
 static void on_signal(int sig)
 {
     (void)sig;
     int saved = errno;
+    tl_signal_hits++;
     if (!__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL) && wake_fd[1] >= 0) {
         char c = 1;
         ssize_t n = tl_real.write(wake_fd[1], &c, 1);

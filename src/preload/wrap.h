@@ -36,4 +36,49 @@
             tl_block_end(s_);                                                                      \
     } while (0)
 
+/* The dump signal lands on whichever program thread the kernel picks, and
+ * some waits (sleeps, poll, sigsuspend, ...) return EINTR even under
+ * SA_RESTART. The handler counts its visits per thread; a wrapped wait that
+ * only our signal interrupted is made again, so the program never sees it. */
+TL_HIDDEN extern __thread unsigned tl_signal_hits;
+
+#define TL_RESUMED(call)                                                                           \
+    ({                                                                                             \
+        int e_ = errno;                                                                            \
+        __typeof__(call) r_;                                                                       \
+        for (;;) {                                                                                 \
+            unsigned h_ = tl_signal_hits;                                                          \
+            r_ = (call);                                                                           \
+            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_)                                \
+                break;                                                                             \
+            errno = e_;                                                                            \
+        }                                                                                          \
+        r_;                                                                                        \
+    })
+
+static inline uint64_t tl_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t tl_ts_ns(const struct timespec *ts)
+{
+    return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
+}
+
+static inline struct timespec tl_ns_ts(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+    return ts;
+}
+
+/* What is left of a relative timeout that started at `start`. */
+static inline uint64_t tl_left_ns(uint64_t start, uint64_t total)
+{
+    uint64_t spent = tl_mono_ns() - start;
+    return spent >= total ? 0 : total - spent;
+}
+
 #endif

@@ -1,12 +1,14 @@
 /* Blocking I/O. Whether a read will block is not known before it is made,
  * so every call is noted; the note is a few stores on the thread's own
- * slot. The object is the file descriptor. */
+ * slot. The object is the file descriptor. Calls interrupted only by the
+ * dump signal (with a socket timeout, SA_RESTART does not restart them) are
+ * made again; connect is not, as a second connect would change its answer. */
 #include "preload/wrap.h"
 
 #define TL_IO(name, call)                                                                          \
     do {                                                                                           \
         tl_real_ensure();                                                                          \
-        return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd, call);                                      \
+        return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd, TL_RESUMED(call));                                      \
     } while (0)
 
 TL_EXPORT ssize_t read(int fd, void *buf, size_t n)
@@ -83,5 +85,6 @@ TL_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *alen, int flags)
 
 TL_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t alen)
 {
-    TL_IO("connect", tl_real.connect(fd, a, alen));
+    tl_real_ensure();
+    return TL_WAIT(TL_WAIT_IO, "connect", (uint64_t)fd, tl_real.connect(fd, a, alen));
 }

@@ -16,7 +16,7 @@ TL_EXPORT int sem_wait(sem_t *s)
     tl_real_ensure();
     if (try_first(s))
         return 0;
-    return TL_WAIT(TL_WAIT_SEM, "sem_wait", s, tl_real.sem_wait(s));
+    return TL_WAIT(TL_WAIT_SEM, "sem_wait", s, TL_RESUMED(tl_real.sem_wait(s)));
 }
 
 TL_EXPORT int sem_timedwait(sem_t *s, const struct timespec *ts)
@@ -24,7 +24,7 @@ TL_EXPORT int sem_timedwait(sem_t *s, const struct timespec *ts)
     tl_real_ensure();
     if (try_first(s))
         return 0;
-    return TL_WAIT(TL_WAIT_SEM, "sem_timedwait", s, tl_real.sem_timedwait(s, ts));
+    return TL_WAIT(TL_WAIT_SEM, "sem_timedwait", s, TL_RESUMED(tl_real.sem_timedwait(s, ts)));
 }
 
 TL_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts)
@@ -32,5 +32,5 @@ TL_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts)
     tl_real_ensure();
     if (try_first(s))
         return 0;
-    return TL_WAIT(TL_WAIT_SEM, "sem_clockwait", s, tl_real.sem_clockwait(s, clk, ts));
+    return TL_WAIT(TL_WAIT_SEM, "sem_clockwait", s, TL_RESUMED(tl_real.sem_clockwait(s, clk, ts)));
 }
