@@ -246,3 +246,20 @@ Test(waits, detail_threads)
     tlt_expect(p, main_seen, "the main thread (tid %d) is not in \"threads\"", (int)p->pid);
     tlt_stop(p);
 }
+
+/* Detached threads that end are gone, however they were detached (right
+ * after creation, by attribute, by thrd_detach); detached threads still
+ * waiting are live. None is "exited". */
+Test(waits, detached_threads_are_not_leaks)
+{
+    tlt_proc *p = tlt_start("wait_detached", NULL);
+    tlt_dump(p);
+    tlt_expect_leak(p, "blocked", "sem", 5, "detached_sem_waiter", "spawn_detached");
+    tlt_expect(p, tlt_find_group(p, "exited", NULL) == NULL,
+               "no group should be exited: every thread that ended was detached");
+    tlt_expect_count(p, "exited_unjoined", 0);
+    tlt_expect_count(p, "live", 6);
+    tlt_expect_count(p, "created", 22);
+    tlt_expect_count(p, "detached", 22);
+    tlt_stop(p);
+}

@@ -47,11 +47,11 @@ static thrd_t c11_start(thrd_start_t fn, void *arg)
 
 static void spawn_c11_threads(void)
 {
-    for (int i = 0; i < CND_WAITERS; i++)
+    for (int i = 0; i < TIMES(CND_WAITERS); i++)
         cnd_threads[i] = c11_start(c11_cnd_waiter, NULL);
-    for (int i = 0; i < MTX_WAITERS; i++)
+    for (int i = 0; i < TIMES(MTX_WAITERS); i++)
         c11_start(c11_mtx_waiter, NULL);
-    for (int i = 0; i < JOINERS; i++)
+    for (int i = 0; i < TIMES(JOINERS); i++)
         c11_start(c11_joiner, &cnd_threads[i]);
 }
 

@@ -76,7 +76,7 @@ static void *old_cond_waiter(void *arg)
 
 static void spawn_old_cond_waiters(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(old_cond_waiter, NULL);
 }
 

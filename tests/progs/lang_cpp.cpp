@@ -32,13 +32,17 @@ extern "C" void cpp_mutex_waiter()
     std::lock_guard<std::mutex> lk(held);
 }
 
+// Loop bounds the compiler cannot see: unrolled, each copy of a loop would
+// be its own call site, and its threads a group of their own.
+static volatile int runtime_one = 1;
+
 extern "C" void spawn_cpp_threads()
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 5 * runtime_one; i++)
         std::thread(cpp_cv_waiter).detach();
     for (auto &p : promises)
         std::thread(cpp_future_waiter, new std::future<int>(p.get_future())).detach();
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2 * runtime_one; i++)
         std::thread(cpp_mutex_waiter).detach();
 }
 

@@ -3,6 +3,7 @@
 // Condvar::wait, 3 in Mutex::lock on a mutex main holds, 2 in mpsc
 // Receiver::recv. The recognisable functions are #[no_mangle] so their
 // names are plain whatever the toolchain's mangling scheme.
+use std::hint::black_box;
 use std::io::Write;
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
@@ -32,6 +33,8 @@ pub fn rust_channel_waiter(rx: mpsc::Receiver<u32>) {
     let _ = rx.recv();
 }
 
+// black_box: loop bounds the compiler cannot see, so it does not unroll the
+// loops (each unrolled copy would be a call site, its threads a group).
 #[no_mangle]
 #[inline(never)]
 pub fn spawn_rust_threads(
@@ -39,15 +42,15 @@ pub fn spawn_rust_threads(
     held: &Arc<Mutex<u32>>,
     senders: &mut Vec<mpsc::Sender<u32>>,
 ) {
-    for _ in 0..5 {
+    for _ in 0..black_box(5) {
         let p = Arc::clone(pair);
         thread::spawn(move || rust_condvar_waiter(p));
     }
-    for _ in 0..3 {
+    for _ in 0..black_box(3) {
         let h = Arc::clone(held);
         thread::spawn(move || rust_mutex_waiter(h));
     }
-    for _ in 0..2 {
+    for _ in 0..black_box(2) {
         let (tx, rx) = mpsc::channel();
         senders.push(tx);
         thread::spawn(move || rust_channel_waiter(rx));

@@ -13,7 +13,7 @@ static void *barrier_waiter(void *arg)
 
 static void spawn_barrier_waiters(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(barrier_waiter, NULL);
 }
 

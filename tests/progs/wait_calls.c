@@ -320,7 +320,7 @@ static void spawn_blockers(void)
 {
     if (strstr(call, "join")) {
         chain[N] = start_thread(pause_forever, NULL);
-        for (int i = N - 1; i >= 0; i--) {
+        for (int i = TIMES(N) - 1; i >= 0; i--) {
             if (is("thrd_join")) {
                 thrd_t t;
                 if (thrd_create(&t, c11_blocker, &chain[i + 1]) != thrd_success)
@@ -332,7 +332,7 @@ static void spawn_blockers(void)
         }
         return;
     }
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(blocker, NULL);
 }
 

@@ -18,7 +18,7 @@ static void *cond_waiter(void *arg)
 
 static void spawn_cond_waiters(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(cond_waiter, NULL);
 }
 

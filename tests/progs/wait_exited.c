@@ -11,7 +11,7 @@ static void *exiting_worker(void *arg)
 
 static void spawn_exiting_workers(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(exiting_worker, NULL);
 }
 

@@ -18,7 +18,7 @@ static void *futex_waiter(void *arg)
 
 static void spawn_futex_waiters(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(futex_waiter, NULL);
 }
 

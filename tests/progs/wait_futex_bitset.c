@@ -35,9 +35,9 @@ static void *bitset_timed_waiter(void *arg)
 
 static void spawn_bitset_waiters(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(bitset_waiter, NULL);
-    for (int i = 0; i < TIMED; i++)
+    for (int i = 0; i < TIMES(TIMED); i++)
         start_thread(bitset_timed_waiter, NULL);
 }
 

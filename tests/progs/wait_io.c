@@ -15,7 +15,7 @@ static void *io_reader(void *arg)
 
 static void spawn_io_readers(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(io_reader, NULL);
 }
 

@@ -24,7 +24,7 @@ static pthread_t chain[N + 1];
 static void spawn_joiners(void)
 {
     chain[N] = start_thread(join_target, NULL);
-    for (int i = N - 1; i >= 0; i--)
+    for (int i = TIMES(N) - 1; i >= 0; i--)
         chain[i] = start_thread(joiner, &chain[i + 1]);
 }
 

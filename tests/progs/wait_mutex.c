@@ -14,7 +14,7 @@ static void *mutex_waiter(void *arg)
 
 static void spawn_mutex_waiters(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(mutex_waiter, NULL);
 }
 

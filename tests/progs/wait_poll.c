@@ -17,7 +17,7 @@ static void *poll_waiter(void *arg)
 
 static void spawn_poll_waiters(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(poll_waiter, NULL);
 }
 

@@ -24,9 +24,9 @@ static void *rwlock_writer(void *arg)
 
 static void spawn_rwlock_waiters(void)
 {
-    for (int i = 0; i < READERS; i++)
+    for (int i = 0; i < TIMES(READERS); i++)
         start_thread(rwlock_reader, NULL);
-    for (int i = 0; i < WRITERS; i++)
+    for (int i = 0; i < TIMES(WRITERS); i++)
         start_thread(rwlock_writer, NULL);
 }
 

@@ -16,7 +16,7 @@ static void *sem_waiter(void *arg)
 
 static void spawn_sem_waiters(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(sem_waiter, NULL);
 }
 

@@ -13,7 +13,7 @@ static void *sleeper(void *arg)
 
 static void spawn_sleepers(void)
 {
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < TIMES(N); i++)
         start_thread(sleeper, NULL);
 }
 
