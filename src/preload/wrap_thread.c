@@ -48,6 +48,7 @@ static void finish(struct tl_slot *s, int rc, pthread_t t, int detached)
         tl_slot_abandon(s, detached);
         return;
     }
+    s->handle = (uint64_t)t;
     if (!detached)
         tl_set_slot_of(t, s);
     __atomic_store_n(&s->creator_done, 1, __ATOMIC_RELEASE);

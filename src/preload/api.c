@@ -1,0 +1,167 @@
+/* The public API: goleak for C. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <threadleak.h>
+#include <unistd.h>
+
+#include "preload/config.h"
+#include "preload/dump.h"
+#include "preload/registry.h"
+
+struct threadleak_snapshot {
+    int n;
+    pid_t tids[];
+};
+
+TL_EXPORT int threadleak_active(void)
+{
+    return tl_enabled && tl_real_ready;
+}
+
+static tl_dump *build(void)
+{
+    int saved_busy = tl_busy;
+    tl_busy = 1;
+    tl_dump_lock();
+    tl_dump *d = tl_dump_build("api", 1);
+    tl_dump_unlock();
+    tl_busy = saved_busy;
+    return d;
+}
+
+TL_EXPORT threadleak_snapshot *threadleak_snapshot_take(void)
+{
+    tl_dump *d = threadleak_active() ? build() : NULL;
+    int n = d && d->n_threads > 0 ? d->n_threads : 0;
+    threadleak_snapshot *s = malloc(sizeof *s + (size_t)n * sizeof(pid_t));
+    if (s) {
+        s->n = n;
+        for (int i = 0; i < n; i++)
+            s->tids[i] = d->threads[i].tid;
+    }
+    tl_dump_free(d);
+    return s;
+}
+
+TL_EXPORT void threadleak_snapshot_free(threadleak_snapshot *s)
+{
+    free(s);
+}
+
+static int in_snapshot(const threadleak_snapshot *s, pid_t tid)
+{
+    for (int i = 0; s && i < s->n; i++)
+        if (s->tids[i] == tid)
+            return 1;
+    return 0;
+}
+
+static int stack_matches(const tl_stack *st, const char *const *globs)
+{
+    for (int i = 0; i < st->depth; i++)
+        for (const char *const *g = globs; st->frames[i].function && *g; g++)
+            if (fnmatch(*g, st->frames[i].function, 0) == 0)
+                return 1;
+    return 0;
+}
+
+/* The threads a test framework starts for itself are never a test's leak:
+ * those whose pthread_create was called from the framework's own code. */
+static int framework_thread(const tl_thread *t)
+{
+    if (t->spawn_stack.depth == 0)
+        return 0;
+    const char *m = t->spawn_stack.frames[0].module;
+    return m && (strstr(m, "libcriterion") || strstr(m, "libboxfort") || strstr(m, "libnng") ||
+                 strstr(m, "libnanomsg"));
+}
+
+static int leaked(const tl_thread *t, const threadleak_options *o, pid_t self)
+{
+    if (t->tid != 0 && (t->tid == self || t->tid == getpid()))
+        return 0; /* tid 0: a thread that has not started running yet */
+    if (o && in_snapshot(o->baseline, t->tid))
+        return 0;
+    if (o && o->ignore && (stack_matches(&t->stack, o->ignore) ||
+                           stack_matches(&t->spawn_stack, o->ignore)))
+        return 0;
+    return !framework_thread(t);
+}
+
+static int count_leaks(const tl_dump *d, const threadleak_options *o, pid_t self)
+{
+    int n = 0;
+    for (int i = 0; i < d->n_threads; i++)
+        n += leaked(&d->threads[i], o, self);
+    return n;
+}
+
+/* The groups of d reduced to the leaked threads, largest first. */
+static void report(FILE *out, tl_dump *d, const threadleak_options *o, pid_t self, int leaks,
+                   unsigned waited_ms)
+{
+    fprintf(out, "threadleak: found %d unexpected thread%s after waiting %u ms\n", leaks,
+            leaks == 1 ? "" : "s", waited_ms);
+    for (int g = 0; g < d->n_groups; g++) {
+        tl_group *grp = &d->groups[g];
+        int kept = 0;
+        for (int i = 0; i < grp->n_tids; i++) {
+            tl_thread *t = NULL;
+            for (int k = 0; k < d->n_threads && !t; k++)
+                if (d->threads[k].tid == grp->tids[i])
+                    t = &d->threads[k];
+            if (t && leaked(t, o, self))
+                grp->tids[kept++] = grp->tids[i];
+        }
+        if (!kept)
+            continue;
+        grp->n_tids = grp->count = kept;
+        fputc('\n', out);
+        tl_write_group_text(out, grp);
+    }
+    fflush(out);
+}
+
+TL_EXPORT int threadleak_verify_none(const threadleak_options *opts)
+{
+    if (!threadleak_active())
+        return 0;
+    unsigned timeout = opts && opts->timeout_ms ? opts->timeout_ms : 2000;
+    FILE *out = opts && opts->report ? opts->report : stderr;
+    pid_t self = tl_gettid();
+    unsigned waited = 0, step = 1;
+    for (;;) {
+        tl_dump *d = build();
+        if (!d)
+            return 0;
+        int leaks = count_leaks(d, opts, self);
+        if (leaks == 0 || waited >= timeout) {
+            if (leaks)
+                report(out, d, opts, self, leaks, waited);
+            tl_dump_free(d);
+            return leaks;
+        }
+        tl_dump_free(d);
+        if (step > timeout - waited)
+            step = timeout - waited;
+        struct timespec ts = {step / 1000, (long)(step % 1000) * 1000000};
+        tl_real.nanosleep(&ts, NULL);
+        waited += step;
+        step = step * 2 > 100 ? 100 : step * 2;
+    }
+}
+
+TL_EXPORT int threadleak_dump(const char *path_stem, const char *formats)
+{
+    if (!threadleak_active())
+        return -ENOSYS;
+    if (!path_stem || !*path_stem || tl_check_stem(path_stem) != 0)
+        return -EINVAL;
+    int f = formats ? tl_parse_formats(formats) : TL_FORMAT_TEXT;
+    if (!f)
+        return -EINVAL;
+    struct tl_dump_request req = {path_stem, f, tl_config.detail_threads, "api"};
+    return tl_dump_write(&req);
+}
