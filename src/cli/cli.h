@@ -1,0 +1,156 @@
+/* The command's internal interfaces: one header for the pieces of
+ * src/cli/, each of which lives in its own file. */
+#ifndef THREADLEAK_CLI_H
+#define THREADLEAK_CLI_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "common/model.h"
+
+#define THREADLEAK_VERSION "0.1.0"
+
+/* Exit statuses of the command itself. */
+enum { TL_EXIT_OK = 0, TL_EXIT_FAIL = 1, TL_EXIT_USAGE = 2, TL_EXIT_LEAK = 3 };
+
+/* ---- util.c ---- */
+/* One line on stderr, "threadleak: " + message + "\n". */
+void tl_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A duration: digits with an optional fraction and a unit ms, s or m (a bare
+ * number is rejected). 0 and the value in *ms on success, -1 otherwise. */
+int threadleak_parse_duration(const char *s, long *ms);
+/* A whole number in [lo, hi]; 0 on success. */
+int tl_parse_long(const char *s, long lo, long hi, long *out);
+/* Monotonic milliseconds. */
+long tl_now_ms(void);
+void tl_sleep_ms(long ms);
+/* Recursively remove a directory tree we created (files one level deep). */
+void tl_remove_dir(const char *dir);
+/* malloc that exits with a message on failure. */
+void *tl_xcalloc(size_t n, size_t size);
+void *tl_xrealloc(void *p, size_t n, size_t size);
+char *tl_xstrdup(const char *s);
+
+/* ---- dump_read.c ---- */
+/* A dump read back from JSON. The strings of `d` live as long as the
+ * handle. Returns NULL after writing a one-line reason to err. */
+typedef struct threadleak_dump_file threadleak_dump_file;
+threadleak_dump_file *threadleak_dump_load(const char *path, char *err, size_t errlen);
+threadleak_dump_file *threadleak_dump_parse(const char *text, size_t len, char *err, size_t errlen);
+tl_dump *threadleak_dump_of(threadleak_dump_file *f);
+void threadleak_dump_free(threadleak_dump_file *f);
+
+/* ---- match.c: groups matched between dumps ---- */
+/* 1 when the two groups have the same state, wait kind, blocked stack and
+ * creation stack (functions and offsets; raw addresses where unnamed). */
+int threadleak_group_same(const tl_group *a, const tl_group *b);
+/* Index of the group of d matching g, or -1. */
+int threadleak_group_find(const tl_dump *d, const tl_group *g);
+/* 1 when a frame of the blocked or the creation stack has a function name
+ * matched by one of the globs (fnmatch(3), no flags). */
+int threadleak_group_ignored(const tl_group *g, char *const *globs, int n_globs);
+/* 1 when the group holds the process's main thread. */
+int threadleak_group_is_main(const tl_group *g);
+
+/* ---- verdict.c: the growth statistic ---- */
+typedef struct threadleak_growth_opts {
+    double confidence; /* Mann-Kendall one-sided confidence, default 0.99 */
+    double min_growth; /* threads the Theil-Sen fit must rise over the window, default 5 */
+    double window;     /* the judged later part of the run, fraction, default 0.5 */
+    int min_samples;   /* fewer samples in the window: not judged, default 6 */
+} threadleak_growth_opts;
+
+typedef struct threadleak_growth {
+    int judged;           /* 0: too few samples */
+    int detected;         /* all three conditions hold */
+    int n;                /* samples */
+    int n_window;         /* samples in the judged window */
+    long first, last;     /* live + exited_unjoined at the first and last sample */
+    long window_start_ms; /* t_ms of the first sample of the window */
+    double mk_s;          /* Mann-Kendall S */
+    double mk_z;          /* its normal score (tie-corrected, continuity-corrected) */
+    double p_value;       /* one-sided: P(S this large | no trend) */
+    double per_s;         /* Theil-Sen slope, threads per second, over the window */
+    double window_growth; /* per_s times the window's span */
+    double tail_rise;     /* median of the window's last quarter minus its third quarter */
+    const char *why;      /* one phrase: the condition that decided */
+} threadleak_growth;
+
+void threadleak_growth_defaults(threadleak_growth_opts *o);
+/* Judge y (live + exited_unjoined) sampled at t_ms (increasing). */
+void threadleak_judge_growth(const long *t_ms, const long *y, int n,
+                             const threadleak_growth_opts *o, threadleak_growth *r);
+/* Building blocks, exposed for tests. */
+double threadleak_mk_s(const double *y, int n);
+double threadleak_mk_var(const double *y, int n);
+double threadleak_theil_sen(const double *t, const double *y, int n);
+
+/* ---- series.c: the sampler's per-process series ---- */
+typedef struct tl_sample {
+    long t_ms, live, running, blocked, exited_unjoined, created, joined, detached;
+} tl_sample;
+
+typedef struct tl_proc_series {
+    int pid;
+    int incarnation; /* 0, 1, ... when t_ms went back (an exec in the same pid) */
+    int n, cap;
+    tl_sample *s;
+} tl_proc_series;
+
+typedef struct tl_series {
+    int n, cap;
+    tl_proc_series *procs;
+    long offset;    /* bytes consumed so far */
+    long bad_lines; /* lines that were not a valid series object */
+} tl_series;
+
+/* Read complete lines appended since the last call (a torn last line is
+ * left for the next call). 0, or -1 when the file cannot be read (a file
+ * that does not exist yet is not an error). */
+int threadleak_series_poll(tl_series *s, const char *path);
+/* Parse one line into a sample; 0 on success. */
+int threadleak_series_parse_line(const char *line, size_t len, int *pid, tl_sample *out);
+void threadleak_series_add(tl_series *s, int pid, const tl_sample *x);
+/* The last incarnation of pid, or NULL. */
+tl_proc_series *threadleak_series_find(tl_series *s, int pid);
+void threadleak_series_free(tl_series *s);
+
+/* ---- request.c: ask a live process for a dump ---- */
+/* Write the request file and send the dump signal when the process
+ * catches it. 0, or -1 with a message in err. */
+int threadleak_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
+                            size_t errlen);
+/* 1 when the request for pid is still waiting to be served. */
+int threadleak_request_pending(int pid);
+void threadleak_request_cancel(int pid);
+/* The sampler period the process was started with (ms), default 1000. */
+long threadleak_proc_interval_ms(int pid);
+/* 1 when libthreadleak is mapped into pid, 0 when not, -1 unknown. */
+int threadleak_proc_has_lib(int pid);
+
+/* ---- program.c: finding the program and the library ---- */
+/* Resolve PROGRAM as execvp would; checks it is a regular executable file
+ * and not a static binary. Writes the path to out; 0, or -1 after printing
+ * the error. */
+int threadleak_resolve_program(const char *prog, char *out, size_t outlen);
+/* 1 static (no PT_INTERP), 0 dynamic or not ELF, -1 cannot read. */
+int threadleak_elf_is_static(const char *path);
+/* The library: opt, else $THREADLEAK_LIB, else next to the command or in
+ * ../lib. 0 with an absolute path in out, or -1 after printing the error. */
+int threadleak_find_lib(const char *opt, char *out, size_t outlen);
+
+/* ---- commands ---- */
+int threadleak_cmd_run(int argc, char **argv);
+int threadleak_cmd_dump(int argc, char **argv);
+int threadleak_cmd_report(int argc, char **argv);
+int threadleak_cmd_diff(int argc, char **argv);
+void threadleak_usage(FILE *out);
+
+/* ---- report.c ---- */
+/* Brendan Gregg's folded stacks, one line per group:
+ * [creation stack outermost first;"[new thread]";] blocked stack outermost
+ * first;"[state]" count */
+int threadleak_write_folded(FILE *out, const tl_dump *d, int with_spawn);
+
+#endif

@@ -1,0 +1,426 @@
+/* Reading a JSON dump back into the model of common/model.h. The input is
+ * never trusted: every field is checked for its type and range, and the
+ * first problem is reported as one line naming the field. */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+
+#define MAX_FILE_BYTES (256L << 20)
+#define MAX_GROUPS 1000000
+#define MAX_FRAMES 4096
+#define MAX_TIDS 10000000
+#define MAX_THREADS 10000000
+#define MAX_PID 4194304 /* PID_MAX_LIMIT */
+#define MAX_COUNT (1LL << 53)
+#define MAX_LINE 100000000
+
+struct threadleak_dump_file {
+    json_t *root; /* owns every string the model points to */
+    tl_dump d;
+};
+
+typedef struct rd {
+    char *err;
+    size_t errlen;
+    int failed;
+} rd;
+
+static void fail(rd *r, const char *path, const char *what)
+{
+    if (r->failed) return;
+    r->failed = 1;
+    snprintf(r->err, r->errlen, "%s: %s", path, what);
+}
+
+static void sub(char *out, size_t n, const char *path, const char *key)
+{
+    snprintf(out, n, "%s%s%s", path, *path ? "." : "", key);
+}
+
+static void idx(char *out, size_t n, const char *path, size_t i)
+{
+    snprintf(out, n, "%s[%zu]", path, i);
+}
+
+/* A required member (or an optional one when opt is set: NULL if absent). */
+static json_t *member(rd *r, json_t *obj, const char *path, const char *key, int opt)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v && !opt) {
+        char p[512];
+        sub(p, sizeof p, path, key);
+        fail(r, p, "missing");
+    }
+    return v;
+}
+
+static long long get_int(rd *r, json_t *obj, const char *path, const char *key, long long lo,
+                         long long hi, long long dflt, int opt)
+{
+    char p[512], what[128];
+    json_t *v = member(r, obj, path, key, opt);
+    if (!v || (opt && json_is_null(v))) return dflt;
+    sub(p, sizeof p, path, key);
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        snprintf(what, sizeof what, "expected an integer from %lld to %lld", lo, hi);
+        fail(r, p, what);
+        return dflt;
+    }
+    return json_integer_value(v);
+}
+
+/* A string or null (NULL is returned for null or, when opt, absent). */
+static const char *get_str(rd *r, json_t *obj, const char *path, const char *key, int nullable,
+                           int opt)
+{
+    char p[512];
+    json_t *v = member(r, obj, path, key, opt);
+    if (!v) return NULL;
+    if (json_is_null(v) && nullable) return NULL;
+    if (!json_is_string(v)) {
+        sub(p, sizeof p, path, key);
+        fail(r, p, nullable ? "expected a string or null" : "expected a string");
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* "0x..." into a uint64; a null is 0 when nullable. */
+static uint64_t get_hex(rd *r, json_t *obj, const char *path, const char *key, int nullable)
+{
+    char p[512];
+    sub(p, sizeof p, path, key);
+    json_t *v = member(r, obj, path, key, 0);
+    if (!v) return 0;
+    if (json_is_null(v) && nullable) return 0;
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    size_t len = s ? strlen(s) : 0;
+    if (!s || len < 3 || len > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') ||
+        strspn(s + 2, "0123456789abcdefABCDEF") != len - 2) {
+        fail(r, p,
+             nullable ? "expected a hex string like \"0x1a2b\" or null"
+                      : "expected a hex string like \"0x1a2b\"");
+        return 0;
+    }
+    return strtoull(s + 2, NULL, 16);
+}
+
+static json_t *get_array(rd *r, json_t *obj, const char *path, const char *key, size_t max, int opt)
+{
+    char p[512], what[96];
+    json_t *v = member(r, obj, path, key, opt);
+    if (!v) return NULL;
+    sub(p, sizeof p, path, key);
+    if (!json_is_array(v)) {
+        fail(r, p, "expected an array");
+        return NULL;
+    }
+    if (json_array_size(v) > max) {
+        snprintf(what, sizeof what, "%zu entries, more than the %zu allowed", json_array_size(v),
+                 max);
+        fail(r, p, what);
+        return NULL;
+    }
+    return v;
+}
+
+static int get_state(rd *r, json_t *obj, const char *path)
+{
+    char p[512];
+    const char *s = get_str(r, obj, path, "state", 0, 0);
+    int st = s ? tl_state_parse(s) : TL_RUNNING;
+    if (s && st < 0) {
+        sub(p, sizeof p, path, "state");
+        fail(r, p, "expected \"running\", \"blocked\" or \"exited\"");
+        return TL_RUNNING;
+    }
+    return st;
+}
+
+static int get_wait(rd *r, json_t *obj, const char *path)
+{
+    char p[512];
+    const char *s = get_str(r, obj, path, "wait", 1, 0);
+    int w = tl_wait_parse(s);
+    if (w < 0) {
+        sub(p, sizeof p, path, "wait");
+        fail(r, p,
+             "expected a wait kind (join, mutex, rwlock, cond, sem, barrier, futex, sleep, "
+             "io, poll) or null");
+        return TL_WAIT_NONE;
+    }
+    return w;
+}
+
+static void read_frame(rd *r, json_t *v, const char *path, tl_frame *f)
+{
+    if (!json_is_object(v)) {
+        fail(r, path, "expected a frame object");
+        return;
+    }
+    f->ip = get_hex(r, v, path, "ip", 0);
+    f->function = get_str(r, v, path, "function", 1, 0);
+    f->offset = (uint64_t)get_int(r, v, path, "offset", 0, MAX_COUNT, 0, 1);
+    f->module = get_str(r, v, path, "module", 1, 1);
+    f->file = get_str(r, v, path, "file", 1, 1);
+    f->line = (int)get_int(r, v, path, "line", 0, MAX_LINE, 0, 1);
+}
+
+static void read_stack(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s)
+{
+    char p[512], q[600];
+    json_t *a = get_array(r, obj, path, key, MAX_FRAMES, 0);
+    if (!a) return;
+    sub(p, sizeof p, path, key);
+    s->depth = (int)json_array_size(a);
+    s->frames = tl_xcalloc((size_t)s->depth, sizeof *s->frames);
+    for (size_t i = 0; i < json_array_size(a) && !r->failed; i++) {
+        idx(q, sizeof q, p, i);
+        read_frame(r, json_array_get(a, i), q, &s->frames[i]);
+    }
+}
+
+static pid_t *read_tids(rd *r, json_t *obj, const char *path, const char *key, int *n)
+{
+    char p[512], q[600];
+    json_t *a = get_array(r, obj, path, key, MAX_TIDS, 0);
+    *n = 0;
+    if (!a) return NULL;
+    sub(p, sizeof p, path, key);
+    pid_t *t = tl_xcalloc(json_array_size(a), sizeof *t);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > MAX_PID) {
+            idx(q, sizeof q, p, i);
+            fail(r, q, "expected a thread id from 0 to 4194304");
+            break;
+        }
+        t[i] = (pid_t)json_integer_value(v);
+    }
+    *n = (int)json_array_size(a);
+    return t;
+}
+
+static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
+{
+    g->growth = -1;
+    if (!json_is_object(v)) {
+        fail(r, path, "expected a group object");
+        return;
+    }
+    g->count = (int)get_int(r, v, path, "count", 0, MAX_TIDS, 0, 0);
+    g->state = get_state(r, v, path);
+    g->wait = get_wait(r, v, path);
+    g->wait_call = get_str(r, v, path, "wait_call", 1, 1);
+    g->object = get_hex(r, v, path, "object", 1);
+    g->objects = (int)get_int(r, v, path, "objects", 0, MAX_TIDS, g->object ? 1 : 0, 1);
+    json_t *b = member(r, v, path, "blocked_ns", 0);
+    if (b && !json_is_null(b)) {
+        char p[512];
+        sub(p, sizeof p, path, "blocked_ns");
+        if (!json_is_object(b)) fail(r, p, "expected {\"min\": N, \"max\": N} or null");
+        g->blocked_min_ns = (uint64_t)get_int(r, b, p, "min", 0, INT64_MAX, 0, 0);
+        g->blocked_max_ns = (uint64_t)get_int(r, b, p, "max", 0, INT64_MAX, 0, 0);
+    }
+    read_stack(r, v, path, "stack", &g->stack);
+    read_stack(r, v, path, "spawn_stack", &g->spawn_stack);
+    g->creator_tids = read_tids(r, v, path, "creator_tids", &g->n_creators);
+    g->creator_tid = g->n_creators ? g->creator_tids[0] : 0;
+    g->creator_name = get_str(r, v, path, "creator_name", 1, 1);
+    g->tids = read_tids(r, v, path, "tids", &g->n_tids);
+    g->growth = (long)get_int(r, v, path, "growth", 0, MAX_TIDS, -1, 1);
+    for (int i = 0; i < g->n_tids; i++)
+        if (g->tids[i] == pid) g->has_main = 1;
+}
+
+static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
+{
+    if (!json_is_object(v)) {
+        fail(r, path, "expected a thread object");
+        return;
+    }
+    t->tid = (pid_t)get_int(r, v, path, "tid", 0, MAX_PID, 0, 0);
+    const char *name = get_str(r, v, path, "name", 1, 1);
+    if (name) snprintf(t->name, sizeof t->name, "%s", name);
+    t->state = get_state(r, v, path);
+    t->wait = get_wait(r, v, path);
+    t->wait_call = get_str(r, v, path, "wait_call", 1, 1);
+    t->object = get_hex(r, v, path, "object", 1);
+    t->blocked_ns = (uint64_t)get_int(r, v, path, "blocked_ns", 0, INT64_MAX, 0, 1);
+    t->creator_tid = (pid_t)get_int(r, v, path, "creator_tid", 0, MAX_PID, 0, 1);
+    read_stack(r, v, path, "stack", &t->stack);
+    read_stack(r, v, path, "spawn_stack", &t->spawn_stack);
+}
+
+static void read_counts(rd *r, json_t *root, tl_counts *c)
+{
+    json_t *o = member(r, root, "", "counts", 0);
+    if (!o) return;
+    if (!json_is_object(o)) {
+        fail(r, "counts", "expected an object");
+        return;
+    }
+    c->live = (long)get_int(r, o, "counts", "live", 0, MAX_COUNT, 0, 0);
+    c->running = (long)get_int(r, o, "counts", "running", 0, MAX_COUNT, 0, 0);
+    c->blocked = (long)get_int(r, o, "counts", "blocked", 0, MAX_COUNT, 0, 0);
+    c->exited_unjoined = (long)get_int(r, o, "counts", "exited_unjoined", 0, MAX_COUNT, 0, 0);
+    c->created = (long)get_int(r, o, "counts", "created", 0, MAX_COUNT, 0, 0);
+    c->joined = (long)get_int(r, o, "counts", "joined", 0, MAX_COUNT, 0, 0);
+    c->detached = (long)get_int(r, o, "counts", "detached", 0, MAX_COUNT, 0, 1);
+    json_t *bw = json_object_get(o, "by_wait");
+    if (bw && !json_is_object(bw)) {
+        fail(r, "counts.by_wait", "expected an object");
+        return;
+    }
+    for (int w = 1; bw && w < TL_WAIT_COUNT; w++)
+        c->by_wait[w] = (long)get_int(r, bw, "counts.by_wait", tl_wait_name(w), 0, MAX_COUNT, 0, 1);
+}
+
+static void free_stack(tl_stack *s)
+{
+    free(s->frames);
+}
+
+static void free_model(tl_dump *d)
+{
+    for (int i = 0; d->groups && i < d->n_groups; i++) {
+        free_stack(&d->groups[i].stack);
+        free_stack(&d->groups[i].spawn_stack);
+        free(d->groups[i].creator_tids);
+        free(d->groups[i].tids);
+    }
+    free(d->groups);
+    for (int i = 0; d->threads && i < d->n_threads; i++) {
+        free_stack(&d->threads[i].stack);
+        free_stack(&d->threads[i].spawn_stack);
+    }
+    free(d->threads);
+}
+
+static void read_root(rd *r, json_t *root, tl_dump *d)
+{
+    d->n_threads = -1;
+    if (!json_is_object(root)) {
+        fail(r, "top level", "expected a JSON object (is this a threadleak dump?)");
+        return;
+    }
+    const char *format = get_str(r, root, "", "format", 0, 0);
+    if (r->failed || strcmp(format, "threadleak-dump") != 0) {
+        r->failed = 0;
+        fail(r, "format",
+             "not \"threadleak-dump\": this is not a threadleak JSON dump (write one with "
+             "THREADLEAK_FORMAT=json or threadleak dump --json)");
+        return;
+    }
+    long long version = get_int(r, root, "", "version", 1, 1000000, 1, 0);
+    if (!r->failed && version != 1) {
+        fail(r, "version", "this threadleak reads version 1 dumps only; use a newer threadleak");
+        return;
+    }
+    d->pid = (int)get_int(r, root, "", "pid", 1, MAX_PID, 0, 0);
+    d->program = get_str(r, root, "", "program", 1, 0);
+    d->number = (int)get_int(r, root, "", "dump", 0, INT32_MAX, 0, 0);
+    d->reason = get_str(r, root, "", "reason", 1, 1);
+    d->time_unix_ns = (uint64_t)get_int(r, root, "", "time_unix_ns", 0, INT64_MAX, 0, 0);
+    read_counts(r, root, &d->counts);
+    json_t *groups = get_array(r, root, "", "groups", MAX_GROUPS, 0);
+    if (r->failed) return;
+    char p[64];
+    d->n_groups = (int)json_array_size(groups);
+    d->groups = tl_xcalloc((size_t)d->n_groups, sizeof *d->groups);
+    for (int i = 0; i < d->n_groups && !r->failed; i++) {
+        idx(p, sizeof p, "groups", (size_t)i);
+        read_group(r, json_array_get(groups, (size_t)i), p, d->pid, &d->groups[i]);
+    }
+    json_t *threads = get_array(r, root, "", "threads", MAX_THREADS, 1);
+    if (threads && !r->failed) {
+        d->n_threads = (int)json_array_size(threads);
+        d->threads = tl_xcalloc((size_t)d->n_threads, sizeof *d->threads);
+        for (int i = 0; i < d->n_threads && !r->failed; i++) {
+            idx(p, sizeof p, "threads", (size_t)i);
+            read_thread(r, json_array_get(threads, (size_t)i), p, &d->threads[i]);
+        }
+    }
+}
+
+threadleak_dump_file *threadleak_dump_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errlen, "not valid JSON at line %d column %d: %s", je.line, je.column,
+                 je.text);
+        return NULL;
+    }
+    threadleak_dump_file *f = tl_xcalloc(1, sizeof *f);
+    f->root = root;
+    rd r = {err, errlen, 0};
+    read_root(&r, root, &f->d);
+    if (r.failed) {
+        threadleak_dump_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+threadleak_dump_file *threadleak_dump_load(const char *path, char *err, size_t errlen)
+{
+    int from_stdin = strcmp(path, "-") == 0;
+    FILE *in = from_stdin ? stdin : fopen(path, "rb");
+    if (!in) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (!from_stdin && fstat(fileno(in), &st) == 0 && !S_ISREG(st.st_mode)) {
+        fclose(in);
+        snprintf(err, errlen, "not a regular file");
+        return NULL;
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = tl_xcalloc(cap, 1);
+    for (;;) {
+        if (len == cap) {
+            if (cap >= (size_t)MAX_FILE_BYTES) {
+                if (!from_stdin) fclose(in);
+                free(buf);
+                snprintf(err, errlen, "larger than %ld MiB: not a dump this threadleak reads",
+                         MAX_FILE_BYTES >> 20);
+                return NULL;
+            }
+            cap *= 2;
+            buf = tl_xrealloc(buf, cap, 1);
+        }
+        size_t got = fread(buf + len, 1, cap - len, in);
+        len += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(in);
+    if (!from_stdin) fclose(in);
+    if (bad) {
+        free(buf);
+        snprintf(err, errlen, "read error");
+        return NULL;
+    }
+    threadleak_dump_file *f = threadleak_dump_parse(buf, len, err, errlen);
+    free(buf);
+    return f;
+}
+
+tl_dump *threadleak_dump_of(threadleak_dump_file *f)
+{
+    return f ? &f->d : NULL;
+}
+
+void threadleak_dump_free(threadleak_dump_file *f)
+{
+    if (!f) return;
+    free_model(&f->d);
+    json_decref(f->root);
+    free(f);
+}

@@ -1,0 +1,59 @@
+/* Which groups of two dumps are "the same": equal state, wait kind,
+ * blocked stack and creation stack. Frames compare by function name and
+ * offset (stable across runs of one binary despite ASLR) and by raw
+ * address when the function is not known. */
+#include <fnmatch.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int frame_same(const tl_frame *a, const tl_frame *b)
+{
+    if (a->function && b->function)
+        return strcmp(a->function, b->function) == 0 && a->offset == b->offset;
+    if (a->function || b->function) return 0;
+    return a->ip == b->ip;
+}
+
+static int stack_same(const tl_stack *a, const tl_stack *b)
+{
+    if (a->depth != b->depth) return 0;
+    for (int i = 0; i < a->depth; i++)
+        if (!frame_same(&a->frames[i], &b->frames[i])) return 0;
+    return 1;
+}
+
+int threadleak_group_same(const tl_group *a, const tl_group *b)
+{
+    return a->state == b->state && a->wait == b->wait && stack_same(&a->stack, &b->stack) &&
+           stack_same(&a->spawn_stack, &b->spawn_stack);
+}
+
+int threadleak_group_find(const tl_dump *d, const tl_group *g)
+{
+    for (int i = 0; d && i < d->n_groups; i++)
+        if (threadleak_group_same(&d->groups[i], g)) return i;
+    return -1;
+}
+
+static int stack_matches(const tl_stack *s, char *const *globs, int n_globs)
+{
+    for (int i = 0; i < s->depth; i++) {
+        const char *fn = s->frames[i].function;
+        if (!fn) continue;
+        for (int j = 0; j < n_globs; j++)
+            if (fnmatch(globs[j], fn, 0) == 0) return 1;
+    }
+    return 0;
+}
+
+int threadleak_group_ignored(const tl_group *g, char *const *globs, int n_globs)
+{
+    return n_globs > 0 && (stack_matches(&g->stack, globs, n_globs) ||
+                           stack_matches(&g->spawn_stack, globs, n_globs));
+}
+
+int threadleak_group_is_main(const tl_group *g)
+{
+    return g->has_main;
+}

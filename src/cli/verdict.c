@@ -1,0 +1,191 @@
+/* The growth statistic. Given the samples y = live + exited_unjoined of one
+ * process, the count "keeps growing" when, over the later part of the run
+ * (the window, by default its second half):
+ *
+ *  1. trend: the Mann-Kendall test finds an upward trend, one-sided, at the
+ *     confidence asked (default 0.99; tie-corrected variance, normal
+ *     approximation with continuity correction);
+ *  2. size: the Theil-Sen slope (median of pairwise slopes) times the
+ *     window's span is at least the minimum growth (default 5 threads);
+ *  3. signal over noise: that rise is at least 3 robust standard deviations
+ *     (1.4826 * MAD) of the residuals around the Theil-Sen line;
+ *  4. still rising at the end: the median of the window's last quarter is
+ *     above the median of its third quarter.
+ *
+ * Both tests are rank-based, so a burst (however large) that falls back to
+ * its baseline moves them little; a warm-up ramp that levels off before
+ * the window is flat inside it, and one that levels off inside it fails 4.
+ * Windows longer than 1000 samples are reduced to 1000 bucket medians. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define MAX_POINTS 1000
+#define NOISE_K 3.0
+
+void threadleak_growth_defaults(threadleak_growth_opts *o)
+{
+    o->confidence = 0.99;
+    o->min_growth = 5;
+    o->window = 0.5;
+    o->min_samples = 6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) /* sorts v */
+{
+    if (n <= 0) return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double median_of(const double *y, int from, int to)
+{
+    if (to <= from) return 0;
+    double *tmp = tl_xcalloc((size_t)(to - from), sizeof *tmp);
+    memcpy(tmp, y + from, (size_t)(to - from) * sizeof *tmp);
+    double m = median(tmp, to - from);
+    free(tmp);
+    return m;
+}
+
+double threadleak_mk_s(const double *y, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            s += (y[j] > y[i]) - (y[j] < y[i]);
+    return s;
+}
+
+double threadleak_mk_var(const double *y, int n)
+{
+    double *v = tl_xcalloc((size_t)n, sizeof *v);
+    memcpy(v, y, (size_t)n * sizeof *v);
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    double ties = 0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && v[j] == v[i])
+            j++;
+        double t = j - i;
+        ties += t * (t - 1) * (2 * t + 5);
+        i = j;
+    }
+    free(v);
+    return ((double)n * (n - 1) * (2.0 * n + 5) - ties) / 18.0;
+}
+
+double threadleak_theil_sen(const double *t, const double *y, int n)
+{
+    if (n < 2) return 0;
+    double *slopes = tl_xcalloc((size_t)n * (size_t)(n - 1) / 2, sizeof *slopes);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (t[j] != t[i]) slopes[m++] = (y[j] - y[i]) / (t[j] - t[i]);
+    double s = median(slopes, m);
+    free(slopes);
+    return s;
+}
+
+/* The window as at most MAX_POINTS (t, y) points: bucket means of t and
+ * medians of y. */
+static int reduce(const long *t_ms, const long *y, int from, int n, double *t, double *v)
+{
+    if (n <= MAX_POINTS) {
+        for (int i = 0; i < n; i++) {
+            t[i] = (double)t_ms[from + i];
+            v[i] = (double)y[from + i];
+        }
+        return n;
+    }
+    double *tmp = tl_xcalloc((size_t)n / MAX_POINTS + 2, sizeof *tmp);
+    for (int b = 0; b < MAX_POINTS; b++) {
+        int lo = (int)((long)b * n / MAX_POINTS), hi = (int)((long)(b + 1) * n / MAX_POINTS);
+        double ts = 0;
+        for (int i = lo; i < hi; i++) {
+            ts += (double)t_ms[from + i];
+            tmp[i - lo] = (double)y[from + i];
+        }
+        t[b] = ts / (hi - lo);
+        v[b] = median(tmp, hi - lo);
+    }
+    free(tmp);
+    return MAX_POINTS;
+}
+
+void threadleak_judge_growth(const long *t_ms, const long *y, int n,
+                             const threadleak_growth_opts *o, threadleak_growth *r)
+{
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    r->p_value = 1;
+    if (n > 0) {
+        r->first = y[0];
+        r->last = y[n - 1];
+    }
+    int min_samples = o->min_samples < 4 ? 4 : o->min_samples;
+    if (n < min_samples) {
+        r->why = "too few samples to judge growth";
+        return;
+    }
+    int from = (int)floor(n * (1.0 - o->window));
+    if (from < 0) from = 0;
+    if (n - from < min_samples) from = n - min_samples;
+    int nw = n - from;
+    r->judged = 1;
+    r->n_window = nw;
+    r->window_start_ms = t_ms[from];
+
+    double *t = tl_xcalloc((size_t)(nw < MAX_POINTS ? nw : MAX_POINTS), sizeof *t);
+    double *v = tl_xcalloc((size_t)(nw < MAX_POINTS ? nw : MAX_POINTS), sizeof *v);
+    int m = reduce(t_ms, y, from, nw, t, v);
+
+    r->mk_s = threadleak_mk_s(v, m);
+    double var = threadleak_mk_var(v, m);
+    double z = 0;
+    if (var > 0 && r->mk_s > 0)
+        z = (r->mk_s - 1) / sqrt(var);
+    else if (var > 0 && r->mk_s < 0)
+        z = (r->mk_s + 1) / sqrt(var);
+    r->mk_z = z;
+    r->p_value = 0.5 * erfc(z / sqrt(2.0));
+
+    double slope_ms = threadleak_theil_sen(t, v, m);
+    r->per_s = slope_ms * 1000.0;
+    r->window_growth = slope_ms * (t[m - 1] - t[0]);
+
+    double *res = tl_xcalloc((size_t)m, sizeof *res);
+    for (int i = 0; i < m; i++)
+        res[i] = v[i] - slope_ms * (t[i] - t[0]);
+    double mid = median(res, m);
+    for (int i = 0; i < m; i++)
+        res[i] = fabs(res[i] - mid);
+    double sigma = 1.4826 * median(res, m);
+    free(res);
+
+    r->tail_rise = median_of(v, 3 * m / 4, m) - median_of(v, m / 2, 3 * m / 4);
+    free(t);
+    free(v);
+
+    if (!(r->p_value < 1.0 - o->confidence))
+        r->why = "no significant upward trend";
+    else if (r->window_growth < o->min_growth)
+        r->why = "rise smaller than the minimum growth";
+    else if (r->window_growth < NOISE_K * sigma)
+        r->why = "rise within the noise";
+    else if (!(r->tail_rise > 0))
+        r->why = "levelled off before the end";
+    else {
+        r->detected = 1;
+        r->why = "keeps growing";
+    }
+}

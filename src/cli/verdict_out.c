@@ -1,0 +1,213 @@
+/* `threadleak run`, the telling part: the verdict as lines on stderr (with
+ * the suspects in the text dump format) and as the "threadleak-verdict"
+ * JSON object of SPEC.md. */
+#include <math.h>
+#include <string.h>
+
+#include "cli/run.h"
+
+static double fin(double x)
+{
+    return isfinite(x) ? x : 0;
+}
+
+static void seconds(char *out, size_t n, long ms)
+{
+    if (ms < 10000)
+        snprintf(out, n, "%.1fs", ms / 1000.0);
+    else
+        snprintf(out, n, "%.0fs", ms / 1000.0);
+}
+
+static void growth_line(const char *verdict, int pid, const char *who, const threadleak_growth *g,
+                        const threadleak_growth_opts *o, long last_ms)
+{
+    char span[32];
+    seconds(span, sizeof span, last_ms - g->window_start_ms);
+    tl_msg("%s: threads keep growing in pid %d%s: %ld -> %ld live + exited unjoined, %+.3g/s "
+           "over the last %s (Mann-Kendall p=%.2g < %.2g, Theil-Sen rise %.1f >= %.1f)",
+           verdict, pid, who, g->first, g->last, g->per_s, span, g->p_value, 1 - o->confidence,
+           g->window_growth, o->min_growth);
+}
+
+static const char *sig_name(int sig)
+{
+    const char *s = sigabbrev_np(sig);
+    return s ? s : "?";
+}
+
+void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v)
+{
+    fflush(out);
+    long last_ms = v->primary && v->primary->n ? v->primary->s[v->primary->n - 1].t_ms : 0;
+    if (r->stopped)
+        tl_msg("stopped pid %d after --duration (SIGTERM%s): threads the stop interrupted are "
+               "not counted as left at exit",
+               r->pid, r->signal == 9 ? ", then SIGKILL" : "");
+    else if (!r->exited)
+        tl_msg("pid %d was killed by signal %d (SIG%s): growth is judged from the samples only",
+               r->pid, r->signal, sig_name(r->signal));
+    if (!v->primary && !v->have_exit)
+        tl_msg("no samples and no exit dump from pid %d: was libthreadleak.so loaded into it? "
+               "(a program that resets LD_PRELOAD, or one that ran shorter than one --interval "
+               "and ended by _exit, leaves none)",
+               r->pid);
+    else if (r->exited && !r->stopped && !v->have_exit)
+        tl_msg("pid %d left no exit dump (it ended with _exit, or the library could not write to "
+               "%s): threads left at exit are not judged",
+               r->pid, r->dir);
+    if (r->series.bad_lines)
+        tl_msg("skipped %ld malformed series line%s", r->series.bad_lines,
+               r->series.bad_lines == 1 ? "" : "s");
+
+    if (v->growth_detected && v->growth_in_ignored)
+        tl_msg("threads grew in pid %d, but in ignored groups only (--ignore): not a leak", r->pid);
+    else if (v->growth_detected)
+        growth_line(v->growth ? "leak" : "note (not failing, see --fail-on)", r->pid, "", &v->g,
+                    &o->growth, last_ms);
+    if (v->exit_detected) {
+        tl_msg("%s: %ld thread%s besides main left at exit in pid %d (%ld live, %ld exited "
+               "unjoined)",
+               v->exit ? "leak" : "note (not failing, see --fail-on)", v->exit_leaked,
+               v->exit_leaked == 1 ? "" : "s", r->pid, v->at_exit.live, v->at_exit.exited_unjoined);
+    }
+    for (int i = 0; i < v->n_others; i++) {
+        const tl_other *x = &v->others[i];
+        if (x->growth)
+            growth_line(o->fail_growth ? "leak" : "note", x->pid, " (started by the program)",
+                        &x->g, &o->growth, x->g.window_start_ms);
+        if (x->exit_leaked)
+            tl_msg("%s: %ld thread%s besides main left at exit in pid %d (started by the program)",
+                   o->fail_exit ? "leak" : "note", x->exit_leaked, x->exit_leaked == 1 ? "" : "s",
+                   x->pid);
+    }
+    if (v->leak) {
+        if (v->n_suspects) {
+            char when[32];
+            seconds(when, sizeof when, v->early_at_ms);
+            tl_msg("%d suspect group%s in pid %d, ranked by growth from %s%s to the %s dump:",
+                   v->n_suspects, v->n_suspects == 1 ? "" : "s", r->pid,
+                   v->early ? "the dump at " : "zero (no early dump)", v->early ? when : "",
+                   v->final_kind);
+            for (int i = 0; i < v->n_suspects; i++) {
+                fputc('\n', out);
+                tl_write_group_text(out, &v->suspects[i]);
+            }
+            fputc('\n', out);
+        } else if (!v->final) {
+            tl_msg("no dump of pid %d to name the suspects (it ended before the first one)",
+                   r->pid);
+        }
+        tl_msg("verdict: leak (%s%s%s): exit status %d", v->growth ? "growth" : "",
+               v->growth && v->exit ? ", " : "", v->exit ? "exit" : "", o->exit_code);
+    } else {
+        char span[32];
+        seconds(span, sizeof span, last_ms);
+        if (v->g.judged)
+            tl_msg("clean: no growth in %d samples over %s (%s; Mann-Kendall p=%.2g, Theil-Sen "
+                   "%+.3g/s)%s",
+                   v->g.n, span, v->g.why, v->g.p_value, v->g.per_s,
+                   v->have_exit && !r->stopped ? "; no threads left at exit" : "");
+        else
+            tl_msg("clean: %s (%d sample%s; need %d)%s", v->g.why, v->g.n, v->g.n == 1 ? "" : "s",
+                   o->growth.min_samples,
+                   v->have_exit && !r->stopped ? "; no threads left at exit" : "");
+    }
+    if (o->out_dir) tl_msg("dumps and series kept in %s", r->dir);
+    fflush(out);
+}
+
+static void write_argv(FILE *f, const tl_run_opts *o)
+{
+    fputc('[', f);
+    for (int i = 0; i < o->argc; i++) {
+        if (i) fputc(',', f);
+        tl_write_json_string(f, o->argv[i]);
+    }
+    fputc(']', f);
+}
+
+static void write_growth(FILE *f, const tl_run_opts *o, const tl_verdict *v)
+{
+    const threadleak_growth *g = &v->g;
+    fprintf(f,
+            "{\"detected\":%s,\"first\":%ld,\"last\":%ld,\"per_s\":%.6g,"
+            "\"method\":\"mann-kendall+theil-sen\",\"judged\":%s,\"why\":",
+            v->growth_detected && !v->growth_in_ignored ? "true" : "false", g->first, g->last,
+            fin(g->per_s), g->judged ? "true" : "false");
+    tl_write_json_string(f, v->growth_in_ignored ? "growth in ignored groups only" : g->why);
+    fprintf(f,
+            ",\"samples\":%d,\"window_samples\":%d,\"window_start_ms\":%ld,"
+            "\"mann_kendall_s\":%.0f,\"z\":%.6g,\"p_value\":%.6g,\"window_growth\":%.6g,"
+            "\"tail_rise\":%.6g,\"confidence\":%.6g,\"min_growth\":%.6g,\"window\":%.6g}",
+            g->n, g->n_window, g->window_start_ms, fin(g->mk_s), fin(g->mk_z), fin(g->p_value),
+            fin(g->window_growth), fin(g->tail_rise), o->growth.confidence, o->growth.min_growth,
+            o->growth.window);
+}
+
+int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_result *r,
+                          const tl_verdict *v)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!f) {
+        tl_msg("--json %s: cannot write the verdict: %m", path);
+        return -1;
+    }
+    fprintf(f, "{\"format\":\"threadleak-verdict\",\"version\":1,\"verdict\":\"%s\",\"reasons\":[",
+            v->leak ? "leak" : "clean");
+    fprintf(f, "%s%s%s]", v->growth ? "\"growth\"" : "", v->growth && v->exit ? "," : "",
+            v->exit ? "\"exit\"" : "");
+    fputs(",\n\"program\":{\"argv\":", f);
+    write_argv(f, o);
+    fprintf(f, ",\"pid\":%d,\"exit_code\":", r->pid);
+    if (r->exited)
+        fprintf(f, "%d", r->exit_status);
+    else
+        fputs("null", f);
+    fputs(",\"signal\":", f);
+    if (!r->exited && r->signal)
+        fprintf(f, "%d", r->signal);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"stopped\":%s,\"elapsed_ms\":%ld},\n\"growth\":", r->stopped ? "true" : "false",
+            r->elapsed_ms);
+    write_growth(f, o, v);
+    fputs(",\n\"at_exit\":", f);
+    if (v->have_exit && !r->stopped)
+        fprintf(f, "{\"live\":%ld,\"exited_unjoined\":%ld,\"leaked\":%ld}", v->at_exit.live,
+                v->at_exit.exited_unjoined, v->exit_leaked);
+    else
+        fputs("null", f);
+    fputs(",\n\"others\":[", f);
+    for (int i = 0; i < v->n_others; i++)
+        fprintf(f, "%s{\"pid\":%d,\"growth\":%s,\"per_s\":%.6g,\"exit_leaked\":%ld}", i ? "," : "",
+                v->others[i].pid, v->others[i].growth ? "true" : "false", fin(v->others[i].g.per_s),
+                v->others[i].exit_leaked);
+    fputs("],\n\"samples\":[", f);
+    for (int i = 0; v->primary && i < v->primary->n; i++) {
+        const tl_sample *s = &v->primary->s[i];
+        fprintf(f, "%s{\"t_ms\":%ld,\"live\":%ld,\"blocked\":%ld,\"exited_unjoined\":%ld}",
+                i ? ",\n" : "\n", s->t_ms, s->live, s->blocked, s->exited_unjoined);
+    }
+    fputs("],\n\"suspects\":[", f);
+    for (int i = 0; i < v->n_suspects; i++) {
+        fputs(i ? ",\n" : "\n", f);
+        tl_write_group_json(f, &v->suspects[i]);
+    }
+    fputs("]", f);
+    if (o->out_dir) {
+        fputs(",\n\"out\":", f);
+        tl_write_json_string(f, r->dir);
+    }
+    fputs("}\n", f);
+    int bad = ferror(f);
+    if (f != stdout)
+        bad |= fclose(f) != 0;
+    else
+        fflush(f);
+    if (bad) {
+        tl_msg("--json %s: cannot write the verdict: %m", path);
+        return -1;
+    }
+    return 0;
+}
