@@ -105,6 +105,14 @@ ParameterizedTest(struct call_case *c, calls, blocks, .fini = tlt_cleanup, .time
         tlt_expect_by_wait(p, c->wait, 3);
         tlt_expect_by_wait(p, "sleep", strcmp(c->wait, "join") ? 1 : 2);
     }
+    /* More dumps: the same group, and the dump signal never surfaced in the
+     * program as an interrupted call. */
+    tlt_dump(p);
+    tlt_dump(p);
+    tlt_expect_leak(p, "blocked", c->wait, 3, "blocker", "spawn_blockers");
     tlt_expect_alive(p);
+    const char *err = tlt_stderr(p);
+    tlt_expect(p, !strstr(err, "returned early"),
+               "a wait of the program returned while nothing woke it (see its stderr)");
     tlt_stop(p);
 }

@@ -263,3 +263,19 @@ Test(waits, detached_threads_are_not_leaks)
     tlt_expect_count(p, "detached", 22);
     tlt_stop(p);
 }
+
+/* An uncontended lock, or a semaphore already posted, never shows as a
+ * wait: dumps of threads spinning on them find them running. */
+Test(waits, uncontended_never_shows)
+{
+    tlt_proc *p = tlt_start("wait_uncontended", NULL);
+    for (int i = 0; i < 3; i++) {
+        tlt_dump(p);
+        tlt_expect_by_wait(p, "mutex", 0);
+        tlt_expect_by_wait(p, "rwlock", 0);
+        tlt_expect_by_wait(p, "sem", 0);
+        tlt_expect_count(p, "running", 3);
+        tlt_expect_count(p, "blocked", 1);
+    }
+    tlt_stop(p);
+}

@@ -361,6 +361,21 @@ static int saw_ready(const tlt_proc *p)
     return 0;
 }
 
+/* The main thread's state letter from /proc ('?' when unknown). */
+static char main_state(pid_t pid)
+{
+    char path[64], state = '?';
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+    char *stat = read_file(path);
+    if (stat) {
+        char *rp = strrchr(stat, ')');
+        if (rp && rp[1] && rp[2])
+            state = rp[2];
+        free(stat);
+    }
+    return state;
+}
+
 tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
 {
     const char *lib = tlt_lib_path();
@@ -449,6 +464,11 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
             tlt_fail(p, "%s ended before printing \"ready\": %s", p->name, st);
         }
     }
+    /* After "ready" the main thread goes on to its own wait: let it get
+     * there (it sleeps in the kernel) so that a dump finds it waiting. */
+    for (long until = now_ms() + 2000; now_ms() < until && main_state(p->pid) != 'S';)
+        sleep_ms(2);
+    sleep_ms(10);
     return p;
 }
 
@@ -474,6 +494,16 @@ const char *tlt_printed(tlt_proc *p, const char *key)
     return NULL;
 }
 
+const char *tlt_stderr(tlt_proc *p)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/stderr", p->dir);
+    free(p->err);
+    p->err = read_file(path);
+    if (!p->err) p->err = strdup("");
+    return p->err;
+}
+
 void tlt_stop(tlt_proc *p)
 {
     if (!p) return;
@@ -486,6 +516,7 @@ void tlt_stop(tlt_proc *p)
     json_decref(p->json);
     free(p->text);
     free(p->context);
+    free(p->err);
     for (int i = 0; i < MAX_PROCS; i++)
         if (procs[i] == p) procs[i] = NULL;
     free(p);

@@ -37,6 +37,7 @@ typedef struct tlt_proc {
     json_t *json;  /* the last dump */
     char *text;    /* the last dump's text form, or NULL */
     char *context; /* scratch for messages */
+    char *err;     /* stderr, as last read */
 } tlt_proc;
 
 /* Paths (static storage, valid until the next call of the same function). */
@@ -57,6 +58,9 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env);
 /* The value printed by the program on a line "<key> <value>" before
  * "ready"; fails the test when there is none. */
 const char *tlt_printed(tlt_proc *p, const char *key);
+
+/* What the program wrote on stderr so far (owned by p). */
+const char *tlt_stderr(tlt_proc *p);
 
 /* Sends SIGUSR1 and waits up to 5 s for dump number p->dumps + 1 (the .json
  * and the .txt), loads both, checks the dump's envelope (format, version,

@@ -4,7 +4,9 @@
  * hour away. Joins form a chain: joiner 0 joins 1, 1 joins 2, 2 joins a
  * thread that sleeps in pause(). Prints "object <addr>" for the calls that
  * wait on an object (locks, condvars, semaphores, futex words), then
- * "ready". Exits 2 for an unknown CALL. */
+ * "ready". Each time a call returns (nothing wakes them, so only a failure
+ * or an interruption does) it says so on stderr, and waits again. Exits 2
+ * for an unknown CALL. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -220,7 +222,11 @@ static void *blocker(void *arg)
             epoll_pwait2(epoll_fd, &ev, 1, NULL, NULL);
         else
             die(call, EINVAL);
-        /* Only a signal or a spurious wake-up gets here: wait again. */
+        /* Nothing ever wakes these waits: getting here means the call
+         * failed or was interrupted (the dump signal must not do that). */
+        int err = errno;
+        fprintf(stderr, "wait_calls: %s returned early (errno %d: %s)\n", call, err, strerror(err));
+        errno = 0;
     }
     return NULL;
 }
