@@ -136,7 +136,12 @@ static void pick_dumps(const tl_run_opts *o, tl_run_result *r, tl_verdict *v,
                        threadleak_dump_file *exit_file)
 {
     int final_idx = -1;
-    if (exit_file) {
+    for (int i = r->n_taken - 1; i >= 0 && final_idx < 0 && r->stopped; i--)
+        if (r->taken[i].done && r->taken[i].prestop) final_idx = i;
+    if (final_idx >= 0) {
+        v->final = load_stem(r->taken[final_idx].stem);
+        v->final_kind = "pre-stop";
+    } else if (exit_file) {
         v->final = exit_file;
         v->final_kind = "exit";
     } else {

@@ -212,7 +212,7 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
     }
     int pidfd = open_pidfd(r->pid);
     long first_dump = o->interval_ms * 2 > 500 ? o->interval_ms * 2 : 500;
-    long next_dump = first_dump, spacing = first_dump;
+    long next_dump = first_dump;
     long stop_at = o->duration_ms ? o->duration_ms : -1, kill_at = -1;
     int status = 0, done = 0, warned_series = 0;
     while (!done) {
@@ -247,8 +247,10 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
         }
         if (kill_at < 0 && now >= next_dump && threadleak_series_find(&r->series, r->pid)) {
             if (!threadleak_request_pending(r->pid)) ask(r, now, 0);
-            spacing = spacing * 2 > DUMP_SPACING_MAX_MS ? DUMP_SPACING_MAX_MS : spacing * 2;
-            next_dump = now + spacing;
+            /* at geometric times (0.5s, 1s, 2s, ...), at most DUMP_SPACING_MAX_MS
+             * apart: one is near the start of the judged window, whatever the
+             * run's length, and the latest is never too old */
+            next_dump = now + (now < DUMP_SPACING_MAX_MS ? now : DUMP_SPACING_MAX_MS);
         }
         wait_a_little(pidfd, LOOP_MS);
     }

@@ -47,10 +47,10 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
     else if (!r->exited)
         tl_msg("pid %d was killed by signal %d (SIG%s): growth is judged from the samples only",
                r->pid, r->signal, sig_name(r->signal));
-    if (!v->primary && !v->have_exit)
-        tl_msg("no samples and no exit dump from pid %d: was libthreadleak.so loaded into it? "
-               "(a program that resets LD_PRELOAD, or one that ran shorter than one --interval "
-               "and ended by _exit, leaves none)",
+    if (!v->primary && !v->have_exit && r->exited)
+        tl_msg("no samples and no exit dump from pid %d: it ended by _exit before the first "
+               "sample, or libthreadleak.so was not loaded into it (a set-id program, or one "
+               "that clears LD_PRELOAD)",
                r->pid);
     else if (r->exited && !r->stopped && !v->have_exit)
         tl_msg("pid %d left no exit dump (it ended with _exit, or the library could not write to "
