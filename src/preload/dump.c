@@ -1,6 +1,8 @@
 /* Building a dump: read every slot consistently, unwind the blocked ones,
  * group identical (state, wait, stack, creation stack), symbolize. */
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -70,6 +72,20 @@ static uint32_t blocked_stack(uint32_t idx, uint32_t seq, const struct tl_regs *
     return tl_intern(ips, depth);
 }
 
+/* A thread threadleak adopted but did not start may end without running
+ * its exit hook (raw clone): it is gone when the kernel no longer knows it. */
+static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
+{
+    if (!(life & TL_LIFE_ADOPTED))
+        return 0;
+    pid_t tid = *(volatile pid_t *)&s->tid;
+    int saved = errno;
+    int gone = tid != getpid() && tl_real.syscall(SYS_tgkill, getpid(), tid, 0, 0, 0, 0) == -1 &&
+               errno == ESRCH;
+    errno = saved;
+    return gone;
+}
+
 /* One slot, read without stopping its thread. 0 when the slot holds no
  * thread worth showing. */
 static int read_slot(uint32_t idx, struct snap *out, uint64_t now, int want_stacks)
@@ -78,6 +94,8 @@ static int read_slot(uint32_t idx, struct snap *out, uint64_t now, int want_stac
     if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
         return 0;
     uint32_t life = __atomic_load_n(&s->life, __ATOMIC_ACQUIRE);
+    if (adopted_and_gone(s, life))
+        return 0;
     memset(out, 0, sizeof *out);
     out->tid = *(volatile pid_t *)&s->tid;
     out->creator = s->creator_tid;
@@ -134,6 +152,8 @@ TL_HIDDEN void tl_count(tl_counts *c)
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
             continue;
         uint32_t life = __atomic_load_n(&s->life, __ATOMIC_ACQUIRE);
+        if (adopted_and_gone(s, life))
+            continue;
         if (life & TL_LIFE_EXITED) {
             if (!(life & TL_LIFE_DETACHED))
                 c->exited_unjoined++;

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <libunwind.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -60,10 +61,23 @@ static int add_segments(struct dl_phdr_info *info, size_t size, void *data)
 
 static int in_segment(uint64_t addr)
 {
-    for (int i = 0; i < n_segments; i++)
-        if (addr >= segments[i].lo && addr + 8 <= segments[i].hi)
-            return 1;
+    int lo = 0, hi = n_segments - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (addr < segments[mid].lo)
+            hi = mid - 1;
+        else if (addr >= segments[mid].hi)
+            lo = mid + 1;
+        else
+            return addr + 8 <= segments[mid].hi;
+    }
     return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const struct segment *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 static int read_safely(struct unwind_arg *a, uint64_t addr, unw_word_t *val)
@@ -198,6 +212,7 @@ TL_HIDDEN void tl_unwind_refresh(void)
 {
     n_segments = 0;
     dl_iterate_phdr(add_segments, NULL);
+    qsort(segments, (size_t)n_segments, sizeof *segments, by_start);
     (void)segments_generation;
 }
 
