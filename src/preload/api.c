@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <threadleak.h>
 #include <unistd.h>
 
@@ -124,31 +125,46 @@ static void report(FILE *out, tl_dump *d, const threadleak_options *o, pid_t sel
     fflush(out);
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Retries with backoff (1 ms doubling to 100 ms) until no leak is left or
+ * timeout_ms of wall time has passed since the call, however long each
+ * look at the registry takes on a slow machine. */
 TL_EXPORT int threadleak_verify_none(const threadleak_options *opts)
 {
-    if (!threadleak_active())
-        return 0;
-    unsigned timeout = opts && opts->timeout_ms ? opts->timeout_ms : 2000;
     FILE *out = opts && opts->report ? opts->report : stderr;
+    if (!threadleak_active()) {
+        fprintf(out, "threadleak: not active in this process (see its earlier stderr line); "
+                     "no threads were checked\n");
+        fflush(out);
+        return 0;
+    }
+    unsigned timeout = opts && opts->timeout_ms ? opts->timeout_ms : 2000;
     pid_t self = tl_gettid();
-    unsigned waited = 0, step = 1;
+    uint64_t start = now_ms(), deadline = start + timeout;
+    unsigned step = 1;
     for (;;) {
         tl_dump *d = build();
         if (!d)
             return 0;
         int leaks = count_leaks(d, opts, self);
-        if (leaks == 0 || waited >= timeout) {
+        uint64_t now = now_ms();
+        if (leaks == 0 || now >= deadline) {
             if (leaks)
-                report(out, d, opts, self, leaks, waited);
+                report(out, d, opts, self, leaks, (unsigned)(now - start));
             tl_dump_free(d);
             return leaks;
         }
         tl_dump_free(d);
-        if (step > timeout - waited)
-            step = timeout - waited;
+        if (step > deadline - now)
+            step = (unsigned)(deadline - now);
         struct timespec ts = {step / 1000, (long)(step % 1000) * 1000000};
         tl_real.nanosleep(&ts, NULL);
-        waited += step;
         step = step * 2 > 100 ? 100 : step * 2;
     }
 }
