@@ -7,7 +7,7 @@ BUILD ?= build
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -Isrc -D_GNU_SOURCE
-LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
+LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden \
 	-ftls-model=initial-exec -pthread
 LIB_LDFLAGS := -shared -Wl,--version-script=src/preload/threadleak.map -Wl,-z,now \
 	-Wl,-soname,libthreadleak.so -ldl -pthread

@@ -1,6 +1,14 @@
 /* pthread_mutex_* and C11 mtx_*: an uncontended lock is a trylock and a
- * return; only a lock that has to wait is noted. */
+ * return; only a lock that has to wait is noted, in a function of its own
+ * so that the fast path needs no stack frame to speak of. */
 #include "preload/wrap.h"
+
+#define TL_SLOW __attribute__((noinline))
+
+static TL_SLOW int lock_slow(pthread_mutex_t *m)
+{
+    return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_lock", m, tl_real.pthread_mutex_lock(m));
+}
 
 TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
@@ -8,7 +16,13 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     int rc = tl_real.pthread_mutex_trylock(m);
     if (tl_likely(rc != EBUSY))
         return rc;
-    return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_lock", m, tl_real.pthread_mutex_lock(m));
+    return lock_slow(m);
+}
+
+static TL_SLOW int timedlock_slow(pthread_mutex_t *m, const struct timespec *ts)
+{
+    return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_timedlock", m,
+                   tl_real.pthread_mutex_timedlock(m, ts));
 }
 
 TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
@@ -17,8 +31,13 @@ TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
     int rc = tl_real.pthread_mutex_trylock(m);
     if (tl_likely(rc != EBUSY))
         return rc;
-    return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_timedlock", m,
-                   tl_real.pthread_mutex_timedlock(m, ts));
+    return timedlock_slow(m, ts);
+}
+
+static TL_SLOW int clocklock_slow(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
+{
+    return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_clocklock", m,
+                   tl_real.pthread_mutex_clocklock(m, clk, ts));
 }
 
 TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
@@ -27,8 +46,12 @@ TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
     int rc = tl_real.pthread_mutex_trylock(m);
     if (tl_likely(rc != EBUSY))
         return rc;
-    return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_clocklock", m,
-                   tl_real.pthread_mutex_clocklock(m, clk, ts));
+    return clocklock_slow(m, clk, ts);
+}
+
+static TL_SLOW int mtx_lock_slow(mtx_t *m)
+{
+    return TL_WAIT(TL_WAIT_MUTEX, "mtx_lock", m, tl_real.mtx_lock(m));
 }
 
 TL_EXPORT int mtx_lock(mtx_t *m)
@@ -37,7 +60,12 @@ TL_EXPORT int mtx_lock(mtx_t *m)
     int rc = tl_real.mtx_trylock(m);
     if (tl_likely(rc != thrd_busy))
         return rc;
-    return TL_WAIT(TL_WAIT_MUTEX, "mtx_lock", m, tl_real.mtx_lock(m));
+    return mtx_lock_slow(m);
+}
+
+static TL_SLOW int mtx_timedlock_slow(mtx_t *__restrict m, const struct timespec *__restrict ts)
+{
+    return TL_WAIT(TL_WAIT_MUTEX, "mtx_timedlock", m, tl_real.mtx_timedlock(m, ts));
 }
 
 TL_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restrict ts)
@@ -46,5 +74,5 @@ TL_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restri
     int rc = tl_real.mtx_trylock(m);
     if (tl_likely(rc != thrd_busy))
         return rc;
-    return TL_WAIT(TL_WAIT_MUTEX, "mtx_timedlock", m, tl_real.mtx_timedlock(m, ts));
+    return mtx_timedlock_slow(m, ts);
 }

@@ -1,47 +1,34 @@
-/* pthread_rwlock_*: try first, note only a lock that has to wait. */
+/* pthread_rwlock_*: try first; only a lock that has to wait is noted, in a
+ * function of its own so that the fast path stays frameless. */
 #include "preload/wrap.h"
 
-#define TL_RWLOCK(name, try, call)                                                                 \
-    do {                                                                                           \
+#define TL_RWLOCK(fn, try, params, args, call)                                                     \
+    static __attribute__((noinline)) int fn##_slow params                                          \
+    {                                                                                              \
+        return TL_WAIT(TL_WAIT_RWLOCK, #fn, l, call);                                              \
+    }                                                                                              \
+    TL_EXPORT int fn params                                                                        \
+    {                                                                                              \
         tl_real_ensure();                                                                          \
         int rc = tl_real.try(l);                                                                   \
         if (tl_likely(rc != EBUSY))                                                                \
             return rc;                                                                             \
-        return TL_WAIT(TL_WAIT_RWLOCK, name, l, call);                                             \
-    } while (0)
+        return fn##_slow args;                                                                     \
+    }
 
-TL_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
-{
-    TL_RWLOCK("pthread_rwlock_rdlock", pthread_rwlock_tryrdlock, tl_real.pthread_rwlock_rdlock(l));
-}
-
-TL_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
-{
-    TL_RWLOCK("pthread_rwlock_wrlock", pthread_rwlock_trywrlock, tl_real.pthread_rwlock_wrlock(l));
-}
-
-TL_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts)
-{
-    TL_RWLOCK("pthread_rwlock_timedrdlock", pthread_rwlock_tryrdlock,
-              tl_real.pthread_rwlock_timedrdlock(l, ts));
-}
-
-TL_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts)
-{
-    TL_RWLOCK("pthread_rwlock_timedwrlock", pthread_rwlock_trywrlock,
-              tl_real.pthread_rwlock_timedwrlock(l, ts));
-}
-
-TL_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c,
-                                         const struct timespec *ts)
-{
-    TL_RWLOCK("pthread_rwlock_clockrdlock", pthread_rwlock_tryrdlock,
-              tl_real.pthread_rwlock_clockrdlock(l, c, ts));
-}
-
-TL_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c,
-                                         const struct timespec *ts)
-{
-    TL_RWLOCK("pthread_rwlock_clockwrlock", pthread_rwlock_trywrlock,
-              tl_real.pthread_rwlock_clockwrlock(l, c, ts));
-}
+TL_RWLOCK(pthread_rwlock_rdlock, pthread_rwlock_tryrdlock, (pthread_rwlock_t * l), (l),
+          tl_real.pthread_rwlock_rdlock(l))
+TL_RWLOCK(pthread_rwlock_wrlock, pthread_rwlock_trywrlock, (pthread_rwlock_t * l), (l),
+          tl_real.pthread_rwlock_wrlock(l))
+TL_RWLOCK(pthread_rwlock_timedrdlock, pthread_rwlock_tryrdlock,
+          (pthread_rwlock_t * l, const struct timespec *ts), (l, ts),
+          tl_real.pthread_rwlock_timedrdlock(l, ts))
+TL_RWLOCK(pthread_rwlock_timedwrlock, pthread_rwlock_trywrlock,
+          (pthread_rwlock_t * l, const struct timespec *ts), (l, ts),
+          tl_real.pthread_rwlock_timedwrlock(l, ts))
+TL_RWLOCK(pthread_rwlock_clockrdlock, pthread_rwlock_tryrdlock,
+          (pthread_rwlock_t * l, clockid_t c, const struct timespec *ts), (l, c, ts),
+          tl_real.pthread_rwlock_clockrdlock(l, c, ts))
+TL_RWLOCK(pthread_rwlock_clockwrlock, pthread_rwlock_trywrlock,
+          (pthread_rwlock_t * l, clockid_t c, const struct timespec *ts), (l, c, ts),
+          tl_real.pthread_rwlock_clockwrlock(l, c, ts))

@@ -11,12 +11,17 @@ static inline int try_first(sem_t *s)
     return 0;
 }
 
+static __attribute__((noinline)) int wait_slow(sem_t *s)
+{
+    return TL_WAIT(TL_WAIT_SEM, "sem_wait", s, TL_RESUMED(tl_real.sem_wait(s)));
+}
+
 TL_EXPORT int sem_wait(sem_t *s)
 {
     tl_real_ensure();
     if (try_first(s))
         return 0;
-    return TL_WAIT(TL_WAIT_SEM, "sem_wait", s, TL_RESUMED(tl_real.sem_wait(s)));
+    return wait_slow(s);
 }
 
 TL_EXPORT int sem_timedwait(sem_t *s, const struct timespec *ts)
@@ -32,5 +37,6 @@ TL_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts)
     tl_real_ensure();
     if (try_first(s))
         return 0;
-    return TL_WAIT(TL_WAIT_SEM, "sem_clockwait", s, TL_RESUMED(tl_real.sem_clockwait(s, clk, ts)));
+    return TL_WAIT(TL_WAIT_SEM, "sem_clockwait", s,
+                   TL_RESUMED(tl_real.sem_clockwait(s, clk, ts)));
 }
