@@ -279,3 +279,20 @@ Test(waits, uncontended_never_shows)
     }
     tlt_stop(p);
 }
+
+/* Joining or detaching a thread after it has ended settles it: nothing is
+ * left "exited unjoined". */
+Test(waits, joined_or_detached_after_exit)
+{
+    tlt_proc *p = tlt_start("wait_joined_late", NULL);
+    tlt_dump(p);
+    tlt_expect_leak(p, "blocked", "cond", 2, "late_cond_waiter", "join_and_detach_late");
+    tlt_expect(p, tlt_find_group(p, "exited", NULL) == NULL,
+               "no group should be exited: every thread that ended was joined or detached");
+    tlt_expect_count(p, "exited_unjoined", 0);
+    tlt_expect_count(p, "created", 12);
+    tlt_expect_count(p, "joined", 6);
+    tlt_expect_count(p, "detached", 4);
+    tlt_expect_count(p, "live", 3);
+    tlt_stop(p);
+}
