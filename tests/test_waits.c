@@ -296,3 +296,28 @@ Test(waits, joined_or_detached_after_exit)
     tlt_expect_count(p, "live", 3);
     tlt_stop(p);
 }
+
+/* pthread_exit, thrd_exit and pthread_cancel end threads too: unjoined,
+ * they are exited; the cancelled thread that was joined is not. */
+Test(waits, exit_and_cancel)
+{
+    tlt_proc *p = tlt_start("wait_lifecycle", NULL);
+    tlt_dump(p);
+    tlt_expect_sorted(p);
+    tlt_expect_no_lib_frames(p);
+    tlt_expect_count(p, "exited_unjoined", 9);
+    tlt_expect_count(p, "created", 10);
+    tlt_expect_count(p, "joined", 1);
+    tlt_expect_count(p, "live", 1);
+    tlt_expect(p, tlt_group_total(p, "exited", NULL) == 9,
+               "the exited groups should hold 9 threads, they hold %ld",
+               tlt_group_total(p, "exited", NULL));
+    /* Each way of ending is its own group (its own creation stack). */
+    json_t *g = tlt_largest(p);
+    tlt_expect_group(p, g, "exited", NULL, 4);
+    tlt_expect_on_stack(p, g, "spawn_stack", "end_threads");
+    tlt_expect_text(p, "\n4 threads \u00b7 exited, never joined or detached\n");
+    tlt_expect_text(p, "\n3 threads \u00b7 exited, never joined or detached\n");
+    tlt_expect_text(p, "\n2 threads \u00b7 exited, never joined or detached\n");
+    tlt_stop(p);
+}
