@@ -93,7 +93,7 @@ static void write_text(FILE *out, const tl_dump *o, const tl_dump *n, const entr
         tl_group g = *e[i].group;
         long d = e[i].new_count - e[i].old_count;
         g.growth = d > 0 ? d : -1;
-        fprintf(out, "\n%s %+ld (%ld \u2192 %ld): ", change_names[e[i].change], d, e[i].old_count,
+        fprintf(out, "\n%s %+ld (%ld \u2192 %ld)\n", change_names[e[i].change], d, e[i].old_count,
                 e[i].new_count);
         tl_write_group_text(out, &g);
     }

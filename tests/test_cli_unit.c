@@ -1,0 +1,489 @@
+/* Unit tests of the command's pieces, linked with the sources of src/cli/: the growth
+ * statistic on synthetic series (clean and leaking shapes, short and long
+ * runs), durations, the series reader, the dump reader (and its refusals),
+ * group matching and --ignore, folded stacks. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+/* ---- synthetic series ---- */
+
+typedef struct series {
+    int n;
+    long *t, *y;
+} series;
+
+static series mk(int n, long dt_ms)
+{
+    series s = {n, calloc((size_t)n, sizeof(long)), calloc((size_t)n, sizeof(long))};
+    for (int i = 0; i < n; i++)
+        s.t[i] = (i + 1) * dt_ms;
+    return s;
+}
+
+static void unmk(series *s)
+{
+    free(s->t);
+    free(s->y);
+}
+
+static unsigned rng_state;
+static double rnd(void) /* uniform [0,1), reproducible */
+{
+    rng_state = rng_state * 1103515245u + 12345u;
+    return ((rng_state >> 8) & 0xffffff) / (double)0x1000000;
+}
+
+static threadleak_growth judge(series *s)
+{
+    threadleak_growth_opts o;
+    threadleak_growth_defaults(&o);
+    threadleak_growth g;
+    threadleak_judge_growth(s->t, s->y, s->n, &o, &g);
+    return g;
+}
+
+#define EXPECT_CLEAN(s, what)                                                                      \
+    do {                                                                                           \
+        threadleak_growth g_ = judge(&(s));                                                        \
+        cr_expect(!g_.detected, "%s: false alarm (p=%g, rise=%g, tail=%g, slope=%g/s)", what,      \
+                  g_.p_value, g_.window_growth, g_.tail_rise, g_.per_s);                           \
+    } while (0)
+
+#define EXPECT_LEAK(s, what)                                                                       \
+    do {                                                                                           \
+        threadleak_growth g_ = judge(&(s));                                                        \
+        cr_expect(g_.detected, "%s: missed (%s; p=%g, rise=%g, tail=%g, slope=%g/s)", what,        \
+                  g_.why, g_.p_value, g_.window_growth, g_.tail_rise, g_.per_s);                   \
+    } while (0)
+
+Test(growth, building_blocks)
+{
+    double y[] = {1, 2, 3, 4, 5};
+    cr_expect_eq(threadleak_mk_s(y, 5), 10);
+    cr_expect_float_eq(threadleak_mk_var(y, 5), 5 * 4 * 15 / 18.0, 1e-9);
+    double ties[] = {1, 1, 2};
+    cr_expect_eq(threadleak_mk_s(ties, 3), 2);
+    cr_expect_float_eq(threadleak_mk_var(ties, 3), (66 - 18) / 18.0, 1e-9);
+    double t[] = {0, 1, 2, 3, 4}, out[] = {0, 1, 2, 3, 100};
+    cr_expect_float_eq(threadleak_theil_sen(t, out, 5), 1.0, 1e-9, "an outlier moves Theil-Sen");
+}
+
+Test(growth, too_few_samples_are_not_judged)
+{
+    series s = mk(4, 200);
+    for (int i = 0; i < 4; i++)
+        s.y[i] = 1 + 50 * i;
+    threadleak_growth g = judge(&s);
+    cr_expect(!g.judged && !g.detected);
+    unmk(&s);
+}
+
+Test(growth, clean_fixed_idle_pool)
+{
+    series s = mk(15, 200);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 9;
+    EXPECT_CLEAN(s, "idle pool");
+    unmk(&s);
+}
+
+Test(growth, clean_warmup_ramp_then_flat)
+{
+    /* 3 s at 200 ms: a pool growing a thread every 40 ms for 1 s, then flat */
+    series s = mk(15, 200);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 1 + (s.t[i] < 1000 ? s.t[i] / 40 : 24);
+    EXPECT_CLEAN(s, "ramp then flat, short run");
+    unmk(&s);
+    /* a long run whose ramp takes most of the first half (levels off at 3/5) */
+    s = mk(600, 200);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 10 + (i < 360 ? i / 3 : 120) + (long)(rnd() * 4);
+    EXPECT_CLEAN(s, "ramp to 3/5 of the run then flat");
+    unmk(&s);
+}
+
+Test(growth, clean_bursts_fall_back)
+{
+    /* baseline 4, bursts of 40 caught by some samples, one at the very end */
+    series s = mk(15, 200);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 5 + (i % 3 == 2 ? 40 : 0);
+    s.y[s.n - 1] = 45;
+    EXPECT_CLEAN(s, "bursts");
+    unmk(&s);
+    /* a service whose count spiked under heavy traffic and fell back */
+    s = mk(300, 1000);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 48 + (i > 120 && i < 200 ? 250 : 0) + (long)(rnd() * 6);
+    EXPECT_CLEAN(s, "traffic spike");
+    unmk(&s);
+    /* spiked and levelled off at the higher level before the second half */
+    s = mk(300, 1000);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 48 + (i < 100 ? 0 : i < 140 ? (i - 100) * 6 : 240) + (long)(rnd() * 6);
+    EXPECT_CLEAN(s, "spike that levelled off");
+    unmk(&s);
+}
+
+Test(growth, clean_flat_noisy_false_alarm_rate)
+{
+    /* 500 runs of a flat but noisy count (baseline 6 plus 0..15) */
+    int alarms = 0;
+    rng_state = 1;
+    for (int run = 0; run < 500; run++) {
+        series s = mk(run % 2 ? 15 : 150, 200);
+        for (int i = 0; i < s.n; i++)
+            s.y[i] = 6 + (long)(rnd() * 16);
+        alarms += judge(&s).detected;
+        unmk(&s);
+    }
+    cr_expect_leq(alarms, 2, "%d false alarms in 500 noisy flat runs", alarms);
+}
+
+Test(growth, leak_fast_short_run)
+{
+    /* one thread every 20-50 ms for 3 s, sampled at 200 ms */
+    rng_state = 3;
+    for (int run = 0; run < 50; run++) {
+        series s = mk(15, 200);
+        double acc = 2;
+        for (int i = 0; i < s.n; i++) {
+            acc += 200.0 / (20 + rnd() * 30);
+            s.y[i] = (long)acc;
+        }
+        EXPECT_LEAK(s, "fast leak");
+        unmk(&s);
+    }
+}
+
+Test(growth, leak_slow_one_a_second_for_a_minute)
+{
+    series s = mk(300, 200);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 5 + s.t[i] / 1000;
+    EXPECT_LEAK(s, "slow leak");
+    unmk(&s);
+    /* the same under traffic noise (0..20 short-lived threads) */
+    rng_state = 5;
+    s = mk(300, 200);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 5 + s.t[i] / 1000 + (long)(rnd() * 20);
+    EXPECT_LEAK(s, "slow leak with noise");
+    unmk(&s);
+}
+
+Test(growth, leak_climbing_hourly)
+{
+    /* "12:00 48, 13:00 311, 14:00 579": a sample a minute for two hours */
+    series s = mk(121, 60000);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 48 + (long)(i * 531.0 / 120) + (long)(rnd() * 10);
+    EXPECT_LEAK(s, "hourly climb");
+    unmk(&s);
+}
+
+Test(growth, long_runs_are_reduced_and_still_right)
+{
+    /* an hour at 200 ms: 18000 samples */
+    series s = mk(18000, 200);
+    rng_state = 11;
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 30 + (long)(rnd() * 10);
+    EXPECT_CLEAN(s, "hour, flat noisy");
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 30 + s.t[i] / 60000 + (long)(rnd() * 10); /* one a minute */
+    EXPECT_LEAK(s, "hour, one a minute");
+    unmk(&s);
+}
+
+Test(growth, min_growth_and_confidence_are_honoured)
+{
+    series s = mk(15, 200);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 5 + i / 3; /* +4 over the whole run, +2 over the window */
+    threadleak_growth_opts o;
+    threadleak_growth_defaults(&o);
+    threadleak_growth g;
+    threadleak_judge_growth(s.t, s.y, s.n, &o, &g);
+    cr_expect(!g.detected, "a rise below --min-growth is not a leak");
+    o.min_growth = 1;
+    threadleak_judge_growth(s.t, s.y, s.n, &o, &g);
+    cr_expect(g.detected, "with --min-growth 1 it is (%s)", g.why);
+    o.confidence = 0.999999;
+    threadleak_judge_growth(s.t, s.y, s.n, &o, &g);
+    cr_expect(!g.detected, "not at a confidence 8 samples cannot reach");
+    unmk(&s);
+}
+
+Test(growth, exited_unjoined_growth_counts)
+{
+    /* live flat, exited-unjoined growing: the judged y is their sum */
+    series s = mk(15, 200);
+    for (int i = 0; i < s.n; i++)
+        s.y[i] = 3 /* live */ + 7 * i /* exited unjoined */;
+    EXPECT_LEAK(s, "exited unjoined");
+    unmk(&s);
+}
+
+/* ---- durations ---- */
+
+Test(duration, units)
+{
+    long ms;
+    cr_expect(threadleak_parse_duration("200ms", &ms) == 0 && ms == 200);
+    cr_expect(threadleak_parse_duration("1.5s", &ms) == 0 && ms == 1500);
+    cr_expect(threadleak_parse_duration("2m", &ms) == 0 && ms == 120000);
+    cr_expect(threadleak_parse_duration("0s", &ms) == 0 && ms == 0);
+    const char *bad[] = {"10", "5x", "-1s", "", "s", "1 s", "1.5.2s", "0.1ms", "1e400s", "1sm"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_expect(threadleak_parse_duration(bad[i], &ms) == -1, "accepted \"%s\"", bad[i]);
+}
+
+/* ---- series ---- */
+
+Test(series, lines_pids_incarnations_and_torn_tail)
+{
+    char path[] = "/tmp/tl-series-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    const char *text =
+        "{\"pid\":10,\"t_ms\":200,\"live\":2,\"running\":1,\"blocked\":1,\"exited_unjoined\":0,"
+        "\"created\":1,\"joined\":0,\"detached\":0}\n"
+        "{\"pid\":11,\"t_ms\":200,\"live\":5}\n"
+        "not json\n"
+        "{\"pid\":10,\"t_ms\":400,\"live\":\"3\"}\n"
+        "{\"pid\":10,\"t_ms\":400,\"live\":3,\"exited_unjoined\":2}\n"
+        "{\"pid\":10,\"t_ms\":100,\"live\":1}\n" /* exec: t_ms went back */
+        "{\"pid\":10,\"t_ms\":300,\"li";         /* torn */
+    cr_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    tl_series s = {0};
+    cr_assert_eq(threadleak_series_poll(&s, path), 0);
+    cr_expect_eq(s.bad_lines, 2);
+    cr_assert_eq(s.n, 3, "pid 10, pid 11, pid 10 after exec");
+    tl_proc_series *p = threadleak_series_find(&s, 10);
+    cr_assert(p);
+    cr_expect_eq(p->incarnation, 1);
+    cr_expect_eq(p->n, 1);
+    cr_expect_eq(s.procs[0].n, 2);
+    cr_expect_eq(s.procs[0].s[1].exited_unjoined, 2);
+    /* the torn line completes later */
+    const char *rest = "ve\":4}\n";
+    cr_assert(write(fd, rest, strlen(rest)) == (ssize_t)strlen(rest));
+    cr_assert_eq(threadleak_series_poll(&s, path), 0);
+    cr_expect_eq(p->n, 2);
+    cr_expect_eq(p->s[1].live, 4);
+    close(fd);
+    unlink(path);
+    threadleak_series_free(&s);
+    tl_series none = {0};
+    cr_expect_eq(threadleak_series_poll(&none, "/nonexistent/series.jsonl"), 0);
+}
+
+/* ---- the dump reader ---- */
+
+static char *slurp(const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof path, "tests/data/%s", rel);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(path, sizeof path, "../../tests/data/%s", rel);
+        f = fopen(path, "rb");
+    }
+    cr_assert(f, "tests/data/%s not found (run from the repository)", rel);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return strdup(buf);
+}
+
+static threadleak_dump_file *parse(const char *text, char *err)
+{
+    return threadleak_dump_parse(text, strlen(text), err, 512);
+}
+
+Test(dump_read, reads_a_dump)
+{
+    char err[512];
+    char *text = slurp("cli_new.json");
+    threadleak_dump_file *f = parse(text, err);
+    cr_assert(f, "%s", err);
+    tl_dump *d = threadleak_dump_of(f);
+    cr_expect_eq(d->pid, 4242);
+    cr_expect_str_eq(d->reason, "exit");
+    cr_expect_eq(d->n_groups, 5);
+    cr_expect_eq(d->groups[0].count, 117);
+    cr_expect_eq(d->groups[0].wait, TL_WAIT_COND);
+    cr_expect_eq(d->groups[0].object, 0x5581a2c0);
+    cr_expect_str_eq(d->groups[0].stack.frames[0].function, "chan_send");
+    cr_expect_eq(d->groups[0].stack.frames[0].line, 38);
+    cr_expect_eq(d->groups[0].creator_tid, 4242);
+    cr_expect(d->groups[4].has_main);
+    cr_expect(!d->groups[0].has_main);
+    cr_expect_eq(d->n_threads, -1);
+    cr_expect_eq(d->groups[0].growth, -1);
+    threadleak_dump_free(f);
+    free(text);
+}
+
+/* Replace the first occurrence of `from` in the valid dump by `to`. */
+static char *mutate(const char *from, const char *to)
+{
+    char *text = slurp("cli_old.json");
+    char *at = strstr(text, from);
+    cr_assert(at, "test bug: \"%s\" not in the dump", from);
+    size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+    char *out = malloc(n);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    free(text);
+    return out;
+}
+
+static void expect_refused(const char *from, const char *to, const char *msg_part)
+{
+    char err[512] = "";
+    char *text = mutate(from, to);
+    threadleak_dump_file *f = parse(text, err);
+    cr_expect(!f, "accepted a dump with %s -> %s", from, to);
+    threadleak_dump_free(f);
+    cr_expect(strstr(err, msg_part), "error \"%s\" does not say \"%s\"", err, msg_part);
+    cr_expect(!strchr(err, '\n'), "error is not one line: %s", err);
+    free(text);
+}
+
+Test(dump_read, refuses_bad_input_with_one_line)
+{
+    expect_refused("\"format\": \"threadleak-dump\"", "\"format\": \"x\"", "not a threadleak");
+    expect_refused("\"version\": 1", "\"version\": 2", "version");
+    expect_refused("\"pid\": 4242", "\"pid\": \"4242\"", "pid: expected an integer");
+    expect_refused("\"pid\": 4242", "\"pid\": 99999999999", "pid: expected an integer");
+    expect_refused("\"pid\": 4242,", "", "pid: missing");
+    expect_refused("\"count\": 10", "\"count\": -1", "groups[0].count");
+    expect_refused("\"count\": 10", "\"count\": 1e3", "groups[0].count");
+    expect_refused("\"state\": \"blocked\"", "\"state\": \"sleeping\"", "groups[0].state");
+    expect_refused("\"wait\": \"cond\"", "\"wait\": \"spin\"", "groups[0].wait");
+    expect_refused("\"ip\": \"0x555500000209\"", "\"ip\": 5", "groups[0].stack[0].ip");
+    expect_refused("\"ip\": \"0x555500000209\"", "\"ip\": \"0x12345678901234567\"",
+                   "groups[0].stack[0].ip");
+    expect_refused("\"function\": \"chan_send\"", "\"function\": 7", "groups[0].stack[0].function");
+    expect_refused("\"line\": 38", "\"line\": 1000000000000", "groups[0].stack[0].line");
+    expect_refused("\"tids\": [", "\"tids\": [-5,", "groups[0].tids[0]");
+    expect_refused("\"counts\": {", "\"counts\": 3, \"x\": {", "counts: expected an object");
+    expect_refused("\"groups\": [", "\"groups\": 5, \"zz\": [", "groups: expected an array");
+    expect_refused("\"live\": 17", "\"live\": 17, \"live\": 18", "duplicate");
+    char err[512];
+    cr_expect(!parse("[1,2]", err));
+    cr_expect(strstr(err, "top level"), "%s", err);
+    cr_expect(!parse("{\"format\":\"threadleak-dump\"", err));
+    cr_expect(strstr(err, "not valid JSON"), "%s", err);
+    cr_expect(!parse("", err));
+}
+
+Test(dump_read, refuses_huge_stacks)
+{
+    size_t cap = 5000 * 64 + 4096, n = 0;
+    char *text = malloc(cap);
+    n += (size_t)snprintf(text + n, cap - n,
+                          "{\"format\":\"threadleak-dump\",\"version\":1,\"pid\":1,\"program\":"
+                          "null,\"dump\":1,\"time_unix_ns\":0,\"counts\":{\"live\":1,"
+                          "\"running\":1,\"blocked\":0,\"exited_unjoined\":0,\"created\":0,"
+                          "\"joined\":0},\"groups\":[{\"count\":1,\"state\":\"running\","
+                          "\"wait\":null,\"object\":null,\"blocked_ns\":null,\"stack\":[");
+    for (int i = 0; i < 5000; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s{\"ip\":\"0x1\",\"function\":null}",
+                              i ? "," : "");
+    n += (size_t)snprintf(text + n, cap - n,
+                          "],\"spawn_stack\":[],\"creator_tids\":[],\"tids\":[1]}]}");
+    char err[512];
+    cr_expect(!threadleak_dump_parse(text, n, err, sizeof err));
+    cr_expect(strstr(err, "more than the 4096 allowed"), "%s", err);
+    free(text);
+}
+
+Test(dump_read, survives_random_damage)
+{
+    char *good = slurp("cli_old.json");
+    size_t len = strlen(good);
+    char *text = malloc(len + 1);
+    rng_state = 99;
+    int accepted = 0;
+    for (int i = 0; i < 3000; i++) {
+        memcpy(text, good, len + 1);
+        int flips = 1 + (int)(rnd() * 4);
+        for (int k = 0; k < flips; k++)
+            text[(size_t)(rnd() * len)] = "0-9\"{}[],:ax\\ \x01\xff"[(int)(rnd() * 16)];
+        size_t cut = rnd() < 0.2 ? (size_t)(rnd() * len) : len;
+        char err[512];
+        threadleak_dump_file *f = threadleak_dump_parse(text, cut, err, sizeof err);
+        if (f) {
+            accepted++;
+            FILE *null = fopen("/dev/null", "w");
+            tl_write_text(null, threadleak_dump_of(f));
+            tl_write_json(null, threadleak_dump_of(f));
+            threadleak_write_folded(null, threadleak_dump_of(f), 1);
+            fclose(null);
+            threadleak_dump_free(f);
+        } else {
+            cr_expect(err[0] && !strchr(err, '\n'));
+        }
+    }
+    cr_log_info("%d of 3000 damaged dumps still valid", accepted);
+    free(text);
+    free(good);
+}
+
+/* ---- matching, --ignore, folded ---- */
+
+Test(match, groups_by_stacks_and_ignore_globs)
+{
+    char err[512];
+    char *a = slurp("cli_old.json"), *b = slurp("cli_new.json");
+    threadleak_dump_file *fa = parse(a, err), *fb = parse(b, err);
+    cr_assert(fa && fb, "%s", err);
+    tl_dump *o = threadleak_dump_of(fa), *n = threadleak_dump_of(fb);
+    cr_expect_eq(threadleak_group_find(o, &n->groups[0]), 0, "chan_send group");
+    cr_expect_eq(threadleak_group_find(o, &n->groups[1]), -1, "compute_hash is new");
+    cr_expect_eq(threadleak_group_find(o, &n->groups[3]), 2, "unnamed frame matched by address");
+    char *g1[] = {"chan_*"}, *g2[] = {"handle_request"}, *g3[] = {"fetch"}, *g4[] = {"start_pool"};
+    cr_expect(threadleak_group_ignored(&n->groups[0], g1, 1), "blocked stack");
+    cr_expect(threadleak_group_ignored(&n->groups[0], g2, 1), "creation stack");
+    cr_expect(!threadleak_group_ignored(&n->groups[0], g3, 1), "globs match whole names");
+    cr_expect(!threadleak_group_ignored(&n->groups[0], g4, 1));
+    cr_expect(!threadleak_group_ignored(&n->groups[0], NULL, 0));
+    threadleak_dump_free(fa);
+    threadleak_dump_free(fb);
+    free(a);
+    free(b);
+}
+
+Test(report, folded_lines)
+{
+    char err[512];
+    char *a = slurp("cli_new.json");
+    threadleak_dump_file *f = parse(a, err);
+    cr_assert(f, "%s", err);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    threadleak_write_folded(out, threadleak_dump_of(f), 1);
+    fclose(out);
+    cr_expect(strstr(buf, "__libc_start_main;main;handle_request;[new thread];__clone3;"
+                          "start_thread;fetch_metadata;chan_send;[cond] 117\n"),
+              "%s", buf);
+    cr_expect(strstr(buf, "__libc_start_main;main;serve_forever;[sleep] 1\n"), "%s", buf);
+    free(buf);
+    out = open_memstream(&buf, &len);
+    threadleak_write_folded(out, threadleak_dump_of(f), 0);
+    fclose(out);
+    cr_expect(strstr(buf, "\n__clone3;start_thread;compute_hash;[running] 5\n"), "%s", buf);
+    free(buf);
+    threadleak_dump_free(f);
+    free(a);
+}
