@@ -369,8 +369,7 @@ static char main_state(pid_t pid)
     char *stat = read_file(path);
     if (stat) {
         char *rp = strrchr(stat, ')');
-        if (rp && rp[1] && rp[2])
-            state = rp[2];
+        if (rp && rp[1] && rp[2]) state = rp[2];
         free(stat);
     }
     return state;
