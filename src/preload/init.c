@@ -24,15 +24,18 @@ static void warn_line(const char *line)
 static void before_fork(void)
 {
     tl_dump_lock();
+    tl_stacks_fork_prepare();
 }
 
 static void after_fork_parent(void)
 {
+    tl_stacks_fork_parent();
     tl_dump_unlock();
 }
 
 static void after_fork_child(void)
 {
+    tl_stacks_after_fork_child();
     tl_dump_after_fork_child();
     tl_registry_after_fork_child();
     tl_dump_file_after_fork_child();

@@ -194,7 +194,7 @@ TL_HIDDEN void tl_thread_exiting(struct tl_slot *s)
     while (!__atomic_load_n(&s->creator_done, __ATOMIC_ACQUIRE))
         sched_yield();
     tl_block_end(s);
-    tl_self_slot = NULL;
+    /* tl_self_slot stays: a joiner finds the slot through it. */
     tl_exiting = 1;
     uint32_t old = __atomic_fetch_or(&s->life, TL_LIFE_EXITED, __ATOMIC_ACQ_REL);
     if (old & TL_LIFE_DETACHED) {

@@ -110,7 +110,8 @@ static void serve_request(void)
     buf[n] = 0;
     char stem[PATH_MAX] = "";
     struct tl_dump_request req = {.stem = stem, .formats = TL_FORMAT_TEXT, .reason = "request"};
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (strncmp(line, "stem=", 5) == 0 && strlen(line + 5) < sizeof stem - 32)
             strcpy(stem, line + 5);
         else if (strncmp(line, "format=", 7) == 0 && tl_parse_formats(line + 7))

@@ -13,6 +13,26 @@ TL_HIDDEN int tl_unwind_init(void);
 
 static int (*unw_backtrace_fn)(void **, int);
 
+/* libunwind has no fork handlers: a child forked while another thread was
+ * inside it could find its lock taken forever. Creators hold this shared,
+ * fork holds it exclusively. */
+static pthread_rwlock_t unwinding;
+
+TL_HIDDEN void tl_stacks_fork_prepare(void)
+{
+    tl_real.pthread_rwlock_wrlock(&unwinding);
+}
+
+TL_HIDDEN void tl_stacks_fork_parent(void)
+{
+    pthread_rwlock_unlock(&unwinding);
+}
+
+TL_HIDDEN void tl_stacks_after_fork_child(void)
+{
+    pthread_rwlock_unlock(&unwinding);
+}
+
 struct range {
     uint64_t lo, hi;
 };
@@ -53,6 +73,11 @@ TL_HIDDEN int tl_ip_is_ours(uint64_t ip)
 
 TL_HIDDEN int tl_stacks_init(void)
 {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&unwinding, &attr);
+    pthread_rwlockattr_destroy(&attr);
     dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_ip_is_ours);
     if (tl_intern_init() != 0)
         return -1;
@@ -74,7 +99,9 @@ TL_HIDDEN uint32_t tl_capture_spawn_stack(void)
     uint64_t ips[TL_MAX_FRAMES];
     int saved_busy = tl_busy;
     tl_busy = 1; /* libunwind takes locks through the PLT: pass them through */
+    tl_real.pthread_rwlock_rdlock(&unwinding);
     int n = unw_backtrace_fn(raw, tl_config.frames + 8);
+    pthread_rwlock_unlock(&unwinding);
     tl_busy = saved_busy;
     int depth = 0, i = 0;
     while (i < n && tl_ip_is_ours((uint64_t)(uintptr_t)raw[i]))

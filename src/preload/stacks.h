@@ -12,6 +12,8 @@
 #define TL_MAX_FRAMES 128
 
 TL_HIDDEN int tl_stacks_init(void);
+TL_HIDDEN void tl_stacks_fork_prepare(void);
+TL_HIDDEN void tl_stacks_fork_parent(void);
 TL_HIDDEN void tl_stacks_after_fork_child(void);
 
 /* In the creating thread: the interned creation stack, 0 when unknown. */

@@ -10,12 +10,13 @@
 
 /* Calls `call` with the running thread marked as blocked in `kind` on
  * `obj`. Must stay a macro: the registers are captured in the wrapper's
- * own frame, which is live for as long as the call blocks. */
+ * own frame, which is live for as long as the call blocks. A wait made
+ * inside another (by a signal handler) leaves the outer one's note alone. */
 #define TL_WAIT(kind, callname, obj, call)                                                         \
     ({                                                                                             \
         struct tl_slot *s_ = tl_self();                                                            \
         __typeof__(call) r_;                                                                       \
-        if (s_) {                                                                                  \
+        if (s_ && s_->wait == TL_WAIT_NONE) {                                                      \
             TL_BLOCK_BEGIN(s_, kind, callname, obj);                                               \
             r_ = (call);                                                                           \
             tl_block_end(s_);                                                                      \
@@ -29,6 +30,8 @@
 #define TL_WAIT_VOID(kind, callname, obj, call)                                                    \
     do {                                                                                           \
         struct tl_slot *s_ = tl_self();                                                            \
+        if (s_ && s_->wait != TL_WAIT_NONE)                                                        \
+            s_ = NULL;                                                                             \
         if (s_)                                                                                    \
             TL_BLOCK_BEGIN(s_, kind, callname, obj);                                               \
         call;                                                                                      \

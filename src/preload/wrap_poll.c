@@ -90,6 +90,8 @@ TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
         e0 = *e;
     int saved = errno, rc;
     struct tl_slot *s = tl_self();
+    if (s && s->wait != TL_WAIT_NONE)
+        s = NULL;
     if (s)
         TL_BLOCK_BEGIN(s, TL_WAIT_POLL, "select", 0);
     for (;;) {
