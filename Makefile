@@ -3,6 +3,8 @@ PREFIX ?= /usr/local
 CC ?= gcc
 CXX ?= g++
 BUILD ?= build
+# `make V=1` shows every command.
+Q := $(if $(V),,@)
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
@@ -43,38 +45,46 @@ lib: $(BUILD)/libthreadleak.so
 cli: $(BUILD)/threadleak
 
 $(BUILD)/libthreadleak.so: $(LIB_OBJ) src/preload/threadleak.map
-	$(CC) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)
+	@echo "  BUILD $@"
+	$(Q)$(CC) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)
 
 $(BUILD)/threadleak: $(CLI_OBJ)
-	$(CC) -o $@ $(CLI_OBJ) $(shell pkg-config --libs jansson) -lm
+	@echo "  BUILD $@"
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(shell pkg-config --libs jansson) -lm
 
 $(BUILD)/obj/lib/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC    $<"
+	$(Q)$(CC) $(LIB_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj/cli/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags jansson) -MMD -MP -c -o $@ $<
+	@echo "  CC    $<"
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags jansson) -MMD -MP -c -o $@ $<
 
 # Test programs are built the way users build theirs: no -rdynamic, with -g.
 $(BUILD)/tests/progs/%: tests/progs/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
+	@echo "  BUILD $@"
+	$(Q)$(CC) -std=gnu11 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
 
 $(BUILD)/tests/progs/%: tests/progs/%.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
+	@echo "  BUILD $@"
+	$(Q)$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
 
 $(filter $(BUILD)/tests/progs/wait_% $(BUILD)/tests/progs/lang_%, \
 	$(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%)): tests/progs/waits_common.h
 
 $(BUILD)/tests/progs/%: tests/progs/%.rs
 	@mkdir -p $(dir $@)
-	$(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
+	@echo "  BUILD $@"
+	$(Q)$(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(wildcard tests/lib/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(TEST_LIB_SRC) \
+	@echo "  BUILD $@"
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(TEST_LIB_SRC) \
 		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
 
 # The command's tests: cli_* programs share a header, cli_static is static,
@@ -86,7 +96,8 @@ CLI_UNIT_SRC := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c)) $(wildcard 
 $(BUILD)/tests/test_cli_unit: tests/test_cli_unit.c $(CLI_UNIT_SRC) $(wildcard src/cli/*.h) \
 		$(TEST_LIB_SRC) $(wildcard tests/lib/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(CLI_UNIT_SRC) $(TEST_LIB_SRC) \
+	@echo "  BUILD $@"
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(CLI_UNIT_SRC) $(TEST_LIB_SRC) \
 		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
 
 tests: all $(TEST_BIN) $(PROG_BIN)
