@@ -26,10 +26,10 @@ enum tl_wait {
     TL_WAIT_COUNT
 };
 
-const char *tl_state_name(int state);        /* "running", "blocked", "exited" */
-const char *tl_wait_name(int wait);          /* "cond", ...; NULL for TL_WAIT_NONE */
-int tl_state_parse(const char *s);           /* -1 when unknown */
-int tl_wait_parse(const char *s);            /* TL_WAIT_NONE for NULL, -1 when unknown */
+const char *tl_state_name(int state); /* "running", "blocked", "exited" */
+const char *tl_wait_name(int wait);   /* "cond", ...; NULL for TL_WAIT_NONE */
+int tl_state_parse(const char *s);    /* -1 when unknown */
+int tl_wait_parse(const char *s);     /* TL_WAIT_NONE for NULL, -1 when unknown */
 
 typedef struct tl_frame {
     uint64_t ip;
@@ -74,7 +74,7 @@ typedef struct tl_group {
     pid_t *creator_tids;
     int n_tids;
     pid_t *tids;
-    long growth; /* suspects only: how much the group grew; -1 otherwise */
+    long growth;  /* suspects only: how much the group grew; -1 otherwise */
     int has_main; /* the process's main thread is one of tids */
 } tl_group;
 

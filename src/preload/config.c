@@ -16,23 +16,21 @@ static const struct {
     const char *name;
     int number;
 } signal_names[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},     {"TRAP", SIGTRAP},
-    {"USR1", SIGUSR1}, {"USR2", SIGUSR2},   {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},
-    {"TERM", SIGTERM}, {"CHLD", SIGCHLD},   {"CONT", SIGCONT},     {"TSTP", SIGTSTP},
-    {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},   {"URG", SIGURG},       {"XCPU", SIGXCPU},
-    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},   {"WINCH", SIGWINCH},
-    {"IO", SIGIO},     {"PWR", SIGPWR},     {"SYS", SIGSYS},
+    {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"TRAP", SIGTRAP},
+    {"USR1", SIGUSR1}, {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
+    {"TERM", SIGTERM}, {"CHLD", SIGCHLD},     {"CONT", SIGCONT}, {"TSTP", SIGTSTP},
+    {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+    {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS},
 };
 
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
 static long parse_number(const char *s, long lo, long hi)
 {
-    if (!s || !*s)
-        return -1;
+    if (!s || !*s) return -1;
     long v = 0;
     for (const char *p = s; *p; p++) {
-        if (!isdigit((unsigned char)*p) || v > hi)
-            return -1;
+        if (!isdigit((unsigned char)*p) || v > hi) return -1;
         v = v * 10 + (*p - '0');
     }
     return v >= lo && v <= hi ? v : -1;
@@ -40,26 +38,21 @@ static long parse_number(const char *s, long lo, long hi)
 
 TL_HIDDEN int tl_parse_signal(const char *s)
 {
-    if (!s || !*s)
-        return -1;
-    if (strcasecmp(s, "none") == 0)
-        return 0;
+    if (!s || !*s) return -1;
+    if (strcasecmp(s, "none") == 0) return 0;
     long n = parse_number(s, 1, SIGRTMAX);
     if (n > 0)
         return n == SIGKILL || n == SIGSTOP || n == SIGSEGV || n == SIGBUS || n == SIGFPE ||
                        n == SIGILL || n == SIGABRT
                    ? -1
                    : (int)n;
-    if (strncasecmp(s, "SIG", 3) == 0)
-        s += 3;
+    if (strncasecmp(s, "SIG", 3) == 0) s += 3;
     for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
-        if (strcasecmp(s, signal_names[i].name) == 0)
-            return signal_names[i].number;
+        if (strcasecmp(s, signal_names[i].name) == 0) return signal_names[i].number;
     if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
         int base = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN : SIGRTMAX;
         const char *rest = s + 5;
-        if (!*rest)
-            return base;
+        if (!*rest) return base;
         long off = parse_number(rest + 1, 0, SIGRTMAX - SIGRTMIN);
         if (off < 0 || (base == SIGRTMIN && rest[0] != '+') || (base == SIGRTMAX && rest[0] != '-'))
             return -1;
@@ -71,12 +64,9 @@ TL_HIDDEN int tl_parse_signal(const char *s)
 
 TL_HIDDEN int tl_parse_formats(const char *s)
 {
-    if (!s)
-        return 0;
-    if (strcmp(s, "text") == 0)
-        return TL_FORMAT_TEXT;
-    if (strcmp(s, "json") == 0)
-        return TL_FORMAT_JSON;
+    if (!s) return 0;
+    if (strcmp(s, "text") == 0) return TL_FORMAT_TEXT;
+    if (strcmp(s, "json") == 0) return TL_FORMAT_JSON;
     if (strcmp(s, "text,json") == 0 || strcmp(s, "json,text") == 0)
         return TL_FORMAT_TEXT | TL_FORMAT_JSON;
     return 0;
@@ -85,11 +75,9 @@ TL_HIDDEN int tl_parse_formats(const char *s)
 TL_HIDDEN int tl_check_stem(const char *s)
 {
     for (const char *p = s; *p; p++) {
-        if (*p != '%')
-            continue;
+        if (*p != '%') continue;
         p++;
-        if (*p != 'p' && *p != 'n' && *p != '%')
-            return -1;
+        if (*p != 'p' && *p != 'n' && *p != '%') return -1;
     }
     return 0;
 }
@@ -124,8 +112,7 @@ static void parse_path(struct tl_config *c, char *dst, const char *var, const ch
                        void (*warn)(const char *), const char *dflt, int is_stem)
 {
     snprintf(dst, PATH_MAX, "%s", dflt);
-    if (!v)
-        return;
+    if (!v) return;
     if (c->secure) {
         bad(warn, var, v, "ignored in a setuid or AT_SECURE process", dflt[0] ? dflt : "none");
     } else if (!*v) {
@@ -142,11 +129,9 @@ static void parse_path(struct tl_config *c, char *dst, const char *var, const ch
 static long parse_range(const char *var, const char *v, long lo, long hi, long dflt,
                         void (*warn)(const char *))
 {
-    if (!v)
-        return dflt;
+    if (!v) return dflt;
     long n = parse_number(v, lo, hi);
-    if (n >= 0)
-        return n;
+    if (n >= 0) return n;
     char why[64], d[32];
     snprintf(why, sizeof why, "not a whole number from %ld to %ld", lo, hi);
     snprintf(d, sizeof d, "%ld", dflt);
@@ -175,8 +160,8 @@ TL_HIDDEN void tl_config_parse(struct tl_config *c, const char *(*get)(const cha
     if ((v = get("THREADLEAK_SIGNAL"))) {
         int s = tl_parse_signal(v);
         if (s < 0)
-            bad(warn, "THREADLEAK_SIGNAL", v,
-                "not a catchable signal name or number, or none", "USR1");
+            bad(warn, "THREADLEAK_SIGNAL", v, "not a catchable signal name or number, or none",
+                "USR1");
         else
             c->signal = s;
     }

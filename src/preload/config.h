@@ -27,8 +27,8 @@ TL_HIDDEN extern struct tl_config tl_config;
  * as one line and replaced by its default. Pure: fuzzed on its own. */
 TL_HIDDEN void tl_config_parse(struct tl_config *c, const char *(*get)(const char *name),
                                void (*warn)(const char *line), int secure);
-TL_HIDDEN int tl_parse_formats(const char *s);  /* TL_FORMAT_* bits, 0 if bad */
-TL_HIDDEN int tl_parse_signal(const char *s);   /* number, 0 for none, -1 if bad */
-TL_HIDDEN int tl_check_stem(const char *s);     /* 0, or -1 when a % escape is bad */
+TL_HIDDEN int tl_parse_formats(const char *s); /* TL_FORMAT_* bits, 0 if bad */
+TL_HIDDEN int tl_parse_signal(const char *s);  /* number, 0 for none, -1 if bad */
+TL_HIDDEN int tl_check_stem(const char *s);    /* 0, or -1 when a % escape is bad */
 
 #endif

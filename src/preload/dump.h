@@ -9,8 +9,8 @@
 #include "preload/real.h"
 
 struct tl_dump_request {
-    const char *stem;   /* before % expansion */
-    int formats;        /* TL_FORMAT_* */
+    const char *stem; /* before % expansion */
+    int formats;      /* TL_FORMAT_* */
     int detail_threads;
     const char *reason; /* "signal", "exit", "request", "api" */
 };

@@ -55,7 +55,8 @@ typedef void *(*tl_start_fn)(void *);
     X(int, pthread_cond_clockwait,                                                                 \
       (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *))                   \
     X(int, cnd_wait, (cnd_t *, mtx_t *))                                                           \
-    X(int, cnd_timedwait, (cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict)) \
+    X(int, cnd_timedwait,                                                                          \
+      (cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict))                   \
     X(int, sem_wait, (sem_t *))                                                                    \
     X(int, sem_trywait, (sem_t *))                                                                 \
     X(int, sem_timedwait, (sem_t *, const struct timespec *))                                      \
@@ -119,8 +120,7 @@ TL_HIDDEN void tl_real_init(void);
 
 static inline void tl_real_ensure(void)
 {
-    if (tl_unlikely(!__atomic_load_n(&tl_real_ready, __ATOMIC_ACQUIRE)))
-        tl_real_init();
+    if (tl_unlikely(!__atomic_load_n(&tl_real_ready, __ATOMIC_ACQUIRE))) tl_real_init();
 }
 
 #endif

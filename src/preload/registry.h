@@ -31,9 +31,9 @@ struct tl_slot {
     struct tl_regs regs;
 
     /* Lifecycle. */
-    uint32_t state;     /* TL_SLOT_FREE / TL_SLOT_LIVE */
-    uint32_t life;      /* TL_LIFE_* bits */
-    uint32_t gen;       /* bumped at every claim */
+    uint32_t state; /* TL_SLOT_FREE / TL_SLOT_LIVE */
+    uint32_t life;  /* TL_LIFE_* bits */
+    uint32_t gen;   /* bumped at every claim */
     uint32_t creator_done;
     pid_t tid;
     pid_t creator_tid;
@@ -80,12 +80,9 @@ TL_HIDDEN void tl_counters_read(struct tl_counters *c);
 static inline struct tl_slot *tl_self(void)
 {
     struct tl_slot *s = tl_self_slot;
-    if (tl_exiting)
-        return NULL;
-    if (tl_likely(s != NULL))
-        return s;
-    if (tl_busy || !tl_enabled)
-        return NULL;
+    if (tl_exiting) return NULL;
+    if (tl_likely(s != NULL)) return s;
+    if (tl_busy || !tl_enabled) return NULL;
     return tl_adopt_self();
 }
 

@@ -49,12 +49,10 @@ static struct interned *strings;
 
 static const char *intern(const char *s)
 {
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     struct interned *e;
     HASH_FIND_STR(strings, s, e);
-    if (e)
-        return e->s;
+    if (e) return e->s;
     e = malloc(sizeof *e);
     if (!e || !(e->s = strdup(s))) {
         free(e);
@@ -70,15 +68,14 @@ TL_HIDDEN void tl_symbolize_init(void)
 {
     demangle = (__typeof__(demangle))dlsym(RTLD_DEFAULT, "__cxa_demangle");
     void *lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib || !(TL_DW(begin, "dwfl_begin") && TL_DW(end, "dwfl_end") &&
-                  TL_DW(report_begin, "dwfl_report_begin") &&
-                  TL_DW(report_end, "dwfl_report_end") &&
-                  TL_DW(proc_report, "dwfl_linux_proc_report") &&
-                  TL_DW(addrmodule, "dwfl_addrmodule") &&
-                  TL_DW(addrinfo, "dwfl_module_addrinfo") && TL_DW(getsrc, "dwfl_module_getsrc") &&
-                  TL_DW(lineinfo, "dwfl_lineinfo") && TL_DW(module_info, "dwfl_module_info") &&
-                  TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
-                  TL_DW(find_debuginfo, "dwfl_standard_find_debuginfo"))) {
+    if (!lib ||
+        !(TL_DW(begin, "dwfl_begin") && TL_DW(end, "dwfl_end") &&
+          TL_DW(report_begin, "dwfl_report_begin") && TL_DW(report_end, "dwfl_report_end") &&
+          TL_DW(proc_report, "dwfl_linux_proc_report") && TL_DW(addrmodule, "dwfl_addrmodule") &&
+          TL_DW(addrinfo, "dwfl_module_addrinfo") && TL_DW(getsrc, "dwfl_module_getsrc") &&
+          TL_DW(lineinfo, "dwfl_lineinfo") && TL_DW(module_info, "dwfl_module_info") &&
+          TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
+          TL_DW(find_debuginfo, "dwfl_standard_find_debuginfo"))) {
         tl_log_once(TL_ONCE_SYMBOLS, "libdw.so.1 not found (install libdw1): functions are "
                                      "named from dynamic symbols only, without file:line");
         d.begin = NULL;
@@ -90,12 +87,9 @@ TL_HIDDEN void tl_symbolize_init(void)
 
 static void report(void)
 {
-    if (!d.begin)
-        return;
-    if (!dwfl)
-        dwfl = d.begin(&callbacks);
-    if (!dwfl)
-        return;
+    if (!d.begin) return;
+    if (!dwfl) dwfl = d.begin(&callbacks);
+    if (!dwfl) return;
     d.report_begin(dwfl);
     d.proc_report(dwfl, getpid());
     d.report_end(dwfl, NULL, NULL);
@@ -115,14 +109,12 @@ TL_HIDDEN void tl_symbolize_after_fork_child(void)
 static void strip_rust_hash(char *s)
 {
     size_t n = strlen(s);
-    if (n > 19 && memcmp(s + n - 19, "::h", 3) == 0)
-        s[n - 19] = 0;
+    if (n > 19 && memcmp(s + n - 19, "::h", 3) == 0) s[n - 19] = 0;
 }
 
 static const char *nice_name(const char *raw)
 {
-    if (!raw)
-        return NULL;
+    if (!raw) return NULL;
     char plain[1024];
     const char *at = strchr(raw, '@'); /* "__libc_start_main@@GLIBC_2.34" */
     if (at && at != raw && (size_t)(at - raw) < sizeof plain) {
@@ -148,8 +140,7 @@ static void lookup_dwfl(uint64_t ip, tl_frame *f)
 {
     uint64_t at = ip - 1;
     Dwfl_Module *m = d.addrmodule(dwfl, at);
-    if (!m)
-        return;
+    if (!m) return;
     const char *modname = d.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     f->module = intern(modname);
     GElf_Off off = 0;
@@ -171,8 +162,7 @@ static void lookup_dwfl(uint64_t ip, tl_frame *f)
 static void lookup_dladdr(uint64_t ip, tl_frame *f)
 {
     Dl_info info;
-    if (!dladdr((void *)(uintptr_t)(ip - 1), &info))
-        return;
+    if (!dladdr((void *)(uintptr_t)(ip - 1), &info)) return;
     f->module = intern(info.dli_fname);
     if (info.dli_sname) {
         f->function = nice_name(info.dli_sname);
@@ -184,11 +174,9 @@ TL_HIDDEN tl_frame tl_symbolize(uint64_t ip)
 {
     struct cached *c;
     HASH_FIND(hh, cache, &ip, sizeof ip, c);
-    if (c)
-        return c->frame;
+    if (c) return c->frame;
     tl_frame f = {.ip = ip};
-    if (d.begin && !dwfl)
-        report();
+    if (d.begin && !dwfl) report();
     if (dwfl)
         lookup_dwfl(ip, &f);
     else

@@ -31,8 +31,7 @@ TL_EXPORT int tl_cond_timedwait_old(pthread_cond_t *c, pthread_mutex_t *m,
                                     const struct timespec *ts)
 {
     tl_real_ensure();
-    return TL_WAIT(TL_WAIT_COND, "pthread_cond_timedwait", c,
-                   tl_real.cond_timedwait_old(c, m, ts));
+    return TL_WAIT(TL_WAIT_COND, "pthread_cond_timedwait", c, tl_real.cond_timedwait_old(c, m, ts));
 }
 
 TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,

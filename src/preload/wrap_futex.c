@@ -37,8 +37,7 @@ TL_EXPORT long syscall(long number, ...)
     va_end(ap);
     tl_real_ensure();
     if (number == SYS_futex && futex_op_waits(a2))
-        return TL_WAIT(TL_WAIT_FUTEX, "futex", a1,
-                       tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
+        return TL_WAIT(TL_WAIT_FUTEX, "futex", a1, tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
     if (number == SYS_futex_waitv && a1 && a2 > 0) {
         /* struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 rsvd; } */
         uint64_t first = ((const uint64_t *)a1)[1];

@@ -8,7 +8,7 @@
 #define TL_IO(name, call)                                                                          \
     do {                                                                                           \
         tl_real_ensure();                                                                          \
-        return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd, TL_RESUMED(call));                                      \
+        return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd, TL_RESUMED(call));                          \
     } while (0)
 
 TL_EXPORT ssize_t read(int fd, void *buf, size_t n)

@@ -14,8 +14,7 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     tl_real_ensure();
     int rc = tl_real.pthread_mutex_trylock(m);
-    if (tl_likely(rc != EBUSY))
-        return rc;
+    if (tl_likely(rc != EBUSY)) return rc;
     return lock_slow(m);
 }
 
@@ -29,8 +28,7 @@ TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 {
     tl_real_ensure();
     int rc = tl_real.pthread_mutex_trylock(m);
-    if (tl_likely(rc != EBUSY))
-        return rc;
+    if (tl_likely(rc != EBUSY)) return rc;
     return timedlock_slow(m, ts);
 }
 
@@ -44,8 +42,7 @@ TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 {
     tl_real_ensure();
     int rc = tl_real.pthread_mutex_trylock(m);
-    if (tl_likely(rc != EBUSY))
-        return rc;
+    if (tl_likely(rc != EBUSY)) return rc;
     return clocklock_slow(m, clk, ts);
 }
 
@@ -58,8 +55,7 @@ TL_EXPORT int mtx_lock(mtx_t *m)
 {
     tl_real_ensure();
     int rc = tl_real.mtx_trylock(m);
-    if (tl_likely(rc != thrd_busy))
-        return rc;
+    if (tl_likely(rc != thrd_busy)) return rc;
     return mtx_lock_slow(m);
 }
 
@@ -72,7 +68,6 @@ TL_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restri
 {
     tl_real_ensure();
     int rc = tl_real.mtx_trylock(m);
-    if (tl_likely(rc != thrd_busy))
-        return rc;
+    if (tl_likely(rc != thrd_busy)) return rc;
     return mtx_timedlock_slow(m, ts);
 }
