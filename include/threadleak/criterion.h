@@ -28,7 +28,8 @@ static inline int threadleak_criterion_check_(const threadleak_options *opts, ch
 {
     threadleak_options o;
     memset(&o, 0, sizeof o);
-    if (opts) o = *opts;
+    if (opts)
+        o = *opts;
     FILE *tmp = tmpfile();
     o.report = tmp ? tmp : stderr;
     int leaks = threadleak_verify_none(&o);
@@ -37,11 +38,13 @@ static inline int threadleak_criterion_check_(const threadleak_options *opts, ch
         long size = ftell(tmp);
         if (size > 0 && fseek(tmp, 0, SEEK_SET) == 0) {
             *report = (char *)malloc((size_t)size + 1);
-            if (*report) (*report)[fread(*report, 1, (size_t)size, tmp)] = 0;
+            if (*report)
+                (*report)[fread(*report, 1, (size_t)size, tmp)] = 0;
         }
         fclose(tmp);
     }
-    if (!*report) *report = (char *)calloc(1, 1);
+    if (!*report)
+        *report = (char *)calloc(1, 1);
     return leaks;
 }
 

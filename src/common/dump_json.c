@@ -54,7 +54,8 @@ int tl_write_stack_json(FILE *out, const tl_stack *s)
 {
     fputc('[', out);
     for (int i = 0; i < s->depth; i++) {
-        if (i) fputc(',', out);
+        if (i)
+            fputc(',', out);
         tl_write_frame_json(out, &s->frames[i]);
     }
     fputc(']', out);
@@ -85,7 +86,8 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     tl_write_json_string(out, g->creator_name);
     fputs(",\"tids\":", out);
     write_tids(out, g->tids, g->n_tids);
-    if (g->growth >= 0) fprintf(out, ",\"growth\":%ld", g->growth);
+    if (g->growth >= 0)
+        fprintf(out, ",\"growth\":%ld", g->growth);
     fputc('}', out);
     return ferror(out) ? -1 : 0;
 }
@@ -127,7 +129,8 @@ int tl_write_json(FILE *out, const tl_dump *d)
             c->exited_unjoined, c->created, c->joined, c->detached);
     int first = 1;
     for (int w = 1; w < TL_WAIT_COUNT; w++) {
-        if (!c->by_wait[w]) continue;
+        if (!c->by_wait[w])
+            continue;
         fprintf(out, "%s\"%s\":%ld", first ? "" : ",", tl_wait_name(w), c->by_wait[w]);
         first = 0;
     }

@@ -59,7 +59,8 @@ static void write_wait(FILE *out, const tl_group *g)
 int tl_write_group_text(FILE *out, const tl_group *g)
 {
     fprintf(out, "%d thread%s", g->count, g->count == 1 ? "" : "s");
-    if (g->growth >= 0) fprintf(out, " (+%ld)", g->growth);
+    if (g->growth >= 0)
+        fprintf(out, " (+%ld)", g->growth);
     fputs(" \u00b7 ", out);
     if (g->state == TL_BLOCKED)
         write_wait(out, g);
@@ -73,7 +74,8 @@ int tl_write_group_text(FILE *out, const tl_group *g)
         fputs(g->has_main ? "  main thread\n" : "  created where threadleak could not see\n", out);
     } else {
         fprintf(out, "  created by thread %d", (int)g->creator_tid);
-        if (g->creator_name && g->creator_name[0]) fprintf(out, " (%s)", g->creator_name);
+        if (g->creator_name && g->creator_name[0])
+            fprintf(out, " (%s)", g->creator_name);
         if (g->n_creators > 1)
             fprintf(out, " and %d other%s", g->n_creators - 1, g->n_creators == 2 ? "" : "s");
         fputs(" at\n", out);
@@ -87,7 +89,8 @@ int tl_write_text(FILE *out, const tl_dump *d)
     char when[32] = "?";
     time_t secs = (time_t)(d->time_unix_ns / 1000000000ull);
     struct tm tm;
-    if (gmtime_r(&secs, &tm)) strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (gmtime_r(&secs, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     const tl_counts *c = &d->counts;
     fprintf(out, "threadleak dump %d \u00b7 pid %d \u00b7 %s \u00b7 %s\n", d->number, d->pid,
             d->program ? d->program : "?", when);

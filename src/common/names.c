@@ -22,14 +22,17 @@ const char *tl_wait_name(int wait)
 int tl_state_parse(const char *s)
 {
     for (int i = 0; s && i < TL_STATE_COUNT; i++)
-        if (strcmp(s, state_names[i]) == 0) return i;
+        if (strcmp(s, state_names[i]) == 0)
+            return i;
     return -1;
 }
 
 int tl_wait_parse(const char *s)
 {
-    if (!s) return TL_WAIT_NONE;
+    if (!s)
+        return TL_WAIT_NONE;
     for (int i = 1; i < TL_WAIT_COUNT; i++)
-        if (strcmp(s, wait_names[i]) == 0) return i;
+        if (strcmp(s, wait_names[i]) == 0)
+            return i;
     return -1;
 }

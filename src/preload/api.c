@@ -54,7 +54,8 @@ TL_EXPORT void threadleak_snapshot_free(threadleak_snapshot *s)
 static int in_snapshot(const threadleak_snapshot *s, pid_t tid)
 {
     for (int i = 0; s && i < s->n; i++)
-        if (s->tids[i] == tid) return 1;
+        if (s->tids[i] == tid)
+            return 1;
     return 0;
 }
 
@@ -62,7 +63,8 @@ static int stack_matches(const tl_stack *st, const char *const *globs)
 {
     for (int i = 0; i < st->depth; i++)
         for (const char *const *g = globs; st->frames[i].function && *g; g++)
-            if (fnmatch(*g, st->frames[i].function, 0) == 0) return 1;
+            if (fnmatch(*g, st->frames[i].function, 0) == 0)
+                return 1;
     return 0;
 }
 
@@ -70,7 +72,8 @@ static int stack_matches(const tl_stack *st, const char *const *globs)
  * those whose pthread_create was called from the framework's own code. */
 static int framework_thread(const tl_thread *t)
 {
-    if (t->spawn_stack.depth == 0) return 0;
+    if (t->spawn_stack.depth == 0)
+        return 0;
     const char *m = t->spawn_stack.frames[0].module;
     return m && (strstr(m, "libcriterion") || strstr(m, "libboxfort") || strstr(m, "libnng") ||
                  strstr(m, "libnanomsg"));
@@ -80,7 +83,8 @@ static int leaked(const tl_thread *t, const threadleak_options *o, pid_t self)
 {
     if (t->tid != 0 && (t->tid == self || t->tid == getpid()))
         return 0; /* tid 0: a thread that has not started running yet */
-    if (o && in_snapshot(o->baseline, t->tid)) return 0;
+    if (o && in_snapshot(o->baseline, t->tid))
+        return 0;
     if (o && o->ignore &&
         (stack_matches(&t->stack, o->ignore) || stack_matches(&t->spawn_stack, o->ignore)))
         return 0;
@@ -107,10 +111,13 @@ static void report(FILE *out, tl_dump *d, const threadleak_options *o, pid_t sel
         for (int i = 0; i < grp->n_tids; i++) {
             tl_thread *t = NULL;
             for (int k = 0; k < d->n_threads && !t; k++)
-                if (d->threads[k].tid == grp->tids[i]) t = &d->threads[k];
-            if (t && leaked(t, o, self)) grp->tids[kept++] = grp->tids[i];
+                if (d->threads[k].tid == grp->tids[i])
+                    t = &d->threads[k];
+            if (t && leaked(t, o, self))
+                grp->tids[kept++] = grp->tids[i];
         }
-        if (!kept) continue;
+        if (!kept)
+            continue;
         grp->n_tids = grp->count = kept;
         fputc('\n', out);
         tl_write_group_text(out, grp);
@@ -143,16 +150,19 @@ TL_EXPORT int threadleak_verify_none(const threadleak_options *opts)
     unsigned step = 1;
     for (;;) {
         tl_dump *d = build();
-        if (!d) return 0;
+        if (!d)
+            return 0;
         int leaks = count_leaks(d, opts, self);
         uint64_t now = now_ms();
         if (leaks == 0 || now >= deadline) {
-            if (leaks) report(out, d, opts, self, leaks, (unsigned)(now - start));
+            if (leaks)
+                report(out, d, opts, self, leaks, (unsigned)(now - start));
             tl_dump_free(d);
             return leaks;
         }
         tl_dump_free(d);
-        if (step > deadline - now) step = (unsigned)(deadline - now);
+        if (step > deadline - now)
+            step = (unsigned)(deadline - now);
         struct timespec ts = {step / 1000, (long)(step % 1000) * 1000000};
         tl_real.nanosleep(&ts, NULL);
         step = step * 2 > 100 ? 100 : step * 2;
@@ -161,10 +171,13 @@ TL_EXPORT int threadleak_verify_none(const threadleak_options *opts)
 
 TL_EXPORT int threadleak_dump(const char *path_stem, const char *formats)
 {
-    if (!threadleak_active()) return -ENOSYS;
-    if (!path_stem || !*path_stem || tl_check_stem(path_stem) != 0) return -EINVAL;
+    if (!threadleak_active())
+        return -ENOSYS;
+    if (!path_stem || !*path_stem || tl_check_stem(path_stem) != 0)
+        return -EINVAL;
     int f = formats ? tl_parse_formats(formats) : TL_FORMAT_TEXT;
-    if (!f) return -EINVAL;
+    if (!f)
+        return -EINVAL;
     struct tl_dump_request req = {path_stem, f, tl_config.detail_threads, "api"};
     return tl_dump_write(&req);
 }

@@ -27,10 +27,12 @@ static const struct {
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
 static long parse_number(const char *s, long lo, long hi)
 {
-    if (!s || !*s) return -1;
+    if (!s || !*s)
+        return -1;
     long v = 0;
     for (const char *p = s; *p; p++) {
-        if (!isdigit((unsigned char)*p) || v > hi) return -1;
+        if (!isdigit((unsigned char)*p) || v > hi)
+            return -1;
         v = v * 10 + (*p - '0');
     }
     return v >= lo && v <= hi ? v : -1;
@@ -38,21 +40,26 @@ static long parse_number(const char *s, long lo, long hi)
 
 TL_HIDDEN int tl_parse_signal(const char *s)
 {
-    if (!s || !*s) return -1;
-    if (strcasecmp(s, "none") == 0) return 0;
+    if (!s || !*s)
+        return -1;
+    if (strcasecmp(s, "none") == 0)
+        return 0;
     long n = parse_number(s, 1, SIGRTMAX);
     if (n > 0)
         return n == SIGKILL || n == SIGSTOP || n == SIGSEGV || n == SIGBUS || n == SIGFPE ||
                        n == SIGILL || n == SIGABRT
                    ? -1
                    : (int)n;
-    if (strncasecmp(s, "SIG", 3) == 0) s += 3;
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
     for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
-        if (strcasecmp(s, signal_names[i].name) == 0) return signal_names[i].number;
+        if (strcasecmp(s, signal_names[i].name) == 0)
+            return signal_names[i].number;
     if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
         int base = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN : SIGRTMAX;
         const char *rest = s + 5;
-        if (!*rest) return base;
+        if (!*rest)
+            return base;
         long off = parse_number(rest + 1, 0, SIGRTMAX - SIGRTMIN);
         if (off < 0 || (base == SIGRTMIN && rest[0] != '+') || (base == SIGRTMAX && rest[0] != '-'))
             return -1;
@@ -64,9 +71,12 @@ TL_HIDDEN int tl_parse_signal(const char *s)
 
 TL_HIDDEN int tl_parse_formats(const char *s)
 {
-    if (!s) return 0;
-    if (strcmp(s, "text") == 0) return TL_FORMAT_TEXT;
-    if (strcmp(s, "json") == 0) return TL_FORMAT_JSON;
+    if (!s)
+        return 0;
+    if (strcmp(s, "text") == 0)
+        return TL_FORMAT_TEXT;
+    if (strcmp(s, "json") == 0)
+        return TL_FORMAT_JSON;
     if (strcmp(s, "text,json") == 0 || strcmp(s, "json,text") == 0)
         return TL_FORMAT_TEXT | TL_FORMAT_JSON;
     return 0;
@@ -75,9 +85,11 @@ TL_HIDDEN int tl_parse_formats(const char *s)
 TL_HIDDEN int tl_check_stem(const char *s)
 {
     for (const char *p = s; *p; p++) {
-        if (*p != '%') continue;
+        if (*p != '%')
+            continue;
         p++;
-        if (*p != 'p' && *p != 'n' && *p != '%') return -1;
+        if (*p != 'p' && *p != 'n' && *p != '%')
+            return -1;
     }
     return 0;
 }
@@ -112,7 +124,8 @@ static void parse_path(struct tl_config *c, char *dst, const char *var, const ch
                        void (*warn)(const char *), const char *dflt, int is_stem)
 {
     snprintf(dst, PATH_MAX, "%s", dflt);
-    if (!v) return;
+    if (!v)
+        return;
     if (c->secure) {
         bad(warn, var, v, "ignored in a setuid or AT_SECURE process", dflt[0] ? dflt : "none");
     } else if (!*v) {
@@ -129,9 +142,11 @@ static void parse_path(struct tl_config *c, char *dst, const char *var, const ch
 static long parse_range(const char *var, const char *v, long lo, long hi, long dflt,
                         void (*warn)(const char *))
 {
-    if (!v) return dflt;
+    if (!v)
+        return dflt;
     long n = parse_number(v, lo, hi);
-    if (n >= 0) return n;
+    if (n >= 0)
+        return n;
     char why[64], d[32];
     snprintf(why, sizeof why, "not a whole number from %ld to %ld", lo, hi);
     snprintf(d, sizeof d, "%ld", dflt);

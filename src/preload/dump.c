@@ -48,13 +48,16 @@ TL_HIDDEN void tl_dump_after_fork_child(void)
 
 static void grow_cache(uint32_t n)
 {
-    if (n <= cached_cap) return;
+    if (n <= cached_cap)
+        return;
     uint32_t cap = n + n / 2 + 64;
     uint32_t *a = realloc(cached_seq, cap * sizeof *a);
-    if (!a) return;
+    if (!a)
+        return;
     cached_seq = a;
     uint32_t *b = realloc(cached_stack, cap * sizeof *b);
-    if (!b) return;
+    if (!b)
+        return;
     cached_stack = b;
     memset(cached_seq + cached_cap, 0xff, (cap - cached_cap) * sizeof *a);
     cached_cap = cap;
@@ -62,7 +65,8 @@ static void grow_cache(uint32_t n)
 
 static uint32_t blocked_stack(uint32_t idx, uint32_t seq, const struct tl_regs *r)
 {
-    if (idx < cached_cap && cached_seq[idx] == seq) return cached_stack[idx];
+    if (idx < cached_cap && cached_seq[idx] == seq)
+        return cached_stack[idx];
     uint64_t ips[TL_MAX_FRAMES];
     int depth = tl_unwind_blocked(r, ips, tl_config.frames);
     return tl_intern(ips, depth);
@@ -72,7 +76,8 @@ static uint32_t blocked_stack(uint32_t idx, uint32_t seq, const struct tl_regs *
  * its exit hook (raw clone): it is gone when the kernel no longer knows it. */
 static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
 {
-    if (!(life & TL_LIFE_ADOPTED)) return 0;
+    if (!(life & TL_LIFE_ADOPTED))
+        return 0;
     pid_t tid = *(volatile pid_t *)&s->tid;
     int saved = errno;
     int gone = tid != getpid() && tl_real.syscall(SYS_tgkill, getpid(), tid, 0, 0, 0, 0) == -1 &&
@@ -86,9 +91,11 @@ static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
 static int read_slot(uint32_t idx, struct snap *out, uint64_t now, int want_stacks)
 {
     struct tl_slot *s = tl_slot_at(idx);
-    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE) return 0;
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
+        return 0;
     uint32_t life = __atomic_load_n(&s->life, __ATOMIC_ACQUIRE);
-    if (adopted_and_gone(s, life)) return 0;
+    if (adopted_and_gone(s, life))
+        return 0;
     memset(out, 0, sizeof *out);
     out->tid = *(volatile pid_t *)&s->tid;
     out->creator = s->creator_tid;
@@ -96,14 +103,16 @@ static int read_slot(uint32_t idx, struct snap *out, uint64_t now, int want_stac
     memcpy(out->name, (const void *)s->name, sizeof out->name);
     out->name[sizeof out->name - 1] = 0;
     if (life & TL_LIFE_EXITED) {
-        if (life & TL_LIFE_DETACHED) return 0;
+        if (life & TL_LIFE_DETACHED)
+            return 0;
         out->state = TL_EXITED;
         return 1;
     }
     out->state = TL_RUNNING;
     for (int tries = 0; tries < 8; tries++) {
         uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-        if (q & 1) continue;
+        if (q & 1)
+            continue;
         int wait = *(volatile uint32_t *)&s->wait;
         const char *call = *(const char *volatile *)&s->call;
         uint64_t object = *(volatile uint64_t *)&s->object;
@@ -111,11 +120,14 @@ static int read_slot(uint32_t idx, struct snap *out, uint64_t now, int want_stac
         struct tl_regs regs;
         memcpy(&regs, (const void *)&s->regs, sizeof regs);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q) continue;
-        if (wait == TL_WAIT_NONE) return 1;
+        if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q)
+            continue;
+        if (wait == TL_WAIT_NONE)
+            return 1;
         uint32_t stack = want_stacks ? blocked_stack(idx, q, &regs) : 0;
         /* The stack is only right if the thread never left this wait. */
-        if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != q) continue;
+        if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != q)
+            continue;
         if (want_stacks && idx < cached_cap) {
             cached_seq[idx] = q;
             cached_stack[idx] = stack;
@@ -137,11 +149,14 @@ TL_HIDDEN void tl_count(tl_counts *c)
     uint32_t n = tl_slot_count();
     for (uint32_t i = 0; i < n; i++) {
         struct tl_slot *s = tl_slot_at(i);
-        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE) continue;
+        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
+            continue;
         uint32_t life = __atomic_load_n(&s->life, __ATOMIC_ACQUIRE);
-        if (adopted_and_gone(s, life)) continue;
+        if (adopted_and_gone(s, life))
+            continue;
         if (life & TL_LIFE_EXITED) {
-            if (!(life & TL_LIFE_DETACHED)) c->exited_unjoined++;
+            if (!(life & TL_LIFE_DETACHED))
+                c->exited_unjoined++;
             continue;
         }
         c->live++;
@@ -192,7 +207,8 @@ static tl_stack symbolized(struct build *b, uint32_t id)
 {
     struct stack_entry *e;
     HASH_FIND(hh, b->stacks, &id, sizeof id, e);
-    if (e) return e->stack;
+    if (e)
+        return e->stack;
     tl_stack st = {0, NULL};
     const uint64_t *ips;
     int depth = tl_stack_get(id, &ips);
@@ -215,7 +231,8 @@ static int add_to_group(struct build *b, const struct snap *s)
     struct group *g;
     HASH_FIND(hh, b->groups, &k, sizeof k, g);
     if (!g) {
-        if (!(g = calloc(1, sizeof *g))) return -1;
+        if (!(g = calloc(1, sizeof *g)))
+            return -1;
         g->key = k;
         g->g.state = s->state;
         g->g.wait = s->wait;
@@ -228,13 +245,16 @@ static int add_to_group(struct build *b, const struct snap *s)
     if (g->g.count == g->cap) {
         int cap = g->cap ? g->cap * 2 : 4;
         pid_t *t = realloc(g->g.tids, (size_t)cap * sizeof *t);
-        if (!t) return -1;
+        if (!t)
+            return -1;
         g->g.tids = t;
         uint64_t *o = realloc(g->objects, (size_t)cap * sizeof *o);
-        if (!o) return -1;
+        if (!o)
+            return -1;
         g->objects = o;
         pid_t *c = realloc(g->g.creator_tids, (size_t)cap * sizeof *c);
-        if (!c) return -1;
+        if (!c)
+            return -1;
         g->g.creator_tids = c;
         g->cap = cap;
     }
@@ -242,10 +262,14 @@ static int add_to_group(struct build *b, const struct snap *s)
     g->objects[g->g.count] = s->object;
     g->g.creator_tids[g->g.count] = s->creator;
     g->g.count++;
-    if (g->g.wait_call != s->call) g->g.wait_call = NULL;
-    if (s->blocked_ns < g->g.blocked_min_ns) g->g.blocked_min_ns = s->blocked_ns;
-    if (s->blocked_ns > g->g.blocked_max_ns) g->g.blocked_max_ns = s->blocked_ns;
-    if (s->tid == getpid()) g->g.has_main = 1;
+    if (g->g.wait_call != s->call)
+        g->g.wait_call = NULL;
+    if (s->blocked_ns < g->g.blocked_min_ns)
+        g->g.blocked_min_ns = s->blocked_ns;
+    if (s->blocked_ns > g->g.blocked_max_ns)
+        g->g.blocked_max_ns = s->blocked_ns;
+    if (s->tid == getpid())
+        g->g.has_main = 1;
     return 0;
 }
 
@@ -266,7 +290,8 @@ static int unique_sorted_u64(uint64_t *v, int n)
     qsort(v, (size_t)n, sizeof *v, cmp_u64);
     int m = 0;
     for (int i = 0; i < n; i++)
-        if (m == 0 || v[m - 1] != v[i]) v[m++] = v[i];
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
     return m;
 }
 
@@ -275,7 +300,8 @@ static int unique_sorted_pid(pid_t *v, int n)
     qsort(v, (size_t)n, sizeof *v, cmp_pid);
     int m = 0;
     for (int i = 0; i < n; i++)
-        if (m == 0 || v[m - 1] != v[i]) v[m++] = v[i];
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
     return m;
 }
 
@@ -284,22 +310,28 @@ static void read_comm(pid_t tid, char *name, size_t size)
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
+    if (fd < 0)
+        return;
     ssize_t n = tl_real.read(fd, name, size - 1);
     close(fd);
-    if (n <= 0) return;
+    if (n <= 0)
+        return;
     name[n] = 0;
     char *nl = strchr(name, '\n');
-    if (nl) *nl = 0;
+    if (nl)
+        *nl = 0;
 }
 
 static const char *creator_name(struct build *b, pid_t tid)
 {
-    if (tid == getpid()) return "main";
+    if (tid == getpid())
+        return "main";
     for (int i = 0; i < b->n_snaps; i++) {
         struct snap *s = &b->snaps[i];
-        if (s->tid != tid) continue;
-        if (!s->name[0]) read_comm(s->tid, s->name, sizeof s->name);
+        if (s->tid != tid)
+            continue;
+        if (!s->name[0])
+            read_comm(s->tid, s->name, sizeof s->name);
         return s->name;
     }
     return NULL;
@@ -308,7 +340,8 @@ static const char *creator_name(struct build *b, pid_t tid)
 static void finish_group(struct build *b, struct group *g)
 {
     tl_group *out = &g->g;
-    if (out->state != TL_BLOCKED) out->blocked_min_ns = out->blocked_max_ns = 0;
+    if (out->state != TL_BLOCKED)
+        out->blocked_min_ns = out->blocked_max_ns = 0;
     out->stack = symbolized(b, g->key.stack);
     out->spawn_stack = symbolized(b, g->key.spawn);
     uint64_t first_object = g->objects[0];
@@ -316,7 +349,8 @@ static void finish_group(struct build *b, struct group *g)
     out->object = out->objects == 1 ? first_object : 0;
     out->creator_name = creator_name(b, out->creator_tid);
     out->n_creators = unique_sorted_pid(out->creator_tids, out->count);
-    if (out->n_creators == 1 && out->creator_tids[0] == 0) out->n_creators = 0;
+    if (out->n_creators == 1 && out->creator_tids[0] == 0)
+        out->n_creators = 0;
     out->n_tids = out->count;
     qsort(out->tids, (size_t)out->n_tids, sizeof *out->tids, cmp_pid);
 }
@@ -324,19 +358,23 @@ static void finish_group(struct build *b, struct group *g)
 static int by_count(const void *a, const void *b)
 {
     const tl_group *x = a, *y = b;
-    if (x->count != y->count) return y->count - x->count;
-    if (x->state != y->state) return y->state == TL_BLOCKED ? 1 : -1;
+    if (x->count != y->count)
+        return y->count - x->count;
+    if (x->state != y->state)
+        return y->state == TL_BLOCKED ? 1 : -1;
     return x->n_tids && y->n_tids ? x->tids[0] - y->tids[0] : 0;
 }
 
 static void fill_threads(struct build *b, tl_dump *d)
 {
     d->threads = calloc((size_t)b->n_snaps + 1, sizeof *d->threads);
-    if (!d->threads) return;
+    if (!d->threads)
+        return;
     for (int i = 0; i < b->n_snaps; i++) {
         struct snap *s = &b->snaps[i];
         tl_thread *t = &d->threads[d->n_threads++];
-        if (!s->name[0]) read_comm(s->tid, s->name, sizeof s->name);
+        if (!s->name[0])
+            read_comm(s->tid, s->name, sizeof s->name);
         t->tid = s->tid;
         memcpy(t->name, s->name, sizeof t->name);
         t->state = s->state;
@@ -367,7 +405,8 @@ struct owned {
 TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
 {
     struct owned *o = calloc(1, sizeof *o);
-    if (!o) return NULL;
+    if (!o)
+        return NULL;
     tl_dump *d = &o->d;
     struct build b = {0};
     uint32_t n = tl_slot_count();
@@ -377,7 +416,8 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
     b.snaps = calloc((size_t)n + 1, sizeof *b.snaps);
     uint64_t now = now_ns(CLOCK_MONOTONIC_COARSE);
     for (uint32_t i = 0; b.snaps && i < n; i++)
-        if (read_slot(i, &b.snaps[b.n_snaps], now, 1)) b.n_snaps++;
+        if (read_slot(i, &b.snaps[b.n_snaps], now, 1))
+            b.n_snaps++;
 
     d->pid = getpid();
     d->program = tl_program_name();
@@ -403,7 +443,8 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         add_to_group(&b, s);
     }
     for (int i = 0; i < b.n_snaps; i++)
-        if (b.snaps[i].state == TL_EXITED) add_to_group(&b, &b.snaps[i]);
+        if (b.snaps[i].state == TL_EXITED)
+            add_to_group(&b, &b.snaps[i]);
 
     d->n_groups = HASH_COUNT(b.groups);
     d->groups = calloc((size_t)d->n_groups + 1, sizeof *d->groups);
@@ -438,7 +479,8 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
 
 TL_HIDDEN void tl_dump_free(tl_dump *d)
 {
-    if (!d) return;
+    if (!d)
+        return;
     struct owned *o = (struct owned *)d;
     for (int i = 0; i < d->n_groups; i++) {
         free(d->groups[i].tids);

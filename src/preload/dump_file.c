@@ -42,7 +42,8 @@ static int expand(const char *stem, int number, char *out, size_t size)
             buf[1] = 0;
         }
         size_t len = strlen(add);
-        if (n + len + 1 > size) return -1;
+        if (n + len + 1 > size)
+            return -1;
         memcpy(out + n, add, len);
         n += len;
     }
@@ -60,7 +61,8 @@ static int write_one(const tl_dump *d, const char *path, int json)
         unlink(tmp);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     }
-    if (fd < 0) return -errno;
+    if (fd < 0)
+        return -errno;
     FILE *f = fdopen(fd, "w");
     if (!f) {
         int e = errno;
@@ -69,9 +71,11 @@ static int write_one(const tl_dump *d, const char *path, int json)
         return -e;
     }
     int rc = json ? tl_write_json(f, d) : tl_write_text(f, d);
-    if (fflush(f) != 0) rc = -1;
+    if (fflush(f) != 0)
+        rc = -1;
     int e = rc ? (errno ? errno : EIO) : 0;
-    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
+    if (fclose(f) != 0 && !e)
+        e = errno ? errno : EIO;
     if (e) {
         unlink(tmp);
         return -e;
@@ -93,7 +97,8 @@ TL_HIDDEN int tl_dump_write(const struct tl_dump_request *req)
     int number = ++dump_number;
     int rc = expand(req->stem, number, stem, sizeof stem) ? -ENAMETOOLONG : 0;
     tl_dump *d = rc ? NULL : tl_dump_build(req->reason, req->detail_threads);
-    if (!rc && !d) rc = -ENOMEM;
+    if (!rc && !d)
+        rc = -ENOMEM;
     if (d) {
         d->number = number;
         if (req->formats & TL_FORMAT_JSON) {

@@ -79,7 +79,8 @@ __attribute__((constructor)) static void threadleak_init(void)
 
 __attribute__((destructor)) static void threadleak_fini(void)
 {
-    if (!tl_enabled) return;
+    if (!tl_enabled)
+        return;
     tl_sampler_final_sample();
     if (tl_config.exit_dump && !tl_config.secure) {
         struct tl_dump_request req = {tl_config.output, tl_config.formats, tl_config.detail_threads,

@@ -14,7 +14,8 @@ static void vlog(const char *fmt, va_list ap)
     int saved = errno;
     int n = snprintf(line, sizeof line, "threadleak: ");
     n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    if (n > (int)sizeof line - 2) n = (int)sizeof line - 2;
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
     line[n++] = '\n';
     tl_real_ensure();
     ssize_t w = tl_real.write(STDERR_FILENO, line, (size_t)n);
@@ -24,7 +25,8 @@ static void vlog(const char *fmt, va_list ap)
 
 TL_HIDDEN void tl_log(int level, const char *fmt, ...)
 {
-    if (level > tl_log_level) return;
+    if (level > tl_log_level)
+        return;
     va_list ap;
     va_start(ap, fmt);
     vlog(fmt, ap);
@@ -33,7 +35,8 @@ TL_HIDDEN void tl_log(int level, const char *fmt, ...)
 
 TL_HIDDEN void tl_log_once(enum tl_once what, const char *fmt, ...)
 {
-    if (tl_log_level < TL_LOG_WARN || __atomic_exchange_n(&said[what], 1, __ATOMIC_RELAXED)) return;
+    if (tl_log_level < TL_LOG_WARN || __atomic_exchange_n(&said[what], 1, __ATOMIC_RELAXED))
+        return;
     va_list ap;
     va_start(ap, fmt);
     vlog(fmt, ap);

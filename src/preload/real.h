@@ -120,7 +120,8 @@ TL_HIDDEN void tl_real_init(void);
 
 static inline void tl_real_ensure(void)
 {
-    if (tl_unlikely(!__atomic_load_n(&tl_real_ready, __ATOMIC_ACQUIRE))) tl_real_init();
+    if (tl_unlikely(!__atomic_load_n(&tl_real_ready, __ATOMIC_ACQUIRE)))
+        tl_real_init();
 }
 
 #endif

@@ -41,7 +41,8 @@ TL_HIDDEN int tl_registry_init(void)
         slots = NULL;
         return -1;
     }
-    if (pthread_key_create(&exit_key, on_thread_exit) != 0) return -1;
+    if (pthread_key_create(&exit_key, on_thread_exit) != 0)
+        return -1;
     tls_offset = (char *)&tl_self_slot - (char *)pthread_self();
     return 0;
 }
@@ -71,7 +72,8 @@ static struct tl_slot *pop_free(void)
     uint64_t head = __atomic_load_n(&free_head, __ATOMIC_ACQUIRE);
     for (;;) {
         uint32_t idx = (uint32_t)head;
-        if (idx == 0) return NULL;
+        if (idx == 0)
+            return NULL;
         struct tl_slot *s = &slots[idx - 1];
         uint64_t next = ((head >> 32) + 1) << 32 | __atomic_load_n(&s->next_free, __ATOMIC_RELAXED);
         if (__atomic_compare_exchange_n(&free_head, &head, next, 1, __ATOMIC_ACQ_REL,
@@ -95,7 +97,8 @@ static void push_free(struct tl_slot *s)
 
 TL_HIDDEN struct tl_slot *tl_slot_claim(void)
 {
-    if (!slots) return NULL;
+    if (!slots)
+        return NULL;
     struct tl_slot *s = pop_free();
     if (!s) {
         uint32_t i = __atomic_fetch_add(&high_water, 1, __ATOMIC_ACQ_REL);
@@ -144,7 +147,8 @@ TL_HIDDEN void tl_thread_started(struct tl_slot *s)
 TL_HIDDEN void tl_slot_publish_new(struct tl_slot *s, int detached)
 {
     __atomic_fetch_add(&counters.created, 1, __ATOMIC_RELAXED);
-    if (detached) __atomic_fetch_add(&counters.detached, 1, __ATOMIC_RELAXED);
+    if (detached)
+        __atomic_fetch_add(&counters.detached, 1, __ATOMIC_RELAXED);
     publish(s);
 }
 
@@ -152,7 +156,8 @@ TL_HIDDEN void tl_slot_publish_new(struct tl_slot *s, int detached)
 TL_HIDDEN void tl_slot_abandon(struct tl_slot *s, int detached)
 {
     __atomic_fetch_sub(&counters.created, 1, __ATOMIC_RELAXED);
-    if (detached) __atomic_fetch_sub(&counters.detached, 1, __ATOMIC_RELAXED);
+    if (detached)
+        __atomic_fetch_sub(&counters.detached, 1, __ATOMIC_RELAXED);
     tl_slot_release(s);
 }
 
@@ -170,7 +175,8 @@ TL_HIDDEN struct tl_slot *tl_adopt_self(void)
         s->life = TL_LIFE_ADOPTED | (s->tid == getpid() ? 0 : TL_LIFE_DETACHED);
         s->creator_done = 1;
         tl_self_slot = s;
-        if (s->tid != getpid()) pthread_setspecific(exit_key, s);
+        if (s->tid != getpid())
+            pthread_setspecific(exit_key, s);
         __atomic_fetch_add(&counters.adopted, 1, __ATOMIC_RELAXED);
         publish(s);
     }
@@ -181,7 +187,8 @@ TL_HIDDEN struct tl_slot *tl_adopt_self(void)
 
 TL_HIDDEN void tl_thread_exiting(struct tl_slot *s)
 {
-    if (!s || tl_self_slot != s) return;
+    if (!s || tl_self_slot != s)
+        return;
     /* The creator may still be writing this thread's TLS; let it finish
      * before the descriptor can be freed. */
     while (!__atomic_load_n(&s->creator_done, __ATOMIC_ACQUIRE))
@@ -198,7 +205,8 @@ TL_HIDDEN void tl_thread_exiting(struct tl_slot *s)
 
 TL_HIDDEN struct tl_slot *tl_slot_of(pthread_t t)
 {
-    if (!t || !slots) return NULL;
+    if (!t || !slots)
+        return NULL;
     return *(struct tl_slot *volatile *)((char *)t + tls_offset);
 }
 
@@ -209,15 +217,18 @@ TL_HIDDEN void tl_set_slot_of(pthread_t t, struct tl_slot *s)
 
 TL_HIDDEN void tl_note_joined(struct tl_slot *s, uint32_t gen, pthread_t t)
 {
-    if (!s || __atomic_load_n(&s->gen, __ATOMIC_RELAXED) != gen || s->handle != (uint64_t)t) return;
-    if (s->state != TL_SLOT_LIVE || (s->life & TL_LIFE_DETACHED)) return;
+    if (!s || __atomic_load_n(&s->gen, __ATOMIC_RELAXED) != gen || s->handle != (uint64_t)t)
+        return;
+    if (s->state != TL_SLOT_LIVE || (s->life & TL_LIFE_DETACHED))
+        return;
     __atomic_fetch_add(&counters.joined, 1, __ATOMIC_RELAXED);
     tl_slot_release(s);
 }
 
 TL_HIDDEN void tl_note_detached(struct tl_slot *s, pthread_t t)
 {
-    if (!s || s->handle != (uint64_t)t || s->state != TL_SLOT_LIVE) return;
+    if (!s || s->handle != (uint64_t)t || s->state != TL_SLOT_LIVE)
+        return;
     __atomic_fetch_add(&counters.detached, 1, __ATOMIC_RELAXED);
     uint32_t old = __atomic_fetch_or(&s->life, TL_LIFE_DETACHED, __ATOMIC_ACQ_REL);
     if ((old & TL_LIFE_EXITED) && !(old & TL_LIFE_DETACHED)) {
@@ -231,13 +242,15 @@ TL_HIDDEN void tl_note_detached(struct tl_slot *s, pthread_t t)
  * halfway through a push or pop. */
 TL_HIDDEN void tl_registry_after_fork_child(void)
 {
-    if (!slots) return;
+    if (!slots)
+        return;
     struct tl_slot *me = tl_self_slot;
     free_head = 0;
     uint32_t n = tl_slot_count();
     for (uint32_t i = 0; i < n; i++) {
         struct tl_slot *s = &slots[i];
-        if (s == me) continue;
+        if (s == me)
+            continue;
         s->state = TL_SLOT_FREE;
         push_free(s);
     }

@@ -80,9 +80,12 @@ TL_HIDDEN void tl_counters_read(struct tl_counters *c);
 static inline struct tl_slot *tl_self(void)
 {
     struct tl_slot *s = tl_self_slot;
-    if (tl_exiting) return NULL;
-    if (tl_likely(s != NULL)) return s;
-    if (tl_busy || !tl_enabled) return NULL;
+    if (tl_exiting)
+        return NULL;
+    if (tl_likely(s != NULL))
+        return s;
+    if (tl_busy || !tl_enabled)
+        return NULL;
     return tl_adopt_self();
 }
 

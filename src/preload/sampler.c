@@ -48,7 +48,8 @@ static void on_signal(int sig)
 
 static void check_handler(void)
 {
-    if (!handler_installed) return;
+    if (!handler_installed)
+        return;
     struct sigaction cur;
     if (sigaction(tl_config.signal, NULL, &cur) == 0 && cur.sa_handler != on_signal) {
         handler_installed = 0;
@@ -61,7 +62,8 @@ static void check_handler(void)
 
 static void write_series(void)
 {
-    if (!tl_config.series[0] || tl_config.secure) return;
+    if (!tl_config.series[0] || tl_config.secure)
+        return;
     if (series_fd < 0) {
         series_fd =
             open(tl_config.series, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -87,11 +89,13 @@ static void write_series(void)
 /* A request file from 'threadleak dump PID': lines stem=, format=, detail=. */
 static void serve_request(void)
 {
-    if (tl_config.secure) return;
+    if (tl_config.secure)
+        return;
     char path[128];
     snprintf(path, sizeof path, "/tmp/threadleak-%u/request.%d", (unsigned)getuid(), (int)getpid());
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return;
+    if (fd < 0)
+        return;
     struct stat st;
     char buf[4200];
     ssize_t n = -1;
@@ -99,7 +103,8 @@ static void serve_request(void)
         n = tl_real.read(fd, buf, sizeof buf - 1);
     close(fd);
     unlink(path);
-    if (n <= 0) return;
+    if (n <= 0)
+        return;
     buf[n] = 0;
     char stem[PATH_MAX] = "";
     struct tl_dump_request req = {.stem = stem, .formats = TL_FORMAT_TEXT, .reason = "request"};
@@ -182,16 +187,19 @@ TL_HIDDEN void tl_sampler_init(void)
         sa.sa_handler = on_signal;
         sa.sa_flags = SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        if (sigaction(tl_config.signal, &sa, &old) == 0) handler_installed = 1;
+        if (sigaction(tl_config.signal, &sa, &old) == 0)
+            handler_installed = 1;
     }
     start_thread();
 }
 
 TL_HIDDEN void tl_sampler_ensure(void)
 {
-    if (tl_likely(__atomic_load_n(&running, __ATOMIC_ACQUIRE)) || !tl_enabled) return;
+    if (tl_likely(__atomic_load_n(&running, __ATOMIC_ACQUIRE)) || !tl_enabled)
+        return;
     static int starting;
-    if (__atomic_exchange_n(&starting, 1, __ATOMIC_ACQ_REL)) return;
+    if (__atomic_exchange_n(&starting, 1, __ATOMIC_ACQ_REL))
+        return;
     start_thread();
     __atomic_store_n(&starting, 0, __ATOMIC_RELEASE);
 }

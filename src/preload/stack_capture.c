@@ -47,9 +47,11 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *data)
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uint64_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && probe >= lo && probe < lo + ph->p_memsz) mine = 1;
+        if (ph->p_type == PT_LOAD && probe >= lo && probe < lo + ph->p_memsz)
+            mine = 1;
     }
-    if (!mine) return 0;
+    if (!mine)
+        return 0;
     for (int i = 0; i < info->dlpi_phnum && n_own < 4; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
@@ -64,7 +66,8 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *data)
 TL_HIDDEN int tl_ip_is_ours(uint64_t ip)
 {
     for (int i = 0; i < n_own; i++)
-        if (ip >= own[i].lo && ip < own[i].hi) return 1;
+        if (ip >= own[i].lo && ip < own[i].hi)
+            return 1;
     return 0;
 }
 
@@ -76,9 +79,11 @@ TL_HIDDEN int tl_stacks_init(void)
     pthread_rwlock_init(&unwinding, &attr);
     pthread_rwlockattr_destroy(&attr);
     dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_ip_is_ours);
-    if (tl_intern_init() != 0) return -1;
+    if (tl_intern_init() != 0)
+        return -1;
     void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-    if (lib) unw_backtrace_fn = (int (*)(void **, int))dlsym(lib, "unw_backtrace");
+    if (lib)
+        unw_backtrace_fn = (int (*)(void **, int))dlsym(lib, "unw_backtrace");
     if (!unw_backtrace_fn)
         tl_log_once(TL_ONCE_UNWIND,
                     "libunwind.so.8 not found (install libunwind8): no creation stacks");
@@ -88,7 +93,8 @@ TL_HIDDEN int tl_stacks_init(void)
 
 TL_HIDDEN uint32_t tl_capture_spawn_stack(void)
 {
-    if (!unw_backtrace_fn) return 0;
+    if (!unw_backtrace_fn)
+        return 0;
     void *raw[TL_MAX_FRAMES + 8];
     uint64_t ips[TL_MAX_FRAMES];
     int saved_busy = tl_busy;

@@ -22,12 +22,14 @@ static uint32_t *table;
 
 static int ensure_mapped(void)
 {
-    if (arena) return 0;
+    if (arena)
+        return 0;
     void *a = mmap(NULL, TL_ARENA_BYTES, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     void *t = mmap(NULL, TL_TABLE_SIZE * sizeof(uint32_t), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (a == MAP_FAILED || t == MAP_FAILED) return -1;
+    if (a == MAP_FAILED || t == MAP_FAILED)
+        return -1;
     table = t;
     arena_used = 1;
     __atomic_store_n(&arena, (char *)a, __ATOMIC_RELEASE);
@@ -59,7 +61,8 @@ static uint32_t store(uint32_t hash, const uint64_t *ips, int depth)
 {
     uint32_t units = 1 + (uint32_t)depth;
     uint32_t id = __atomic_fetch_add(&arena_used, units, __ATOMIC_RELAXED);
-    if ((size_t)(id + units) * 8 > TL_ARENA_BYTES) return 0;
+    if ((size_t)(id + units) * 8 > TL_ARENA_BYTES)
+        return 0;
     struct record *r = at(id);
     r->hash = hash;
     r->depth = (uint32_t)depth;
@@ -69,13 +72,15 @@ static uint32_t store(uint32_t hash, const uint64_t *ips, int depth)
 
 TL_HIDDEN uint32_t tl_intern(const uint64_t *ips, int depth)
 {
-    if (depth <= 0 || !__atomic_load_n(&arena, __ATOMIC_ACQUIRE)) return 0;
+    if (depth <= 0 || !__atomic_load_n(&arena, __ATOMIC_ACQUIRE))
+        return 0;
     uint32_t hash = hash_ips(ips, depth), fresh = 0;
     for (uint32_t i = 0; i < TL_MAX_PROBES; i++) {
         uint32_t *cell = &table[(hash + i) & (TL_TABLE_SIZE - 1)];
         uint32_t cur = __atomic_load_n(cell, __ATOMIC_ACQUIRE);
         if (cur == 0) {
-            if (!fresh && !(fresh = store(hash, ips, depth))) return 0;
+            if (!fresh && !(fresh = store(hash, ips, depth)))
+                return 0;
             if (__atomic_compare_exchange_n(cell, &cur, fresh, 0, __ATOMIC_RELEASE,
                                             __ATOMIC_ACQUIRE))
                 return fresh;

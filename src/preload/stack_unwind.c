@@ -48,7 +48,8 @@ static int add_segments(struct dl_phdr_info *info, size_t size, void *data)
     (void)data;
     for (int i = 0; i < info->dlpi_phnum && n_segments < TL_MAX_SEGMENTS; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R)) continue;
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R))
+            continue;
         uint64_t lo = info->dlpi_addr + ph->p_vaddr;
         segments[n_segments].lo = lo;
         segments[n_segments].hi = lo + ph->p_filesz; /* beyond filesz: .bss, may be absent */
@@ -84,13 +85,16 @@ static int read_safely(struct unwind_arg *a, uint64_t addr, unw_word_t *val)
     if (addr < a->cache_lo || addr + 8 > a->cache_hi) {
         uint64_t start = addr & ~7ull;
         size_t len = 4096 - (start & 4095); /* never across a page */
-        if (len > sizeof a->cache) len = sizeof a->cache;
+        if (len > sizeof a->cache)
+            len = sizeof a->cache;
         struct iovec local = {a->cache, len}, remote = {(void *)(uintptr_t)start, len};
         ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-        if (n < 8) return -UNW_EINVAL;
+        if (n < 8)
+            return -UNW_EINVAL;
         a->cache_lo = start;
         a->cache_hi = start + (uint64_t)n;
-        if (addr + 8 > a->cache_hi) return -UNW_EINVAL;
+        if (addr + 8 > a->cache_hi)
+            return -UNW_EINVAL;
     }
     memcpy(val, a->cache + (addr - a->cache_lo), 8);
     return 0;
@@ -99,7 +103,8 @@ static int read_safely(struct unwind_arg *a, uint64_t addr, unw_word_t *val)
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg)
 {
     (void)as;
-    if (write) return -UNW_EINVAL;
+    if (write)
+        return -UNW_EINVAL;
     if (in_segment(addr)) {
         memcpy(val, (const void *)(uintptr_t)addr, 8);
         return 0;
@@ -111,7 +116,8 @@ static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, in
 {
     (void)as;
     const struct tl_regs *r = ((struct unwind_arg *)arg)->regs;
-    if (write) return 0;
+    if (write)
+        return 0;
     switch (reg) {
     case UNW_X86_64_RIP:
         *val = r->ip;
@@ -180,7 +186,8 @@ TL_HIDDEN int tl_unwind_init(void)
     }
     u.set_cache_size = (__typeof__(u.set_cache_size))dlsym(lib, "_Ux86_64_set_cache_size");
     unw_addr_space_t *local = dlsym(lib, "_Ux86_64_local_addr_space");
-    if (!local) return -1;
+    if (!local)
+        return -1;
     /* The local space's find_proc_info walks dl_iterate_phdr and reads the
      * tables through our access_mem: exactly what is wanted here. */
     unw_accessors_t acc = *u.get_accessors(*local);
@@ -190,9 +197,11 @@ TL_HIDDEN int tl_unwind_init(void)
     acc.resume = resume;
     acc.get_proc_name = get_proc_name;
     space = u.create_addr_space(&acc, 0);
-    if (!space) return -1;
+    if (!space)
+        return -1;
     u.set_caching_policy(space, UNW_CACHE_GLOBAL);
-    if (u.set_cache_size) u.set_cache_size(space, 4096, 0);
+    if (u.set_cache_size)
+        u.set_cache_size(space, 4096, 0);
     return 0;
 }
 
@@ -208,16 +217,21 @@ TL_HIDDEN void tl_unwind_refresh(void)
 
 TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max)
 {
-    if (!space) return 0;
+    if (!space)
+        return 0;
     struct unwind_arg arg = {.regs = r};
     unw_cursor_t c;
-    if (u.init_remote(&c, space, &arg) < 0) return 0;
+    if (u.init_remote(&c, space, &arg) < 0)
+        return 0;
     int depth = 0;
     for (int steps = 0; depth < max && steps < max + 16; steps++) {
         unw_word_t ip = 0;
-        if (u.get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
-        if (!tl_ip_is_ours(ip)) ips[depth++] = ip;
-        if (u.step(&c) <= 0) break;
+        if (u.get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
+            break;
+        if (!tl_ip_is_ours(ip))
+            ips[depth++] = ip;
+        if (u.step(&c) <= 0)
+            break;
     }
     return depth;
 }

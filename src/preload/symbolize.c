@@ -49,10 +49,12 @@ static struct interned *strings;
 
 static const char *intern(const char *s)
 {
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     struct interned *e;
     HASH_FIND_STR(strings, s, e);
-    if (e) return e->s;
+    if (e)
+        return e->s;
     e = malloc(sizeof *e);
     if (!e || !(e->s = strdup(s))) {
         free(e);
@@ -87,9 +89,12 @@ TL_HIDDEN void tl_symbolize_init(void)
 
 static void report(void)
 {
-    if (!d.begin) return;
-    if (!dwfl) dwfl = d.begin(&callbacks);
-    if (!dwfl) return;
+    if (!d.begin)
+        return;
+    if (!dwfl)
+        dwfl = d.begin(&callbacks);
+    if (!dwfl)
+        return;
     d.report_begin(dwfl);
     d.proc_report(dwfl, getpid());
     d.report_end(dwfl, NULL, NULL);
@@ -109,12 +114,14 @@ TL_HIDDEN void tl_symbolize_after_fork_child(void)
 static void strip_rust_hash(char *s)
 {
     size_t n = strlen(s);
-    if (n > 19 && memcmp(s + n - 19, "::h", 3) == 0) s[n - 19] = 0;
+    if (n > 19 && memcmp(s + n - 19, "::h", 3) == 0)
+        s[n - 19] = 0;
 }
 
 static const char *nice_name(const char *raw)
 {
-    if (!raw) return NULL;
+    if (!raw)
+        return NULL;
     char plain[1024];
     const char *at = strchr(raw, '@'); /* "__libc_start_main@@GLIBC_2.34" */
     if (at && at != raw && (size_t)(at - raw) < sizeof plain) {
@@ -140,7 +147,8 @@ static void lookup_dwfl(uint64_t ip, tl_frame *f)
 {
     uint64_t at = ip - 1;
     Dwfl_Module *m = d.addrmodule(dwfl, at);
-    if (!m) return;
+    if (!m)
+        return;
     const char *modname = d.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     f->module = intern(modname);
     GElf_Off off = 0;
@@ -162,7 +170,8 @@ static void lookup_dwfl(uint64_t ip, tl_frame *f)
 static void lookup_dladdr(uint64_t ip, tl_frame *f)
 {
     Dl_info info;
-    if (!dladdr((void *)(uintptr_t)(ip - 1), &info)) return;
+    if (!dladdr((void *)(uintptr_t)(ip - 1), &info))
+        return;
     f->module = intern(info.dli_fname);
     if (info.dli_sname) {
         f->function = nice_name(info.dli_sname);
@@ -174,9 +183,11 @@ TL_HIDDEN tl_frame tl_symbolize(uint64_t ip)
 {
     struct cached *c;
     HASH_FIND(hh, cache, &ip, sizeof ip, c);
-    if (c) return c->frame;
+    if (c)
+        return c->frame;
     tl_frame f = {.ip = ip};
-    if (d.begin && !dwfl) report();
+    if (d.begin && !dwfl)
+        report();
     if (dwfl)
         lookup_dwfl(ip, &f);
     else

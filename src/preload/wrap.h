@@ -30,10 +30,13 @@
 #define TL_WAIT_VOID(kind, callname, obj, call)                                                    \
     do {                                                                                           \
         struct tl_slot *s_ = tl_self();                                                            \
-        if (s_ && s_->wait != TL_WAIT_NONE) s_ = NULL;                                             \
-        if (s_) TL_BLOCK_BEGIN(s_, kind, callname, obj);                                           \
+        if (s_ && s_->wait != TL_WAIT_NONE)                                                        \
+            s_ = NULL;                                                                             \
+        if (s_)                                                                                    \
+            TL_BLOCK_BEGIN(s_, kind, callname, obj);                                               \
         call;                                                                                      \
-        if (s_) tl_block_end(s_);                                                                  \
+        if (s_)                                                                                    \
+            tl_block_end(s_);                                                                      \
     } while (0)
 
 /* The dump signal lands on whichever program thread the kernel picks, and
@@ -49,7 +52,8 @@ TL_HIDDEN extern __thread unsigned tl_signal_hits;
         for (;;) {                                                                                 \
             unsigned h_ = tl_signal_hits;                                                          \
             r_ = (call);                                                                           \
-            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_) break;                         \
+            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_)                                \
+                break;                                                                             \
             errno = e_;                                                                            \
         }                                                                                          \
         r_;                                                                                        \

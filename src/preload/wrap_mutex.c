@@ -14,7 +14,8 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     tl_real_ensure();
     int rc = tl_real.pthread_mutex_trylock(m);
-    if (tl_likely(rc != EBUSY)) return rc;
+    if (tl_likely(rc != EBUSY))
+        return rc;
     return lock_slow(m);
 }
 
@@ -28,7 +29,8 @@ TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 {
     tl_real_ensure();
     int rc = tl_real.pthread_mutex_trylock(m);
-    if (tl_likely(rc != EBUSY)) return rc;
+    if (tl_likely(rc != EBUSY))
+        return rc;
     return timedlock_slow(m, ts);
 }
 
@@ -42,7 +44,8 @@ TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 {
     tl_real_ensure();
     int rc = tl_real.pthread_mutex_trylock(m);
-    if (tl_likely(rc != EBUSY)) return rc;
+    if (tl_likely(rc != EBUSY))
+        return rc;
     return clocklock_slow(m, clk, ts);
 }
 
@@ -55,7 +58,8 @@ TL_EXPORT int mtx_lock(mtx_t *m)
 {
     tl_real_ensure();
     int rc = tl_real.mtx_trylock(m);
-    if (tl_likely(rc != thrd_busy)) return rc;
+    if (tl_likely(rc != thrd_busy))
+        return rc;
     return mtx_lock_slow(m);
 }
 
@@ -68,6 +72,7 @@ TL_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restri
 {
     tl_real_ensure();
     int rc = tl_real.mtx_trylock(m);
-    if (tl_likely(rc != thrd_busy)) return rc;
+    if (tl_likely(rc != thrd_busy))
+        return rc;
     return mtx_timedlock_slow(m, ts);
 }

@@ -12,7 +12,8 @@ static inline int zero_ts(const struct timespec *ts)
 /* Milliseconds left of a timeout in ms; negative stays infinite. */
 static inline int left_ms(uint64_t start, int timeout)
 {
-    if (timeout < 0) return timeout;
+    if (timeout < 0)
+        return timeout;
     uint64_t left = tl_left_ns(start, (uint64_t)timeout * 1000000);
     return (int)((left + 999999) / 1000000);
 }
@@ -26,7 +27,8 @@ static inline int left_ms(uint64_t start, int timeout)
         for (;;) {                                                                                 \
             unsigned h_ = tl_signal_hits;                                                          \
             r_ = (call);                                                                           \
-            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_) break;                         \
+            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_)                                \
+                break;                                                                             \
             errno = e_;                                                                            \
             t = left_ms(start_, (timeout));                                                        \
         }                                                                                          \
@@ -43,7 +45,8 @@ static inline int left_ms(uint64_t start, int timeout)
         for (;;) {                                                                                 \
             unsigned h_ = tl_signal_hits;                                                          \
             r_ = (call);                                                                           \
-            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_) break;                         \
+            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_)                                \
+                break;                                                                             \
             errno = e_;                                                                            \
             if (p) {                                                                               \
                 left_ = tl_ns_ts(tl_left_ns(start_, total_));                                      \
@@ -56,7 +59,8 @@ static inline int left_ms(uint64_t start, int timeout)
 TL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     tl_real_ensure();
-    if (timeout == 0) return tl_real.poll(fds, n, timeout);
+    if (timeout == 0)
+        return tl_real.poll(fds, n, timeout);
     return TL_WAIT(TL_WAIT_POLL, "poll", n ? (uint64_t)fds[0].fd : 0,
                    TL_POLL_MS(timeout, tl_real.poll(fds, n, t)));
 }
@@ -64,7 +68,8 @@ TL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
     tl_real_ensure();
-    if (zero_ts(ts)) return tl_real.ppoll(fds, n, ts, mask);
+    if (zero_ts(ts))
+        return tl_real.ppoll(fds, n, ts, mask);
     return TL_WAIT(TL_WAIT_POLL, "ppoll", n ? (uint64_t)fds[0].fd : 0,
                    TL_POLL_TS(ts, tl_real.ppoll(fds, n, p, mask)));
 }
@@ -72,27 +77,38 @@ TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, con
 TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
     tl_real_ensure();
-    if (tv && tv->tv_sec == 0 && tv->tv_usec == 0) return tl_real.select(n, r, w, e, tv);
+    if (tv && tv->tv_sec == 0 && tv->tv_usec == 0)
+        return tl_real.select(n, r, w, e, tv);
     /* Linux's select leaves what is left of the timeout in *tv, but an
      * interrupted call may have cleared the fd sets: keep copies. */
     fd_set r0, w0, e0;
-    if (r) r0 = *r;
-    if (w) w0 = *w;
-    if (e) e0 = *e;
+    if (r)
+        r0 = *r;
+    if (w)
+        w0 = *w;
+    if (e)
+        e0 = *e;
     int saved = errno, rc;
     struct tl_slot *s = tl_self();
-    if (s && s->wait != TL_WAIT_NONE) s = NULL;
-    if (s) TL_BLOCK_BEGIN(s, TL_WAIT_POLL, "select", 0);
+    if (s && s->wait != TL_WAIT_NONE)
+        s = NULL;
+    if (s)
+        TL_BLOCK_BEGIN(s, TL_WAIT_POLL, "select", 0);
     for (;;) {
         unsigned h = tl_signal_hits;
         rc = tl_real.select(n, r, w, e, tv);
-        if (rc != -1 || errno != EINTR || tl_signal_hits == h) break;
+        if (rc != -1 || errno != EINTR || tl_signal_hits == h)
+            break;
         errno = saved;
-        if (r) *r = r0;
-        if (w) *w = w0;
-        if (e) *e = e0;
+        if (r)
+            *r = r0;
+        if (w)
+            *w = w0;
+        if (e)
+            *e = e0;
     }
-    if (s) tl_block_end(s);
+    if (s)
+        tl_block_end(s);
     return rc;
 }
 
@@ -100,11 +116,15 @@ TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct times
                       const sigset_t *mask)
 {
     tl_real_ensure();
-    if (zero_ts(ts)) return tl_real.pselect(n, r, w, e, ts, mask);
+    if (zero_ts(ts))
+        return tl_real.pselect(n, r, w, e, ts, mask);
     fd_set r0, w0, e0;
-    if (r) r0 = *r;
-    if (w) w0 = *w;
-    if (e) e0 = *e;
+    if (r)
+        r0 = *r;
+    if (w)
+        w0 = *w;
+    if (e)
+        e0 = *e;
     return TL_WAIT(
         TL_WAIT_POLL, "pselect", 0,
         TL_POLL_TS(ts, (r ? (void)(*r = r0) : (void)0, w ? (void)(*w = w0) : (void)0,
@@ -114,7 +134,8 @@ TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct times
 TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 {
     tl_real_ensure();
-    if (timeout == 0) return tl_real.epoll_wait(ep, ev, max, timeout);
+    if (timeout == 0)
+        return tl_real.epoll_wait(ep, ev, max, timeout);
     return TL_WAIT(TL_WAIT_POLL, "epoll_wait", (uint64_t)ep,
                    TL_POLL_MS(timeout, tl_real.epoll_wait(ep, ev, max, t)));
 }
@@ -123,7 +144,8 @@ TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
                           const sigset_t *mask)
 {
     tl_real_ensure();
-    if (timeout == 0) return tl_real.epoll_pwait(ep, ev, max, timeout, mask);
+    if (timeout == 0)
+        return tl_real.epoll_pwait(ep, ev, max, timeout, mask);
     return TL_WAIT(TL_WAIT_POLL, "epoll_pwait", (uint64_t)ep,
                    TL_POLL_MS(timeout, tl_real.epoll_pwait(ep, ev, max, t, mask)));
 }
@@ -136,7 +158,8 @@ TL_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct
         errno = ENOSYS;
         return -1;
     }
-    if (zero_ts(ts)) return tl_real.epoll_pwait2(ep, ev, max, ts, mask);
+    if (zero_ts(ts))
+        return tl_real.epoll_pwait2(ep, ev, max, ts, mask);
     return TL_WAIT(TL_WAIT_POLL, "epoll_pwait2", (uint64_t)ep,
                    TL_POLL_TS(ts, tl_real.epoll_pwait2(ep, ev, max, p, mask)));
 }

@@ -11,7 +11,8 @@
     {                                                                                              \
         tl_real_ensure();                                                                          \
         int rc = tl_real.try(l);                                                                   \
-        if (tl_likely(rc != EBUSY)) return rc;                                                     \
+        if (tl_likely(rc != EBUSY))                                                                \
+            return rc;                                                                             \
         return fn##_slow args;                                                                     \
     }
 

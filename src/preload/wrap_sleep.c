@@ -7,7 +7,8 @@ static unsigned sleep_resumed(unsigned s)
     for (;;) {
         unsigned h = tl_signal_hits;
         unsigned left = tl_real.sleep(s);
-        if (left == 0 || tl_signal_hits == h) return left;
+        if (left == 0 || tl_signal_hits == h)
+            return left;
         s = left;
     }
 }
@@ -25,10 +26,12 @@ static int usleep_resumed(useconds_t us)
     for (;;) {
         unsigned h = tl_signal_hits;
         int r = tl_real.usleep(us);
-        if (r == 0 || errno != EINTR || tl_signal_hits == h) return r;
+        if (r == 0 || errno != EINTR || tl_signal_hits == h)
+            return r;
         errno = e;
         uint64_t left = tl_left_ns(start, total);
-        if (left == 0) return 0;
+        if (left == 0)
+            return 0;
         us = (useconds_t)((left + 999) / 1000);
     }
 }
@@ -47,7 +50,8 @@ static int nanosleep_resumed(const struct timespec *req, struct timespec *rem)
         unsigned h = tl_signal_hits;
         int r = tl_real.nanosleep(&left, &out);
         if (r == 0 || errno != EINTR || tl_signal_hits == h) {
-            if (r != 0 && rem && errno == EINTR) *rem = out;
+            if (r != 0 && rem && errno == EINTR)
+                *rem = out;
             return r;
         }
         errno = e;
@@ -58,7 +62,8 @@ static int nanosleep_resumed(const struct timespec *req, struct timespec *rem)
 TL_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
     tl_real_ensure();
-    if (!req) return tl_real.nanosleep(req, rem);
+    if (!req)
+        return tl_real.nanosleep(req, rem);
     return TL_WAIT(TL_WAIT_SLEEP, "nanosleep", 0, nanosleep_resumed(req, rem));
 }
 
@@ -70,10 +75,12 @@ static int clock_nanosleep_resumed(clockid_t clk, int flags, const struct timesp
         unsigned h = tl_signal_hits;
         int r = tl_real.clock_nanosleep(clk, flags, &left, &out);
         if (r != EINTR || tl_signal_hits == h) {
-            if (r == EINTR && rem && !(flags & TIMER_ABSTIME)) *rem = out;
+            if (r == EINTR && rem && !(flags & TIMER_ABSTIME))
+                *rem = out;
             return r;
         }
-        if (!(flags & TIMER_ABSTIME)) left = out;
+        if (!(flags & TIMER_ABSTIME))
+            left = out;
     }
 }
 
@@ -81,7 +88,8 @@ TL_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
                               struct timespec *rem)
 {
     tl_real_ensure();
-    if (!req) return tl_real.clock_nanosleep(clk, flags, req, rem);
+    if (!req)
+        return tl_real.clock_nanosleep(clk, flags, req, rem);
     return TL_WAIT(TL_WAIT_SLEEP, "clock_nanosleep", 0,
                    clock_nanosleep_resumed(clk, flags, req, rem));
 }
@@ -93,7 +101,8 @@ static int thrd_sleep_resumed(const struct timespec *req, struct timespec *rem)
         unsigned h = tl_signal_hits;
         int r = tl_real.thrd_sleep(&left, &out);
         if (r != -1 || tl_signal_hits == h) {
-            if (r == -1 && rem) *rem = out;
+            if (r == -1 && rem)
+                *rem = out;
             return r;
         }
         left = out;
@@ -103,7 +112,8 @@ static int thrd_sleep_resumed(const struct timespec *req, struct timespec *rem)
 TL_EXPORT int thrd_sleep(const struct timespec *req, struct timespec *rem)
 {
     tl_real_ensure();
-    if (!req) return tl_real.thrd_sleep(req, rem);
+    if (!req)
+        return tl_real.thrd_sleep(req, rem);
     return TL_WAIT(TL_WAIT_SLEEP, "thrd_sleep", 0, thrd_sleep_resumed(req, rem));
 }
 
@@ -139,7 +149,8 @@ static int sigtimedwait_resumed(const sigset_t *set, siginfo_t *info, const stru
     for (;;) {
         unsigned h = tl_signal_hits;
         int r = tl_real.sigtimedwait(set, info, &left);
-        if (r != -1 || errno != EINTR || tl_signal_hits == h) return r;
+        if (r != -1 || errno != EINTR || tl_signal_hits == h)
+            return r;
         errno = e;
         left = tl_ns_ts(tl_left_ns(start, total));
     }

@@ -26,11 +26,13 @@ static int trampoline_c11(void *p)
 /* A slot for a thread about to be created, with its creation stack. */
 static struct tl_slot *prepare(tl_start_fn start, void *arg, int detached)
 {
-    if (tl_busy || tl_exiting || !tl_enabled) return NULL;
+    if (tl_busy || tl_exiting || !tl_enabled)
+        return NULL;
     tl_sampler_ensure();
     struct tl_slot *self = tl_self();
     struct tl_slot *s = tl_slot_claim();
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     s->start = start;
     s->arg = arg;
     s->creator_tid = self ? self->tid : tl_gettid();
@@ -47,7 +49,8 @@ static void finish(struct tl_slot *s, int rc, pthread_t t, int detached)
         return;
     }
     s->handle = (uint64_t)t;
-    if (!detached) tl_set_slot_of(t, s);
+    if (!detached)
+        tl_set_slot_of(t, s);
     __atomic_store_n(&s->creator_done, 1, __ATOMIC_RELEASE);
 }
 
@@ -58,7 +61,8 @@ TL_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, tl_start_
     if (attr && pthread_attr_getdetachstate(attr, &detached) == 0)
         detached = detached == PTHREAD_CREATE_DETACHED;
     struct tl_slot *s = prepare(start, arg, detached);
-    if (!s) return tl_real.pthread_create(t, attr, start, arg);
+    if (!s)
+        return tl_real.pthread_create(t, attr, start, arg);
     int rc = tl_real.pthread_create(t, attr, trampoline, s);
     finish(s, rc, rc == 0 ? *t : 0, detached);
     errno = saved;
@@ -70,7 +74,8 @@ TL_EXPORT int thrd_create(thrd_t *t, thrd_start_t start, void *arg)
     tl_real_ensure();
     int saved = errno;
     struct tl_slot *s = prepare((tl_start_fn)(void *)start, arg, 0);
-    if (!s) return tl_real.thrd_create(t, start, arg);
+    if (!s)
+        return tl_real.thrd_create(t, start, arg);
     int rc = tl_real.thrd_create(t, trampoline_c11, s);
     finish(s, rc == thrd_success ? 0 : 1, rc == thrd_success ? *t : 0, 0);
     errno = saved;
@@ -83,8 +88,10 @@ TL_EXPORT int pthread_join(pthread_t t, void **ret)
     struct tl_slot *s = tl_slot_of(t);
     uint32_t gen = s ? s->gen : 0;
     int rc = tl_real.pthread_tryjoin_np(t, ret);
-    if (rc == EBUSY) rc = TL_WAIT(TL_WAIT_JOIN, "pthread_join", t, tl_real.pthread_join(t, ret));
-    if (rc == 0) tl_note_joined(s, gen, t);
+    if (rc == EBUSY)
+        rc = TL_WAIT(TL_WAIT_JOIN, "pthread_join", t, tl_real.pthread_join(t, ret));
+    if (rc == 0)
+        tl_note_joined(s, gen, t);
     return rc;
 }
 
@@ -94,7 +101,8 @@ TL_EXPORT int pthread_tryjoin_np(pthread_t t, void **ret)
     struct tl_slot *s = tl_slot_of(t);
     uint32_t gen = s ? s->gen : 0;
     int rc = tl_real.pthread_tryjoin_np(t, ret);
-    if (rc == 0) tl_note_joined(s, gen, t);
+    if (rc == 0)
+        tl_note_joined(s, gen, t);
     return rc;
 }
 
@@ -107,7 +115,8 @@ TL_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespe
     if (rc == EBUSY)
         rc = TL_WAIT(TL_WAIT_JOIN, "pthread_timedjoin_np", t,
                      tl_real.pthread_timedjoin_np(t, ret, ts));
-    if (rc == 0) tl_note_joined(s, gen, t);
+    if (rc == 0)
+        tl_note_joined(s, gen, t);
     return rc;
 }
 
@@ -121,7 +130,8 @@ TL_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk,
     if (rc == EBUSY)
         rc = TL_WAIT(TL_WAIT_JOIN, "pthread_clockjoin_np", t,
                      tl_real.pthread_clockjoin_np(t, ret, clk, ts));
-    if (rc == 0) tl_note_joined(s, gen, t);
+    if (rc == 0)
+        tl_note_joined(s, gen, t);
     return rc;
 }
 
@@ -131,7 +141,8 @@ TL_EXPORT int thrd_join(thrd_t t, int *res)
     struct tl_slot *s = tl_slot_of(t);
     uint32_t gen = s ? s->gen : 0;
     int rc = TL_WAIT(TL_WAIT_JOIN, "thrd_join", t, tl_real.thrd_join(t, res));
-    if (rc == thrd_success) tl_note_joined(s, gen, t);
+    if (rc == thrd_success)
+        tl_note_joined(s, gen, t);
     return rc;
 }
 
@@ -140,7 +151,8 @@ TL_EXPORT int pthread_detach(pthread_t t)
     tl_real_ensure();
     struct tl_slot *s = tl_slot_of(t);
     int rc = tl_real.pthread_detach(t);
-    if (rc == 0) tl_note_detached(s, t);
+    if (rc == 0)
+        tl_note_detached(s, t);
     return rc;
 }
 
@@ -149,7 +161,8 @@ TL_EXPORT int thrd_detach(thrd_t t)
     tl_real_ensure();
     struct tl_slot *s = tl_slot_of(t);
     int rc = tl_real.thrd_detach(t);
-    if (rc == thrd_success) tl_note_detached(s, t);
+    if (rc == thrd_success)
+        tl_note_detached(s, t);
     return rc;
 }
 
