@@ -26,7 +26,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, "build")
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 BENCH = os.path.join(BUILD, "bench")
 LIB = os.path.join(BUILD, "libthreadleak.so")
 

@@ -22,7 +22,8 @@ apt_install() {
 }
 
 command -v python3 >/dev/null || apt_install python3
-[ -f "$BUILD/libthreadleak.so" ] || make -s lib
+[ -f "$BUILD/libthreadleak.so" ] || make -s lib BUILD="$BUILD"
+export BUILD
 # The server workload: installed when missing, except in the smoke run, which
 # must stay short and offline (its row then says it was skipped).
 if [ $smoke -eq 0 ] && ! { command -v redis-server && command -v redis-benchmark; } >/dev/null; then
