@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lib/tlt.h"
 
 /* ---- synthetic series ---- */
 
@@ -289,14 +290,10 @@ Test(series, lines_pids_incarnations_and_torn_tail)
 
 static char *slurp(const char *rel)
 {
-    char path[512];
-    snprintf(path, sizeof path, "tests/data/%s", rel);
+    char path[600];
+    snprintf(path, sizeof path, "%s", tlt_source_path(rel));
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(path, sizeof path, "../../tests/data/%s", rel);
-        f = fopen(path, "rb");
-    }
-    cr_assert(f, "tests/data/%s not found (run from the repository)", rel);
+    cr_assert(f, "%s not found", path);
     static char buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = 0;
@@ -312,7 +309,7 @@ static threadleak_dump_file *parse(const char *text, char *err)
 Test(dump_read, reads_a_dump)
 {
     char err[512];
-    char *text = slurp("cli_new.json");
+    char *text = slurp("tests/data/cli_new.json");
     threadleak_dump_file *f = parse(text, err);
     cr_assert(f, "%s", err);
     tl_dump *d = threadleak_dump_of(f);
@@ -336,7 +333,7 @@ Test(dump_read, reads_a_dump)
 /* Replace the first occurrence of `from` in the valid dump by `to`. */
 static char *mutate(const char *from, const char *to)
 {
-    char *text = slurp("cli_old.json");
+    char *text = slurp("tests/data/cli_old.json");
     char *at = strstr(text, from);
     cr_assert(at, "test bug: \"%s\" not in the dump", from);
     size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
@@ -409,7 +406,7 @@ Test(dump_read, refuses_huge_stacks)
 
 Test(dump_read, survives_random_damage)
 {
-    char *good = slurp("cli_old.json");
+    char *good = slurp("tests/data/cli_old.json");
     size_t len = strlen(good);
     char *text = malloc(len + 1);
     rng_state = 99;
@@ -444,7 +441,7 @@ Test(dump_read, survives_random_damage)
 Test(match, groups_by_stacks_and_ignore_globs)
 {
     char err[512];
-    char *a = slurp("cli_old.json"), *b = slurp("cli_new.json");
+    char *a = slurp("tests/data/cli_old.json"), *b = slurp("tests/data/cli_new.json");
     threadleak_dump_file *fa = parse(a, err), *fb = parse(b, err);
     cr_assert(fa && fb, "%s", err);
     tl_dump *o = threadleak_dump_of(fa), *n = threadleak_dump_of(fb);
@@ -466,7 +463,7 @@ Test(match, groups_by_stacks_and_ignore_globs)
 Test(report, folded_lines)
 {
     char err[512];
-    char *a = slurp("cli_new.json");
+    char *a = slurp("tests/data/cli_new.json");
     threadleak_dump_file *f = parse(a, err);
     cr_assert(f, "%s", err);
     char *buf = NULL;

@@ -92,7 +92,8 @@ int main(int argc, char **argv)
             cli_sleep_ms(50);
     } else if (strcmp(mode, "ramp") == 0) {
         while (cli_now_ms() < end) {
-            if (n_pool < 24) grow_pool();
+            if (n_pool < 24)
+                grow_pool();
             cli_sleep_ms(40);
         }
     } else if (strcmp(mode, "bursts") == 0) {

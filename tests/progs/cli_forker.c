@@ -1,6 +1,7 @@
 /* Leak in a child process: the program itself is clean; it forks a child
  * that leaks a thread every 30 ms for 2.5 s, waits for it, and exits 0. */
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "cli_common.h"
@@ -28,7 +29,10 @@ static void child_main(void)
 int main(void)
 {
     pid_t pid = fork();
-    if (pid == 0) child_main();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+        child_main();
+    }
     int st;
     waitpid(pid, &st, 0);
     return 0;

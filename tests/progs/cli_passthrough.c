@@ -18,9 +18,11 @@ int main(int argc, char **argv)
     char buf[4096];
     ssize_t n;
     while ((n = read(0, buf, sizeof buf)) > 0)
-        if (write(1, buf, (size_t)n) != n) return 99;
+        if (write(1, buf, (size_t)n) != n)
+            return 99;
     static const char err[] = "to stderr \xff\x01 bytes\n";
-    if (write(2, err, sizeof err - 1) < 0) return 98;
+    if (write(2, err, sizeof err - 1) < 0)
+        return 98;
     if (argc > 2 && atoi(argv[2]) > 0) {
         signal(atoi(argv[2]), SIG_DFL);
         raise(atoi(argv[2]));

@@ -55,7 +55,8 @@ int main(int argc, char **argv)
         pthread_create(&t, NULL, pool_worker, NULL);
     }
     while (!stop) {
-        if (strcmp(mode, "leak") == 0) accept_connection();
+        if (strcmp(mode, "leak") == 0)
+            accept_connection();
         cli_sleep_ms(50);
     }
     exit(143);

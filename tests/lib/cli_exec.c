@@ -1,0 +1,161 @@
+/* See cli_exec.h. */
+#include "lib/cli_exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/tlt.h"
+
+const char *cli_threadleak(void)
+{
+    static char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/threadleak", tlt_build_dir());
+    return path;
+}
+
+cli_result *cli_new(void)
+{
+    cli_result *r = calloc(1, sizeof *r);
+    snprintf(r->dir, sizeof r->dir, "/tmp/tl-cli-test.XXXXXX");
+    if (!mkdtemp(r->dir))
+        abort();
+    return r;
+}
+
+const char *cli_path(cli_result *r, const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    return path;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    if (f) {
+        size_t got;
+        while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+            n += got;
+            if (n == cap) {
+                cap *= 2;
+                buf = realloc(buf, cap + 1);
+            }
+        }
+        fclose(f);
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static void apply_env(const char *const *env)
+{
+    for (int i = 0; env && env[i]; i++) {
+        const char *eq = strchr(env[i], '=');
+        if (!eq)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
+        if (eq[1])
+            setenv(name, eq + 1, 1);
+        else
+            unsetenv(name);
+    }
+}
+
+void cli_exec(cli_result *r, const char *in, size_t in_len, const char *const *argv,
+              const char *const *env)
+{
+    char inp[300], outp[300], errp[300];
+    snprintf(inp, sizeof inp, "%s/.stdin", r->dir);
+    snprintf(outp, sizeof outp, "%s/.stdout", r->dir);
+    snprintf(errp, sizeof errp, "%s/.stderr", r->dir);
+    FILE *f = fopen(inp, "wb");
+    if (in && in_len)
+        fwrite(in, 1, in_len, f);
+    fclose(f);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int i = open(in ? inp : "/dev/null", O_RDONLY);
+        int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(i, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        apply_env(env);
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a timed-out test takes threadleak with it */
+        execv(argv[0], (char *const *)argv);
+        dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(126);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    free(r->out);
+    free(r->err);
+    r->out = slurp(outp, &r->out_len);
+    r->err = slurp(errp, &r->err_len);
+}
+
+json_t *cli_json(const char *path)
+{
+    return json_load_file(path, 0, NULL);
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[600];
+    if (strncmp(dir, "/tmp/tl-cli-test.", 17) != 0)
+        return;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        return;
+}
+
+void cli_free(cli_result *r)
+{
+    if (!r)
+        return;
+    remove_tree(r->dir);
+    free(r->out);
+    free(r->err);
+    free(r);
+}
+
+pid_t cli_spawn_preloaded(const char *const *argv, const char *const *env)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int n = open("/dev/null", O_RDWR);
+        dup2(n, 0);
+        dup2(n, 1);
+        setenv("LD_PRELOAD", tlt_lib_path(), 1);
+        setenv("THREADLEAK_INTERVAL_MS", "200", 1);
+        apply_env(env);
+        execv(argv[0], (char *const *)argv);
+        _exit(126);
+    }
+    return pid;
+}
+
+void cli_stop(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}

@@ -1,0 +1,462 @@
+/* `threadleak run` end to end, with real programs under the real library:
+ * each verdict rule with its own leaking and clean program, every exit
+ * status, the verdict JSON, the suspects, and passthrough of the
+ * program's bytes and status. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cli_exec.h"
+#include "lib/tlt.h"
+
+/* threadleak run --json <dir>/v.json ARGS... (NULL-terminated) */
+static cli_result *run(const char *const *env, ...)
+{
+    cli_result *r = cli_new();
+    const char *argv[64];
+    int n = 0;
+    static char json[512];
+    snprintf(json, sizeof json, "%s", cli_path(r, "v.json"));
+    argv[n++] = cli_threadleak();
+    argv[n++] = "run";
+    argv[n++] = "--json";
+    argv[n++] = json;
+    va_list ap;
+    va_start(ap, env);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < 62)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    cli_exec(r, NULL, 0, argv, env);
+    return r;
+}
+
+static json_t *verdict(cli_result *r)
+{
+    json_t *v = cli_json(cli_path(r, "v.json"));
+    cr_assert(v, "no verdict JSON; status %d, stderr:\n%s", r->status, r->err);
+    cr_assert_str_eq(json_string_value(json_object_get(v, "format")), "threadleak-verdict");
+    cr_assert_eq(json_integer_value(json_object_get(v, "version")), 1);
+    return v;
+}
+
+static const char *verdict_word(json_t *v)
+{
+    return json_string_value(json_object_get(v, "verdict"));
+}
+
+static int has_reason(json_t *v, const char *reason)
+{
+    json_t *a = json_object_get(v, "reasons"), *x;
+    size_t i;
+    json_array_foreach(a, i, x) if (strcmp(json_string_value(x), reason) == 0) return 1;
+    return 0;
+}
+
+static int stack_has(json_t *stack, const char *fn)
+{
+    json_t *f;
+    size_t i;
+    json_array_foreach(stack, i, f)
+    {
+        const char *name = json_string_value(json_object_get(f, "function"));
+        if (name && strcmp(name, fn) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static const char *frame0(json_t *group)
+{
+    json_t *f = json_array_get(json_object_get(group, "stack"), 0);
+    return f ? json_string_value(json_object_get(f, "function")) : NULL;
+}
+
+#define EXPECT_STATUS(r, want)                                                                     \
+    cr_expect_eq((r)->status, want, "status %d, want %d; stderr:\n%s", (r)->status, want, (r)->err)
+
+/* The first suspect: frame #0 of its blocked stack and a creation frame. */
+static void expect_top_suspect(cli_result *r, json_t *v, const char *fn0, const char *spawner,
+                               const char *state)
+{
+    json_t *s = json_array_get(json_object_get(v, "suspects"), 0);
+    cr_assert(s, "no suspects; stderr:\n%s", r->err);
+    if (fn0)
+        cr_expect(frame0(s) && strcmp(frame0(s), fn0) == 0, "top suspect's frame #0 is %s, not %s",
+                  frame0(s) ? frame0(s) : "(none)", fn0);
+    cr_expect(stack_has(json_object_get(s, "spawn_stack"), spawner),
+              "%s not on the top suspect's creation stack", spawner);
+    cr_expect_str_eq(json_string_value(json_object_get(s, "state")), state);
+    cr_expect_gt(json_integer_value(json_object_get(s, "growth")), 0);
+    /* and on stderr in the text dump format, with file:line */
+    char want[128];
+    if (fn0) {
+        snprintf(want, sizeof want, "#0  %s", fn0);
+        cr_expect(strstr(r->err, want), "stderr lacks \"%s\":\n%s", want, r->err);
+    }
+    cr_expect(strstr(r->err, "created by thread"), "stderr:\n%s", r->err);
+}
+
+TestSuite(run, .timeout = 40);
+
+/* ---- leaks ---- */
+
+Test(run, leak_fast_growth_and_exit)
+{
+    cli_result *r = run(NULL, "--", tlt_prog_path("cli_leak_fast"), "exit", "3000", NULL);
+    EXPECT_STATUS(r, 3);
+    json_t *v = verdict(r);
+    cr_expect_str_eq(verdict_word(v), "leak");
+    cr_expect(has_reason(v, "growth") && has_reason(v, "exit"));
+    json_t *g = json_object_get(v, "growth");
+    cr_expect(json_is_true(json_object_get(g, "detected")));
+    cr_expect_gt(json_number_value(json_object_get(g, "per_s")), 5);
+    cr_expect_gt(json_integer_value(json_object_get(g, "last")),
+                 json_integer_value(json_object_get(g, "first")) + 30);
+    cr_expect_gt(json_array_size(json_object_get(v, "samples")), 10);
+    json_t *at = json_object_get(v, "at_exit");
+    cr_expect_gt(json_integer_value(json_object_get(at, "live")), 30);
+    expect_top_suspect(r, v, "leaky_worker", "handle_request", "blocked");
+    cr_expect(strstr(r->err, "cli_leak_fast.c:"), "no file:line on stderr:\n%s", r->err);
+    cr_expect(strstr(r->err, "threadleak: verdict: leak (growth, exit): exit status 3"), "%s",
+              r->err);
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, leak_fast_ended_by_exit_underscore_is_judged_by_growth)
+{
+    cli_result *r = run(NULL, "--", tlt_prog_path("cli_leak_fast"), "_exit", "2500", NULL);
+    EXPECT_STATUS(r, 3);
+    json_t *v = verdict(r);
+    cr_expect(has_reason(v, "growth") && !has_reason(v, "exit"));
+    cr_expect(json_is_null(json_object_get(v, "at_exit")));
+    expect_top_suspect(r, v, "leaky_worker", "handle_request", "blocked");
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, leak_killed_by_signal_and_fail_on_exit_passes_its_status)
+{
+    cli_result *r =
+        run(NULL, "--fail-on", "exit", "--", tlt_prog_path("cli_leak_fast"), "kill", "2500", NULL);
+    EXPECT_STATUS(r, 128 + 9);
+    json_t *v = verdict(r);
+    cr_expect_str_eq(verdict_word(v), "clean", "--fail-on exit: growth does not fail");
+    cr_expect(json_is_true(json_object_get(json_object_get(v, "growth"), "detected")));
+    json_t *p = json_object_get(v, "program");
+    cr_expect_eq(json_integer_value(json_object_get(p, "signal")), 9);
+    cr_expect(json_is_null(json_object_get(p, "exit_code")));
+    cr_expect(strstr(r->err, "killed by signal 9"), "%s", r->err);
+    cr_expect(strstr(r->err, "not failing"), "%s", r->err);
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, leak_joinable_never_joined)
+{
+    cli_result *r = run(NULL, "--", tlt_prog_path("cli_leak_unjoined"), "_exit", "3000", NULL);
+    EXPECT_STATUS(r, 3);
+    json_t *v = verdict(r);
+    cr_expect(has_reason(v, "growth"));
+    json_t *samples = json_object_get(v, "samples");
+    json_t *last = json_array_get(samples, json_array_size(samples) - 1);
+    cr_expect_gt(json_integer_value(json_object_get(last, "exited_unjoined")), 30);
+    cr_expect_lt(json_integer_value(json_object_get(last, "live")), 10, "live stays flat");
+    expect_top_suspect(r, v, NULL, "fire_and_forget", "exited");
+    cr_expect(strstr(r->err, "exited, never joined or detached"), "%s", r->err);
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, leak_at_exit_only)
+{
+    cli_result *r = run(NULL, "--", tlt_prog_path("cli_exit_leak"), "exit", "1200", NULL);
+    EXPECT_STATUS(r, 3);
+    json_t *v = verdict(r);
+    cr_expect(has_reason(v, "exit") && !has_reason(v, "growth"));
+    json_t *at = json_object_get(v, "at_exit");
+    cr_expect_eq(json_integer_value(json_object_get(at, "live")), 4, "main + 3");
+    cr_expect_eq(json_integer_value(json_object_get(at, "leaked")), 3);
+    json_t *s = json_array_get(json_object_get(v, "suspects"), 0);
+    cr_assert(s, "%s", r->err);
+    cr_expect(stack_has(json_object_get(s, "stack"), "forgotten_listener"));
+    cr_expect(stack_has(json_object_get(s, "spawn_stack"), "start_listeners"));
+    cr_expect_eq(json_integer_value(json_object_get(s, "count")), 3);
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, ignore_blocked_and_creation_frames)
+{
+    cli_result *r = run(NULL, "--ignore", "forgotten_*", "--", tlt_prog_path("cli_exit_leak"),
+                        "exit", "800", NULL);
+    EXPECT_STATUS(r, 0);
+    json_t *v = verdict(r);
+    cr_expect_str_eq(verdict_word(v), "clean");
+    json_decref(v);
+    cli_free(r);
+    r = run(NULL, "--ignore", "nothing", "--ignore", "start_listen?rs", "--",
+            tlt_prog_path("cli_exit_leak"), "exit", "800", NULL);
+    EXPECT_STATUS(r, 0);
+    cli_free(r);
+    r = run(NULL, "--ignore", "start_list", "--", tlt_prog_path("cli_exit_leak"), "exit", "800",
+            NULL);
+    EXPECT_STATUS(r, 3); /* globs match whole names */
+    cli_free(r);
+}
+
+Test(run, fail_on_and_exit_code)
+{
+    cli_result *r =
+        run(NULL, "--fail-on", "growth", "--", tlt_prog_path("cli_exit_leak"), "exit", "800", NULL);
+    EXPECT_STATUS(r, 0);
+    cr_expect(strstr(r->err, "not failing"), "%s", r->err);
+    cli_free(r);
+    r = run(NULL, "--exit-code", "42", "--", tlt_prog_path("cli_exit_leak"), "exit", "800", NULL);
+    EXPECT_STATUS(r, 42);
+    cli_free(r);
+    r = run(NULL, "--fail-on", "none", "--", tlt_prog_path("cli_exit_leak"), "exit", "800", NULL);
+    EXPECT_STATUS(r, 0);
+    json_t *v = verdict(r);
+    cr_expect_str_eq(verdict_word(v), "clean");
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(v, "at_exit"), "leaked")), 3);
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, leak_in_a_child_process_names_its_pid)
+{
+    /* --duration bounds the run should the child hang */
+    cli_result *r = run(NULL, "--duration", "10s", "--", tlt_prog_path("cli_forker"), NULL);
+    EXPECT_STATUS(r, 3);
+    json_t *v = verdict(r);
+    cr_expect(has_reason(v, "growth"));
+    long pid = json_integer_value(json_object_get(json_object_get(v, "program"), "pid"));
+    json_t *o = json_array_get(json_object_get(v, "others"), 0);
+    cr_assert(o, "no other process named; stderr:\n%s", r->err);
+    long child = json_integer_value(json_object_get(o, "pid"));
+    cr_expect_neq(child, pid);
+    char want[64];
+    snprintf(want, sizeof want, "in pid %ld (started by the program)", child);
+    cr_expect(strstr(r->err, want), "stderr lacks \"%s\":\n%s", want, r->err);
+    json_decref(v);
+    cli_free(r);
+}
+
+/* ---- clean programs ---- */
+
+static void expect_clean(const char *mode)
+{
+    cli_result *r = run(NULL, "--", tlt_prog_path("cli_clean"), mode, "3000", NULL);
+    EXPECT_STATUS(r, 0);
+    json_t *v = verdict(r);
+    cr_expect_str_eq(verdict_word(v), "clean", "%s: stderr:\n%s", mode, r->err);
+    cr_expect_eq(json_array_size(json_object_get(v, "suspects")), 0);
+    cr_expect(strstr(r->err, "threadleak: clean:"), "%s", r->err);
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, clean_idle_pool)
+{
+    expect_clean("idle");
+}
+
+Test(run, clean_warmup_ramp_then_flat)
+{
+    expect_clean("ramp");
+}
+
+Test(run, clean_bursts_back_to_baseline)
+{
+    expect_clean("bursts");
+}
+
+Test(run, clean_flat_noisy)
+{
+    expect_clean("noisy");
+}
+
+/* ---- --duration ---- */
+
+Test(run, duration_leaking_server)
+{
+    cli_result *r =
+        run(NULL, "--duration", "2500ms", "--", tlt_prog_path("cli_server"), "leak", NULL);
+    EXPECT_STATUS(r, 3);
+    json_t *v = verdict(r);
+    cr_expect(has_reason(v, "growth") && !has_reason(v, "exit"));
+    cr_expect(json_is_true(json_object_get(json_object_get(v, "program"), "stopped")));
+    cr_expect(json_is_null(json_object_get(v, "at_exit")));
+    expect_top_suspect(r, v, NULL, "accept_connection", "blocked");
+    cr_expect(stack_has(json_object_get(json_array_get(json_object_get(v, "suspects"), 0), "stack"),
+                        "session_reader"));
+    cr_expect(strstr(r->err, "to the pre-stop dump"), "%s", r->err);
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, duration_clean_server_exits_0_and_interrupted_threads_are_no_leak)
+{
+    cli_result *r = run(NULL, "--duration", "2s", "--", tlt_prog_path("cli_server"), "pool", NULL);
+    EXPECT_STATUS(r, 0); /* the server itself exits 143 */
+    json_t *v = verdict(r);
+    cr_expect_str_eq(verdict_word(v), "clean", "%s", r->err);
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(v, "program"), "exit_code")),
+                 143);
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, duration_sigkill_when_sigterm_is_ignored)
+{
+    cli_result *r =
+        run(NULL, "--duration", "1s", "--", tlt_prog_path("cli_server"), "stubborn", NULL);
+    EXPECT_STATUS(r, 0);
+    json_t *v = verdict(r);
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(v, "program"), "signal")), 9);
+    long ms = json_integer_value(json_object_get(json_object_get(v, "program"), "elapsed_ms"));
+    cr_expect(ms >= 5500 && ms < 12000, "SIGKILL 5 s after SIGTERM, took %ld ms", ms);
+    cr_expect(strstr(r->err, "then SIGKILL"), "%s", r->err);
+    json_decref(v);
+    cli_free(r);
+}
+
+/* ---- passthrough ---- */
+
+Test(run, passthrough_bytes_and_status)
+{
+    char in[70000];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (char)(i * 7 + (i >> 8));
+    cli_result *r = cli_new();
+    const char *argv[] = {
+        cli_threadleak(), "run", "--", tlt_prog_path("cli_passthrough"), "7", NULL};
+    cli_exec(r, in, sizeof in, argv, NULL);
+    EXPECT_STATUS(r, 7);
+    cr_expect_eq(r->out_len, sizeof in);
+    cr_expect(r->out_len == sizeof in && memcmp(r->out, in, sizeof in) == 0,
+              "stdout differs from stdin");
+    static const char err_line[] = "to stderr \xff\x01 bytes\n";
+    cr_expect(r->err_len >= sizeof err_line - 1 &&
+                  memcmp(r->err, err_line, sizeof err_line - 1) == 0,
+              "the program's stderr comes first, untouched:\n%s", r->err);
+    /* every other line on stderr is ours, prefixed */
+    for (char *line = r->err + sizeof err_line - 1; *line;) {
+        cr_expect(strncmp(line, "threadleak: ", 12) == 0, "unprefixed line: %.60s", line);
+        char *nl = strchr(line, '\n');
+        line = nl ? nl + 1 : line + strlen(line);
+    }
+    const char *argv2[] = {
+        cli_threadleak(), "run", "--", tlt_prog_path("cli_passthrough"), "0", "15", NULL};
+    cli_exec(r, "", 0, argv2, NULL);
+    EXPECT_STATUS(r, 128 + 15);
+    cli_free(r);
+}
+
+Test(run, out_dir_keeps_series_and_dumps)
+{
+    cli_result *r = cli_new();
+    char out[512];
+    snprintf(out, sizeof out, "%s", cli_path(r, "kept"));
+    const char *argv[] = {cli_threadleak(), "run",   "--out", out,
+                          "--interval",     "100ms", "--",    tlt_prog_path("cli_exit_leak"),
+                          "exit",           "700",   NULL};
+    cli_exec(r, NULL, 0, argv, NULL);
+    EXPECT_STATUS(r, 3);
+    char path[600];
+    snprintf(path, sizeof path, "%s/series.jsonl", out);
+    FILE *f = fopen(path, "r");
+    cr_expect(f, "no %s", path);
+    int lines = 0;
+    for (int c; f && (c = fgetc(f)) != EOF;)
+        lines += c == '\n';
+    if (f)
+        fclose(f);
+    cr_expect_geq(lines, 4, "100ms samples over 0.7 s");
+    cr_expect(strstr(r->err, "dumps and series kept in"), "%s", r->err);
+    cli_free(r);
+}
+
+/* ---- cannot start ---- */
+
+static void expect_usage_error(const char *const *argv, const char *const *env, const char *msg)
+{
+    cli_result *r = cli_new();
+    cli_exec(r, NULL, 0, argv, env);
+    cr_expect_eq(r->status, 2, "%s: status %d", msg, r->status);
+    cr_expect(strstr(r->err, msg), "stderr lacks \"%s\":\n%s", msg, r->err);
+    cr_expect(strncmp(r->err, "threadleak: ", 12) == 0, "%s", r->err);
+    cr_expect(strchr(r->err, '\n') == r->err + r->err_len - 1, "one line: %s", r->err);
+    cli_free(r);
+}
+
+Test(run, program_cannot_be_started)
+{
+    const char *tl = cli_threadleak();
+    const char *a1[] = {tl, "run", "--", tlt_prog_path("cli_static"), NULL};
+    expect_usage_error(a1, NULL, "static binary (no ELF interpreter): LD_PRELOAD cannot work");
+    const char *a2[] = {tl, "run", "--", "no-such-program-xyz", NULL};
+    expect_usage_error(a2, NULL, "no-such-program-xyz: program not found in PATH");
+    const char *a3[] = {tl, "run", "--", "./no/such/file", NULL};
+    expect_usage_error(a3, NULL, "./no/such/file: No such file or directory: check the path");
+    const char *a4[] = {tl, "run", "--", tlt_source_path("tests/progs/cli_static.c"), NULL};
+    expect_usage_error(a4, NULL, "is not executable: make it so with chmod +x");
+    const char *a5[] = {tl, "run", "--", "/tmp", NULL};
+    expect_usage_error(a5, NULL, "/tmp is a directory, not a program");
+    const char *a6[] = {tl, "run", "--lib", "/no/libthreadleak.so", "--", "true", NULL};
+    expect_usage_error(a6, NULL, "library not found: --lib /no/libthreadleak.so");
+    const char *a7[] = {tl, "run", "--", "true", NULL};
+    const char *e7[] = {"THREADLEAK_LIB=/nope.so", NULL};
+    expect_usage_error(a7, e7, "library not found: THREADLEAK_LIB=/nope.so");
+}
+
+Test(run, usage_errors)
+{
+    const char *tl = cli_threadleak();
+    const char *a1[] = {tl, "run", "--frobnicate", "--", "true", NULL};
+    expect_usage_error(a1, NULL, "unknown option --frobnicate for run");
+    const char *a2[] = {tl, "run", "--interval", "5x", "--", "true", NULL};
+    expect_usage_error(a2, NULL, "--interval 5x: bad duration");
+    const char *a3[] = {tl, "run", "--duration", "10", "--", "true", NULL};
+    expect_usage_error(a3, NULL, "--duration 10: bad duration");
+    const char *a4[] = {tl, "run", "--fail-on", "leaks", "--", "true", NULL};
+    expect_usage_error(a4, NULL, "--fail-on leaks: expected growth, exit, growth,exit or none");
+    const char *a5[] = {tl, "run", "--exit-code", "0", "--", "true", NULL};
+    expect_usage_error(a5, NULL, "--exit-code 0: expected a status from 1 to 255");
+    const char *a6[] = {tl, "run", NULL};
+    expect_usage_error(a6, NULL, "no program to run: put it after --");
+    const char *a7[] = {tl, "run", "--json", NULL};
+    expect_usage_error(a7, NULL, "--json needs a value");
+    const char *a8[] = {tl, "frob", NULL};
+    expect_usage_error(a8, NULL, "unknown command frob");
+    const char *a9[] = {tl, "--frob", NULL};
+    expect_usage_error(a9, NULL, "unknown option --frob");
+    const char *a10[] = {tl, "run", "--confidence", "2", "--", "true", NULL};
+    expect_usage_error(a10, NULL, "--confidence 2: expected a probability");
+    const char *a11[] = {tl, "run", "--min-growth", "x", "--", "true", NULL};
+    expect_usage_error(a11, NULL, "--min-growth x: expected a number of threads");
+}
+
+Test(run, help_and_version)
+{
+    cli_result *r = cli_new();
+    const char *a1[] = {cli_threadleak(), "--help", NULL};
+    cli_exec(r, NULL, 0, a1, NULL);
+    EXPECT_STATUS(r, 0);
+    cr_expect(strstr(r->out, "Mann-Kendall") && strstr(r->out, "--min-growth") &&
+              strstr(r->out, "--ignore GLOB") && strstr(r->out, "exit status of run"));
+    const char *a2[] = {cli_threadleak(), "--version", NULL};
+    cli_exec(r, NULL, 0, a2, NULL);
+    EXPECT_STATUS(r, 0);
+    cr_expect(strncmp(r->out, "threadleak ", 11) == 0);
+    const char *a3[] = {cli_threadleak(), NULL};
+    cli_exec(r, NULL, 0, a3, NULL);
+    EXPECT_STATUS(r, 2);
+    cr_expect(strstr(r->err, "usage:"));
+    cli_free(r);
+}
