@@ -32,15 +32,33 @@ static tl_dump *build(void)
     return d;
 }
 
+static int unstarted(const tl_dump *d)
+{
+    for (int i = 0; i < d->n_threads; i++)
+        if (d->threads[i].tid == 0)
+            return 1;
+    return 0;
+}
+
+/* Threads are told apart by tid, which a thread only has once it runs: a
+ * thread created just before the snapshot may not have started yet, so the
+ * snapshot waits (up to a second) until every thread in it has its tid. */
 TL_EXPORT threadleak_snapshot *threadleak_snapshot_take(void)
 {
     tl_dump *d = threadleak_active() ? build() : NULL;
+    for (int tries = 0; d && unstarted(d) && tries < 1000; tries++) {
+        tl_dump_free(d);
+        struct timespec ts = {0, 1000000};
+        tl_real.nanosleep(&ts, NULL);
+        d = build();
+    }
     int n = d && d->n_threads > 0 ? d->n_threads : 0;
     threadleak_snapshot *s = malloc(sizeof *s + (size_t)n * sizeof(pid_t));
     if (s) {
-        s->n = n;
+        s->n = 0;
         for (int i = 0; i < n; i++)
-            s->tids[i] = d->threads[i].tid;
+            if (d->threads[i].tid != 0)
+                s->tids[s->n++] = d->threads[i].tid;
     }
     tl_dump_free(d);
     return s;
