@@ -100,6 +100,18 @@ $(BUILD)/tests/test_cli_unit: tests/test_cli_unit.c $(CLI_UNIT_SRC) $(wildcard s
 	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(CLI_UNIT_SRC) $(TEST_LIB_SRC) \
 		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
 
+# The API's tests link the library the way users do (-lthreadleak, found
+# next to build/tests/ at run time); api_preloaded shares their scenarios.
+$(BUILD)/tests/test_api: tests/test_api.c tests/progs/api_scenarios.h include/threadleak.h \
+		include/threadleak/criterion.h $(BUILD)/libthreadleak.so $(TEST_LIB_SRC) \
+		$(wildcard tests/lib/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -fno-inline -o $@ $< $(TEST_LIB_SRC) \
+		$(shell pkg-config --cflags --libs jansson) -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' \
+		-lthreadleak -lcriterion -pthread -lm
+$(BUILD)/tests/progs/api_preloaded: tests/progs/api_scenarios.h
+
 tests: all $(TEST_BIN) $(PROG_BIN)
 
 check: tests
