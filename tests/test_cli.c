@@ -460,3 +460,40 @@ Test(run, help_and_version)
     cr_expect(strstr(r->err, "usage:"));
     cli_free(r);
 }
+
+Test(run, exit_leak_in_a_program_started_by_a_shell)
+{
+    char script[700];
+    snprintf(script, sizeof script, "%s exit 700; exit 4", tlt_prog_path("cli_exit_leak"));
+    cli_result *r = run(NULL, "--", "/bin/sh", "-c", script, NULL);
+    EXPECT_STATUS(r, 3);
+    json_t *v = verdict(r);
+    cr_expect(has_reason(v, "exit"));
+    json_t *o = json_array_get(json_object_get(v, "others"), 0);
+    cr_assert(o, "%s", r->err);
+    cr_expect_eq(json_integer_value(json_object_get(o, "exit_leaked")), 3);
+    json_t *s = json_array_get(json_object_get(o, "suspects"), 0);
+    cr_expect(s && stack_has(json_object_get(s, "stack"), "forgotten_listener"), "%s", r->err);
+    char want[96];
+    snprintf(want, sizeof want, "left at exit in pid %lld (started by the program)",
+             (long long)json_integer_value(json_object_get(o, "pid")));
+    cr_expect(strstr(r->err, want), "%s", r->err);
+    json_decref(v);
+    cli_free(r);
+    /* and a clean one passes the shell's status through */
+    r = run(NULL, "--", "/bin/sh", "-c", "exit 4", NULL);
+    EXPECT_STATUS(r, 4);
+    cli_free(r);
+}
+
+Test(run, ignore_forgives_growth_made_of_ignored_threads)
+{
+    cli_result *r = run(NULL, "--ignore", "leaky_worker", "--", tlt_prog_path("cli_leak_fast"),
+                        "_exit", "2500", NULL);
+    EXPECT_STATUS(r, 0);
+    json_t *v = verdict(r);
+    cr_expect_str_eq(verdict_word(v), "clean", "%s", r->err);
+    cr_expect(strstr(r->err, "in ignored groups only (--ignore): not a leak"), "%s", r->err);
+    json_decref(v);
+    cli_free(r);
+}

@@ -19,7 +19,8 @@ typedef struct entry {
 static int by_delta(const void *a, const void *b)
 {
     const entry *x = a, *y = b;
-    if (x->change != y->change) return x->change < y->change ? -1 : 1;
+    if (x->change != y->change)
+        return x->change < y->change ? -1 : 1;
     long dx = labs(x->new_count - x->old_count), dy = labs(y->new_count - y->old_count);
     return (dx < dy) - (dx > dy);
 }
@@ -33,7 +34,8 @@ static entry *compare(const tl_dump *o, const tl_dump *n, int *count)
         const tl_group *g = &n->groups[i];
         int k = -1;
         for (int j = 0; j < o->n_groups && k < 0; j++)
-            if (!used[j] && threadleak_group_same(&o->groups[j], g)) k = j;
+            if (!used[j] && threadleak_group_same(&o->groups[j], g))
+                k = j;
         entry *x = &e[m++];
         x->group = g;
         x->new_count = g->count;
@@ -48,7 +50,8 @@ static entry *compare(const tl_dump *o, const tl_dump *n, int *count)
         }
     }
     for (int j = 0; j < o->n_groups; j++) {
-        if (used[j]) continue;
+        if (used[j])
+            continue;
         entry *x = &e[m++];
         x->group = &o->groups[j];
         x->old_count = o->groups[j].count;
@@ -97,7 +100,8 @@ static void write_text(FILE *out, const tl_dump *o, const tl_dump *n, const entr
                 e[i].new_count);
         tl_write_group_text(out, &g);
     }
-    if (m == same) fputs("\nno group changed\n", out);
+    if (m == same)
+        fputs("\nno group changed\n", out);
     if (same)
         fprintf(out, "\nunchanged: %d group%s, %ld thread%s\n", same, same == 1 ? "" : "s",
                 same_threads, same_threads == 1 ? "" : "s");
@@ -124,7 +128,8 @@ static void write_json(FILE *out, const tl_dump *o, const tl_dump *n, const entr
             o->counts.created, n->counts.created, o->counts.joined, n->counts.joined);
     int first = 1;
     for (int i = 0; i < m; i++) {
-        if (e[i].change == SAME) continue;
+        if (e[i].change == SAME)
+            continue;
         tl_group g = *e[i].group;
         g.growth = -1;
         fprintf(out,

@@ -19,10 +19,12 @@ static int copy_out(const char *path)
     char buf[65536];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, stdout) != n) break;
+        if (fwrite(buf, 1, n, stdout) != n)
+            break;
     int bad = ferror(in) || fflush(stdout) != 0 || ferror(stdout);
     fclose(in);
-    if (bad) tl_msg("cannot write the dump to stdout: %s", strerror(errno));
+    if (bad)
+        tl_msg("cannot write the dump to stdout: %s", strerror(errno));
     return bad ? -1 : 0;
 }
 
@@ -98,7 +100,8 @@ int threadleak_cmd_dump(int argc, char **argv)
         }
         tl_sleep_ms(10);
     }
-    if (rc != TL_EXIT_OK) threadleak_request_cancel((int)pid);
+    if (rc != TL_EXIT_OK)
+        threadleak_request_cancel((int)pid);
     tl_remove_dir(dir);
     return rc;
 }

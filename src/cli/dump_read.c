@@ -32,7 +32,8 @@ typedef struct rd {
 
 static void fail(rd *r, const char *path, const char *what)
 {
-    if (r->failed) return;
+    if (r->failed)
+        return;
     r->failed = 1;
     snprintf(r->err, r->errlen, "%s: %s", path, what);
 }
@@ -64,7 +65,8 @@ static long long get_int(rd *r, json_t *obj, const char *path, const char *key, 
 {
     char p[512], what[128];
     json_t *v = member(r, obj, path, key, opt);
-    if (!v || (opt && json_is_null(v))) return dflt;
+    if (!v || (opt && json_is_null(v)))
+        return dflt;
     sub(p, sizeof p, path, key);
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
         snprintf(what, sizeof what, "expected an integer from %lld to %lld", lo, hi);
@@ -80,8 +82,10 @@ static const char *get_str(rd *r, json_t *obj, const char *path, const char *key
 {
     char p[512];
     json_t *v = member(r, obj, path, key, opt);
-    if (!v) return NULL;
-    if (json_is_null(v) && nullable) return NULL;
+    if (!v)
+        return NULL;
+    if (json_is_null(v) && nullable)
+        return NULL;
     if (!json_is_string(v)) {
         sub(p, sizeof p, path, key);
         fail(r, p, nullable ? "expected a string or null" : "expected a string");
@@ -96,8 +100,10 @@ static uint64_t get_hex(rd *r, json_t *obj, const char *path, const char *key, i
     char p[512];
     sub(p, sizeof p, path, key);
     json_t *v = member(r, obj, path, key, 0);
-    if (!v) return 0;
-    if (json_is_null(v) && nullable) return 0;
+    if (!v)
+        return 0;
+    if (json_is_null(v) && nullable)
+        return 0;
     const char *s = json_is_string(v) ? json_string_value(v) : NULL;
     size_t len = s ? strlen(s) : 0;
     if (!s || len < 3 || len > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') ||
@@ -114,7 +120,8 @@ static json_t *get_array(rd *r, json_t *obj, const char *path, const char *key, 
 {
     char p[512], what[96];
     json_t *v = member(r, obj, path, key, opt);
-    if (!v) return NULL;
+    if (!v)
+        return NULL;
     sub(p, sizeof p, path, key);
     if (!json_is_array(v)) {
         fail(r, p, "expected an array");
@@ -175,7 +182,8 @@ static void read_stack(rd *r, json_t *obj, const char *path, const char *key, tl
 {
     char p[512], q[600];
     json_t *a = get_array(r, obj, path, key, MAX_FRAMES, 0);
-    if (!a) return;
+    if (!a)
+        return;
     sub(p, sizeof p, path, key);
     s->depth = (int)json_array_size(a);
     s->frames = tl_xcalloc((size_t)s->depth, sizeof *s->frames);
@@ -190,7 +198,8 @@ static pid_t *read_tids(rd *r, json_t *obj, const char *path, const char *key, i
     char p[512], q[600];
     json_t *a = get_array(r, obj, path, key, MAX_TIDS, 0);
     *n = 0;
-    if (!a) return NULL;
+    if (!a)
+        return NULL;
     sub(p, sizeof p, path, key);
     pid_t *t = tl_xcalloc(json_array_size(a), sizeof *t);
     for (size_t i = 0; i < json_array_size(a); i++) {
@@ -223,7 +232,8 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
     if (b && !json_is_null(b)) {
         char p[512];
         sub(p, sizeof p, path, "blocked_ns");
-        if (!json_is_object(b)) fail(r, p, "expected {\"min\": N, \"max\": N} or null");
+        if (!json_is_object(b))
+            fail(r, p, "expected {\"min\": N, \"max\": N} or null");
         g->blocked_min_ns = (uint64_t)get_int(r, b, p, "min", 0, INT64_MAX, 0, 0);
         g->blocked_max_ns = (uint64_t)get_int(r, b, p, "max", 0, INT64_MAX, 0, 0);
     }
@@ -235,7 +245,8 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
     g->tids = read_tids(r, v, path, "tids", &g->n_tids);
     g->growth = (long)get_int(r, v, path, "growth", 0, MAX_TIDS, -1, 1);
     for (int i = 0; i < g->n_tids; i++)
-        if (g->tids[i] == pid) g->has_main = 1;
+        if (g->tids[i] == pid)
+            g->has_main = 1;
 }
 
 static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
@@ -246,7 +257,8 @@ static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
     }
     t->tid = (pid_t)get_int(r, v, path, "tid", 0, MAX_PID, 0, 0);
     const char *name = get_str(r, v, path, "name", 1, 1);
-    if (name) snprintf(t->name, sizeof t->name, "%s", name);
+    if (name)
+        snprintf(t->name, sizeof t->name, "%s", name);
     t->state = get_state(r, v, path);
     t->wait = get_wait(r, v, path);
     t->wait_call = get_str(r, v, path, "wait_call", 1, 1);
@@ -260,7 +272,8 @@ static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
 static void read_counts(rd *r, json_t *root, tl_counts *c)
 {
     json_t *o = member(r, root, "", "counts", 0);
-    if (!o) return;
+    if (!o)
+        return;
     if (!json_is_object(o)) {
         fail(r, "counts", "expected an object");
         return;
@@ -329,7 +342,8 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
     d->time_unix_ns = (uint64_t)get_int(r, root, "", "time_unix_ns", 0, INT64_MAX, 0, 0);
     read_counts(r, root, &d->counts);
     json_t *groups = get_array(r, root, "", "groups", MAX_GROUPS, 0);
-    if (r->failed) return;
+    if (r->failed)
+        return;
     char p[64];
     d->n_groups = (int)json_array_size(groups);
     d->groups = tl_xcalloc((size_t)d->n_groups, sizeof *d->groups);
@@ -387,7 +401,8 @@ threadleak_dump_file *threadleak_dump_load(const char *path, char *err, size_t e
     for (;;) {
         if (len == cap) {
             if (cap >= (size_t)MAX_FILE_BYTES) {
-                if (!from_stdin) fclose(in);
+                if (!from_stdin)
+                    fclose(in);
                 free(buf);
                 snprintf(err, errlen, "larger than %ld MiB: not a dump this threadleak reads",
                          MAX_FILE_BYTES >> 20);
@@ -398,10 +413,12 @@ threadleak_dump_file *threadleak_dump_load(const char *path, char *err, size_t e
         }
         size_t got = fread(buf + len, 1, cap - len, in);
         len += got;
-        if (got == 0) break;
+        if (got == 0)
+            break;
     }
     int bad = ferror(in);
-    if (!from_stdin) fclose(in);
+    if (!from_stdin)
+        fclose(in);
     if (bad) {
         free(buf);
         snprintf(err, errlen, "read error");
@@ -419,7 +436,8 @@ tl_dump *threadleak_dump_of(threadleak_dump_file *f)
 
 void threadleak_dump_free(threadleak_dump_file *f)
 {
-    if (!f) return;
+    if (!f)
+        return;
     free_model(&f->d);
     json_decref(f->root);
     free(f);

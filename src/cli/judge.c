@@ -37,7 +37,8 @@ static long leaked_in(const tl_dump *d, const tl_run_opts *o)
     long n = 0;
     for (int i = 0; i < d->n_groups; i++) {
         const tl_group *g = &d->groups[i];
-        if (threadleak_group_ignored(g, o->ignore, o->n_ignore)) continue;
+        if (threadleak_group_ignored(g, o->ignore, o->n_ignore))
+            continue;
         n += g->count - (g->has_main && g->count > 0 ? 1 : 0);
     }
     return n;
@@ -54,7 +55,8 @@ static int find_exit_dumps(const tl_run_result *r, exit_dump *out, int max)
 {
     DIR *dir = opendir(r->dir);
     int n = 0;
-    if (!dir) return 0;
+    if (!dir)
+        return 0;
     struct dirent *e;
     while ((e = readdir(dir))) {
         int pid, num, end = 0;
@@ -64,7 +66,8 @@ static int find_exit_dumps(const tl_run_result *r, exit_dump *out, int max)
         for (k = 0; k < n && out[k].pid != pid; k++)
             ;
         if (k == n) {
-            if (n == max) continue;
+            if (n == max)
+                continue;
             n++;
         } else if (out[k].number >= num) {
             continue;
@@ -83,7 +86,7 @@ static int is_exit_dump_of_run(const tl_dump *d, const tl_run_result *r)
            d->time_unix_ns / 1000000 + 2000 >= (uint64_t)r->started_unix_ms;
 }
 
-static void add_other(tl_verdict *v, int pid, const threadleak_growth *g, long exit_leaked)
+static tl_other *add_other(tl_verdict *v, int pid, const threadleak_growth *g, long exit_leaked)
 {
     for (int i = 0; i < v->n_others; i++) {
         if (v->others[i].pid == pid) {
@@ -92,7 +95,7 @@ static void add_other(tl_verdict *v, int pid, const threadleak_growth *g, long e
                 v->others[i].g = *g;
             }
             v->others[i].exit_leaked += exit_leaked;
-            return;
+            return &v->others[i];
         }
     }
     v->others = tl_xrealloc(v->others, (size_t)v->n_others + 1, sizeof *v->others);
@@ -104,6 +107,7 @@ static void add_other(tl_verdict *v, int pid, const threadleak_growth *g, long e
         x->g = *g;
     }
     x->exit_leaked = exit_leaked;
+    return x;
 }
 
 static void judge_series(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
@@ -137,7 +141,8 @@ static void pick_dumps(const tl_run_opts *o, tl_run_result *r, tl_verdict *v,
 {
     int final_idx = -1;
     for (int i = r->n_taken - 1; i >= 0 && final_idx < 0 && r->stopped; i--)
-        if (r->taken[i].done && r->taken[i].prestop) final_idx = i;
+        if (r->taken[i].done && r->taken[i].prestop)
+            final_idx = i;
     if (final_idx >= 0) {
         v->final = load_stem(r->taken[final_idx].stem);
         v->final_kind = "pre-stop";
@@ -146,9 +151,11 @@ static void pick_dumps(const tl_run_opts *o, tl_run_result *r, tl_verdict *v,
         v->final_kind = "exit";
     } else {
         for (int i = r->n_taken - 1; i >= 0 && final_idx < 0; i--)
-            if (r->taken[i].done && r->taken[i].prestop) final_idx = i;
+            if (r->taken[i].done && r->taken[i].prestop)
+                final_idx = i;
         for (int i = r->n_taken - 1; i >= 0 && final_idx < 0; i--)
-            if (r->taken[i].done) final_idx = i;
+            if (r->taken[i].done)
+                final_idx = i;
         if (final_idx >= 0) {
             v->final = load_stem(r->taken[final_idx].stem);
             v->final_kind = r->taken[final_idx].prestop ? "pre-stop" : "latest";
@@ -159,9 +166,12 @@ static void pick_dumps(const tl_run_opts *o, tl_run_result *r, tl_verdict *v,
     long window_start = v->g.judged ? v->g.window_start_ms : 0;
     int early_idx = -1;
     for (int i = 0; i < r->n_taken; i++) {
-        if (!r->taken[i].done || r->taken[i].prestop || i == final_idx) continue;
-        if (early_idx < 0 || r->taken[i].at_ms <= window_start) early_idx = i;
-        if (r->taken[i].at_ms > window_start) break;
+        if (!r->taken[i].done || r->taken[i].prestop || i == final_idx)
+            continue;
+        if (early_idx < 0 || r->taken[i].at_ms <= window_start)
+            early_idx = i;
+        if (r->taken[i].at_ms > window_start)
+            break;
     }
     if (early_idx >= 0) {
         v->early = load_stem(r->taken[early_idx].stem);
@@ -173,7 +183,8 @@ static void pick_dumps(const tl_run_opts *o, tl_run_result *r, tl_verdict *v,
 static int by_growth(const void *a, const void *b)
 {
     const tl_group *x = a, *y = b;
-    if (x->growth != y->growth) return x->growth < y->growth ? 1 : -1;
+    if (x->growth != y->growth)
+        return x->growth < y->growth ? 1 : -1;
     return (x->count < y->count) - (x->count > y->count);
 }
 
@@ -191,14 +202,17 @@ static long unignored_growth(const tl_run_opts *o, const tl_dump *e, const tl_du
     long net = 0;
     for (int i = 0; i < f->n_groups; i++) {
         const tl_group *g = &f->groups[i];
-        if (g->has_main || threadleak_group_ignored(g, o->ignore, o->n_ignore)) continue;
+        if (g->has_main || threadleak_group_ignored(g, o->ignore, o->n_ignore))
+            continue;
         int k = threadleak_group_find(e, g);
         net += g->count - (k >= 0 ? e->groups[k].count : 0);
     }
     for (int i = 0; i < e->n_groups; i++) {
         const tl_group *g = &e->groups[i];
-        if (g->has_main || threadleak_group_ignored(g, o->ignore, o->n_ignore)) continue;
-        if (threadleak_group_find(f, g) < 0) net -= g->count;
+        if (g->has_main || threadleak_group_ignored(g, o->ignore, o->n_ignore))
+            continue;
+        if (threadleak_group_find(f, g) < 0)
+            net -= g->count;
     }
     return net;
 }
@@ -206,16 +220,33 @@ static long unignored_growth(const tl_run_opts *o, const tl_dump *e, const tl_du
 static void find_suspects(const tl_run_opts *o, tl_verdict *v)
 {
     const tl_dump *f = threadleak_dump_of(v->final), *e = threadleak_dump_of(v->early);
-    if (!f) return;
+    if (!f)
+        return;
     int exit_leak = v->exit && strcmp(v->final_kind, "exit") == 0;
     for (int i = 0; i < f->n_groups; i++) {
         const tl_group *g = &f->groups[i];
-        if (g->has_main || threadleak_group_ignored(g, o->ignore, o->n_ignore)) continue;
+        if (g->has_main || threadleak_group_ignored(g, o->ignore, o->n_ignore))
+            continue;
         int k = e ? threadleak_group_find(e, g) : -1;
         long growth = g->count - (k >= 0 ? e->groups[k].count : 0);
-        if (growth > 0 || (exit_leak && g->count > 0)) add_suspect(v, g, growth);
+        if (growth > 0 || (exit_leak && g->count > 0))
+            add_suspect(v, g, growth);
     }
     qsort(v->suspects, (size_t)v->n_suspects, sizeof *v->suspects, by_growth);
+}
+
+/* The groups another process left at its exit: its suspects. */
+static void left_at_exit(const tl_run_opts *o, tl_other *x, const tl_dump *d)
+{
+    for (int i = 0; i < d->n_groups; i++) {
+        const tl_group *g = &d->groups[i];
+        if (g->has_main || g->count <= 0 || threadleak_group_ignored(g, o->ignore, o->n_ignore))
+            continue;
+        x->suspects = tl_xrealloc(x->suspects, (size_t)x->n_suspects + 1, sizeof *x->suspects);
+        x->suspects[x->n_suspects] = *g;
+        x->suspects[x->n_suspects++].growth = g->count;
+    }
+    qsort(x->suspects, (size_t)x->n_suspects, sizeof *x->suspects, by_growth);
 }
 
 void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
@@ -230,7 +261,8 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     for (int i = 0; i < n_ex; i++) {
         threadleak_dump_file *f = load(ex[i].path);
         const tl_dump *d = threadleak_dump_of(f);
-        if (!d || !is_exit_dump_of_run(d, r)) continue;
+        if (!d || !is_exit_dump_of_run(d, r))
+            continue;
         if (ex[i].pid == r->pid) {
             exit_file = f;
             v->have_exit = 1;
@@ -238,7 +270,8 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
             v->exit_leaked = leaked_in(d, o);
         } else if (!r->stopped) {
             long n = leaked_in(d, o);
-            if (n > 0) add_other(v, ex[i].pid, NULL, n);
+            if (n > 0)
+                left_at_exit(o, add_other(v, ex[i].pid, NULL, n), d);
         }
     }
     v->exit_detected = v->have_exit && !r->stopped && v->exit_leaked > 0;
@@ -257,7 +290,8 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     v->growth = o->fail_growth && ((v->growth_detected && !v->growth_in_ignored) || other_growth);
     v->exit = o->fail_exit && (v->exit_detected || other_exit);
     v->leak = v->growth || v->exit;
-    if (v->leak) find_suspects(o, v);
+    if (v->leak)
+        find_suspects(o, v);
     if (r->stopped)
         v->program_exit_code = 0;
     else if (r->exited)
@@ -269,6 +303,8 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
 void tl_verdict_free(tl_verdict *v)
 {
     free(v->suspects);
+    for (int i = 0; i < v->n_others; i++)
+        free(v->others[i].suspects);
     free(v->others);
     for (int i = 0; i < n_loaded; i++)
         threadleak_dump_free(loaded[i]);

@@ -18,10 +18,14 @@ int main(int argc, char **argv)
         printf("threadleak %s\n", THREADLEAK_VERSION);
         return TL_EXIT_OK;
     }
-    if (strcmp(cmd, "run") == 0) return threadleak_cmd_run(argc - 2, argv + 2);
-    if (strcmp(cmd, "dump") == 0) return threadleak_cmd_dump(argc - 2, argv + 2);
-    if (strcmp(cmd, "report") == 0) return threadleak_cmd_report(argc - 2, argv + 2);
-    if (strcmp(cmd, "diff") == 0) return threadleak_cmd_diff(argc - 2, argv + 2);
+    if (strcmp(cmd, "run") == 0)
+        return threadleak_cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "dump") == 0)
+        return threadleak_cmd_dump(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0)
+        return threadleak_cmd_report(argc - 2, argv + 2);
+    if (strcmp(cmd, "diff") == 0)
+        return threadleak_cmd_diff(argc - 2, argv + 2);
     if (cmd[0] == '-')
         tl_msg("unknown option %s: the command comes first (run, dump, report, diff); see "
                "threadleak --help",

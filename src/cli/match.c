@@ -11,15 +11,18 @@ static int frame_same(const tl_frame *a, const tl_frame *b)
 {
     if (a->function && b->function)
         return strcmp(a->function, b->function) == 0 && a->offset == b->offset;
-    if (a->function || b->function) return 0;
+    if (a->function || b->function)
+        return 0;
     return a->ip == b->ip;
 }
 
 static int stack_same(const tl_stack *a, const tl_stack *b)
 {
-    if (a->depth != b->depth) return 0;
+    if (a->depth != b->depth)
+        return 0;
     for (int i = 0; i < a->depth; i++)
-        if (!frame_same(&a->frames[i], &b->frames[i])) return 0;
+        if (!frame_same(&a->frames[i], &b->frames[i]))
+            return 0;
     return 1;
 }
 
@@ -32,7 +35,8 @@ int threadleak_group_same(const tl_group *a, const tl_group *b)
 int threadleak_group_find(const tl_dump *d, const tl_group *g)
 {
     for (int i = 0; d && i < d->n_groups; i++)
-        if (threadleak_group_same(&d->groups[i], g)) return i;
+        if (threadleak_group_same(&d->groups[i], g))
+            return i;
     return -1;
 }
 
@@ -40,9 +44,11 @@ static int stack_matches(const tl_stack *s, char *const *globs, int n_globs)
 {
     for (int i = 0; i < s->depth; i++) {
         const char *fn = s->frames[i].function;
-        if (!fn) continue;
+        if (!fn)
+            continue;
         for (int j = 0; j < n_globs; j++)
-            if (fnmatch(globs[j], fn, 0) == 0) return 1;
+            if (fnmatch(globs[j], fn, 0) == 0)
+                return 1;
     }
     return 0;
 }

@@ -16,7 +16,8 @@
 int threadleak_elf_is_static(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     unsigned char ident[EI_NIDENT];
     int result = 0;
     if (pread(fd, ident, sizeof ident, 0) != (ssize_t)sizeof ident ||
@@ -27,28 +28,32 @@ int threadleak_elf_is_static(const char *path)
         if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
             eh.e_phentsize != sizeof(Elf64_Phdr))
             goto out;
-        if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) goto out;
+        if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
+            goto out;
         result = 1;
         for (int i = 0; i < eh.e_phnum && i < 4096; i++) {
             Elf64_Phdr ph;
             if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) !=
                 (ssize_t)sizeof ph)
                 break;
-            if (ph.p_type == PT_INTERP) result = 0;
+            if (ph.p_type == PT_INTERP)
+                result = 0;
         }
     } else if (ident[EI_CLASS] == ELFCLASS32) {
         Elf32_Ehdr eh;
         if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
             eh.e_phentsize != sizeof(Elf32_Phdr))
             goto out;
-        if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) goto out;
+        if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
+            goto out;
         result = 1;
         for (int i = 0; i < eh.e_phnum && i < 4096; i++) {
             Elf32_Phdr ph;
             if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) !=
                 (ssize_t)sizeof ph)
                 break;
-            if (ph.p_type == PT_INTERP) result = 0;
+            if (ph.p_type == PT_INTERP)
+                result = 0;
         }
     }
 out:
@@ -61,11 +66,13 @@ static void shebang(const char *path, char *out, size_t n)
 {
     out[0] = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
+    if (fd < 0)
+        return;
     char buf[256];
     ssize_t got = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (got < 3 || buf[0] != '#' || buf[1] != '!') return;
+    if (got < 3 || buf[0] != '#' || buf[1] != '!')
+        return;
     buf[got] = 0;
     char *p = buf + 2;
     p += strspn(p, " \t");
@@ -128,12 +135,14 @@ int threadleak_resolve_program(const char *prog, char *out, size_t outlen)
         return -1;
     }
     if (strchr(prog, '/')) {
-        if (check_file(prog, prog)) return -1;
+        if (check_file(prog, prog))
+            return -1;
         snprintf(out, outlen, "%s", prog);
         return 0;
     }
     const char *path = getenv("PATH");
-    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
     char cand[PATH_MAX], denied[PATH_MAX] = "";
     for (const char *p = path;;) {
         size_t len = strcspn(p, ":");
@@ -144,13 +153,16 @@ int threadleak_resolve_program(const char *prog, char *out, size_t outlen)
         struct stat st;
         if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
             if (access(cand, X_OK) == 0) {
-                if (check_file(prog, cand)) return -1;
+                if (check_file(prog, cand))
+                    return -1;
                 snprintf(out, outlen, "%s", cand);
                 return 0;
             }
-            if (!denied[0]) snprintf(denied, sizeof denied, "%s", cand);
+            if (!denied[0])
+                snprintf(denied, sizeof denied, "%s", cand);
         }
-        if (!p[len]) break;
+        if (!p[len])
+            break;
         p += len + 1;
     }
     if (denied[0]) {
@@ -164,9 +176,11 @@ int threadleak_resolve_program(const char *prog, char *out, size_t outlen)
 static int usable_lib(const char *cand, char *out, size_t outlen)
 {
     char real[PATH_MAX];
-    if (access(cand, R_OK) != 0 || !realpath(cand, real)) return 0;
+    if (access(cand, R_OK) != 0 || !realpath(cand, real))
+        return 0;
     struct stat st;
-    if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
     snprintf(out, outlen, "%s", real);
     return 1;
 }
@@ -211,10 +225,12 @@ int threadleak_find_lib(const char *opt, char *out, size_t outlen)
     }
     self[n] = 0;
     char *slash = strrchr(self, '/');
-    if (slash) *slash = 0;
+    if (slash)
+        *slash = 0;
     snprintf(cand1, sizeof cand1, "%s/libthreadleak.so", self);
     snprintf(cand2, sizeof cand2, "%s/../lib/libthreadleak.so", self);
-    if (usable_lib(cand1, out, outlen) || usable_lib(cand2, out, outlen)) return lib_path_ok(out);
+    if (usable_lib(cand1, out, outlen) || usable_lib(cand2, out, outlen))
+        return lib_path_ok(out);
     tl_msg("library not found: tried %s and %s; build it with make, or pass --lib PATH or set "
            "THREADLEAK_LIB",
            cand1, cand2);

@@ -7,7 +7,8 @@
 
 static void folded_frame(FILE *out, const tl_frame *f, int *first)
 {
-    if (!*first) fputc(';', out);
+    if (!*first)
+        fputc(';', out);
     *first = 0;
     if (!f->function) {
         fprintf(out, "0x%llx", (unsigned long long)f->ip);
@@ -39,7 +40,8 @@ int threadleak_write_folded(FILE *out, const tl_dump *d, int with_spawn)
 {
     for (int i = 0; i < d->n_groups; i++) {
         const tl_group *g = &d->groups[i];
-        if (g->count <= 0) continue;
+        if (g->count <= 0)
+            continue;
         int first = 1;
         if (with_spawn && g->spawn_stack.depth > 0) {
             folded_stack(out, &g->spawn_stack, &first);

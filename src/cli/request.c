@@ -31,18 +31,22 @@ static char *read_proc(int pid, const char *what, size_t *len)
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/%s", pid, what);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
+    if (fd < 0)
+        return NULL;
     size_t cap = 8192, n = 0;
     char *buf = tl_xcalloc(cap + 1, 1);
     for (;;) {
         if (n == cap) {
-            if (cap >= (4u << 20)) break;
+            if (cap >= (4u << 20))
+                break;
             cap *= 2;
             buf = tl_xrealloc(buf, cap + 1, 1);
         }
         ssize_t got = read(fd, buf + n, cap - n);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
         n += (size_t)got;
     }
     close(fd);
@@ -56,7 +60,8 @@ static int proc_env(int pid, const char *name, char *out, size_t outlen)
 {
     size_t len, nl = strlen(name);
     char *env = read_proc(pid, "environ", &len);
-    if (!env) return -1;
+    if (!env)
+        return -1;
     int found = -1;
     for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
         if (strncmp(env + i, name, nl) == 0 && env[i + nl] == '=') {
@@ -71,14 +76,19 @@ static int proc_env(int pid, const char *name, char *out, size_t outlen)
 /* THREADLEAK_SIGNAL's syntax: a name with or without SIG, a number, none. */
 static int parse_signal(const char *s)
 {
-    if (!s || !*s) return SIGUSR1;
-    if (strcasecmp(s, "none") == 0) return 0;
+    if (!s || !*s)
+        return SIGUSR1;
+    if (strcasecmp(s, "none") == 0)
+        return 0;
     long n;
-    if (tl_parse_long(s, 1, 64, &n) == 0) return (int)n;
-    if (strncasecmp(s, "SIG", 3) == 0) s += 3;
+    if (tl_parse_long(s, 1, 64, &n) == 0)
+        return (int)n;
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
     for (int i = 1; i < NSIG; i++) {
         const char *abbrev = sigabbrev_np(i);
-        if (abbrev && strcasecmp(abbrev, s) == 0) return i;
+        if (abbrev && strcasecmp(abbrev, s) == 0)
+            return i;
     }
     return SIGUSR1; /* the library falls back to its default too */
 }
@@ -88,7 +98,8 @@ static int catches(int pid, int sig)
 {
     size_t len;
     char *st = read_proc(pid, "status", &len);
-    if (!st) return -1;
+    if (!st)
+        return -1;
     int r = -1;
     char *p = strstr(st, "\nSigCgt:");
     if (p) {
@@ -113,7 +124,8 @@ int threadleak_proc_has_lib(int pid)
 {
     size_t len;
     char *maps = read_proc(pid, "maps", &len);
-    if (!maps) return -1;
+    if (!maps)
+        return -1;
     int r = len == 0 ? -1 : strstr(maps, "libthreadleak") != NULL;
     free(maps);
     return r;
@@ -155,7 +167,8 @@ int threadleak_request_dump(int pid, const char *stem, const char *format, int t
                             size_t errlen)
 {
     char tmp[128], path[128], body[4096 + 64];
-    if (ensure_dir(err, errlen)) return -1;
+    if (ensure_dir(err, errlen))
+        return -1;
     request_path(tmp, sizeof tmp, pid, ".tmp");
     request_path(path, sizeof path, pid, "");
     int n = snprintf(body, sizeof body, "stem=%s\nformat=%s\ndetail=%s\n", stem, format,
@@ -181,6 +194,7 @@ int threadleak_request_dump(int pid, const char *stem, const char *format, int t
     int sig = parse_signal(sv);
     /* Only a process that catches the signal gets it: an unhandled SIGUSR1
      * would kill a program the library is not (yet) loaded into. */
-    if (sig > 0 && catches(pid, sig) == 1) kill(pid, sig);
+    if (sig > 0 && catches(pid, sig) == 1)
+        kill(pid, sig);
     return 0;
 }

@@ -25,7 +25,8 @@ static volatile sig_atomic_t child_pid;
 
 static void forward(int sig)
 {
-    if (child_pid > 0) kill((pid_t)child_pid, sig);
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
 }
 
 static int set_env(const tl_run_opts *o, const tl_run_result *r)
@@ -36,13 +37,17 @@ static int set_env(const tl_run_opts *o, const tl_run_result *r)
         snprintf(buf, sizeof buf, "%s:%s", r->lib, old);
     else
         snprintf(buf, sizeof buf, "%s", r->lib);
-    if (setenv("LD_PRELOAD", buf, 1)) return -1;
+    if (setenv("LD_PRELOAD", buf, 1))
+        return -1;
     snprintf(buf, sizeof buf, "%ld", o->interval_ms);
-    if (setenv("THREADLEAK_INTERVAL_MS", buf, 1)) return -1;
+    if (setenv("THREADLEAK_INTERVAL_MS", buf, 1))
+        return -1;
     snprintf(buf, sizeof buf, "%s/series.jsonl", r->dir);
-    if (setenv("THREADLEAK_SERIES", buf, 1)) return -1;
+    if (setenv("THREADLEAK_SERIES", buf, 1))
+        return -1;
     snprintf(buf, sizeof buf, "%s/dump.%%p.%%n", r->dir);
-    if (setenv("THREADLEAK_OUTPUT", buf, 1)) return -1;
+    if (setenv("THREADLEAK_OUTPUT", buf, 1))
+        return -1;
     return setenv("THREADLEAK_FORMAT", "text,json", 1) || setenv("THREADLEAK_EXIT_DUMP", "1", 1);
 }
 
@@ -109,7 +114,8 @@ static tl_taken *ask(tl_run_result *r, long at, int prestop)
 static void check_taken(tl_run_result *r)
 {
     for (int i = 0; i < r->n_taken; i++)
-        if (!r->taken[i].done && json_exists(r->taken[i].stem)) r->taken[i].done = 1;
+        if (!r->taken[i].done && json_exists(r->taken[i].stem))
+            r->taken[i].done = 1;
 }
 
 static int open_pidfd(pid_t pid)
@@ -162,7 +168,8 @@ static int spawn(const tl_run_opts *o, tl_run_result *r, struct sigaction *old_i
             execv(r->program, o->argv);
             e = errno;
         }
-        if (write(pfd[1], &e, sizeof e) < 0) _exit(127);
+        if (write(pfd[1], &e, sizeof e) < 0)
+            _exit(127);
         _exit(127);
     }
     close(pfd[1]);
@@ -185,9 +192,12 @@ static int spawn(const tl_run_opts *o, tl_run_result *r, struct sigaction *old_i
 int tl_run_program(const tl_run_opts *o, tl_run_result *r)
 {
     memset(r, 0, sizeof *r);
-    if (threadleak_resolve_program(o->argv[0], r->program, sizeof r->program)) return TL_EXIT_USAGE;
-    if (threadleak_find_lib(o->lib, r->lib, sizeof r->lib)) return TL_EXIT_USAGE;
-    if (make_dir(o, r)) return TL_EXIT_USAGE;
+    if (threadleak_resolve_program(o->argv[0], r->program, sizeof r->program))
+        return TL_EXIT_USAGE;
+    if (threadleak_find_lib(o->lib, r->lib, sizeof r->lib))
+        return TL_EXIT_USAGE;
+    if (make_dir(o, r))
+        return TL_EXIT_USAGE;
     char series[PATH_MAX + 16];
     snprintf(series, sizeof series, "%s/series.jsonl", r->dir);
 
@@ -206,7 +216,8 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
     r->started_unix_ms = (long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
     long t0 = tl_now_ms();
     if (spawn(o, r, &old_int, &old_quit)) {
-        if (!o->out_dir) tl_remove_dir(r->dir);
+        if (!o->out_dir)
+            tl_remove_dir(r->dir);
         r->dir[0] = 0;
         return TL_EXIT_USAGE;
     }
@@ -235,7 +246,8 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
                        !(done = reaped(r, &status)))
                     wait_a_little(pidfd, LOOP_MS);
                 check_taken(r);
-                if (done) break;
+                if (done)
+                    break;
             }
             r->stopped = 1;
             kill(r->pid, SIGTERM);
@@ -246,7 +258,8 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
             kill_at = now + 3600000;
         }
         if (kill_at < 0 && now >= next_dump && threadleak_series_find(&r->series, r->pid)) {
-            if (!threadleak_request_pending(r->pid)) ask(r, now, 0);
+            if (!threadleak_request_pending(r->pid))
+                ask(r, now, 0);
             /* at geometric times (0.5s, 1s, 2s, ...), at most DUMP_SPACING_MAX_MS
              * apart: one is near the start of the judged window, whatever the
              * run's length, and the latest is never too old */
@@ -254,7 +267,8 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
         }
         wait_a_little(pidfd, LOOP_MS);
     }
-    if (pidfd >= 0) close(pidfd);
+    if (pidfd >= 0)
+        close(pidfd);
     child_pid = 0;
     r->elapsed_ms = tl_now_ms() - t0;
     sigaction(SIGINT, &old_int, NULL);

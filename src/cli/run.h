@@ -58,7 +58,9 @@ typedef struct tl_other {
     int pid;
     int growth; /* its series grew */
     threadleak_growth g;
-    long exit_leaked; /* threads left at its normal exit */
+    long exit_leaked;   /* threads left at its normal exit */
+    tl_group *suspects; /* the groups left then, growth = count */
+    int n_suspects;
 } tl_other;
 
 typedef struct tl_verdict {

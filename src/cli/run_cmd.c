@@ -9,7 +9,8 @@ int threadleak_cmd_run(int argc, char **argv)
     tl_run_opts o;
     int p = tl_run_parse(argc, argv, &o);
     if (p) {
-        if (p > 0) threadleak_usage(stdout);
+        if (p > 0)
+            threadleak_usage(stdout);
         free(o.ignore);
         return p > 0 ? TL_EXIT_OK : TL_EXIT_USAGE;
     }
@@ -22,13 +23,16 @@ int threadleak_cmd_run(int argc, char **argv)
     tl_verdict v;
     tl_judge(&o, &r, &v);
     tl_verdict_print(stderr, &o, &r, &v);
-    if (o.json_path && tl_verdict_write_json(o.json_path, &o, &r, &v)) rc = TL_EXIT_FAIL;
+    if (o.json_path && tl_verdict_write_json(o.json_path, &o, &r, &v))
+        rc = TL_EXIT_FAIL;
     int status = v.leak ? o.exit_code : v.program_exit_code;
-    if (rc && !v.leak) status = status ? status : rc;
+    if (rc && !v.leak)
+        status = status ? status : rc;
     tl_verdict_free(&v);
     threadleak_series_free(&r.series);
     free(r.taken);
-    if (!o.out_dir && r.dir[0]) tl_remove_dir(r.dir);
+    if (!o.out_dir && r.dir[0])
+        tl_remove_dir(r.dir);
     free(o.ignore);
     return status;
 }

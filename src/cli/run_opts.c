@@ -15,10 +15,12 @@ static int bad(const char *opt, const char *val, const char *want)
 static int parse_fail_on(const char *v, tl_run_opts *o)
 {
     o->fail_growth = o->fail_exit = 0;
-    if (strcmp(v, "none") == 0) return 0;
+    if (strcmp(v, "none") == 0)
+        return 0;
     char buf[64];
     snprintf(buf, sizeof buf, "%s", v);
-    if (strlen(v) >= sizeof buf) return -1;
+    if (strlen(v) >= sizeof buf)
+        return -1;
     for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (strcmp(tok, "growth") == 0)
             o->fail_growth = 1;
@@ -33,9 +35,11 @@ static int parse_fail_on(const char *v, tl_run_opts *o)
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
-    if (!s || !*s) return -1;
+    if (!s || !*s)
+        return -1;
     double v = strtod(s, &end);
-    if (*end || !isfinite(v) || v < lo || v > hi) return -1;
+    if (*end || !isfinite(v) || v < lo || v > hi)
+        return -1;
     *out = v;
     return 0;
 }
@@ -60,8 +64,10 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             i++;
             break;
         }
-        if (a[0] != '-' || a[1] == 0) break;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return 1;
+        if (a[0] != '-' || a[1] == 0)
+            break;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+            return 1;
         char name[32];
         const char *val = NULL;
         const char *eq = strchr(a, '=');
@@ -73,7 +79,8 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
         }
         int known = 0;
         for (int k = 0; with_value[k]; k++)
-            if (strcmp(name, with_value[k]) == 0) known = 1;
+            if (strcmp(name, with_value[k]) == 0)
+                known = 1;
         if (!known) {
             tl_msg("unknown option %s for run: see threadleak --help (put the program after --)",
                    a);
@@ -103,10 +110,12 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
                 return bad(name, "\"\"", "expected a glob on function names, like 'worker_*'");
             o->ignore[o->n_ignore++] = (char *)val;
         } else if (strcmp(name, "--json") == 0) {
-            if (!*val) return bad(name, "\"\"", "expected a file name for the verdict");
+            if (!*val)
+                return bad(name, "\"\"", "expected a file name for the verdict");
             o->json_path = val;
         } else if (strcmp(name, "--out") == 0) {
-            if (!*val) return bad(name, "\"\"", "expected a directory to keep dumps and series in");
+            if (!*val)
+                return bad(name, "\"\"", "expected a directory to keep dumps and series in");
             o->out_dir = val;
         } else if (strcmp(name, "--exit-code") == 0) {
             long n;

@@ -27,9 +27,11 @@ static int field(json_t *o, const char *key, int required, long *out)
 
 int threadleak_series_parse_line(const char *line, size_t len, int *pid, tl_sample *x)
 {
-    if (len == 0 || len > MAX_LINE_BYTES) return -1;
+    if (len == 0 || len > MAX_LINE_BYTES)
+        return -1;
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-    if (!o) return -1;
+    if (!o)
+        return -1;
     long p = 0;
     int bad = !json_is_object(o) || field(o, "pid", 1, &p) || p < 1 || p > 4194304 ||
               field(o, "t_ms", 1, &x->t_ms) || field(o, "live", 1, &x->live) ||
@@ -45,7 +47,8 @@ int threadleak_series_parse_line(const char *line, size_t len, int *pid, tl_samp
 tl_proc_series *threadleak_series_find(tl_series *s, int pid)
 {
     for (int i = s->n - 1; i >= 0; i--)
-        if (s->procs[i].pid == pid) return &s->procs[i];
+        if (s->procs[i].pid == pid)
+            return &s->procs[i];
     return NULL;
 }
 
@@ -83,14 +86,16 @@ void threadleak_series_add(tl_series *s, int pid, const tl_sample *x)
 int threadleak_series_poll(tl_series *s, const char *path)
 {
     FILE *in = fopen(path, "rb");
-    if (!in) return errno == ENOENT ? 0 : -1;
+    if (!in)
+        return errno == ENOENT ? 0 : -1;
     if (fseek(in, s->offset, SEEK_SET) != 0) {
         fclose(in);
         return -1;
     }
     char buf[MAX_LINE_BYTES + 2];
     for (;;) {
-        if (!fgets(buf, sizeof buf, in)) break;
+        if (!fgets(buf, sizeof buf, in))
+            break;
         size_t len = strlen(buf);
         if (len == 0 || buf[len - 1] != '\n') {
             if (len == sizeof buf - 1) { /* an over-long line: skip it whole */

@@ -24,11 +24,13 @@ void tl_msg(const char *fmt, ...)
 
 int threadleak_parse_duration(const char *s, long *ms)
 {
-    if (!s || !isdigit((unsigned char)s[0])) return -1;
+    if (!s || !isdigit((unsigned char)s[0]))
+        return -1;
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v < 0) return -1;
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return -1;
     double scale;
     if (strcmp(end, "ms") == 0)
         scale = 1;
@@ -39,18 +41,21 @@ int threadleak_parse_duration(const char *s, long *ms)
     else
         return -1;
     double r = v * scale;
-    if (r > 1e12 || (r > 0 && r < 1)) return -1;
+    if (r > 1e12 || (r > 0 && r < 1))
+        return -1;
     *ms = (long)llround(r);
     return 0;
 }
 
 int tl_parse_long(const char *s, long lo, long hi, long *out)
 {
-    if (!s || !*s || isspace((unsigned char)*s)) return -1;
+    if (!s || !*s || isspace((unsigned char)*s))
+        return -1;
     errno = 0;
     char *end;
     long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi) return -1;
+    if (errno || *end || v < lo || v > hi)
+        return -1;
     *out = v;
     return 0;
 }
@@ -64,7 +69,8 @@ long tl_now_ms(void)
 
 void tl_sleep_ms(long ms)
 {
-    if (ms <= 0) return;
+    if (ms <= 0)
+        return;
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
     while (nanosleep(&ts, &ts) && errno == EINTR)
         ;
@@ -77,7 +83,8 @@ void tl_remove_dir(const char *dir)
         struct dirent *e;
         char path[PATH_MAX];
         while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
         }
@@ -95,21 +102,25 @@ static void out_of_memory(void)
 void *tl_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) out_of_memory();
+    if (!p)
+        out_of_memory();
     return p;
 }
 
 void *tl_xrealloc(void *p, size_t n, size_t size)
 {
-    if (size && n > SIZE_MAX / size) out_of_memory();
+    if (size && n > SIZE_MAX / size)
+        out_of_memory();
     void *q = realloc(p, (n * size) != 0 ? n * size : 1);
-    if (!q) out_of_memory();
+    if (!q)
+        out_of_memory();
     return q;
 }
 
 char *tl_xstrdup(const char *s)
 {
     char *p = strdup(s ? s : "");
-    if (!p) out_of_memory();
+    if (!p)
+        out_of_memory();
     return p;
 }

@@ -41,14 +41,16 @@ static int cmp_double(const void *a, const void *b)
 
 static double median(double *v, int n) /* sorts v */
 {
-    if (n <= 0) return 0;
+    if (n <= 0)
+        return 0;
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static double median_of(const double *y, int from, int to)
 {
-    if (to <= from) return 0;
+    if (to <= from)
+        return 0;
     double *tmp = tl_xcalloc((size_t)(to - from), sizeof *tmp);
     memcpy(tmp, y + from, (size_t)(to - from) * sizeof *tmp);
     double m = median(tmp, to - from);
@@ -85,12 +87,14 @@ double threadleak_mk_var(const double *y, int n)
 
 double threadleak_theil_sen(const double *t, const double *y, int n)
 {
-    if (n < 2) return 0;
+    if (n < 2)
+        return 0;
     double *slopes = tl_xcalloc((size_t)n * (size_t)(n - 1) / 2, sizeof *slopes);
     int m = 0;
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n; j++)
-            if (t[j] != t[i]) slopes[m++] = (y[j] - y[i]) / (t[j] - t[i]);
+            if (t[j] != t[i])
+                slopes[m++] = (y[j] - y[i]) / (t[j] - t[i]);
     double s = median(slopes, m);
     free(slopes);
     return s;
@@ -138,8 +142,10 @@ void threadleak_judge_growth(const long *t_ms, const long *y, int n,
         return;
     }
     int from = (int)floor(n * (1.0 - o->window));
-    if (from < 0) from = 0;
-    if (n - from < min_samples) from = n - min_samples;
+    if (from < 0)
+        from = 0;
+    if (n - from < min_samples)
+        from = n - min_samples;
     int nw = n - from;
     r->judged = 1;
     r->n_window = nw;

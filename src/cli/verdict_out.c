@@ -98,6 +98,18 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
             tl_msg("no dump of pid %d to name the suspects (it ended before the first one)",
                    r->pid);
         }
+        for (int i = 0; i < v->n_others; i++) {
+            const tl_other *x = &v->others[i];
+            if (!x->n_suspects || !o->fail_exit)
+                continue;
+            tl_msg("%d suspect group%s left at exit in pid %d (started by the program):",
+                   x->n_suspects, x->n_suspects == 1 ? "" : "s", x->pid);
+            for (int k = 0; k < x->n_suspects; k++) {
+                fputc('\n', out);
+                tl_write_group_text(out, &x->suspects[k]);
+            }
+            fputc('\n', out);
+        }
         tl_msg("verdict: leak (%s%s%s): exit status %d", v->growth ? "growth" : "",
                v->growth && v->exit ? ", " : "", v->exit ? "exit" : "", o->exit_code);
     } else {
@@ -113,7 +125,8 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
                    o->growth.min_samples,
                    v->have_exit && !r->stopped ? "; no threads left at exit" : "");
     }
-    if (o->out_dir) tl_msg("dumps and series kept in %s", r->dir);
+    if (o->out_dir)
+        tl_msg("dumps and series kept in %s", r->dir);
     fflush(out);
 }
 
@@ -121,7 +134,8 @@ static void write_argv(FILE *f, const tl_run_opts *o)
 {
     fputc('[', f);
     for (int i = 0; i < o->argc; i++) {
-        if (i) fputc(',', f);
+        if (i)
+            fputc(',', f);
         tl_write_json_string(f, o->argv[i]);
     }
     fputc(']', f);
@@ -179,10 +193,19 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
     else
         fputs("null", f);
     fputs(",\n\"others\":[", f);
-    for (int i = 0; i < v->n_others; i++)
-        fprintf(f, "%s{\"pid\":%d,\"growth\":%s,\"per_s\":%.6g,\"exit_leaked\":%ld}", i ? "," : "",
-                v->others[i].pid, v->others[i].growth ? "true" : "false", fin(v->others[i].g.per_s),
-                v->others[i].exit_leaked);
+    for (int i = 0; i < v->n_others; i++) {
+        const tl_other *x = &v->others[i];
+        fprintf(f,
+                "%s{\"pid\":%d,\"growth\":%s,\"per_s\":%.6g,\"exit_leaked\":%ld,"
+                "\"suspects\":[",
+                i ? ",\n" : "\n", x->pid, x->growth ? "true" : "false", fin(x->g.per_s),
+                x->exit_leaked);
+        for (int k = 0; k < x->n_suspects; k++) {
+            fputs(k ? ",\n" : "\n", f);
+            tl_write_group_json(f, &x->suspects[k]);
+        }
+        fputs("]}", f);
+    }
     fputs("],\n\"samples\":[", f);
     for (int i = 0; v->primary && i < v->primary->n; i++) {
         const tl_sample *s = &v->primary->s[i];
