@@ -163,7 +163,10 @@ static void pick_dumps(const tl_run_opts *o, tl_run_result *r, tl_verdict *v,
     }
     /* early: the last dump asked for by the start of the judged window, or
      * failing that the first one */
-    long window_start = v->g.judged ? v->g.window_start_ms : 0;
+    /* at_ms counts from the spawn, t_ms from the library's start a little
+     * later; a dump asked for within one interval of the window's start
+     * (its sample may be the one the dump request woke) belongs to it */
+    long window_start = v->g.judged ? v->g.window_start_ms + o->interval_ms : 0;
     int early_idx = -1;
     for (int i = 0; i < r->n_taken; i++) {
         if (!r->taken[i].done || r->taken[i].prestop || i == final_idx)
@@ -177,7 +180,6 @@ static void pick_dumps(const tl_run_opts *o, tl_run_result *r, tl_verdict *v,
         v->early = load_stem(r->taken[early_idx].stem);
         v->early_at_ms = r->taken[early_idx].at_ms;
     }
-    (void)o;
 }
 
 static int by_growth(const void *a, const void *b)
