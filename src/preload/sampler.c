@@ -86,16 +86,17 @@ static void write_series(void)
         tl_log_once(TL_ONCE_SERIES, "cannot append to THREADLEAK_SERIES: %s", strerror(errno));
 }
 
-/* A request file from 'threadleak dump PID': lines stem=, format=, detail=. */
-static void serve_request(void)
+/* A request file from 'threadleak dump PID': lines stem=, format=, detail=.
+ * 1 when there was one: the signal that came with it asked for nothing more. */
+static int serve_request(void)
 {
     if (tl_config.secure)
-        return;
+        return 0;
     char path[128];
     snprintf(path, sizeof path, "/tmp/threadleak-%u/request.%d", (unsigned)getuid(), (int)getpid());
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return;
+        return 0;
     struct stat st;
     char buf[4200];
     ssize_t n = -1;
@@ -104,7 +105,7 @@ static void serve_request(void)
     close(fd);
     unlink(path);
     if (n <= 0)
-        return;
+        return 1;
     buf[n] = 0;
     char stem[PATH_MAX] = "";
     struct tl_dump_request req = {.stem = stem, .formats = TL_FORMAT_TEXT, .reason = "request"};
@@ -119,9 +120,10 @@ static void serve_request(void)
     }
     if (!stem[0] || stem[0] != '/' || tl_check_stem(stem) != 0) {
         tl_log(TL_LOG_WARN, "ignored a dump request without an absolute stem= line");
-        return;
+        return 1;
     }
     tl_dump_write(&req);
+    return 1;
 }
 
 static void *sampler_main(void *arg)
@@ -139,7 +141,8 @@ static void *sampler_main(void *arg)
         tl_dump_lock();
         write_series();
         tl_dump_unlock();
-        serve_request();
+        if (serve_request())
+            __atomic_store_n(&signal_pending, 0, __ATOMIC_RELEASE);
         check_handler();
         if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL) && !tl_config.secure) {
             struct tl_dump_request req = {tl_config.output, tl_config.formats,

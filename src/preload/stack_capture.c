@@ -28,9 +28,21 @@ TL_HIDDEN void tl_stacks_fork_parent(void)
     pthread_rwlock_unlock(&unwinding);
 }
 
+/* Unlocking would not do: the child's thread has a new tid, and glibc
+ * takes an unlock by a thread that is not the recorded writer for a
+ * reader's. */
+static void init_lock(void)
+{
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&unwinding, &attr);
+    pthread_rwlockattr_destroy(&attr);
+}
+
 TL_HIDDEN void tl_stacks_after_fork_child(void)
 {
-    pthread_rwlock_unlock(&unwinding);
+    init_lock();
 }
 
 struct range {
@@ -73,11 +85,7 @@ TL_HIDDEN int tl_ip_is_ours(uint64_t ip)
 
 TL_HIDDEN int tl_stacks_init(void)
 {
-    pthread_rwlockattr_t attr;
-    pthread_rwlockattr_init(&attr);
-    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&unwinding, &attr);
-    pthread_rwlockattr_destroy(&attr);
+    init_lock();
     dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_ip_is_ours);
     if (tl_intern_init() != 0)
         return -1;
