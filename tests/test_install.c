@@ -1,5 +1,5 @@
 /* `make install PREFIX=<tmp>`, then the README example ("In your tests",
- * docs/api.md) compiled exactly as written there — its first ```c block,
+ * README.md's "In your tests") compiled exactly as written there — its first ```c block,
  * with the `cc` line of its first ```sh block, PKG_CONFIG_PATH pointing at
  * the installed threadleak.pc — and run: it must pass. The leaking suite
  * tests/api/leaky_suite.c, built the same way against the installed copy,
@@ -161,10 +161,12 @@ TestSuite(install, .init = install, .fini = cleanup, .timeout = 90);
 
 Test(install, readme_example_compiles_as_written_and_passes)
 {
-    char *md = read_text(tlt_source_path("docs/api.md"));
-    cr_assert(md, "no docs/api.md");
+    char *readme = read_text(tlt_source_path("README.md"));
+    cr_assert(readme, "no README.md");
+    char *md = strstr(readme, "\n## In your tests");
+    cr_assert(md, "README.md has no section \"In your tests\"");
     char *example = fenced(md, "c"), *shell = fenced(md, "sh");
-    cr_assert(example && shell, "docs/api.md has no ```c or no ```sh block");
+    cr_assert(example && shell, "README.md's \"In your tests\" has no ```c or no ```sh block");
     cr_assert(strstr(example, "cr_assert_no_thread_leaks()"), "the example:\n%s", example);
 
     /* The sh block: "cc -o <bin> <src> $(pkg-config ...) ..." then "./<bin>". */
@@ -191,7 +193,7 @@ Test(install, readme_example_compiles_as_written_and_passes)
     free(out);
     free(example);
     free(shell);
-    free(md);
+    free(readme);
 }
 
 Test(install, leaking_suite_built_with_pkg_config_fails)
