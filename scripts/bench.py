@@ -4,8 +4,9 @@ builds the programs first). Writes the table to stdout, build/bench/results.md
 and build/bench/results.json.
 
 Every micro workload runs bare and with LD_PRELOAD=libthreadleak.so in
-alternation (a warm-up pair, then PAIRS pairs, the order inside a pair
-swapping each time); the table shows medians and preloaded / bare. The same
+rounds (a warm-up round, then --pairs rounds, the order inside a round
+rotating); the table shows medians and preloaded / bare as the median of the
+per-round ratios. The same
 workloads also run, with fewer operations, under helgrind, drd and a
 ThreadSanitizer build, as per-operation ratios to bare.
 
@@ -33,18 +34,28 @@ LIB = os.path.join(BUILD, "libthreadleak.so")
 # name, description, default ops (as in bench/micro.c), ops under the
 # valgrind tools, target ratio (preloaded / bare, at most)
 MICRO = [
-    ("mutex_uncontended", "uncontended mutex lock/unlock, one thread", 20000000, 100000, 1.30),
-    ("mutex_uncontended_2t", "the same, with an idle second thread (see notes)", 20000000,
-     100000, 1.30),
-    ("mutex_contended", "contended mutex, two threads (per lock/unlock)", 4000000, 40000, 1.10),
-    ("cond_pingpong", "condition-variable ping-pong, two threads (per round trip)", 40000, 3000,
+    ("mutex_uncontended", "uncontended mutex lock/unlock, one thread", 10000000, 100000, 1.30),
+    ("mutex_contended", "contended mutex, two threads (per lock/unlock)", 3000000, 40000, 1.10),
+    ("cond_pingpong", "condition-variable ping-pong, two threads (per round trip)", 10000, 3000,
      1.10),
-    ("thread_churn", "thread create + join", 20000, 500, 1.25),
-    ("thread_per_request", "thread per request: create, cond wait, wake, join", 10000, 500, 1.25),
-    ("pipe_rw", "1-byte pipe write + read, one thread (wrapped I/O)", 300000, 60000, 1.10),
-    ("futex_wake", "syscall(SYS_futex, FUTEX_WAKE), no waiter (pass-through)", 2000000, 300000,
+    ("thread_churn", "thread create + join", 4000, 500, 1.25),
+    ("thread_per_request", "thread per request: create, cond wait, wake, join", 3000, 500, 1.25),
+    ("pipe_rw", "1-byte pipe write + read, one thread (wrapped I/O)", 200000, 60000, 1.10),
+    ("futex_wake", "syscall(SYS_futex, FUTEX_WAKE), no waiter (pass-through)", 1000000, 300000,
      1.05),
 ]
+# How each micro workload is run, in rotating order within a round:
+#   bare        as built
+#   idle        bare plus one idle thread (MICRO_IDLE_THREAD=1): what merely having a
+#               second thread costs, which the preload's sampler thread imposes
+#   threadleak  LD_PRELOAD=libthreadleak.so
+#   bare_1cpu, threadleak_1cpu   both pinned to one CPU: no cross-CPU wake-ups, whose
+#               latency on a VM varies far more than anything measured here
+VARIANTS = ["bare", "idle", "threadleak", "bare_1cpu", "threadleak_1cpu"]
+PIN_CPU = max(os.sched_getaffinity(0))
+# redis-server and redis-benchmark each get a CPU of their own (when there are two).
+SERVER_CPU = min(os.sched_getaffinity(0))
+CLIENT_CPU = PIN_CPU
 TOOLS = ["helgrind", "drd", "tsan"]
 
 
@@ -52,13 +63,18 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def run(cmd, env=None, timeout=300, check=True):
+def pinned(cpu):
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def run(cmd, env=None, timeout=300, check=True, cpu=None):
     e = dict(os.environ)
     e.pop("LD_PRELOAD", None)
+    e.pop("MICRO_IDLE_THREAD", None)
     if env:
         e.update(env)
     p = subprocess.run(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=timeout)
+                       timeout=timeout, preexec_fn=pinned(cpu) if cpu is not None else None)
     if check and p.returncode != 0:
         raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), p.returncode,
                                                  p.stderr.strip()[-2000:]))
@@ -77,9 +93,18 @@ def parse_micro(out, name):
     raise RuntimeError("no result line for %s in: %r" % (name, out))
 
 
-def micro(prog, name, ops, preload=False, wrapper=None):
+def micro(prog, name, ops, preload=False, wrapper=None, env=None, cpu=None):
     cmd = (wrapper or []) + [prog, name, str(ops)]
-    return parse_micro(run(cmd, env=preload_env() if preload else None).stdout, name)
+    e = dict(env or {})
+    if preload:
+        e.update(preload_env())
+    return parse_micro(run(cmd, env=e, cpu=cpu).stdout, name)
+
+
+def micro_variant(prog, name, ops, variant):
+    return micro(prog, name, ops, preload=variant.startswith("threadleak"),
+                 env={"MICRO_IDLE_THREAD": "1"} if variant == "idle" else None,
+                 cpu=PIN_CPU if variant.endswith("_1cpu") else None)
 
 
 def median(xs):
@@ -94,24 +119,35 @@ def bench_micro(args):
     for name, desc, ops, _tool_ops, target in MICRO:
         if args.smoke:
             ops = max(2, ops // 10000)
-        bare, pre = [], []
-        pairs = 1 if args.smoke else args.pairs
+        samples = {v: [] for v in VARIANTS}
+        rounds = 1 if args.smoke else args.pairs
         warm = 0 if args.smoke else 1
-        for i in range(warm + pairs):
-            order = [False, True] if i % 2 == 0 else [True, False]
-            got = {}
-            for p in order:
-                got[p] = micro(prog, name, ops, preload=p)
-            if i >= warm:
-                bare.append(got[False])
-                pre.append(got[True])
-        b, p = median(bare), median(pre)
+        for i in range(warm + rounds):
+            k = i % len(VARIANTS)
+            for v in VARIANTS[k:] + VARIANTS[:k]:
+                t = micro_variant(prog, name, ops, v)
+                if i >= warm:
+                    samples[v].append(t)
+        m = {v: median(samples[v]) for v in VARIANTS}
+        b, p = m["bare"], m["threadleak"]
+
+        def paired(num, den):
+            # Median over rounds of the ratio within a round: the runs of a round are
+            # back to back, so a slow stretch of the machine (on this VM, cross-CPU
+            # wake-ups vary twentyfold over minutes) cancels out.
+            return median([x / y for x, y in zip(samples[num], samples[den])])
+
         row = {"name": name, "what": desc, "ops": ops, "unit": "ns/op", "bare": b,
-               "threadleak": p, "ratio": p / b, "target": "<= %.2f" % target,
-               "target_max": target, "bare_samples": bare, "threadleak_samples": pre,
-               "pair_ratios": [y / x for x, y in zip(bare, pre)]}
+               "threadleak": p, "ratio": paired("threadleak", "bare"),
+               "ratio_of_medians": p / b, "target": "<= %.2f" % target,
+               "target_max": target, "idle": m["idle"],
+               "ratio_to_idle": paired("threadleak", "idle"),
+               "bare_1cpu": m["bare_1cpu"], "threadleak_1cpu": m["threadleak_1cpu"],
+               "ratio_1cpu": paired("threadleak_1cpu", "bare_1cpu"), "samples": samples}
         row["met"] = None if args.smoke else row["ratio"] <= target
-        log("  %-22s bare %10.1f  threadleak %10.1f ns/op  ratio %.3f" % (name, b, p, p / b))
+        log("  %-20s bare %9.1f  idle %9.1f  threadleak %9.1f ns/op  ratio %.3f  (to idle %.3f,"
+            " 1 cpu %.3f)" % (name, b, m["idle"], p, row["ratio"], row["ratio_to_idle"],
+                              row["ratio_1cpu"]))
         rows.append(row)
     return rows
 
@@ -171,7 +207,8 @@ def redis_once(args, preload, requests):
     srv = subprocess.Popen([args.redis_server, "--port", str(port), "--bind", "127.0.0.1",
                             "--save", "", "--appendonly", "no", "--daemonize", "no",
                             "--protected-mode", "yes", "--loglevel", "warning", "--dir", d],
-                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           preexec_fn=pinned(SERVER_CPU))
     try:
         deadline = time.time() + 10
         while True:
@@ -184,7 +221,8 @@ def redis_once(args, preload, requests):
                                        srv.stderr.read().decode(errors="replace")[-500:])
                 time.sleep(0.02)
         p = run([args.redis_benchmark, "-h", "127.0.0.1", "-p", str(port), "-t", "set,get",
-                 "-n", str(requests), "-c", "20", "-r", "10000", "-q", "--csv"], timeout=120)
+                 "-n", str(requests), "-c", "20", "-r", "10000", "-q", "--csv"], timeout=120,
+                cpu=CLIENT_CPU)
         rps = {}
         for line in p.stdout.splitlines():
             f = [x.strip('"') for x in line.split(",")]
@@ -213,7 +251,7 @@ def bench_redis(args):
         log("  redis: skipped (not installed)")
         return row
     requests = 500 if args.smoke else args.redis_requests
-    pairs = 1 if args.smoke else args.pairs
+    pairs = 1 if args.smoke else args.redis_pairs
     warm = 0 if args.smoke else 1
     bare, pre = [], []
     for i in range(warm + pairs):
@@ -223,9 +261,11 @@ def bench_redis(args):
             bare.append(got[False])
             pre.append(got[True])
     b, p = median(bare), median(pre)
-    row.update(requests=requests, bare=b, threadleak=p, ratio=p / b, bare_samples=bare,
-               threadleak_samples=pre, met=None if args.smoke else p / b >= 0.95)
-    log("  redis: bare %.0f  threadleak %.0f requests/s  ratio %.3f" % (b, p, p / b))
+    ratio = median([y / x for x, y in zip(bare, pre)])
+    row.update(requests=requests, bare=b, threadleak=p, ratio=ratio, ratio_of_medians=p / b,
+               bare_samples=bare, threadleak_samples=pre,
+               met=None if args.smoke else ratio >= 0.95)
+    log("  redis: bare %.0f  threadleak %.0f requests/s  ratio %.3f" % (b, p, ratio))
     return row
 
 
@@ -324,30 +364,34 @@ def verdict(row):
 
 def table(results):
     L = []
-    L.append("| workload | bare | threadleak | ratio | target | met | helgrind | drd | tsan |")
-    L.append("|---|---:|---:|---:|---|---|---:|---:|---:|")
+    L.append("| workload | bare | threadleak | ratio | target | met | bare + idle thread | "
+             "ratio to that | ratio, 1 CPU | helgrind | drd | tsan |")
+    L.append("|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results["micro"]:
         tools = []
         for t in TOOLS:
             v = r.get("tools", {}).get(t)
             tools.append("%.1f×" % v["ratio"] if v else "–")
-        L.append("| %s (`%s`) | %s ns | %s ns | %.3f | %s | %s | %s |" % (
+        L.append("| %s (`%s`) | %s ns | %s ns | **%.3f** | %s | %s | %s ns | %.3f | %.3f | %s |" % (
             r["what"], r["name"], fmt(r["bare"]), fmt(r["threadleak"]), r["ratio"],
-            r["target"], verdict(r), " | ".join(tools)))
+            r["target"], verdict(r), fmt(r["idle"]), r["ratio_to_idle"], r["ratio_1cpu"],
+            " | ".join(tools)))
+    blank = " | | | | | |"
     r = results["redis"]
     if "skipped" in r:
-        L.append("| %s (`redis`) | – | – | – | %s | – (%s) | | | |" % (r["what"], r["target"],
-                                                                    r["skipped"]))
+        L.append("| %s (`redis`) | – | – | – | %s | – (%s)%s" % (r["what"], r["target"],
+                                                              r["skipped"], blank))
     else:
-        L.append("| %s (`redis`) | %s req/s | %s req/s | %.3f | %s | %s | | | |" % (
+        L.append("| %s (`redis`) | %s req/s | %s req/s | **%.3f** | %s | %s%s" % (
             r["what"], fmt(r["bare"]), fmt(r["threadleak"]), r["ratio"], r["target"],
-            verdict(r)))
+            verdict(r), blank))
     r = results["dump"]
-    L.append("| %s (`dump`) | – | first %s ms, repeated %s ms | | %s | %s | | | |" % (
-        r["what"], fmt(r["first_ms"]), fmt(r["repeat_ms"]), r["target"], verdict(r)))
+    L.append("| %s (`dump`) | – | first **%s ms**, repeated **%s ms** | | %s | %s%s" % (
+        r["what"], fmt(r["first_ms"]), fmt(r["repeat_ms"]), r["target"], verdict(r), blank))
     r = results["memory"]
-    L.append("| %s (`memory`) | – | %s bytes/thread (slot %d) | | %s | %s | | | |" % (
-        r["what"], fmt(r["bytes_per_thread"], 0), r["slot_bytes"], r["target"], verdict(r)))
+    L.append("| %s (`memory`) | – | **%s bytes**/thread (struct tl_slot: %d) | | %s | %s%s" % (
+        r["what"], fmt(r["bytes_per_thread"], 0), r["slot_bytes"], r["target"], verdict(r),
+        blank))
     return "\n".join(L)
 
 
@@ -356,9 +400,10 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    ap.add_argument("--pairs", type=int, default=7)
+    ap.add_argument("--pairs", type=int, default=15, help="measured rounds after the warm-up")
     ap.add_argument("--tool-reps", type=int, default=3)
     ap.add_argument("--redis-requests", type=int, default=50000)
+    ap.add_argument("--redis-pairs", type=int, default=7)
     ap.add_argument("--dump-threads", type=int, default=10000)
     ap.add_argument("--dump-runs", type=int, default=3)
     ap.add_argument("--mem-reps", type=int, default=3)

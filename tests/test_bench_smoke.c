@@ -14,7 +14,6 @@ TestSuite(bench, .timeout = 180);
 
 static const char *const rows[] = {
     "(`mutex_uncontended`)",
-    "(`mutex_uncontended_2t`)",
     "(`mutex_contended`)",
     "(`cond_pingpong`)",
     "(`thread_churn`)",
