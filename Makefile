@@ -12,7 +12,8 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -Isrc -D_GNU_SOURCE
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden \
 	-ftls-model=initial-exec -pthread
 LIB_LDFLAGS := -shared -Wl,--version-script=src/preload/threadleak.map -Wl,-z,now \
-	-Wl,-soname,libthreadleak.so -ldl -pthread
+	-Wl,-soname,libthreadleak.so -Wl,--exclude-libs,ALL -ldl -pthread \
+	$(shell $(CC) -print-file-name=libiberty.a)
 
 LIB_SRC := $(wildcard src/preload/*.c) $(wildcard src/common/*.c)
 CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/common/*.c)

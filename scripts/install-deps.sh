@@ -2,7 +2,7 @@
 # Installs the Debian packages threadleak builds and tests with, only when one is missing.
 set -eu
 pkgs=(gcc g++ make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev
-      libjansson-dev)
+      libjansson-dev libiberty-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,9 +1,12 @@
 /* Symbolization with elfutils' libdwfl: symbol tables (static functions
  * too, no -rdynamic needed) and DWARF lines where the binary has them.
  * libdw is loaded with dlopen(RTLD_LOCAL) so that it cannot clash with a
- * copy the program brings; without it, dladdr() names exported functions. */
+ * copy the program brings; without it, dladdr() names exported functions.
+ * Names are demangled by libiberty (C++, and Rust's legacy and v0 schemes),
+ * linked in statically with its symbols kept local. */
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
+#include <libiberty/demangle.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -30,7 +33,6 @@ static struct {
     int (*find_debuginfo)(Dwfl_Module *, void **, const char *, Dwarf_Addr, const char *,
                           const char *, GElf_Word, char **);
 } d;
-static char *(*demangle)(const char *, char *, size_t *, int *);
 static Dwfl_Callbacks callbacks;
 static Dwfl *dwfl;
 
@@ -68,7 +70,6 @@ static const char *intern(const char *s)
 
 TL_HIDDEN void tl_symbolize_init(void)
 {
-    demangle = (__typeof__(demangle))dlsym(RTLD_DEFAULT, "__cxa_demangle");
     void *lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib ||
         !(TL_DW(begin, "dwfl_begin") && TL_DW(end, "dwfl_end") &&
@@ -110,14 +111,6 @@ TL_HIDDEN void tl_symbolize_after_fork_child(void)
     /* The child's address space is the parent's: the cache stays valid. */
 }
 
-/* Rust's legacy symbols end in a hash element: "::h0123456789abcdef". */
-static void strip_rust_hash(char *s)
-{
-    size_t n = strlen(s);
-    if (n > 19 && memcmp(s + n - 19, "::h", 3) == 0)
-        s[n - 19] = 0;
-}
-
 static const char *nice_name(const char *raw)
 {
     if (!raw)
@@ -129,16 +122,14 @@ static const char *nice_name(const char *raw)
         plain[at - raw] = 0;
         raw = plain;
     }
-    if (demangle && raw[0] == '_' && raw[1] == 'Z') {
-        int status = 0;
-        char *out = demangle(raw, NULL, NULL, &status);
-        if (out && status == 0) {
-            strip_rust_hash(out);
+    if (raw[0] == '_' && (raw[1] == 'Z' || raw[1] == 'R')) {
+        /* C++ and Rust (legacy and v0), without parameter lists. */
+        char *out = cplus_demangle(raw, DMGL_ANSI | DMGL_AUTO);
+        if (out) {
             const char *r = intern(out);
             free(out);
             return r;
         }
-        free(out);
     }
     return intern(raw);
 }
