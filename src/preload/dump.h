@@ -22,11 +22,9 @@ TL_HIDDEN int tl_dump_write(const struct tl_dump_request *req);
 TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads);
 TL_HIDDEN void tl_dump_free(tl_dump *d);
 
-/* Counts only, for the series: cheap, no stacks. */
-TL_HIDDEN void tl_count(tl_counts *c);
-
 TL_HIDDEN void tl_dump_lock(void);
 TL_HIDDEN void tl_dump_unlock(void);
 TL_HIDDEN void tl_dump_after_fork_child(void);
+TL_HIDDEN void tl_dump_file_after_fork_child(void);
 
 #endif

@@ -14,8 +14,6 @@
 #include "preload/stacks.h"
 #include "preload/symbolize.h"
 
-TL_HIDDEN void tl_dump_file_after_fork_child(void);
-
 static void warn_line(const char *line)
 {
     tl_log(TL_LOG_WARN, "%s", line);

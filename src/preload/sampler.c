@@ -16,6 +16,7 @@
 #include "preload/log.h"
 #include "preload/registry.h"
 #include "preload/sampler.h"
+#include "preload/snapshot.h"
 
 static int wake_fd[2] = {-1, -1};
 static int signal_pending;

@@ -8,9 +8,6 @@
 #include "preload/log.h"
 #include "preload/stacks.h"
 
-TL_HIDDEN int tl_intern_init(void);
-TL_HIDDEN int tl_unwind_init(void);
-
 static int (*unw_backtrace_fn)(void **, int);
 
 /* libunwind has no fork handlers: a child forked while another thread was

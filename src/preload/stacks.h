@@ -31,4 +31,9 @@ TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max)
 /* Whether ip belongs to threadleak itself (its frames are never shown). */
 TL_HIDDEN int tl_ip_is_ours(uint64_t ip);
 
+/* Module-private start-up and refresh hooks. */
+TL_HIDDEN int tl_intern_init(void);
+TL_HIDDEN int tl_unwind_init(void);
+TL_HIDDEN void tl_unwind_refresh(void); /* before a batch of unwinds */
+
 #endif

@@ -1,0 +1,145 @@
+/* Reading the registry while it is written: each slot is read under its
+ * sequence counter, and a blocked thread's stack is unwound from the
+ * registers its wrapper saved, then checked against the counter again. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload/config.h"
+#include "preload/log.h"
+#include "preload/snapshot.h"
+#include "preload/stacks.h"
+
+/* Blocked stacks already unwound, per slot, valid while its seq holds. */
+static uint32_t *cached_seq, *cached_stack;
+static uint32_t cached_cap;
+TL_HIDDEN void tl_snapshot_prepare(uint32_t n)
+{
+    if (n <= cached_cap)
+        return;
+    uint32_t cap = n + n / 2 + 64;
+    uint32_t *a = realloc(cached_seq, cap * sizeof *a);
+    if (!a)
+        return;
+    cached_seq = a;
+    uint32_t *b = realloc(cached_stack, cap * sizeof *b);
+    if (!b)
+        return;
+    cached_stack = b;
+    memset(cached_seq + cached_cap, 0xff, (cap - cached_cap) * sizeof *a);
+    cached_cap = cap;
+}
+
+static uint32_t blocked_stack(uint32_t idx, uint32_t seq, const struct tl_regs *r)
+{
+    if (idx < cached_cap && cached_seq[idx] == seq)
+        return cached_stack[idx];
+    uint64_t ips[TL_MAX_FRAMES];
+    int depth = tl_unwind_blocked(r, ips, tl_config.frames);
+    return tl_intern(ips, depth);
+}
+
+/* A thread threadleak adopted but did not start may end without running
+ * its exit hook (raw clone): it is gone when the kernel no longer knows it. */
+static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
+{
+    if (!(life & TL_LIFE_ADOPTED))
+        return 0;
+    pid_t tid = *(volatile pid_t *)&s->tid;
+    int saved = errno;
+    int gone = tid != getpid() && tl_real.syscall(SYS_tgkill, getpid(), tid, 0, 0, 0, 0) == -1 &&
+               errno == ESRCH;
+    errno = saved;
+    return gone;
+}
+
+/* One slot, read without stopping its thread. 0 when the slot holds no
+ * thread worth showing. */
+TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int want_stacks)
+{
+    struct tl_slot *s = tl_slot_at(idx);
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
+        return 0;
+    uint32_t life = __atomic_load_n(&s->life, __ATOMIC_ACQUIRE);
+    if (adopted_and_gone(s, life))
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->tid = *(volatile pid_t *)&s->tid;
+    out->creator = s->creator_tid;
+    out->spawn = s->spawn_stack;
+    memcpy(out->name, (const void *)s->name, sizeof out->name);
+    out->name[sizeof out->name - 1] = 0;
+    if (life & TL_LIFE_EXITED) {
+        if (life & TL_LIFE_DETACHED)
+            return 0;
+        out->state = TL_EXITED;
+        return 1;
+    }
+    out->state = TL_RUNNING;
+    for (int tries = 0; tries < 8; tries++) {
+        uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+        if (q & 1)
+            continue;
+        int wait = *(volatile uint32_t *)&s->wait;
+        const char *call = *(const char *volatile *)&s->call;
+        uint64_t object = *(volatile uint64_t *)&s->object;
+        uint64_t since = *(volatile uint64_t *)&s->since_ns;
+        struct tl_regs regs;
+        memcpy(&regs, (const void *)&s->regs, sizeof regs);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q)
+            continue;
+        if (wait == TL_WAIT_NONE)
+            return 1;
+        uint32_t stack = want_stacks ? blocked_stack(idx, q, &regs) : 0;
+        /* The stack is only right if the thread never left this wait. */
+        if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != q)
+            continue;
+        if (want_stacks && idx < cached_cap) {
+            cached_seq[idx] = q;
+            cached_stack[idx] = stack;
+        }
+        out->state = TL_BLOCKED;
+        out->wait = wait;
+        out->call = call;
+        out->object = object;
+        out->blocked_ns = now > since ? now - since : 0;
+        out->stack = stack;
+        return 1;
+    }
+    return 1; /* too busy to pin down: it is running */
+}
+
+TL_HIDDEN void tl_count(tl_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    uint32_t n = tl_slot_count();
+    for (uint32_t i = 0; i < n; i++) {
+        struct tl_slot *s = tl_slot_at(i);
+        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
+            continue;
+        uint32_t life = __atomic_load_n(&s->life, __ATOMIC_ACQUIRE);
+        if (adopted_and_gone(s, life))
+            continue;
+        if (life & TL_LIFE_EXITED) {
+            if (!(life & TL_LIFE_DETACHED))
+                c->exited_unjoined++;
+            continue;
+        }
+        c->live++;
+        uint32_t w = *(volatile uint32_t *)&s->wait;
+        if (w != TL_WAIT_NONE && w < TL_WAIT_COUNT) {
+            c->blocked++;
+            c->by_wait[w]++;
+        } else {
+            c->running++;
+        }
+    }
+    struct tl_counters k;
+    tl_counters_read(&k);
+    c->created = k.created;
+    c->joined = k.joined;
+    c->detached = k.detached;
+}

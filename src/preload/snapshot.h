@@ -1,0 +1,25 @@
+/* One thread as a dump sees it, read from its slot without stopping it. */
+#ifndef THREADLEAK_SNAPSHOT_H
+#define THREADLEAK_SNAPSHOT_H
+
+#include "preload/registry.h"
+
+struct tl_snap {
+    pid_t tid, creator;
+    int state, wait;
+    const char *call;
+    uint64_t object, blocked_ns;
+    uint32_t stack, spawn; /* interned stack ids */
+    char name[16];
+};
+
+/* Before reading slots [0, n): makes room for the per-slot stack cache. */
+TL_HIDDEN void tl_snapshot_prepare(uint32_t n);
+/* 1 when slot idx holds a thread to show; its blocked stack is unwound
+ * (or taken from the cache) when want_stacks. */
+TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int want_stacks);
+
+/* Counts only, for the series: cheap, no stacks. */
+TL_HIDDEN void tl_count(tl_counts *c);
+
+#endif
