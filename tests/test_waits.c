@@ -321,3 +321,15 @@ Test(waits, exit_and_cancel)
     tlt_expect_text(p, "\n2 threads \u00b7 exited, never joined or detached\n");
     tlt_stop(p);
 }
+
+/* Threads started, and blocked, at different call sites of one source line
+ * (what an unrolled loop leaves) are one group: groups are keyed by source
+ * frames where the binary has line information. */
+Test(waits, same_line_call_sites_group_together)
+{
+    tlt_proc *p = tlt_start("wait_same_line", NULL);
+    tlt_dump(p);
+    tlt_expect_leak(p, "blocked", "sem", 3, "same_line_waiter", "spawn_same_line");
+    tlt_expect_text(p, "\n3 threads \u00b7 blocked in sem (sem_wait 0x");
+    tlt_stop(p);
+}

@@ -1,7 +1,8 @@
 /* Which groups of two dumps are "the same": equal state, wait kind,
- * blocked stack and creation stack. Frames compare by function name and
- * offset (stable across runs of one binary despite ASLR) and by raw
- * address when the function is not known. */
+ * blocked stack and creation stack. Frames compare as the library groups
+ * them: by function, file and line where the line is known (an unrolled
+ * loop's call sites are one), else by function and offset (stable across
+ * runs of one binary despite ASLR), else by raw address. */
 #include <fnmatch.h>
 #include <string.h>
 
@@ -9,8 +10,13 @@
 
 static int frame_same(const tl_frame *a, const tl_frame *b)
 {
-    if (a->function && b->function)
-        return strcmp(a->function, b->function) == 0 && a->offset == b->offset;
+    if (a->function && b->function) {
+        if (strcmp(a->function, b->function) != 0)
+            return 0;
+        if (a->file && b->file && a->line > 0 && b->line > 0)
+            return a->line == b->line && strcmp(a->file, b->file) == 0;
+        return a->offset == b->offset;
+    }
     if (a->function || b->function)
         return 0;
     return a->ip == b->ip;

@@ -66,6 +66,8 @@ int tl_write_group_text(FILE *out, const tl_group *g)
         write_wait(out, g);
     else if (g->state == TL_EXITED)
         fputs("exited, never joined or detached", out);
+    else if (g->stack.depth == 1)
+        fputs("running, started in", out);
     else
         fputs("running", out);
     fputc('\n', out);

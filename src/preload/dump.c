@@ -46,25 +46,97 @@ struct group {
     UT_hash_handle hh;
 };
 
+struct canon_entry;
+
 struct stack_entry {
     uint32_t id;
+    struct canon_entry *canon; /* the stacks with the same source frames */
     tl_stack stack;
+    UT_hash_handle hh;
+};
+
+/* Stacks that differ only in addresses, not in source (a loop the compiler
+ * unrolled starts its threads from several call sites of one line), are
+ * one stack for grouping. */
+struct canon_entry {
+    char *key;
+    uint32_t id; /* the lowest stack id among them: stable from dump to dump */
     UT_hash_handle hh;
 };
 
 struct build {
     struct group *groups;
     struct stack_entry *stacks;
+    struct canon_entry *canon;
     struct tl_snap *snaps;
     int n_snaps;
 };
 
+/* Function, file and line of each frame; function and offset where there is
+ * no line, the address where there is not even a function. */
+static char *source_key(const tl_stack *st)
+{
+    size_t size = 0;
+    char *key = NULL;
+    FILE *f = open_memstream(&key, &size);
+    if (!f)
+        return NULL;
+    for (int i = 0; i < st->depth; i++) {
+        const tl_frame *fr = &st->frames[i];
+        if (fr->function && fr->file && fr->line > 0)
+            fprintf(f, "%s@%s:%d;", fr->function, fr->file, fr->line);
+        else if (fr->function)
+            fprintf(f, "%s+%llu;", fr->function, (unsigned long long)fr->offset);
+        else
+            fprintf(f, "0x%llx;", (unsigned long long)fr->ip);
+    }
+    fclose(f);
+    return key;
+}
+
+static struct canon_entry *canonical(struct build *b, uint32_t id, const tl_stack *st)
+{
+    char *key = source_key(st);
+    if (!key)
+        return NULL;
+    struct canon_entry *c;
+    HASH_FIND_STR(b->canon, key, c);
+    if (c) {
+        free(key);
+        if (id < c->id)
+            c->id = id;
+        return c;
+    }
+    if (!(c = calloc(1, sizeof *c))) {
+        free(key);
+        return NULL;
+    }
+    c->key = key;
+    c->id = id;
+    HASH_ADD_KEYPTR(hh, b->canon, c->key, strlen(c->key), c);
+    return c;
+}
+
+static struct stack_entry *stack_entry(struct build *b, uint32_t id);
+
 static tl_stack symbolized(struct build *b, uint32_t id)
+{
+    struct stack_entry *e = stack_entry(b, id);
+    return e ? e->stack : (tl_stack){0, NULL};
+}
+
+static uint32_t canonical_id(struct build *b, uint32_t id)
+{
+    struct stack_entry *e = stack_entry(b, id);
+    return e && e->canon ? e->canon->id : id;
+}
+
+static struct stack_entry *stack_entry(struct build *b, uint32_t id)
 {
     struct stack_entry *e;
     HASH_FIND(hh, b->stacks, &id, sizeof id, e);
     if (e)
-        return e->stack;
+        return e;
     tl_stack st = {0, NULL};
     const uint64_t *ips;
     int depth = tl_stack_get(id, &ips);
@@ -73,17 +145,20 @@ static tl_stack symbolized(struct build *b, uint32_t id)
             st.frames[i] = tl_symbolize(ips[i]);
         st.depth = depth;
     }
-    if ((e = calloc(1, sizeof *e))) {
-        e->id = id;
-        e->stack = st;
-        HASH_ADD(hh, b->stacks, id, sizeof id, e);
+    if (!(e = calloc(1, sizeof *e))) {
+        free(st.frames);
+        return NULL;
     }
-    return st;
+    e->id = id;
+    e->stack = st;
+    e->canon = id ? canonical(b, id, &st) : NULL;
+    HASH_ADD(hh, b->stacks, id, sizeof id, e);
+    return e;
 }
 
 static int add_to_group(struct build *b, const struct tl_snap *s)
 {
-    struct group_key k = {s->state, s->wait, s->stack, s->spawn};
+    struct group_key k = {s->state, s->wait, canonical_id(b, s->stack), canonical_id(b, s->spawn)};
     struct group *g;
     HASH_FIND(hh, b->groups, &k, sizeof k, g);
     if (!g) {
@@ -283,6 +358,10 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
     /* Counts agree with the groups: both come from this one snapshot. */
     memset(d->counts.by_wait, 0, sizeof d->counts.by_wait);
     d->counts.live = d->counts.running = d->counts.blocked = d->counts.exited_unjoined = 0;
+    for (int i = 0; i < b.n_snaps; i++) { /* every stack known before grouping */
+        stack_entry(&b, b.snaps[i].stack);
+        stack_entry(&b, b.snaps[i].spawn);
+    }
     for (int i = 0; i < b.n_snaps; i++) {
         struct tl_snap *s = &b.snaps[i];
         if (s->state == TL_EXITED) {
@@ -329,6 +408,13 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         if (d->groups[i].creator_name)
             d->groups[i].creator_name = strdup(d->groups[i].creator_name);
     free(b.snaps);
+    struct canon_entry *c, *ctmp;
+    HASH_ITER(hh, b.canon, c, ctmp)
+    {
+        HASH_DEL(b.canon, c);
+        free(c->key);
+        free(c);
+    }
     o->stacks = b.stacks;
     return d;
 }

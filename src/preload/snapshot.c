@@ -55,6 +55,18 @@ static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
     return gone;
 }
 
+/* A running thread is never interrupted to see where it is: its stack in a
+ * dump is the one frame known for sure, its start routine (ip + 1, as the
+ * symbolizer takes every ip for a return address). */
+static uint32_t start_stack(const struct tl_slot *s)
+{
+    uint64_t ip = (uint64_t)(uintptr_t) * (tl_start_fn volatile *)&s->start;
+    if (!ip || (s->life & TL_LIFE_ADOPTED))
+        return 0;
+    ip += 1;
+    return tl_intern(&ip, 1);
+}
+
 /* One slot, read without stopping its thread. 0 when the slot holds no
  * thread worth showing. */
 TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int want_stacks)
@@ -91,8 +103,10 @@ TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int 
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q)
             continue;
-        if (wait == TL_WAIT_NONE)
+        if (wait == TL_WAIT_NONE) {
+            out->stack = start_stack(s);
             return 1;
+        }
         uint32_t stack = want_stacks ? blocked_stack(idx, q, &regs) : 0;
         /* The stack is only right if the thread never left this wait. */
         if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != q)
@@ -109,7 +123,8 @@ TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int 
         out->stack = stack;
         return 1;
     }
-    return 1; /* too busy to pin down: it is running */
+    out->stack = start_stack(s); /* too busy to pin down: it is running */
+    return 1;
 }
 
 TL_HIDDEN void tl_count(tl_counts *c)
