@@ -1,14 +1,17 @@
 /* The sampler thread and the dump signal. The handler only sets a flag and
- * writes a byte to a pipe (async-signal-safe); everything else happens on
- * the sampler thread, which runs with every signal blocked so that the
- * program's own handlers keep running on the program's threads. */
+ * wakes the sampler with a futex wake (one async-signal-safe system call,
+ * and no file descriptor a daemon's close-everything loop could take from
+ * us and hand to something else). Everything else happens on the sampler
+ * thread, which runs with every signal blocked so that the program's own
+ * handlers keep running on the program's threads. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload/config.h"
@@ -18,12 +21,14 @@
 #include "preload/sampler.h"
 #include "preload/snapshot.h"
 
-static int wake_fd[2] = {-1, -1};
+static int wake_word; /* the sampler sleeps on it */
 static int signal_pending;
 static int running; /* the sampler thread exists in this process */
 static int handler_installed;
 static uint64_t start_ns;
 static int series_fd = -1;
+static dev_t series_dev;
+static ino_t series_ino;
 
 static uint64_t mono_ns(void)
 {
@@ -34,16 +39,27 @@ static uint64_t mono_ns(void)
 
 TL_HIDDEN __thread unsigned tl_signal_hits;
 
+static void wake(void)
+{
+    __atomic_store_n(&wake_word, 1, __ATOMIC_RELEASE);
+    tl_real.syscall(SYS_futex, (long)&wake_word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+}
+
+/* Sleeps one period, or less when woken. */
+static void sleep_period(void)
+{
+    struct timespec ts = {tl_config.interval_ms / 1000, (tl_config.interval_ms % 1000) * 1000000L};
+    tl_real.syscall(SYS_futex, (long)&wake_word, FUTEX_WAIT_PRIVATE, 0, (long)&ts, 0, 0);
+    __atomic_store_n(&wake_word, 0, __ATOMIC_RELEASE);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
     int saved = errno;
     tl_signal_hits++;
-    if (!__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL) && wake_fd[1] >= 0) {
-        char c = 1;
-        ssize_t n = tl_real.write(wake_fd[1], &c, 1);
-        (void)n;
-    }
+    if (!__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL))
+        wake();
     errno = saved;
 }
 
@@ -65,15 +81,21 @@ static void write_series(void)
 {
     if (!tl_config.series[0] || tl_config.secure)
         return;
+    struct stat st;
+    if (series_fd >= 0 &&
+        (fstat(series_fd, &st) != 0 || st.st_dev != series_dev || st.st_ino != series_ino))
+        series_fd = -1; /* closed by the program, maybe reused: never write to it */
     if (series_fd < 0) {
         series_fd =
             open(tl_config.series, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (series_fd < 0) {
+        if (series_fd < 0 || fstat(series_fd, &st) != 0) {
             tl_log_once(TL_ONCE_SERIES, "cannot open THREADLEAK_SERIES %s: %s", tl_config.series,
                         strerror(errno));
             tl_config.series[0] = 0;
             return;
         }
+        series_dev = st.st_dev;
+        series_ino = st.st_ino;
     }
     tl_counts c;
     tl_count(&c);
@@ -132,13 +154,7 @@ static void *sampler_main(void *arg)
     (void)arg;
     tl_busy = 1;
     for (;;) {
-        struct pollfd p = {.fd = wake_fd[0], .events = POLLIN};
-        int r = tl_real.poll(&p, 1, tl_config.interval_ms);
-        if (r > 0) {
-            char buf[64];
-            while (tl_real.read(wake_fd[0], buf, sizeof buf) > 0) {
-            }
-        }
+        sleep_period();
         tl_dump_lock();
         write_series();
         tl_dump_unlock();
@@ -156,10 +172,6 @@ static void *sampler_main(void *arg)
 
 static void start_thread(void)
 {
-    if (wake_fd[0] < 0 && pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
-        tl_log_once(TL_ONCE_SAMPLER, "cannot create the sampler's pipe: %s", strerror(errno));
-        return;
-    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -213,10 +225,7 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
     running = 0;
     signal_pending = 0;
     start_ns = mono_ns();
-    /* The pipe is shared with the parent: a wake-up must reach our sampler. */
-    close(wake_fd[0]);
-    close(wake_fd[1]);
-    wake_fd[0] = wake_fd[1] = -1;
+    wake_word = 0;
     start_thread();
 }
 
