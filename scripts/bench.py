@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -29,7 +30,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 BENCH = os.path.join(BUILD, "bench")
-LIB = os.path.join(BUILD, "libthreadleak.so")
+# scripts/bench.sh copies the library aside before a run (the tree may be rebuilt
+# meanwhile) and names the copy in BENCH_LIB; the one in BUILD otherwise.
+LIB = os.environ.get("BENCH_LIB") or os.path.join(BUILD, "libthreadleak.so")
 
 # name, description, default ops (as in bench/micro.c), ops under the
 # valgrind tools, target ratio (preloaded / bare, at most)
@@ -59,6 +62,15 @@ CLIENT_CPU = PIN_CPU
 TOOLS = ["helgrind", "drd", "tsan"]
 
 
+def git_describe():
+    try:
+        return subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              timeout=10).stdout.strip() or None
+    except OSError:
+        return None
+
+
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
@@ -73,8 +85,16 @@ def run(cmd, env=None, timeout=300, check=True, cpu=None):
     e.pop("MICRO_IDLE_THREAD", None)
     if env:
         e.update(env)
-    p = subprocess.run(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=timeout, preexec_fn=pinned(cpu) if cpu is not None else None)
+    for attempt in range(3):
+        p = subprocess.run(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=timeout, preexec_fn=pinned(cpu) if cpu is not None else None)
+        # On a shared machine another job's `kill -USR1` can reach a bare run (no
+        # handler: it dies). Run it again, and say so; a crash of our own (SIGSEGV,
+        # SIGABRT, ...) is never retried.
+        if p.returncode not in (-signal.SIGUSR1, -signal.SIGUSR2):
+            break
+        log("bench: %s was killed by signal %d from outside; running it again" %
+            (" ".join(cmd), -p.returncode))
     if check and p.returncode != 0:
         raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), p.returncode,
                                                  p.stderr.strip()[-2000:]))
@@ -82,7 +102,10 @@ def run(cmd, env=None, timeout=300, check=True, cpu=None):
 
 
 def preload_env():
-    return {"LD_PRELOAD": LIB}
+    # Default settings, except that a dump (only if a stray SIGUSR1 arrives) lands
+    # under build/bench/, not in the current directory.
+    return {"LD_PRELOAD": LIB,
+            "THREADLEAK_OUTPUT": os.path.join(BENCH, "stray-dumps", "threadleak.%p.%n")}
 
 
 def parse_micro(out, name):
@@ -203,7 +226,7 @@ def redis_once(args, preload, requests):
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     if preload:
-        env["LD_PRELOAD"] = LIB
+        env.update(preload_env())
     srv = subprocess.Popen([args.redis_server, "--port", str(port), "--bind", "127.0.0.1",
                             "--save", "", "--appendonly", "no", "--daemonize", "no",
                             "--protected-mode", "yes", "--loglevel", "warning", "--dir", d],
@@ -413,7 +436,7 @@ def main():
     args.redis_server = shutil.which("redis-server")
     args.redis_benchmark = shutil.which("redis-benchmark")
     only = set(args.only.split(","))
-    os.makedirs(BENCH, exist_ok=True)
+    os.makedirs(os.path.join(BENCH, "stray-dumps"), exist_ok=True)
 
     t0 = time.time()
     load = os.getloadavg()
@@ -422,6 +445,7 @@ def main():
                                                                  time.gmtime()),
                "host": {"cpus": os.cpu_count(), "kernel": platform.release(),
                         "loadavg_start": load},
+               "library": {"path": os.path.relpath(LIB, ROOT), "source": git_describe()},
                "pairs": 1 if args.smoke else args.pairs}
     log("bench: micro workloads, bare vs LD_PRELOAD=%s" % os.path.relpath(LIB, ROOT))
     results["micro"] = bench_micro(args)
@@ -441,10 +465,10 @@ def main():
     rows = results["micro"] + [results["redis"], results["dump"], results["memory"]]
     missed = [r["name"] for r in rows if r.get("met") is False]
     results["missed"] = missed
-    head = ("threadleak bench%s · %s · %d CPUs · load %.2f→%.2f · %d pairs · %.0f s" % (
-        " (smoke: tiny sizes, no verdicts)" if args.smoke else "", results["started"],
-        os.cpu_count(), load[0], results["host"]["loadavg_end"][0], results["pairs"],
-        results["seconds"]))
+    head = ("threadleak bench%s · %s · tree %s · %d CPUs · load %.2f→%.2f · %d rounds · %.0f s"
+            % (" (smoke: tiny sizes, no verdicts)" if args.smoke else "", results["started"],
+               results["library"]["source"], os.cpu_count(), load[0],
+               results["host"]["loadavg_end"][0], results["pairs"], results["seconds"]))
     md = "%s\n\n%s\n\n%s\n" % (head, table(results),
                                "targets missed: " + ", ".join(missed) if missed
                                else ("all targets met" if not args.smoke else ""))

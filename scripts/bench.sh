@@ -39,7 +39,7 @@ build() { # output, compiler and flags..., source
     local src=${*: -1}
     if [ ! -x "$out" ] || [ "$src" -nt "$out" ] || [ scripts/bench.sh -nt "$out" ] ||
         { [ "$src" = bench/mem_threads.c ] && [ src/preload/registry.h -nt "$out" ]; }; then
-        "$@" -o "$out"
+        "$@" -o "$out.tmp$$" && mv -f "$out.tmp$$" "$out" # a running copy keeps its inode
     fi
 }
 CC=${CC:-gcc}
@@ -54,6 +54,15 @@ else
     echo "bench: clang not found; no ThreadSanitizer column" >&2
     rm -f "$OUT/micro_tsan" "$OUT/micro_clang"
 fi
+
+# Every run of this benchmark uses one copy of the library, taken now: the tree
+# may be rebuilt while the benchmark runs.
+# (A new inode each time, by rename: a run still going keeps its own copy.)
+lib_copy=$OUT/libthreadleak.so
+[ $smoke -eq 1 ] && lib_copy=$OUT/libthreadleak-smoke.so
+cp "$BUILD/libthreadleak.so" "$lib_copy.tmp$$"
+mv -f "$lib_copy.tmp$$" "$lib_copy"
+export BENCH_LIB=$lib_copy
 
 cmd="make bench"
 [ $smoke -eq 1 ] && cmd="scripts/bench.sh --smoke"
