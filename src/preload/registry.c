@@ -109,8 +109,11 @@ TL_HIDDEN struct tl_slot *tl_slot_claim(void)
         }
         s = &slots[i];
     }
-    /* The sampler skips the slot while it is FREE, so these plain
-     * stores are published by the release store of state below. */
+    /* A reader that saw the slot LIVE before it was freed may still be
+     * reading it: the generation changes before any field does, so that
+     * reader notices (snapshot.c reads gen before and after). */
+    __atomic_fetch_add(&s->gen, 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
     s->wait = TL_WAIT_NONE;
     s->life = 0;
     s->tid = 0;
@@ -119,7 +122,6 @@ TL_HIDDEN struct tl_slot *tl_slot_claim(void)
     s->handle = 0;
     s->creator_done = 0;
     s->name[0] = 0;
-    __atomic_fetch_add(&s->gen, 1, __ATOMIC_RELAXED);
     return s;
 }
 

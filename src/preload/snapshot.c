@@ -69,11 +69,10 @@ static uint32_t start_stack(const struct tl_slot *s)
 
 /* One slot, read without stopping its thread. 0 when the slot holds no
  * thread worth showing. */
-TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int want_stacks)
+/* The slot's thread as it is now; 0 when there is none to show. */
+static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want_stacks)
 {
     struct tl_slot *s = tl_slot_at(idx);
-    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
-        return 0;
     uint32_t life = __atomic_load_n(&s->life, __ATOMIC_ACQUIRE);
     if (adopted_and_gone(s, life))
         return 0;
@@ -125,6 +124,19 @@ TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int 
     }
     out->stack = start_stack(s); /* too busy to pin down: it is running */
     return 1;
+}
+
+TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int want_stacks)
+{
+    struct tl_slot *s = tl_slot_at(idx);
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != TL_SLOT_LIVE)
+        return 0;
+    /* A slot freed and claimed again while we read it mixes two threads. */
+    uint32_t gen = __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE);
+    int shown = read_thread(idx, out, now, want_stacks);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return shown && __atomic_load_n(&s->gen, __ATOMIC_RELAXED) == gen &&
+           __atomic_load_n(&s->state, __ATOMIC_RELAXED) == TL_SLOT_LIVE;
 }
 
 TL_HIDDEN void tl_count(tl_counts *c)
