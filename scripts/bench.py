@@ -60,6 +60,7 @@ PIN_CPU = max(os.sched_getaffinity(0))
 SERVER_CPU = min(os.sched_getaffinity(0))
 CLIENT_CPU = PIN_CPU
 TOOLS = ["helgrind", "drd", "tsan"]
+SECTIONS = ["micro", "tools", "redis", "dump", "memory"]
 
 
 def git_describe():
@@ -400,7 +401,7 @@ def table(results):
             r["target"], verdict(r), fmt(r["idle"]), r["ratio_to_idle"], r["ratio_1cpu"],
             " | ".join(tools)))
     blank = " | | | | | |"
-    r = results["redis"]
+    r = results.get("redis", {"what": "redis", "target": "", "skipped": "not run"})
     if "skipped" in r:
         L.append("| %s (`redis`) | – | – | – | %s | – (%s)%s" % (r["what"], r["target"],
                                                               r["skipped"], blank))
@@ -408,13 +409,16 @@ def table(results):
         L.append("| %s (`redis`) | %s req/s | %s req/s | **%.3f** | %s | %s%s" % (
             r["what"], fmt(r["bare"]), fmt(r["threadleak"]), r["ratio"], r["target"],
             verdict(r), blank))
-    r = results["dump"]
-    L.append("| %s (`dump`) | – | first **%s ms**, repeated **%s ms** | | %s | %s%s" % (
-        r["what"], fmt(r["first_ms"]), fmt(r["repeat_ms"]), r["target"], verdict(r), blank))
-    r = results["memory"]
-    L.append("| %s (`memory`) | – | **%s bytes**/thread (struct tl_slot: %d) | | %s | %s%s" % (
-        r["what"], fmt(r["bytes_per_thread"], 0), r["slot_bytes"], r["target"], verdict(r),
-        blank))
+    r = results.get("dump")
+    if r:
+        L.append("| %s (`dump`) | – | first **%s ms**, repeated **%s ms** | | %s | %s%s" % (
+            r["what"], fmt(r["first_ms"]), fmt(r["repeat_ms"]), r["target"], verdict(r),
+            blank))
+    r = results.get("memory")
+    if r:
+        L.append("| %s (`memory`) | – | **%s bytes**/thread (struct tl_slot: %d) | | %s | %s%s"
+                 % (r["what"], fmt(r["bytes_per_thread"], 0), r["slot_bytes"], r["target"],
+                    verdict(r), blank))
     return "\n".join(L)
 
 
@@ -425,12 +429,13 @@ def main():
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     ap.add_argument("--pairs", type=int, default=15, help="measured rounds after the warm-up")
     ap.add_argument("--tool-reps", type=int, default=3)
-    ap.add_argument("--redis-requests", type=int, default=50000)
-    ap.add_argument("--redis-pairs", type=int, default=7)
+    ap.add_argument("--redis-requests", type=int, default=100000)
+    ap.add_argument("--redis-pairs", type=int, default=9)
     ap.add_argument("--dump-threads", type=int, default=10000)
     ap.add_argument("--dump-runs", type=int, default=3)
     ap.add_argument("--mem-reps", type=int, default=3)
-    ap.add_argument("--only", default="micro,tools,redis,dump,memory")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="sections to run; a partial run writes results-partial.*")
     ap.add_argument("--command", default="make bench")
     args = ap.parse_args()
     args.redis_server = shutil.which("redis-server")
@@ -447,22 +452,21 @@ def main():
                         "loadavg_start": load},
                "library": {"path": os.path.relpath(LIB, ROOT), "source": git_describe()},
                "pairs": 1 if args.smoke else args.pairs}
-    log("bench: micro workloads, bare vs LD_PRELOAD=%s" % os.path.relpath(LIB, ROOT))
-    results["micro"] = bench_micro(args)
-    if "tools" in only:
-        log("bench: the same under helgrind, drd, ThreadSanitizer")
-        bench_tools(args, results["micro"])
-    log("bench: redis")
-    results["redis"] = bench_redis(args) if "redis" in only else {
-        "name": "redis", "what": "redis", "target": "", "skipped": "not run", "met": None}
-    log("bench: dump")
-    results["dump"] = bench_dump(args)
-    log("bench: memory")
-    results["memory"] = bench_memory(args)
+    results["micro"] = []
+    if "micro" in only:
+        log("bench: micro workloads, bare vs LD_PRELOAD=%s" % os.path.relpath(LIB, ROOT))
+        results["micro"] = bench_micro(args)
+        if "tools" in only:
+            log("bench: the same under helgrind, drd, ThreadSanitizer")
+            bench_tools(args, results["micro"])
+    for name, fn in (("redis", bench_redis), ("dump", bench_dump), ("memory", bench_memory)):
+        if name in only:
+            log("bench: " + name)
+            results[name] = fn(args)
     results["host"]["loadavg_end"] = os.getloadavg()
     results["seconds"] = round(time.time() - t0, 1)
 
-    rows = results["micro"] + [results["redis"], results["dump"], results["memory"]]
+    rows = results["micro"] + [results[k] for k in ("redis", "dump", "memory") if k in results]
     missed = [r["name"] for r in rows if r.get("met") is False]
     results["missed"] = missed
     head = ("threadleak bench%s · %s · tree %s · %d CPUs · load %.2f→%.2f · %d rounds · %.0f s"
@@ -473,7 +477,7 @@ def main():
                                "targets missed: " + ", ".join(missed) if missed
                                else ("all targets met" if not args.smoke else ""))
     print(md)
-    suffix = "-smoke" if args.smoke else ""
+    suffix = "-smoke" if args.smoke else ("" if only >= set(SECTIONS) else "-partial")
     with open(os.path.join(BENCH, "results%s.md" % suffix), "w") as f:
         f.write(md)
     with open(os.path.join(BENCH, "results%s.json" % suffix), "w") as f:
