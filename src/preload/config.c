@@ -47,7 +47,8 @@ TL_HIDDEN int tl_parse_signal(const char *s)
     long n = parse_number(s, 1, SIGRTMAX);
     if (n > 0)
         return n == SIGKILL || n == SIGSTOP || n == SIGSEGV || n == SIGBUS || n == SIGFPE ||
-                       n == SIGILL || n == SIGABRT
+                       n == SIGILL || n == SIGABRT ||
+                       (n > 31 && n < SIGRTMIN) /* the C library's own (glibc: 32, 33) */
                    ? -1
                    : (int)n;
     if (strncasecmp(s, "SIG", 3) == 0)
@@ -154,6 +155,11 @@ static long parse_range(const char *var, const char *v, long lo, long hi, long d
     return dflt;
 }
 
+static void say_nothing(const char *line)
+{
+    (void)line;
+}
+
 TL_HIDDEN void tl_config_parse(struct tl_config *c, const char *(*get)(const char *),
                                void (*warn)(const char *), int secure)
 {
@@ -170,6 +176,8 @@ TL_HIDDEN void tl_config_parse(struct tl_config *c, const char *(*get)(const cha
         else if (strcmp(v, "warn") != 0)
             bad(warn, "THREADLEAK_LOG", v, "not quiet, warn or debug", "warn");
     }
+    if (c->log_level == TL_LOG_QUIET)
+        warn = say_nothing; /* quiet covers what the other variables would say */
 
     c->signal = SIGUSR1;
     if ((v = get("THREADLEAK_SIGNAL"))) {
