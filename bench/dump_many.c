@@ -83,11 +83,13 @@ static int cmp_double(const void *a, const void *b)
 static int count_groups(const char *path)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return -1;
+    if (!f)
+        return -1;
     char line[4096];
     int n = 0;
     while (fgets(line, sizeof line, f))
-        if (strstr(line, " blocked in cond ") && line[0] >= '0' && line[0] <= '9') n++;
+        if (strstr(line, " blocked in cond ") && line[0] >= '0' && line[0] <= '9')
+            n++;
     fclose(f);
     return n;
 }
@@ -114,7 +116,8 @@ int main(int argc, char **argv)
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 64 << 10);
     pthread_t *t = calloc((size_t)threads, sizeof *t);
-    if (!t) return 1;
+    if (!t)
+        return 1;
     double t0 = now_ms();
     for (int i = 0; i < threads; i++) {
         int rc = pthread_create(&t[i], &attr, worker, (void *)(intptr_t)i);
