@@ -5,16 +5,19 @@
  * "done created <c> joined <j> detached <d>" once every thread has ended
  * (the detached ones included), then waits in pause().
  *
- *   robust_churn TOTAL S */
+ *   robust_churn TOTAL S [--keep]   --keep: the spawners stay (blocked) after
+ *                                   their share, and main does not join them */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static long total, created, joined, detached, detached_done;
+static long spawners_done, total, created, joined, detached, detached_done;
 static pthread_mutex_t hot = PTHREAD_MUTEX_INITIALIZER;
 static long shared;
+static int keep;
 
 static void *churn_worker(void *arg)
 {
@@ -71,6 +74,10 @@ static void *spawner(void *arg)
         }
         __atomic_fetch_add(&joined, 1, __ATOMIC_RELAXED);
     }
+    __atomic_fetch_add(&spawners_done, 1, __ATOMIC_RELEASE);
+    if (keep)
+        for (;;)
+            pause();
     return NULL;
 }
 
@@ -78,19 +85,24 @@ int main(int argc, char **argv)
 {
     total = argc > 1 ? atol(argv[1]) : 10000;
     int spawners = argc > 2 ? atoi(argv[2]) : 4;
+    keep = argc > 3 && !strcmp(argv[3], "--keep");
     printf("ready\n");
     fflush(stdout);
     pthread_t *t = calloc((size_t)spawners, sizeof *t);
     for (int i = 0; i < spawners; i++)
         pthread_create(&t[i], NULL, spawner, NULL);
-    for (int i = 0; i < spawners; i++)
-        pthread_join(t[i], NULL);
+    if (keep)
+        while (__atomic_load_n(&spawners_done, __ATOMIC_ACQUIRE) < spawners)
+            usleep(1000);
+    else
+        for (int i = 0; i < spawners; i++)
+            pthread_join(t[i], NULL);
     while (__atomic_load_n(&detached_done, __ATOMIC_ACQUIRE) < detached)
         usleep(1000);
     usleep(50 * 1000); /* past their exit hooks */
     /* the spawners themselves were created and joined too */
-    printf("done created %ld joined %ld detached %ld\n", created + spawners, joined + spawners,
-           detached);
+    printf("done created %ld joined %ld detached %ld\n", created + spawners,
+           joined + (keep ? 0 : spawners), detached);
     fflush(stdout);
     free(t);
     for (;;)
