@@ -23,7 +23,9 @@
 
 static int wake_word; /* the sampler sleeps on it */
 static int signal_pending;
-static int running; /* the sampler thread exists in this process */
+static int running;               /* the sampler thread exists in this process */
+static int wanted;                /* this process should have one */
+TL_HIDDEN int tl_sampler_missing; /* wanted && !running: wrappers start it */
 static int handler_installed;
 static uint64_t start_ns;
 static int series_fd = -1;
@@ -191,6 +193,7 @@ static void start_thread(void)
         return;
     }
     __atomic_store_n(&running, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&tl_sampler_missing, 0, __ATOMIC_RELEASE);
     tl_real.pthread_setname_np(t, "threadleak");
 }
 
@@ -206,27 +209,45 @@ TL_HIDDEN void tl_sampler_init(void)
         if (sigaction(tl_config.signal, &sa, &old) == 0)
             handler_installed = 1;
     }
-    start_thread();
+    /* A series is asked for by 'threadleak run': sample from the start. */
+    if (tl_config.series[0] && !tl_config.secure)
+        tl_sampler_want();
 }
 
 TL_HIDDEN void tl_sampler_ensure(void)
 {
-    if (tl_likely(__atomic_load_n(&running, __ATOMIC_ACQUIRE)) || !tl_enabled)
+    if (tl_likely(__atomic_load_n(&running, __ATOMIC_ACQUIRE)) || !wanted || !tl_enabled)
         return;
     static int starting;
     if (__atomic_exchange_n(&starting, 1, __ATOMIC_ACQ_REL))
         return;
+    int saved = errno;
     start_thread();
+    if (!running)
+        tl_sampler_missing = 0; /* said once why; do not try on every wait */
+    errno = saved;
     __atomic_store_n(&starting, 0, __ATOMIC_RELEASE);
+}
+
+TL_HIDDEN void tl_sampler_want(void)
+{
+    if (tl_likely(__atomic_load_n(&running, __ATOMIC_ACQUIRE)))
+        return;
+    wanted = 1;
+    tl_sampler_missing = 1;
+    tl_sampler_ensure();
 }
 
 TL_HIDDEN void tl_sampler_after_fork_child(void)
 {
+    /* The parent's sampler does not exist here. A child of a process that
+     * had one gets its own at its first blocking call (or thread): a child
+     * that only execs stays single-threaded and pays nothing. */
+    tl_sampler_missing = running || wanted;
     running = 0;
     signal_pending = 0;
     start_ns = mono_ns();
     wake_word = 0;
-    start_thread();
 }
 
 TL_HIDDEN void tl_sampler_final_sample(void)

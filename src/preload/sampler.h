@@ -6,8 +6,14 @@
 
 #include "preload/real.h"
 
-TL_HIDDEN void tl_sampler_init(void);   /* signal handler; starts the thread */
-TL_HIDDEN void tl_sampler_ensure(void); /* starts it again after fork, if needed */
+/* The sampler starts with the process's first thread of its own (or at
+ * start when a series is asked for), never in a single-threaded program:
+ * a second thread would cost it glibc's and the kernel's single-thread
+ * fast paths (locks without atomics, I/O without cancellation points). */
+TL_HIDDEN extern int tl_sampler_missing; /* wanted but not running */
+TL_HIDDEN void tl_sampler_init(void);    /* the signal handler */
+TL_HIDDEN void tl_sampler_want(void);    /* a thread of the program's own exists */
+TL_HIDDEN void tl_sampler_ensure(void);  /* starts it when wanted and missing */
 TL_HIDDEN void tl_sampler_after_fork_child(void);
 TL_HIDDEN void tl_sampler_final_sample(void); /* at exit: one last series line */
 

@@ -93,10 +93,10 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
         uint32_t q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
         if (q & 1)
             continue;
-        int wait = *(volatile uint32_t *)&s->wait;
-        const char *call = *(const char *volatile *)&s->call;
-        uint64_t object = *(volatile uint64_t *)&s->object;
-        uint64_t since = *(volatile uint64_t *)&s->since_ns;
+        int wait = (int)__atomic_load_n(&s->wait, __ATOMIC_RELAXED);
+        const char *call = __atomic_load_n(&s->call, __ATOMIC_RELAXED);
+        uint64_t object = __atomic_load_n(&s->object, __ATOMIC_RELAXED);
+        uint64_t since = __atomic_load_n(&s->since_ns, __ATOMIC_RELAXED);
         struct tl_regs regs;
         memcpy(&regs, (const void *)&s->regs, sizeof regs);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -156,7 +156,7 @@ TL_HIDDEN void tl_count(tl_counts *c)
             continue;
         }
         c->live++;
-        uint32_t w = *(volatile uint32_t *)&s->wait;
+        uint32_t w = __atomic_load_n(&s->wait, __ATOMIC_RELAXED);
         if (w != TL_WAIT_NONE && w < TL_WAIT_COUNT) {
             c->blocked++;
             c->by_wait[w]++;

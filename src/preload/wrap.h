@@ -7,6 +7,7 @@
 
 #include "preload/real.h"
 #include "preload/registry.h"
+#include "preload/sampler.h"
 
 /* Calls `call` with the running thread marked as blocked in `kind` on
  * `obj`. Must stay a macro: the registers are captured in the wrapper's
@@ -17,6 +18,8 @@
         struct tl_slot *s_ = tl_self();                                                            \
         __typeof__(call) r_;                                                                       \
         if (s_ && s_->wait == TL_WAIT_NONE) {                                                      \
+            if (tl_unlikely(tl_sampler_missing))                                                   \
+                tl_sampler_ensure();                                                               \
             TL_BLOCK_BEGIN(s_, kind, callname, obj);                                               \
             r_ = (call);                                                                           \
             tl_block_end(s_);                                                                      \

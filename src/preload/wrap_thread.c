@@ -28,7 +28,7 @@ static struct tl_slot *prepare(tl_start_fn start, void *arg, int detached)
 {
     if (tl_busy || tl_exiting || !tl_enabled)
         return NULL;
-    tl_sampler_ensure();
+    tl_sampler_want();
     struct tl_slot *self = tl_self();
     struct tl_slot *s = tl_slot_claim();
     if (!s)

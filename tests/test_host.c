@@ -1,0 +1,81 @@
+/* What a host program can see of threadleak: its threads and its file
+ * descriptors. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/tlt.h"
+
+TestSuite(host, .fini = tlt_cleanup, .timeout = 30);
+
+static long lines_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long n = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* A daemon that closes every descriptor it did not open itself and reuses
+ * the numbers: nothing of threadleak's may land in its files, and dumps and
+ * the series keep working. */
+Test(host, close_all_then_reuse_the_numbers)
+{
+    char own[512], series[512], env_series[600];
+    snprintf(own, sizeof own, "/tmp/tl-daemon-own.%d", (int)getpid());
+    snprintf(series, sizeof series, "/tmp/tl-daemon-series.%d", (int)getpid());
+    unlink(own);
+    unlink(series);
+    snprintf(env_series, sizeof env_series, "THREADLEAK_SERIES=%s", series);
+    const char *env[] = {env_series, "THREADLEAK_INTERVAL_MS=50", NULL};
+    const char *argv[] = {tlt_prog_path("daemon_close_all"), own, NULL};
+    tlt_proc *p = tlt_start_argv(argv, env);
+    long before = lines_in(series);
+    tlt_dump(p); /* the signal still wakes the sampler: it holds no descriptor */
+    tlt_expect_by_wait(p, "sleep", 2);
+    usleep(600 * 1000);
+    long after = lines_in(series);
+    struct stat st;
+    tlt_expect(p, stat(own, &st) == 0 && st.st_size == 0,
+               "the daemon's own file got %lld bytes from threadleak",
+               (long long)(stat(own, &st) == 0 ? st.st_size : -1));
+    tlt_expect(p, before > 0 && after >= before + 5,
+               "the series should keep growing after the daemon closed it: %ld then %ld lines",
+               before, after);
+    tlt_stop(p);
+    unlink(own);
+    unlink(series);
+}
+
+/* The sampler thread starts with the program's first thread of its own: a
+ * single-threaded program stays single-threaded. */
+Test(host, single_threaded_stays_single_threaded)
+{
+    tlt_proc *p = tlt_start("host_thread_count", NULL);
+    tlt_expect(p, strcmp(tlt_printed(p, "before"), "1") == 0,
+               "a program that has started no thread has %s threads under the preload, not 1",
+               tlt_printed(p, "before"));
+    tlt_expect(p, strcmp(tlt_printed(p, "after"), "3") == 0,
+               "after its first thread it should have 3 (main, its thread, the sampler): %s",
+               tlt_printed(p, "after"));
+    tlt_dump(p); /* the sampler answers once it exists */
+    tlt_expect_count(p, "live", 2);
+    tlt_stop(p);
+}
+
+/* Under 'threadleak run' (a series is asked for) sampling starts at once. */
+Test(host, series_samples_from_the_start)
+{
+    const char *env[] = {"THREADLEAK_SERIES=/dev/null", NULL};
+    tlt_proc *p = tlt_start("host_thread_count", env);
+    tlt_expect(p, strcmp(tlt_printed(p, "before"), "2") == 0,
+               "with THREADLEAK_SERIES the sampler runs from the start: 2 threads, not %s",
+               tlt_printed(p, "before"));
+    tlt_stop(p);
+}
