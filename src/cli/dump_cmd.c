@@ -9,6 +9,21 @@
 
 #include "cli/cli.h"
 
+/* The kernel's count of the process's threads, -1 when unknown. */
+static int proc_threads(int pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    int n = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return n;
+}
+
 static int copy_out(const char *path)
 {
     FILE *in = fopen(path, "rb");
@@ -95,7 +110,12 @@ int threadleak_cmd_dump(int argc, char **argv)
             break;
         }
         if (tl_now_ms() > deadline) {
-            tl_msg("pid %ld did not answer: is it running under libthreadleak.so?", pid);
+            if (proc_threads((int)pid) == 1)
+                tl_msg("pid %ld has started no thread: threadleak's sampler starts with a "
+                       "program's first thread, and a lone main thread cannot leak one",
+                       pid);
+            else
+                tl_msg("pid %ld did not answer: is it running under libthreadleak.so?", pid);
             break;
         }
         tl_sleep_ms(10);
