@@ -111,8 +111,9 @@ int threadleak_cmd_dump(int argc, char **argv)
         }
         if (tl_now_ms() > deadline) {
             if (proc_threads((int)pid) == 1)
-                tl_msg("pid %ld has started no thread: threadleak's sampler starts with a "
-                       "program's first thread, and a lone main thread cannot leak one",
+                tl_msg("pid %ld did not answer: it has a single thread, and threadleak's "
+                       "sampler starts with a program's first thread (a lone main thread "
+                       "cannot leak one)",
                        pid);
             else
                 tl_msg("pid %ld did not answer: is it running under libthreadleak.so?", pid);
