@@ -1,6 +1,11 @@
 /* pthread_mutex_* and C11 mtx_*: an uncontended lock is a trylock and a
  * return; only a lock that has to wait is noted, in a function of its own
- * so that the fast path needs no stack frame to speak of. */
+ * so that the fast path needs no stack frame to speak of. A process that
+ * has never had a second thread takes the real lock at once: glibc's lock
+ * skips its atomic instruction then, which a trylock never does, and there
+ * is no sampler to show the wait to anyway. */
+#include <sys/single_threaded.h>
+
 #include "preload/wrap.h"
 
 #define TL_SLOW __attribute__((noinline))
@@ -13,6 +18,12 @@ static TL_SLOW int lock_slow(pthread_mutex_t *m)
 TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     tl_real_ensure();
+    if (__libc_single_threaded)
+        return tl_real.pthread_mutex_lock(m);
+    /* Held now: go straight to the noted wait, without a trylock that would
+     * fail on a contended cache line. */
+    if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0)
+        return lock_slow(m);
     int rc = tl_real.pthread_mutex_trylock(m);
     if (tl_likely(rc != EBUSY))
         return rc;
