@@ -342,3 +342,19 @@ Test(robust, churn_with_concurrent_dumps, .timeout = 240)
     else
         churn(100000, 4, 60000);
 }
+
+/* A process ends when its last thread ends: main's pthread_exit, and the
+ * only thread of a fork child returning or calling pthread_exit. The
+ * library's own thread must not keep the process alive. */
+Test(robust, last_thread_ends_the_process)
+{
+    const char *modes[] = {"main", "fork", "forkexit"};
+    for (int i = 0; i < 3; i++) {
+        const char *argv[] = {tlt_prog_path("robust_pexit"), modes[i], NULL};
+        rb_result r = rb_run(argv, NULL, 8000);
+        cr_expect(rb_exited_0(&r), "robust_pexit %s: %s%s\n%s%s", modes[i], rb_status(r.status),
+                  r.timed_out ? " (still running after 8 s: killed)" : "", r.out, r.err);
+        cr_expect(r.ms < 3000, "robust_pexit %s took %ld ms", modes[i], r.ms);
+        rb_free(&r);
+    }
+}
