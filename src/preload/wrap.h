@@ -9,17 +9,39 @@
 #include "preload/registry.h"
 #include "preload/sampler.h"
 
+/* Whether this wrapper may note its wait. Not when a signal handler runs
+ * it inside another note being written (seq odd), nor inside a wait still
+ * in progress further up the stack; a note whose frame is gone (the
+ * program siglongjmp'ed out of a wait) is stale and gets replaced. */
+static inline struct tl_slot *tl_noting(void)
+{
+    struct tl_slot *s = tl_self();
+    if (!s || (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) & 1))
+        return NULL;
+    uint64_t sp;
+    __asm__("mov %%rsp, %0" : "=r"(sp));
+    if (s->wait != TL_WAIT_NONE && sp < s->regs.sp)
+        return NULL;
+    return s;
+}
+
+/* The sampler is started lazily (in a fork child, at the first wait), but
+ * only from wrappers of calls that are not async-signal-safe: a signal
+ * handler's write() must never create a thread. */
+static inline void tl_sampler_if_missing(void)
+{
+    if (tl_unlikely(tl_sampler_missing))
+        tl_sampler_ensure();
+}
+
 /* Calls `call` with the running thread marked as blocked in `kind` on
  * `obj`. Must stay a macro: the registers are captured in the wrapper's
- * own frame, which is live for as long as the call blocks. A wait made
- * inside another (by a signal handler) leaves the outer one's note alone. */
+ * own frame, which is live for as long as the call blocks. */
 #define TL_WAIT(kind, callname, obj, call)                                                         \
     ({                                                                                             \
-        struct tl_slot *s_ = tl_self();                                                            \
+        struct tl_slot *s_ = tl_noting();                                                          \
         __typeof__(call) r_;                                                                       \
-        if (s_ && s_->wait == TL_WAIT_NONE) {                                                      \
-            if (tl_unlikely(tl_sampler_missing))                                                   \
-                tl_sampler_ensure();                                                               \
+        if (s_) {                                                                                  \
             TL_BLOCK_BEGIN(s_, kind, callname, obj);                                               \
             r_ = (call);                                                                           \
             tl_block_end(s_);                                                                      \
@@ -28,19 +50,6 @@
         }                                                                                          \
         r_;                                                                                        \
     })
-
-/* The same for calls that return nothing useful to us (void, noreturn). */
-#define TL_WAIT_VOID(kind, callname, obj, call)                                                    \
-    do {                                                                                           \
-        struct tl_slot *s_ = tl_self();                                                            \
-        if (s_ && s_->wait != TL_WAIT_NONE)                                                        \
-            s_ = NULL;                                                                             \
-        if (s_)                                                                                    \
-            TL_BLOCK_BEGIN(s_, kind, callname, obj);                                               \
-        call;                                                                                      \
-        if (s_)                                                                                    \
-            tl_block_end(s_);                                                                      \
-    } while (0)
 
 /* The dump signal lands on whichever program thread the kernel picks, and
  * some waits (sleeps, poll, sigsuspend, ...) return EINTR even under

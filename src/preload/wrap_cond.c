@@ -12,18 +12,21 @@ __asm__(".symver tl_cond_timedwait_old, pthread_cond_timedwait@GLIBC_2.2.5");
 TL_EXPORT int tl_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     tl_real_ensure();
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_COND, "pthread_cond_wait", c, tl_real.cond_wait(c, m));
 }
 
 TL_EXPORT int tl_cond_wait_old(pthread_cond_t *c, pthread_mutex_t *m)
 {
     tl_real_ensure();
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_COND, "pthread_cond_wait", c, tl_real.cond_wait_old(c, m));
 }
 
 TL_EXPORT int tl_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts)
 {
     tl_real_ensure();
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_COND, "pthread_cond_timedwait", c, tl_real.cond_timedwait(c, m, ts));
 }
 
@@ -31,6 +34,7 @@ TL_EXPORT int tl_cond_timedwait_old(pthread_cond_t *c, pthread_mutex_t *m,
                                     const struct timespec *ts)
 {
     tl_real_ensure();
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_COND, "pthread_cond_timedwait", c, tl_real.cond_timedwait_old(c, m, ts));
 }
 
@@ -38,6 +42,7 @@ TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
                                      const struct timespec *ts)
 {
     tl_real_ensure();
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_COND, "pthread_cond_clockwait", c,
                    tl_real.pthread_cond_clockwait(c, m, clk, ts));
 }
@@ -45,6 +50,7 @@ TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 TL_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
     tl_real_ensure();
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_COND, "cnd_wait", c, tl_real.cnd_wait(c, m));
 }
 
@@ -52,5 +58,6 @@ TL_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
                             const struct timespec *__restrict ts)
 {
     tl_real_ensure();
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_COND, "cnd_timedwait", c, tl_real.cnd_timedwait(c, m, ts));
 }

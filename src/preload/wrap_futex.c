@@ -36,8 +36,10 @@ TL_EXPORT long syscall(long number, ...)
     long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
     va_end(ap);
     tl_real_ensure();
-    if (number == SYS_futex && futex_op_waits(a2))
+    if (number == SYS_futex && futex_op_waits(a2)) {
+        tl_sampler_if_missing();
         return TL_WAIT(TL_WAIT_FUTEX, "futex", a1, tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
+    }
     if (number == SYS_futex_waitv && a1 && a2 > 0) {
         /* struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 rsvd; } */
         uint64_t first = ((const uint64_t *)a1)[1];

@@ -12,6 +12,7 @@
 
 static TL_SLOW int lock_slow(pthread_mutex_t *m)
 {
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_lock", m, tl_real.pthread_mutex_lock(m));
 }
 
@@ -32,6 +33,7 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 
 static TL_SLOW int timedlock_slow(pthread_mutex_t *m, const struct timespec *ts)
 {
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_timedlock", m,
                    tl_real.pthread_mutex_timedlock(m, ts));
 }
@@ -47,6 +49,7 @@ TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 
 static TL_SLOW int clocklock_slow(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
 {
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_MUTEX, "pthread_mutex_clocklock", m,
                    tl_real.pthread_mutex_clocklock(m, clk, ts));
 }
@@ -62,6 +65,7 @@ TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 
 static TL_SLOW int mtx_lock_slow(mtx_t *m)
 {
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_MUTEX, "mtx_lock", m, tl_real.mtx_lock(m));
 }
 
@@ -76,6 +80,7 @@ TL_EXPORT int mtx_lock(mtx_t *m)
 
 static TL_SLOW int mtx_timedlock_slow(mtx_t *__restrict m, const struct timespec *__restrict ts)
 {
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_MUTEX, "mtx_timedlock", m, tl_real.mtx_timedlock(m, ts));
 }
 

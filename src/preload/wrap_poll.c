@@ -136,6 +136,7 @@ TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
     tl_real_ensure();
     if (timeout == 0)
         return tl_real.epoll_wait(ep, ev, max, timeout);
+    tl_sampler_if_missing(); /* not async-signal-safe: may start it */
     return TL_WAIT(TL_WAIT_POLL, "epoll_wait", (uint64_t)ep,
                    TL_POLL_MS(timeout, tl_real.epoll_wait(ep, ev, max, t)));
 }
@@ -146,6 +147,7 @@ TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
     tl_real_ensure();
     if (timeout == 0)
         return tl_real.epoll_pwait(ep, ev, max, timeout, mask);
+    tl_sampler_if_missing(); /* not async-signal-safe: may start it */
     return TL_WAIT(TL_WAIT_POLL, "epoll_pwait", (uint64_t)ep,
                    TL_POLL_MS(timeout, tl_real.epoll_pwait(ep, ev, max, t, mask)));
 }
@@ -160,6 +162,7 @@ TL_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct
     }
     if (zero_ts(ts))
         return tl_real.epoll_pwait2(ep, ev, max, ts, mask);
+    tl_sampler_if_missing(); /* not async-signal-safe: may start it */
     return TL_WAIT(TL_WAIT_POLL, "epoll_pwait2", (uint64_t)ep,
                    TL_POLL_TS(ts, tl_real.epoll_pwait2(ep, ev, max, p, mask)));
 }

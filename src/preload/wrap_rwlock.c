@@ -5,6 +5,7 @@
 #define TL_RWLOCK(fn, try, params, args, call)                                                     \
     static __attribute__((noinline)) int fn##_slow params                                          \
     {                                                                                              \
+        tl_sampler_if_missing();                                                                   \
         return TL_WAIT(TL_WAIT_RWLOCK, #fn, l, call);                                              \
     }                                                                                              \
     TL_EXPORT int fn params                                                                        \

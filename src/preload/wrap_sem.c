@@ -13,6 +13,7 @@ static inline int try_first(sem_t *s)
 
 static __attribute__((noinline)) int wait_slow(sem_t *s)
 {
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_SEM, "sem_wait", s, TL_RESUMED(tl_real.sem_wait(s)));
 }
 
@@ -29,6 +30,7 @@ TL_EXPORT int sem_timedwait(sem_t *s, const struct timespec *ts)
     tl_real_ensure();
     if (try_first(s))
         return 0;
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_SEM, "sem_timedwait", s, TL_RESUMED(tl_real.sem_timedwait(s, ts)));
 }
 
@@ -37,5 +39,6 @@ TL_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts)
     tl_real_ensure();
     if (try_first(s))
         return 0;
+    tl_sampler_if_missing();
     return TL_WAIT(TL_WAIT_SEM, "sem_clockwait", s, TL_RESUMED(tl_real.sem_clockwait(s, clk, ts)));
 }
