@@ -1,6 +1,7 @@
 /* What a host program can see of threadleak: its threads and its file
  * descriptors. */
 #include <criterion/criterion.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,5 +78,27 @@ Test(host, series_samples_from_the_start)
     tlt_expect(p, strcmp(tlt_printed(p, "before"), "2") == 0,
                "with THREADLEAK_SERIES the sampler runs from the start: 2 threads, not %s",
                tlt_printed(p, "before"));
+    tlt_stop(p);
+}
+
+/* select() with a one-word fd set at the end of a mapping, interrupted by
+ * the dump signal: the wrapper copies and restores only the words the call
+ * may touch, so the program neither faults nor sees EINTR. */
+Test(host, select_with_a_one_word_fd_set)
+{
+    tlt_proc *p = tlt_start("host_select_small", NULL);
+    tlt_dump(p);
+    tlt_expect_by_wait(p, "poll", 1);
+    for (int i = 0; i < 300 && !strstr(p->out, "select "); i++) {
+        struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
+        if (poll(&pfd, 1, 10) > 0) {
+            ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
+            if (n > 0)
+                p->out[p->out_len += (size_t)n] = 0;
+        }
+    }
+    tlt_expect_alive(p);
+    tlt_expect(p, strstr(p->out, "select 0\n") != NULL,
+               "select should time out (0) after the dump, not fail or crash:\n%s", p->out);
     tlt_stop(p);
 }

@@ -2,6 +2,8 @@
  * through. The object is the first descriptor (the epoll descriptor). A
  * wait that only threadleak's dump signal interrupted resumes with what is
  * left of its timeout. */
+#include <string.h>
+
 #include "preload/wrap.h"
 
 static inline int zero_ts(const struct timespec *ts)
@@ -74,42 +76,78 @@ TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, con
                    TL_POLL_TS(ts, tl_real.ppoll(fds, n, p, mask)));
 }
 
+/* select's fd sets are cleared by an interrupted call, so a call made again
+ * needs copies, of exactly the bytes the call may touch (a program may
+ * allocate just howmany(n, NFDBITS) words). Sets above FD_SETSIZE are not
+ * copied: such a call gets its EINTR. */
+struct fd_copies {
+    fd_set *sets[3];
+    size_t bytes;
+    unsigned char copy[3][sizeof(fd_set)];
+};
+
+static int fds_save(struct fd_copies *f, int n, fd_set *r, fd_set *w, fd_set *e)
+{
+    if (n < 0 || n > FD_SETSIZE)
+        return 0;
+    f->sets[0] = r, f->sets[1] = w, f->sets[2] = e;
+    f->bytes = (size_t)((n + NFDBITS - 1) / NFDBITS) * sizeof(fd_mask);
+    for (int i = 0; i < 3; i++)
+        if (f->sets[i])
+            memcpy(f->copy[i], f->sets[i], f->bytes);
+    return 1;
+}
+
+static void fds_restore(const struct fd_copies *f)
+{
+    for (int i = 0; i < 3; i++)
+        if (f->sets[i])
+            memcpy(f->sets[i], f->copy[i], f->bytes);
+}
+
+/* Linux's select leaves what is left of the timeout in *tv: made again
+ * with the same tv, it waits only for the rest. */
+static int select_resumed(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+    struct fd_copies f;
+    int again = fds_save(&f, n, r, w, e), saved = errno;
+    for (;;) {
+        unsigned h = tl_signal_hits;
+        int rc = tl_real.select(n, r, w, e, tv);
+        if (rc != -1 || errno != EINTR || tl_signal_hits == h || !again)
+            return rc;
+        errno = saved;
+        fds_restore(&f);
+    }
+}
+
 TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
     tl_real_ensure();
     if (tv && tv->tv_sec == 0 && tv->tv_usec == 0)
         return tl_real.select(n, r, w, e, tv);
-    /* Linux's select leaves what is left of the timeout in *tv, but an
-     * interrupted call may have cleared the fd sets: keep copies. */
-    fd_set r0, w0, e0;
-    if (r)
-        r0 = *r;
-    if (w)
-        w0 = *w;
-    if (e)
-        e0 = *e;
-    int saved = errno, rc;
-    struct tl_slot *s = tl_self();
-    if (s && s->wait != TL_WAIT_NONE)
-        s = NULL;
-    if (s)
-        TL_BLOCK_BEGIN(s, TL_WAIT_POLL, "select", 0);
+    return TL_WAIT(TL_WAIT_POLL, "select", 0, select_resumed(n, r, w, e, tv));
+}
+
+static int pselect_resumed(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
+                           const sigset_t *mask)
+{
+    struct fd_copies f;
+    int again = fds_save(&f, n, r, w, e), saved = errno;
+    uint64_t start = tl_mono_ns(), total = ts ? tl_ts_ns(ts) : 0;
+    struct timespec left;
     for (;;) {
         unsigned h = tl_signal_hits;
-        rc = tl_real.select(n, r, w, e, tv);
-        if (rc != -1 || errno != EINTR || tl_signal_hits == h)
-            break;
+        int rc = tl_real.pselect(n, r, w, e, ts, mask);
+        if (rc != -1 || errno != EINTR || tl_signal_hits == h || !again)
+            return rc;
         errno = saved;
-        if (r)
-            *r = r0;
-        if (w)
-            *w = w0;
-        if (e)
-            *e = e0;
+        fds_restore(&f);
+        if (ts) {
+            left = tl_ns_ts(tl_left_ns(start, total));
+            ts = &left;
+        }
     }
-    if (s)
-        tl_block_end(s);
-    return rc;
 }
 
 TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
@@ -118,17 +156,7 @@ TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct times
     tl_real_ensure();
     if (zero_ts(ts))
         return tl_real.pselect(n, r, w, e, ts, mask);
-    fd_set r0, w0, e0;
-    if (r)
-        r0 = *r;
-    if (w)
-        w0 = *w;
-    if (e)
-        e0 = *e;
-    return TL_WAIT(
-        TL_WAIT_POLL, "pselect", 0,
-        TL_POLL_TS(ts, (r ? (void)(*r = r0) : (void)0, w ? (void)(*w = w0) : (void)0,
-                        e ? (void)(*e = e0) : (void)0, tl_real.pselect(n, r, w, e, p, mask))));
+    return TL_WAIT(TL_WAIT_POLL, "pselect", 0, pselect_resumed(n, r, w, e, ts, mask));
 }
 
 TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
