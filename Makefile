@@ -113,6 +113,10 @@ $(BUILD)/tests/test_api: tests/test_api.c tests/progs/api_scenarios.h include/th
 		-lthreadleak -lcriterion -pthread -lm
 $(BUILD)/tests/progs/api_preloaded: tests/progs/api_scenarios.h
 
+# Programs that use the API link the library as users do.
+PROG_LDLIBS_api_cancel_fork := -Iinclude -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lthreadleak
+$(BUILD)/tests/progs/api_cancel_fork: $(BUILD)/libthreadleak.so
+
 tests: all $(TEST_BIN) $(PROG_BIN)
 
 check: tests

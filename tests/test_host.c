@@ -102,3 +102,23 @@ Test(host, select_with_a_one_word_fd_set)
                "select should time out (0) after the dump, not fail or crash:\n%s", p->out);
     tlt_stop(p);
 }
+
+/* A thread cancelled inside threadleak_verify_none, then fork(): the API
+ * holds its dump lock with cancellation disabled, so no fork hangs. */
+Test(host, cancelled_inside_the_api_then_fork)
+{
+    tlt_proc *p = tlt_start("api_cancel_fork", NULL);
+    for (int i = 0; i < 1000 && !strstr(p->out, "done\n") && p->pid; i++) {
+        struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
+        if (poll(&pfd, 1, 20) > 0) {
+            ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
+            if (n > 0)
+                p->out[p->out_len += (size_t)n] = 0;
+            else
+                break;
+        }
+    }
+    tlt_expect(p, strstr(p->out, "done\n") != NULL,
+               "every round should fork; the program stopped at:\n%s", p->out);
+    tlt_stop(p);
+}

@@ -18,19 +18,27 @@
 
 static pthread_mutex_t dump_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+/* The dump lock is held through calls that are cancellation points (open,
+ * read, stdio): a program thread cancelled there (inside the API) would
+ * leave it held and every later fork and the exit dump hanging. */
+static __thread int cancel_state;
+
 TL_HIDDEN void tl_dump_lock(void)
 {
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     tl_real.pthread_mutex_lock(&dump_mutex);
 }
 
 TL_HIDDEN void tl_dump_unlock(void)
 {
     pthread_mutex_unlock(&dump_mutex);
+    pthread_setcancelstate(cancel_state, NULL);
 }
 
 TL_HIDDEN void tl_dump_after_fork_child(void)
 {
-    pthread_mutex_init(&dump_mutex, NULL);
+    pthread_mutex_init(&dump_mutex, NULL); /* taken by the fork's prepare handler */
+    pthread_setcancelstate(cancel_state, NULL);
 }
 
 struct group_key {
