@@ -34,7 +34,7 @@ struct segment {
 #define TL_MAX_SEGMENTS 4096
 static struct segment segments[TL_MAX_SEGMENTS];
 static int n_segments;
-static uint64_t segments_generation; /* dlpi_adds when the table was built */
+static unsigned long long built_adds, built_subs; /* loader counters the table is of */
 
 struct unwind_arg {
     const struct tl_regs *regs;
@@ -55,7 +55,8 @@ static int add_segments(struct dl_phdr_info *info, size_t size, void *data)
         segments[n_segments].hi = lo + ph->p_filesz; /* beyond filesz: .bss, may be absent */
         n_segments++;
     }
-    segments_generation = info->dlpi_adds;
+    built_adds = info->dlpi_adds;
+    built_subs = info->dlpi_subs;
     return 0;
 }
 
@@ -212,13 +213,10 @@ TL_HIDDEN void tl_unwind_refresh(void)
     n_segments = 0;
     dl_iterate_phdr(add_segments, NULL);
     qsort(segments, (size_t)n_segments, sizeof *segments, by_start);
-    (void)segments_generation;
 }
 
-TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max)
+static int unwind(const struct tl_regs *r, uint64_t *ips, int max)
 {
-    if (!space)
-        return 0;
     struct unwind_arg arg = {.regs = r};
     unw_cursor_t c;
     if (u.init_remote(&c, space, &arg) < 0)
@@ -234,4 +232,32 @@ TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max)
             break;
     }
     return depth;
+}
+
+struct unwind_job {
+    const struct tl_regs *regs;
+    uint64_t *ips;
+    int max, depth;
+};
+
+/* Runs inside dl_iterate_phdr, which holds the loader's list lock: no
+ * object can be unloaded while its tables are read in place. The segment
+ * table is rebuilt first if an object came or went since it was made. */
+static int unwind_locked(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct unwind_job *j = data;
+    if (info->dlpi_adds != built_adds || info->dlpi_subs != built_subs)
+        tl_unwind_refresh();
+    j->depth = unwind(j->regs, j->ips, j->max);
+    return 1;
+}
+
+TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max)
+{
+    if (!space)
+        return 0;
+    struct unwind_job j = {r, ips, max, 0};
+    dl_iterate_phdr(unwind_locked, &j);
+    return j.depth;
 }
