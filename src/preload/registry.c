@@ -8,6 +8,7 @@
 
 #include "preload/log.h"
 #include "preload/registry.h"
+#include "preload/sampler.h"
 
 #define TL_MAX_SLOTS (1u << 18)
 
@@ -196,6 +197,8 @@ TL_HIDDEN void tl_thread_exiting(struct tl_slot *s)
     while (!__atomic_load_n(&s->creator_done, __ATOMIC_ACQUIRE))
         sched_yield();
     tl_block_end(s);
+    if (s->tid == getpid()) /* a fork child's only thread, returning */
+        tl_sampler_leader_exiting();
     /* tl_self_slot stays: a joiner finds the slot through it. */
     tl_exiting = 1;
     uint32_t old = __atomic_fetch_or(&s->life, TL_LIFE_EXITED, __ATOMIC_ACQ_REL);

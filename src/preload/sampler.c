@@ -4,6 +4,7 @@
  * us and hand to something else). Everything else happens on the sampler
  * thread, which runs with every signal blocked so that the program's own
  * handlers keep running on the program's threads. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -21,7 +22,8 @@
 #include "preload/sampler.h"
 #include "preload/snapshot.h"
 
-static int wake_word; /* the sampler sleeps on it */
+static int wake_word;   /* the sampler sleeps on it */
+static int leader_gone; /* the process's first thread ended by pthread_exit */
 static int signal_pending;
 static int running;               /* the sampler thread exists in this process */
 static int wanted;                /* this process should have one */
@@ -47,10 +49,14 @@ static void wake(void)
     tl_real.syscall(SYS_futex, (long)&wake_word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
 }
 
-/* Sleeps one period, or less when woken. */
+/* Sleeps one period, or less when woken. Once the leader has ended, the
+ * sampler looks often whether it is the last thread. */
 static void sleep_period(void)
 {
-    struct timespec ts = {tl_config.interval_ms / 1000, (tl_config.interval_ms % 1000) * 1000000L};
+    int ms = tl_config.interval_ms;
+    if (__atomic_load_n(&leader_gone, __ATOMIC_ACQUIRE) && ms > 20)
+        ms = 20;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     tl_real.syscall(SYS_futex, (long)&wake_word, FUTEX_WAIT_PRIVATE, 0, (long)&ts, 0, 0);
     __atomic_store_n(&wake_word, 0, __ATOMIC_RELEASE);
 }
@@ -151,12 +157,54 @@ static int serve_request(void)
     return 1;
 }
 
+/* Threads of this process that have not ended (an ended leader stays
+ * listed, a zombie, while others run); -1 if unknown. */
+static long process_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* gone meanwhile */
+        ssize_t k = tl_real.read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (k <= 0)
+            continue;
+        buf[k] = 0;
+        const char *p = strrchr(buf, ')');
+        if (p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X')
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+TL_HIDDEN void tl_sampler_leader_exiting(void)
+{
+    if (!__atomic_load_n(&running, __ATOMIC_ACQUIRE))
+        return;
+    __atomic_store_n(&leader_gone, 1, __ATOMIC_RELEASE);
+    wake();
+}
+
 static void *sampler_main(void *arg)
 {
     (void)arg;
     tl_busy = 1;
     for (;;) {
         sleep_period();
+        /* The program's last thread has ended: glibc would end the process
+         * now with exit(0); only the sampler is keeping it alive. */
+        if (__atomic_load_n(&leader_gone, __ATOMIC_ACQUIRE) && process_threads() == 1)
+            exit(0);
         tl_dump_lock();
         write_series();
         tl_dump_unlock();
@@ -245,6 +293,7 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
      * that only execs stays single-threaded and pays nothing. */
     tl_sampler_missing = running || wanted;
     running = 0;
+    leader_gone = 0;
     signal_pending = 0;
     start_ns = mono_ns();
     wake_word = 0;

@@ -16,5 +16,9 @@ TL_HIDDEN void tl_sampler_want(void);    /* a thread of the program's own exists
 TL_HIDDEN void tl_sampler_ensure(void);  /* starts it when wanted and missing */
 TL_HIDDEN void tl_sampler_after_fork_child(void);
 TL_HIDDEN void tl_sampler_final_sample(void); /* at exit: one last series line */
+/* The thread-group leader is ending without ending the process
+ * (pthread_exit): when the other threads end, the sampler must not keep
+ * the process alive. */
+TL_HIDDEN void tl_sampler_leader_exiting(void);
 
 #endif

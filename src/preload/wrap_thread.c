@@ -172,6 +172,8 @@ TL_EXPORT int thrd_detach(thrd_t t)
 TL_EXPORT void pthread_exit(void *ret)
 {
     tl_real_ensure();
+    if (tl_gettid() == getpid())
+        tl_sampler_leader_exiting();
     tl_real.pthread_exit(ret);
     __builtin_unreachable();
 }
@@ -179,6 +181,8 @@ TL_EXPORT void pthread_exit(void *ret)
 TL_EXPORT void thrd_exit(int res)
 {
     tl_real_ensure();
+    if (tl_gettid() == getpid())
+        tl_sampler_leader_exiting();
     tl_real.thrd_exit(res);
     __builtin_unreachable();
 }
