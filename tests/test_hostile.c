@@ -139,7 +139,7 @@ Test(hostile, quiet_means_quiet)
 
 Test(hostile, fuzz_config_parser_and_dump_reader, .timeout = 1500)
 {
-    const char *secs = rb_stress() ? "150" : "4";
+    const char *secs = rb_stress() ? "120" : "4";
     char script[4200];
     snprintf(script, sizeof script, "%s", tlt_source_path("scripts/fuzz.sh"));
     const char *argv[] = {"bash", script, secs, NULL};
