@@ -85,19 +85,16 @@ static void *many_thread(void *arg)
     return NULL;
 }
 
-static int child_dump_check(void)
+/* The path of dump 1 of process pid: $THREADLEAK_OUTPUT with %p, %n=1. */
+static int dump_path(pid_t pid, char *path, size_t size)
 {
-    pthread_t t;
-    if (pthread_create(&t, NULL, many_thread, NULL) != 0 || pthread_join(t, NULL) != 0)
-        return 2;
     const char *stem = getenv("THREADLEAK_OUTPUT");
     if (!stem)
-        return 4;
-    char path[4096];
+        return -1;
     size_t k = 0;
-    for (const char *p = stem; *p && k < sizeof path - 32; p++) {
+    for (const char *p = stem; *p && k < size - 32; p++) {
         if (p[0] == '%' && p[1] == 'p') {
-            k += (size_t)snprintf(path + k, sizeof path - k, "%d", (int)getpid());
+            k += (size_t)snprintf(path + k, size - k, "%d", (int)pid);
             p++;
         } else if (p[0] == '%' && p[1] == 'n') {
             path[k++] = '1';
@@ -106,7 +103,18 @@ static int child_dump_check(void)
             path[k++] = *p;
         }
     }
-    snprintf(path + k, sizeof path - k, ".json");
+    snprintf(path + k, size - k, ".json");
+    return 0;
+}
+
+static int child_dump_check(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, many_thread, NULL) != 0 || pthread_join(t, NULL) != 0)
+        return 2;
+    char path[4096];
+    if (dump_path(getpid(), path, sizeof path) != 0)
+        return 4;
     raise(SIGUSR1);
     for (int i = 0; i < 1000; i++) {
         struct stat st;
@@ -134,6 +142,15 @@ static void *many_forker(void *arg)
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
             fprintf(stderr, "child %d: status 0x%x\n", (int)pid, st);
             __atomic_fetch_add(&failed, 1, __ATOMIC_RELAXED);
+        } else {
+            /* pids wrap (pid_max may be 32768): keep the dump under a name
+             * of its own before a later child gets the same pid */
+            char path[4096], kept[4200];
+            static long n;
+            dump_path(pid, path, sizeof path);
+            snprintf(kept, sizeof kept, "%s.%ld.json", path, __atomic_fetch_add(&n, 1, 0));
+            if (rename(path, kept) != 0)
+                __atomic_fetch_add(&failed, 1, __ATOMIC_RELAXED);
         }
         __atomic_fetch_add(&done, 1, __ATOMIC_RELAXED);
     }
