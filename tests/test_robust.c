@@ -265,7 +265,7 @@ Test(robust, blocked_5000_threads_in_20_groups)
 Test(robust, blocked_10000_threads, .timeout = 180)
 {
     /* at most ~28 groups: deeper nesting is cut at THREADLEAK_FRAMES (32) */
-    many_blocked(rb_stress() ? 30000 : 10000, rb_stress() ? 25 : 20);
+    many_blocked(rb_stress() ? 20000 : 10000, rb_stress() ? 25 : 20); /* pid_max here: 32768 */
 }
 
 /* Churn with a dump asked for every 50 ms: every dump parses and agrees
