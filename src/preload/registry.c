@@ -254,6 +254,10 @@ TL_HIDDEN void tl_registry_after_fork_child(void)
     uint32_t n = tl_slot_count();
     for (uint32_t i = 0; i < n; i++) {
         struct tl_slot *s = &slots[i];
+        /* A thread forked away halfway through a note left its sequence
+         * odd: even again, or the slot's next owners would write it
+         * inverted (found in review). */
+        s->seq = (s->seq + 1) & ~1u;
         if (s == me)
             continue;
         s->state = TL_SLOT_FREE;

@@ -254,7 +254,12 @@ TL_HIDDEN void tl_sampler_init(void)
         sa.sa_handler = on_signal;
         sa.sa_flags = SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        if (sigaction(tl_config.signal, &sa, &old) == 0)
+        /* An inherited SIG_IGN (nohup, a parent's choice) is the program's
+         * to keep: it would otherwise reach its own children as SIG_DFL. */
+        if (sigaction(tl_config.signal, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            tl_log(TL_LOG_DEBUG, "signal %d is ignored by this program: dumps only on request",
+                   tl_config.signal);
+        else if (sigaction(tl_config.signal, &sa, NULL) == 0)
             handler_installed = 1;
     }
     /* A series is asked for by 'threadleak run': sample from the start. */
@@ -262,11 +267,12 @@ TL_HIDDEN void tl_sampler_init(void)
         tl_sampler_want();
 }
 
+static int starting; /* one thread at a time starts it */
+
 TL_HIDDEN void tl_sampler_ensure(void)
 {
     if (tl_likely(__atomic_load_n(&running, __ATOMIC_ACQUIRE)) || !wanted || !tl_enabled)
         return;
-    static int starting;
     if (__atomic_exchange_n(&starting, 1, __ATOMIC_ACQ_REL))
         return;
     int saved = errno;
@@ -293,6 +299,7 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
      * that only execs stays single-threaded and pays nothing. */
     tl_sampler_missing = running || wanted;
     running = 0;
+    starting = 0; /* another thread may have been starting it at the fork */
     leader_gone = 0;
     signal_pending = 0;
     start_ns = mono_ns();

@@ -198,7 +198,7 @@ TL_EXPORT int pthread_setname_np(pthread_t t, const char *name)
     tl_real_ensure();
     int rc = tl_real.pthread_setname_np(t, name);
     if (rc == 0) {
-        struct tl_slot *s = pthread_equal(t, pthread_self()) ? tl_self_slot : tl_slot_of(t);
+        struct tl_slot *s = pthread_equal(t, pthread_self()) ? tl_self() : tl_slot_of(t);
         if (s) {
             size_t i = 0;
             for (; i < sizeof s->name - 1 && name[i]; i++)
