@@ -122,3 +122,14 @@ Test(host, cancelled_inside_the_api_then_fork)
                "every round should fork; the program stopped at:\n%s", p->out);
     tlt_stop(p);
 }
+
+/* A dump signal the program was started with ignored stays ignored: the
+ * preload does not put a handler there, which the program's own children
+ * would inherit as SIG_DFL. */
+Test(host, an_inherited_sig_ign_is_kept)
+{
+    tlt_proc *p = tlt_start("host_sig_ign", NULL);
+    tlt_expect(p, strcmp(tlt_printed(p, "usr1"), "ignored") == 0,
+               "SIGUSR1 was ignored at exec; under the preload it is %s", tlt_printed(p, "usr1"));
+    tlt_stop(p);
+}
