@@ -21,12 +21,6 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     tl_real_ensure();
     if (__libc_single_threaded)
         return tl_real.pthread_mutex_lock(m);
-    /* Held now: go straight to the noted wait, without a trylock that would
-     * fail on a contended cache line (but a recursive mutex may be held by
-     * this very thread, which the trylock takes again at once). */
-    if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0 &&
-        (m->__data.__kind & 3) != PTHREAD_MUTEX_RECURSIVE_NP)
-        return lock_slow(m);
     int rc = tl_real.pthread_mutex_trylock(m);
     if (tl_likely(rc != EBUSY))
         return rc;
