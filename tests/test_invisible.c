@@ -9,7 +9,7 @@
 
 #include "lib/tlt.h"
 
-TestSuite(host, .fini = tlt_cleanup, .timeout = 30);
+TestSuite(invisible, .fini = tlt_cleanup, .timeout = 30);
 
 static long lines_in(const char *path)
 {
@@ -26,7 +26,7 @@ static long lines_in(const char *path)
 /* A daemon that closes every descriptor it did not open itself and reuses
  * the numbers: nothing of threadleak's may land in its files, and dumps and
  * the series keep working. */
-Test(host, close_all_then_reuse_the_numbers)
+Test(invisible, close_all_then_reuse_the_numbers)
 {
     char own[512], series[512], env_series[600];
     snprintf(own, sizeof own, "/tmp/tl-daemon-own.%d", (int)getpid());
@@ -56,7 +56,7 @@ Test(host, close_all_then_reuse_the_numbers)
 
 /* The sampler thread starts with the program's first thread of its own: a
  * single-threaded program stays single-threaded. */
-Test(host, single_threaded_stays_single_threaded)
+Test(invisible, single_threaded_stays_single_threaded)
 {
     tlt_proc *p = tlt_start("host_thread_count", NULL);
     tlt_expect(p, strcmp(tlt_printed(p, "before"), "1") == 0,
@@ -71,7 +71,7 @@ Test(host, single_threaded_stays_single_threaded)
 }
 
 /* Under 'threadleak run' (a series is asked for) sampling starts at once. */
-Test(host, series_samples_from_the_start)
+Test(invisible, series_samples_from_the_start)
 {
     const char *env[] = {"THREADLEAK_SERIES=/dev/null", NULL};
     tlt_proc *p = tlt_start("host_thread_count", env);
@@ -84,7 +84,7 @@ Test(host, series_samples_from_the_start)
 /* select() with a one-word fd set at the end of a mapping, interrupted by
  * the dump signal: the wrapper copies and restores only the words the call
  * may touch, so the program neither faults nor sees EINTR. */
-Test(host, select_with_a_one_word_fd_set)
+Test(invisible, select_with_a_one_word_fd_set)
 {
     tlt_proc *p = tlt_start("host_select_small", NULL);
     tlt_dump(p);
@@ -105,7 +105,7 @@ Test(host, select_with_a_one_word_fd_set)
 
 /* A thread cancelled inside threadleak_verify_none, then fork(): the API
  * holds its dump lock with cancellation disabled, so no fork hangs. */
-Test(host, cancelled_inside_the_api_then_fork)
+Test(invisible, cancelled_inside_the_api_then_fork)
 {
     tlt_proc *p = tlt_start("api_cancel_fork", NULL);
     for (int i = 0; i < 1000 && !strstr(p->out, "done\n") && p->pid; i++) {
@@ -126,7 +126,7 @@ Test(host, cancelled_inside_the_api_then_fork)
 /* A dump signal the program was started with ignored stays ignored: the
  * preload does not put a handler there, which the program's own children
  * would inherit as SIG_DFL. */
-Test(host, an_inherited_sig_ign_is_kept)
+Test(invisible, an_inherited_sig_ign_is_kept)
 {
     tlt_proc *p = tlt_start("host_sig_ign", NULL);
     tlt_expect(p, strcmp(tlt_printed(p, "usr1"), "ignored") == 0,
