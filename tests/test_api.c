@@ -83,32 +83,7 @@ static int run(const char *const *argv, const char *preload, int timeout_s, char
         _exit(127);
     }
     close(fds[1]);
-    size_t len = 0, cap = 1;
-    time_t end = time(NULL) + timeout_s;
-    for (;;) {
-        struct pollfd p = {fds[0], POLLIN, 0};
-        if (time(NULL) > end) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        char buf[4096];
-        ssize_t n = read(fds[0], buf, sizeof buf);
-        if (n <= 0)
-            break;
-        if (len + (size_t)n + 1 > cap) {
-            cap = (len + (size_t)n + 1) * 2;
-            *out = realloc(*out, cap);
-        }
-        memcpy(*out + len, buf, (size_t)n);
-        len += (size_t)n;
-        (*out)[len] = 0;
-    }
-    close(fds[0]);
-    int status = -1;
-    waitpid(pid, &status, 0);
-    return status;
+    return tlt_collect(pid, fds[0], timeout_s, out);
 }
 
 static void check_scenario(const char *how, const struct api_scenario *s, int leaks,

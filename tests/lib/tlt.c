@@ -44,11 +44,13 @@ const char *tlt_build_dir(void)
     static char dir[PATH_MAX];
     const char *env = getenv("TLT_BUILD_DIR");
     if (env && *env) {
-        if (!realpath(env, dir)) snprintf(dir, sizeof dir, "%s", env);
+        if (!realpath(env, dir))
+            snprintf(dir, sizeof dir, "%s", env);
         return dir;
     }
     ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-    if (n <= 0) return "build";
+    if (n <= 0)
+        return "build";
     dir[n] = 0;
     dirname_in_place(dir); /* build/tests */
     dirname_in_place(dir); /* build */
@@ -88,7 +90,8 @@ const char *tlt_which(const char *name)
 {
     static char path[PATH_MAX];
     const char *env = getenv("PATH");
-    if (!env) return NULL;
+    if (!env)
+        return NULL;
     char *copy = strdup(env), *save = NULL;
     const char *found = NULL;
     for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
@@ -122,13 +125,15 @@ static void sleep_ms(int ms)
 static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     size_t n;
     while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
         len += n;
-        if (cap - len - 1 == 0) buf = realloc(buf, cap *= 2);
+        if (cap - len - 1 == 0)
+            buf = realloc(buf, cap *= 2);
     }
     fclose(f);
     buf[len] = 0;
@@ -150,7 +155,8 @@ static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
         va_start(ap, fmt);
         int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
         va_end(ap);
-        if (n < 0) return;
+        if (n < 0)
+            return;
         if ((size_t)n < *cap - *len) {
             *len += n;
             return;
@@ -174,7 +180,8 @@ static void describe_status(char *buf, size_t size, int status)
 /* Reaps the program if it has ended; 1 when it has. */
 static int reap(tlt_proc *p, int block)
 {
-    if (!p->pid) return 1;
+    if (!p->pid)
+        return 1;
     int status;
     pid_t r;
     do
@@ -194,11 +201,13 @@ static void describe_threads(tlt_proc *p, char **buf, size_t *len, size_t *cap)
     char path[128];
     snprintf(path, sizeof path, "/proc/%d/task", (int)p->pid);
     DIR *d = opendir(path);
-    if (!d) return;
+    if (!d)
+        return;
     append(buf, len, cap, "--- its threads (/proc: tid comm state wchan) ---\n");
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
+        if (e->d_name[0] == '.')
+            continue;
         char file[600], comm[64] = "?", wchan[128] = "?", *stat = NULL, state = '?';
         snprintf(file, sizeof file, "%s/%s/comm", path, e->d_name);
         char *c = read_file(file);
@@ -216,7 +225,8 @@ static void describe_threads(tlt_proc *p, char **buf, size_t *len, size_t *cap)
         stat = read_file(file);
         if (stat) {
             char *rp = strrchr(stat, ')');
-            if (rp && rp[1] && rp[2]) state = rp[2];
+            if (rp && rp[1] && rp[2])
+                state = rp[2];
             free(stat);
         }
         append(buf, len, cap, "%s %s %c %s\n", e->d_name, comm, state, wchan);
@@ -281,7 +291,8 @@ void tlt_fail(tlt_proc *p, const char *fmt, ...)
 
 void tlt_expect_at(const char *file, int line, tlt_proc *p, int cond, const char *fmt, ...)
 {
-    if (cond) return;
+    if (cond)
+        return;
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
@@ -294,12 +305,14 @@ void tlt_expect_at(const char *file, int line, tlt_proc *p, int cond, const char
 
 static void remove_dir(const char *dir)
 {
-    if (!dir[0] || getenv("TLT_KEEP")) return;
+    if (!dir[0] || getenv("TLT_KEEP"))
+        return;
     DIR *d = opendir(dir);
     if (d) {
         struct dirent *e;
         while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
             char path[600];
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
@@ -313,7 +326,8 @@ static int env_overridden(const char *entry, const char *const *env)
 {
     size_t klen = strcspn(entry, "=");
     for (; env && *env; env++)
-        if (!strncmp(*env, entry, klen) && (*env)[klen] == '=') return 1;
+        if (!strncmp(*env, entry, klen) && (*env)[klen] == '=')
+            return 1;
     return 0;
 }
 
@@ -327,13 +341,15 @@ static char **make_env(tlt_proc *p, const char *const *extra)
     char **env = calloc(n + 8, sizeof *env);
     size_t k = 0;
     for (char **e = environ; *e; e++)
-        if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "THREADLEAK_", 11)) env[k++] = *e;
+        if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "THREADLEAK_", 11))
+            env[k++] = *e;
     static char preload[PATH_MAX + 16], output[400];
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tlt_lib_path());
     snprintf(output, sizeof output, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", p->dir);
     const char *defaults[] = {preload, output, "THREADLEAK_FORMAT=text,json", NULL};
     for (const char *const *d = defaults; *d; d++)
-        if (!env_overridden(*d, extra)) env[k++] = (char *)*d;
+        if (!env_overridden(*d, extra))
+            env[k++] = (char *)*d;
     for (const char *const *e = extra; e && *e; e++)
         env[k++] = (char *)*e;
     env[k] = NULL;
@@ -344,7 +360,8 @@ static int formats_want(const char *const *env, const char *fmt)
 {
     const char *value = "text,json";
     for (; env && *env; env++)
-        if (!strncmp(*env, "THREADLEAK_FORMAT=", 18)) value = *env + 18;
+        if (!strncmp(*env, "THREADLEAK_FORMAT=", 18))
+            value = *env + 18;
     return strstr(value, fmt) != NULL;
 }
 
@@ -354,9 +371,11 @@ static int saw_ready(const tlt_proc *p)
 {
     const char *s = p->out;
     while (s && *s) {
-        if (!strncmp(s, "ready\n", 6)) return 1;
+        if (!strncmp(s, "ready\n", 6))
+            return 1;
         s = strchr(s, '\n');
-        if (s) s++;
+        if (s)
+            s++;
     }
     return 0;
 }
@@ -369,7 +388,8 @@ static char main_state(pid_t pid)
     char *stat = read_file(path);
     if (stat) {
         char *rp = strrchr(stat, ')');
-        if (rp && rp[1] && rp[2]) state = rp[2];
+        if (rp && rp[1] && rp[2])
+            state = rp[2];
         free(stat);
     }
     return state;
@@ -394,7 +414,8 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
     }
     const char *tmp = getenv("TMPDIR");
     snprintf(p->dir, sizeof p->dir, "%s/tlt.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(p->dir)) cr_assert_fail("mkdtemp %s: %s", p->dir, strerror(errno));
+    if (!mkdtemp(p->dir))
+        cr_assert_fail("mkdtemp %s: %s", p->dir, strerror(errno));
     for (int i = 0; i < MAX_PROCS; i++)
         if (!procs[i]) {
             procs[i] = p;
@@ -404,17 +425,20 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
     want_json = formats_want(env, "json");
 
     int out[2];
-    if (pipe2(out, O_CLOEXEC)) cr_assert_fail("pipe: %s", strerror(errno));
+    if (pipe2(out, O_CLOEXEC))
+        cr_assert_fail("pipe: %s", strerror(errno));
     char **envp = make_env(p, env);
     char errpath[300];
     snprintf(errpath, sizeof errpath, "%s/stderr", p->dir);
     pid_t parent = getpid();
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0) cr_assert_fail("fork: %s", strerror(errno));
+    if (pid < 0)
+        cr_assert_fail("fork: %s", strerror(errno));
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(126);
+        if (getppid() != parent)
+            _exit(126);
         int err = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int in = open("/dev/null", O_RDONLY);
         dup2(in, 0);
@@ -424,9 +448,11 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         for (int s = 1; s < NSIG; s++)
-            if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+            if (s != SIGKILL && s != SIGSTOP)
+                signal(s, SIG_DFL);
         execve(argv[0], (char *const *)argv, envp);
-        if (!strchr(argv[0], '/')) execvpe(argv[0], (char *const *)argv, envp);
+        if (!strchr(argv[0], '/'))
+            execvpe(argv[0], (char *const *)argv, envp);
         dprintf(2, "tlt: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
@@ -450,8 +476,10 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
         }
         struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
         int r = poll(&pfd, 1, (int)left);
-        if (r < 0 && errno != EINTR) cr_assert_fail("poll: %s", strerror(errno));
-        if (r <= 0) continue;
+        if (r < 0 && errno != EINTR)
+            cr_assert_fail("poll: %s", strerror(errno));
+        if (r <= 0)
+            continue;
         ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
         if (n > 0) {
             p->out_len += n;
@@ -487,7 +515,8 @@ const char *tlt_printed(tlt_proc *p, const char *key)
             return value;
         }
         s = strchr(s, '\n');
-        if (s) s++;
+        if (s)
+            s++;
     }
     tlt_fail(p, "%s printed no \"%s <value>\" line", p->name, key);
     return NULL;
@@ -499,32 +528,37 @@ const char *tlt_stderr(tlt_proc *p)
     snprintf(path, sizeof path, "%s/stderr", p->dir);
     free(p->err);
     p->err = read_file(path);
-    if (!p->err) p->err = strdup("");
+    if (!p->err)
+        p->err = strdup("");
     return p->err;
 }
 
 void tlt_stop(tlt_proc *p)
 {
-    if (!p) return;
+    if (!p)
+        return;
     if (p->pid) {
         kill(p->pid, SIGKILL);
         reap(p, 1);
     }
-    if (p->out_fd > 0) close(p->out_fd);
+    if (p->out_fd > 0)
+        close(p->out_fd);
     remove_dir(p->dir);
     json_decref(p->json);
     free(p->text);
     free(p->context);
     free(p->err);
     for (int i = 0; i < MAX_PROCS; i++)
-        if (procs[i] == p) procs[i] = NULL;
+        if (procs[i] == p)
+            procs[i] = NULL;
     free(p);
 }
 
 void tlt_cleanup(void)
 {
     for (int i = 0; i < MAX_PROCS; i++)
-        if (procs[i]) tlt_stop(procs[i]);
+        if (procs[i])
+            tlt_stop(procs[i]);
 }
 
 void tlt_expect_alive_at(const char *file, int line, tlt_proc *p)
@@ -549,7 +583,8 @@ json_t *tlt_wait_dump(tlt_proc *p, int number, const char *reason)
     for (;;) {
         have_json = file_exists(json_path);
         have_text = file_exists(text_path);
-        if ((have_json || !want_json) && (have_text || !want_text)) break;
+        if ((have_json || !want_json) && (have_text || !want_text))
+            break;
         if (p->pid && reap(p, 0)) {
             char st[128];
             describe_status(st, sizeof st, p->status);
@@ -581,7 +616,8 @@ json_t *tlt_wait_dump(tlt_proc *p, int number, const char *reason)
     p->text = have_text ? read_file(text_path) : NULL;
     json_decref(p->json);
     p->json = NULL;
-    if (!have_json) return NULL;
+    if (!have_json)
+        return NULL;
     json_error_t err;
     p->json = json_load_file(json_path, 0, &err);
     if (!p->json) {
@@ -613,7 +649,8 @@ json_t *tlt_dump(tlt_proc *p)
 {
     tlt_expect_alive(p);
     int number = p->dumps + 1;
-    if (kill(p->pid, SIGUSR1)) tlt_fail(p, "kill(%d, SIGUSR1): %s", (int)p->pid, strerror(errno));
+    if (kill(p->pid, SIGUSR1))
+        tlt_fail(p, "kill(%d, SIGUSR1): %s", (int)p->pid, strerror(errno));
     return tlt_wait_dump(p, number, "signal");
 }
 
@@ -631,7 +668,8 @@ json_t *tlt_largest(tlt_proc *p)
 
 static int str_is(json_t *v, const char *s)
 {
-    if (!s) return json_is_null(v);
+    if (!s)
+        return json_is_null(v);
     return json_is_string(v) && !strcmp(json_string_value(v), s);
 }
 
@@ -641,7 +679,8 @@ int tlt_stack_has(json_t *stack, const char *fn)
     json_t *f;
     json_array_foreach(stack, i, f)
     {
-        if (str_is(json_object_get(f, "function"), fn)) return 1;
+        if (str_is(json_object_get(f, "function"), fn))
+            return 1;
     }
     return 0;
 }
@@ -717,8 +756,10 @@ static const char *jstr(json_t *v)
     static char buf[4][128];
     static int k;
     char *b = buf[k++ % 4];
-    if (!v) return "(missing)";
-    if (json_is_null(v)) return "null";
+    if (!v)
+        return "(missing)";
+    if (json_is_null(v))
+        return "null";
     if (json_is_string(v)) {
         snprintf(b, 128, "\"%s\"", json_string_value(v));
         return b;
@@ -741,14 +782,17 @@ static const char *group_name(json_t *g)
 
 static void need_group(const char *file, int line, tlt_proc *p, json_t *g)
 {
-    if (!p->json) tlt_fail(p, "%s:%d: no JSON dump taken yet", file, line);
-    if (!g) tlt_fail(p, "%s:%d: the expected group is not in the dump", file, line);
+    if (!p->json)
+        tlt_fail(p, "%s:%d: no JSON dump taken yet", file, line);
+    if (!g)
+        tlt_fail(p, "%s:%d: the expected group is not in the dump", file, line);
 }
 
 void tlt_expect_group_at(const char *file, int line, tlt_proc *p, json_t *g, const char *state,
                          const char *wait, long count)
 {
-    if (!p->json) tlt_fail(p, "%s:%d: no JSON dump taken yet", file, line);
+    if (!p->json)
+        tlt_fail(p, "%s:%d: no JSON dump taken yet", file, line);
     if (!g)
         tlt_fail(p, "%s:%d: expected a group of %ld thread(s) %s%s%s; there is none", file, line,
                  count, state, wait ? " in " : "", wait ? wait : "");
@@ -792,7 +836,8 @@ static const char *stack_names(json_t *stack)
     {
         const char *fn = json_string_value(json_object_get(f, "function"));
         int n = snprintf(buf + len, sizeof buf - len, "%s#%zu %s", i ? ", " : "", i, fn ? fn : "?");
-        if (n < 0 || (size_t)n >= sizeof buf - len) break;
+        if (n < 0 || (size_t)n >= sizeof buf - len)
+            break;
         len += n;
     }
     return json_array_size(stack) ? buf : "(empty)";
@@ -825,7 +870,8 @@ void tlt_expect_on_stack_at(const char *file, int line, tlt_proc *p, json_t *g, 
 
 void tlt_expect_by_wait_at(const char *file, int line, tlt_proc *p, const char *wait, long n)
 {
-    if (!p->json) tlt_fail(p, "%s:%d: no JSON dump taken yet", file, line);
+    if (!p->json)
+        tlt_fail(p, "%s:%d: no JSON dump taken yet", file, line);
     json_t *by = json_object_get(json_object_get(p->json, "counts"), "by_wait");
     if (!json_is_object(by))
         tlt_fail(p, "%s:%d: the dump has no counts.by_wait object", file, line);
@@ -839,7 +885,8 @@ void tlt_expect_by_wait_at(const char *file, int line, tlt_proc *p, const char *
 
 void tlt_expect_count_at(const char *file, int line, tlt_proc *p, const char *key, long n)
 {
-    if (!p->json) tlt_fail(p, "%s:%d: no JSON dump taken yet", file, line);
+    if (!p->json)
+        tlt_fail(p, "%s:%d: no JSON dump taken yet", file, line);
     long got = tlt_count(p, key);
     if (got != n) {
         char *s = json_dumps(json_object_get(p->json, "counts"), JSON_COMPACT);
@@ -850,7 +897,8 @@ void tlt_expect_count_at(const char *file, int line, tlt_proc *p, const char *ke
 
 void tlt_expect_text_at(const char *file, int line, tlt_proc *p, const char *s)
 {
-    if (!p->text) tlt_fail(p, "%s:%d: no text dump to look for \"%s\" in", file, line, s);
+    if (!p->text)
+        tlt_fail(p, "%s:%d: no text dump to look for \"%s\" in", file, line, s);
     if (!strstr(p->text, s))
         tlt_fail(p, "%s:%d: expected the text dump to contain \"%s\"", file, line, s);
 }
@@ -897,8 +945,10 @@ json_t *tlt_expect_leak_at(const char *file, int line, tlt_proc *p, const char *
     json_t *g = tlt_largest(p);
     tlt_expect_sorted_at(file, line, p);
     tlt_expect_group_at(file, line, p, g, state, wait, count);
-    if (frame0) tlt_expect_frame0_at(file, line, p, g, "stack", frame0);
-    if (spawner) tlt_expect_on_stack_at(file, line, p, g, "spawn_stack", spawner);
+    if (frame0)
+        tlt_expect_frame0_at(file, line, p, g, "stack", frame0);
+    if (spawner)
+        tlt_expect_on_stack_at(file, line, p, g, "spawn_stack", spawner);
     tlt_expect_no_lib_frames_at(file, line, p);
     char header[256];
     if (!strcmp(state, "blocked"))
@@ -909,4 +959,34 @@ json_t *tlt_expect_leak_at(const char *file, int line, tlt_proc *p, const char *
         snprintf(header, sizeof header, "\n%ld threads \u00b7 running", count);
     tlt_expect_text_at(file, line, p, header);
     return g;
+}
+
+int tlt_collect(pid_t pid, int fd, int timeout_s, char **out)
+{
+    size_t len = *out ? strlen(*out) : 0, cap = len + 1;
+    time_t end = time(NULL) + timeout_s;
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (time(NULL) > end) {
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        if (len + (size_t)n + 1 > cap) {
+            cap = (len + (size_t)n + 1) * 2;
+            *out = realloc(*out, cap);
+        }
+        memcpy(*out + len, buf, (size_t)n);
+        len += (size_t)n;
+        (*out)[len] = 0;
+    }
+    close(fd);
+    int status = -1;
+    waitpid(pid, &status, 0);
+    return status;
 }
