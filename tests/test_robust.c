@@ -294,16 +294,7 @@ static void churn(long total, int spawners, long max_ms)
     sscanf(strstr(p->out, "done "), "done created %ld joined %ld detached %ld", &created, &joined,
            &detached);
     /* Let the last asked-for dumps land, then take one more. */
-    int last = 0;
-    for (int stable = 0; stable < 30; rb_sleep_ms(50)) {
-        char path[600];
-        snprintf(path, sizeof path, "%s/dump.%d.%d.json", p->dir, (int)p->pid, last + 1);
-        if (access(path, F_OK) == 0)
-            last++, stable = 0;
-        else
-            stable++;
-    }
-    p->dumps = last;
+    p->dumps = rb_settled_dumps(p);
     tlt_dump(p);
     long prev_created = -1, prev_joined = -1;
     for (int i = 1; i <= p->dumps; i++) {

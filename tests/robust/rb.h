@@ -270,6 +270,22 @@ __attribute__((unused)) static int rb_count_files_with(const char *dir, const ch
     return n;
 }
 
+/* How many dumps p has written once the ones already asked for have
+ * landed: numbers are taken until none new appears for 1.5 s. */
+__attribute__((unused)) static int rb_settled_dumps(tlt_proc *p)
+{
+    int last = 0;
+    for (int stable = 0; stable < 30; rb_sleep_ms(50)) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/dump.%d.%d.json", p->dir, (int)p->pid, last + 1);
+        if (access(path, F_OK) == 0)
+            last++, stable = 0;
+        else
+            stable++;
+    }
+    return last;
+}
+
 static long rb_jint(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
