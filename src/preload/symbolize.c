@@ -106,11 +106,6 @@ TL_HIDDEN void tl_symbolize_refresh(void)
     report();
 }
 
-TL_HIDDEN void tl_symbolize_after_fork_child(void)
-{
-    /* The child's address space is the parent's: the cache stays valid. */
-}
-
 static const char *nice_name(const char *raw)
 {
     if (!raw)

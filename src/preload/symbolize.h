@@ -12,6 +12,5 @@ TL_HIDDEN void tl_symbolize_refresh(void);
 /* The frame for ip, cached; the strings live as long as the process.
  * Every ip is a return address, so the call site (ip - 1) is looked up. */
 TL_HIDDEN tl_frame tl_symbolize(uint64_t ip);
-TL_HIDDEN void tl_symbolize_after_fork_child(void);
 
 #endif
