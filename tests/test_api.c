@@ -59,31 +59,18 @@ static char *slurp_path(const char *path)
 /* Runs argv (stdout and stderr together into *out, malloc'd) with
  * LD_PRELOAD set to `preload` or unset; kills it after timeout_s. The
  * result is the wait status, or -1 when it could not be run. */
+static void preload_only(void *preload)
+{
+    if (preload)
+        setenv("LD_PRELOAD", preload, 1);
+    else
+        unsetenv("LD_PRELOAD");
+    unsetenv("BXFI_MAP"); /* else a Criterion binary takes itself for our test's worker */
+}
+
 static int run(const char *const *argv, const char *preload, int timeout_s, char **out)
 {
-    int fds[2];
-    *out = calloc(1, 1);
-    if (pipe(fds) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        close(fds[1]);
-        if (preload)
-            setenv("LD_PRELOAD", preload, 1);
-        else
-            unsetenv("LD_PRELOAD");
-        unsetenv("BXFI_MAP"); /* else a Criterion binary takes itself for our test's worker */
-        execvp(argv[0], (char *const *)argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(fds[1]);
-    return tlt_collect(pid, fds[0], timeout_s, out);
+    return tlt_run_captured(argv, preload_only, (void *)preload, timeout_s, out);
 }
 
 static void check_scenario(const char *how, const struct api_scenario *s, int leaks,

@@ -23,38 +23,27 @@ static char prefix[] = "/tmp/threadleak-install-XXXXXX";
 static char work[PATH_MAX];
 
 /* sh -c cmd in dir, stdout and stderr together into *out; the wait status. */
+static void install_env(void *dir)
+{
+    if (chdir(dir) != 0)
+        _exit(126);
+    char pc[PATH_MAX + 32];
+    snprintf(pc, sizeof pc, "%s/lib/pkgconfig", prefix);
+    setenv("PKG_CONFIG_PATH", pc, 1);
+    /* Not the parent make's jobserver, nor Criterion's worker map, nor
+     * the build tree's library. */
+    unsetenv("MAKEFLAGS");
+    unsetenv("MFLAGS");
+    unsetenv("MAKELEVEL");
+    unsetenv("BXFI_MAP");
+    unsetenv("LD_PRELOAD");
+    unsetenv("LD_LIBRARY_PATH");
+}
+
 static int sh(const char *dir, const char *cmd, int timeout_s, char **out)
 {
-    int fds[2];
-    *out = calloc(1, 1);
-    if (pipe(fds) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        close(fds[1]);
-        if (chdir(dir) != 0)
-            _exit(126);
-        char pc[PATH_MAX + 32];
-        snprintf(pc, sizeof pc, "%s/lib/pkgconfig", prefix);
-        setenv("PKG_CONFIG_PATH", pc, 1);
-        /* Not the parent make's jobserver, nor Criterion's worker map, nor
-         * the build tree's library. */
-        unsetenv("MAKEFLAGS");
-        unsetenv("MFLAGS");
-        unsetenv("MAKELEVEL");
-        unsetenv("BXFI_MAP");
-        unsetenv("LD_PRELOAD");
-        unsetenv("LD_LIBRARY_PATH");
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    return tlt_collect(pid, fds[0], timeout_s, out);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    return tlt_run_captured(argv, install_env, (void *)dir, timeout_s, out);
 }
 
 static int ok(int status)

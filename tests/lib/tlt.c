@@ -961,7 +961,7 @@ json_t *tlt_expect_leak_at(const char *file, int line, tlt_proc *p, const char *
     return g;
 }
 
-int tlt_collect(pid_t pid, int fd, int timeout_s, char **out)
+static int collect(pid_t pid, int fd, int timeout_s, char **out)
 {
     size_t len = *out ? strlen(*out) : 0, cap = len + 1;
     time_t end = time(NULL) + timeout_s;
@@ -989,4 +989,29 @@ int tlt_collect(pid_t pid, int fd, int timeout_s, char **out)
     int status = -1;
     waitpid(pid, &status, 0);
     return status;
+}
+
+int tlt_run_captured(const char *const *argv, void (*setup)(void *), void *arg, int timeout_s,
+                     char **out)
+{
+    int fds[2];
+    *out = calloc(1, 1);
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        if (setup)
+            setup(arg);
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    return collect(pid, fds[0], timeout_s, out);
 }

@@ -129,10 +129,11 @@ json_t *tlt_expect_leak_at(const char *file, int line, tlt_proc *p, const char *
 /* Fails the test with the message and p's context (dump, stderr). */
 void tlt_fail(tlt_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Reads fd (a child's output) into *out (malloc'd, NUL-terminated, may be
- * grown) until EOF, killing the child after timeout_s; closes fd, reaps the
- * child and returns its wait status. */
-int tlt_collect(pid_t pid, int fd, int timeout_s, char **out);
+/* Runs argv (execvp) with stdout and stderr together into *out (malloc'd,
+ * NUL-terminated), after setup(arg) in the child when setup is not NULL;
+ * kills it after timeout_s. The wait status, or -1 if it could not run. */
+int tlt_run_captured(const char *const *argv, void (*setup)(void *), void *arg, int timeout_s,
+                     char **out);
 
 /* Kills (SIGKILL) and reaps the program, removes its directory, frees p. */
 void tlt_stop(tlt_proc *p);
