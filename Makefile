@@ -11,7 +11,9 @@ CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -Isrc -D_GNU_SOURCE
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden \
 	-ftls-model=initial-exec -pthread
-LIB_LDFLAGS := -shared -Wl,--version-script=src/preload/threadleak.map -Wl,-z,now \
+# Recursive (=): libiberty.a is looked up when the library is linked, after
+# `make deps` may have installed it, not when this file is parsed.
+LIB_LDFLAGS = -shared -Wl,--version-script=src/preload/threadleak.map -Wl,-z,now \
 	-Wl,-soname,libthreadleak.so -Wl,--exclude-libs,ALL -ldl -pthread \
 	$(shell $(CC) -print-file-name=libiberty.a)
 
