@@ -24,7 +24,7 @@ uint64_t tl_proc_start_ticks(const char *stat_text)
     if (!p)
         return 0;
     p++;
-    for (int field = 2; field < 22; field++) {
+    for (int field = 3; field < 22; field++) { /* p is at the space before field 3 */
         p = strchr(p + 1, ' ');
         if (!p)
             return 0;
