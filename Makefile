@@ -103,6 +103,16 @@ $(BUILD)/tests/test_cli_unit: tests/test_cli_unit.c $(CLI_UNIT_SRC) $(wildcard s
 	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(CLI_UNIT_SRC) $(TEST_LIB_SRC) \
 		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
 
+# The contracts between library and command are tested in-process, from
+# the sources both sides build them from.
+CONTRACT_SRC := $(wildcard src/common/*.c) src/preload/config.c
+$(BUILD)/tests/test_contract: tests/test_contract.c $(CONTRACT_SRC) $(wildcard src/common/*.h) \
+		src/preload/config.h $(TEST_LIB_SRC) $(wildcard tests/lib/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $@"
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(CONTRACT_SRC) $(TEST_LIB_SRC) \
+		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
+
 # The API's tests link the library the way users do (-lthreadleak, found
 # next to build/tests/ at run time); api_preloaded shares their scenarios.
 $(BUILD)/tests/test_api: tests/test_api.c tests/progs/api_scenarios.h include/threadleak.h \
