@@ -2,6 +2,7 @@
 # Installs the Debian packages threadleak builds and tests with, only when one is missing.
 set -eu
 pkgs=(gcc g++ make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev
+      memcached nodejs
       libjansson-dev libiberty-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -58,8 +58,8 @@ Test(contract, signal_syntax)
     cr_expect_eq(tl_parse_signal("RTMAX-1"), SIGRTMAX - 1);
     /* synchronous faults and the uncatchable ones are never ours: sanitizers
      * and runtimes catch SEGV, and a dump must never reach their handler */
-    const char *refused[] = {"11", "SEGV", "7", "8", "4", "6", "9", "19", "32", "33", "0x10",
-                             "RTMIN+99", "RTMAX+1", "", "65"};
+    const char *refused[] = {"11", "SEGV", "7",    "8",        "4",       "6", "9", "19",
+                             "32", "33",   "0x10", "RTMIN+99", "RTMAX+1", "",  "65"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
         cr_expect_eq(tl_parse_signal(refused[i]), -1, "THREADLEAK_SIGNAL=%s accepted", refused[i]);
 }
@@ -81,8 +81,8 @@ Test(contract, interval_range_same_on_both_sides)
     struct {
         const char *ms, *dur;
         int ok;
-    } cases[] = {{"5", "5ms", 0},     {"9", "9ms", 0},         {"10", "10ms", 1},
-                 {"1000", "1s", 1},   {"3600000", "60m", 1},   {"3600001", "3600001ms", 0},
+    } cases[] = {{"5", "5ms", 0},   {"9", "9ms", 0},       {"10", "10ms", 1},
+                 {"1000", "1s", 1}, {"3600000", "60m", 1}, {"3600001", "3600001ms", 0},
                  {"0", "0ms", 0}};
     cli_result *r = cli_new();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -91,8 +91,8 @@ Test(contract, interval_range_same_on_both_sides)
         struct tl_config c = config_with("THREADLEAK_INTERVAL_MS", cases[i].ms);
         cr_expect_eq(c.interval_ms, cases[i].ok ? atol(cases[i].ms) : TL_INTERVAL_MS_DEFAULT);
         cr_expect_eq(warned[0] == 0, cases[i].ok, "%s: %s", cases[i].ms, warned);
-        const char *argv[] = {cli_threadleak(), "run", "--interval", cases[i].dur, "--", "/bin/true",
-                              NULL};
+        const char *argv[] = {cli_threadleak(), "run", "--interval", cases[i].dur, "--",
+                              "/bin/true",      NULL};
         cli_exec(r, NULL, 0, argv, NULL);
         cr_expect_eq(r->status == 2, !cases[i].ok, "threadleak run --interval %s: status %d %s",
                      cases[i].dur, r->status, r->err);
@@ -122,14 +122,14 @@ Test(contract, series_line_reader)
        "\"n\":null, \"f\": 1.5e3 } ");
     cr_expect(y.pid == 7 && y.t_ms == 5 && y.live == 2);
     OK("{\"pid\":4194304,\"t_ms\":9007199254740992,\"live\":0}");
-    BAD("{\"pid\":1,\"t_ms\":0}");                          /* live missing */
-    BAD("{\"pid\":0,\"t_ms\":0,\"live\":1}");               /* pid out of range */
+    BAD("{\"pid\":1,\"t_ms\":0}");            /* live missing */
+    BAD("{\"pid\":0,\"t_ms\":0,\"live\":1}"); /* pid out of range */
     BAD("{\"pid\":4194305,\"t_ms\":0,\"live\":1}");
-    BAD("{\"pid\":1,\"t_ms\":0,\"live\":-1}");              /* negative */
-    BAD("{\"pid\":1,\"t_ms\":0,\"live\":1.0}");             /* not whole */
+    BAD("{\"pid\":1,\"t_ms\":0,\"live\":-1}");               /* negative */
+    BAD("{\"pid\":1,\"t_ms\":0,\"live\":1.0}");              /* not whole */
     BAD("{\"pid\":1,\"t_ms\":9007199254740993,\"live\":1}"); /* past 2^53 */
     BAD("{\"pid\":1,\"t_ms\":0,\"live\":01}");
-    BAD("{\"pid\":1,\"pid\":2,\"t_ms\":0,\"live\":1}");     /* twice */
+    BAD("{\"pid\":1,\"pid\":2,\"t_ms\":0,\"live\":1}"); /* twice */
     BAD("{\"pid\":1,\"t_ms\":0,\"live\":1} x");
     BAD("{\"pid\":1,\"t_ms\":0,\"live\":1,}");
     BAD("{\"pid\":1,\"t_ms\":0,\"live\":1,\"o\":{}}");
@@ -229,6 +229,8 @@ Test(contract, library_never_binds_to_its_own_exports)
     }
     munmap((void *)m, (size_t)st.st_size);
     cr_expect_gt(relocs, 10, "read no relocations: the check itself is broken");
-    cr_expect_str_eq(found, "", "libthreadleak.so calls its own exported symbols through "
-                                "relocations: %s", found);
+    cr_expect_str_eq(found, "",
+                     "libthreadleak.so calls its own exported symbols through "
+                     "relocations: %s",
+                     found);
 }

@@ -134,8 +134,8 @@ void threadleak_request_cancel(int pid);
 /* A new temporary directory the process can write its dump into: `local`
  * is its path for us, `remote` for the process (they differ when it has
  * its own /tmp). Owned by the process's uid when that is not ours. */
-int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remote,
-                              size_t remotelen, char *err, size_t errlen);
+int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remote, size_t remotelen,
+                              char *err, size_t errlen);
 /* The sampler period the process announced (ms), default 1000. */
 long threadleak_proc_interval_ms(int pid);
 /* 1 when libthreadleak is mapped into pid, 0 when not, -1 unknown. */

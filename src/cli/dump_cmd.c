@@ -76,8 +76,8 @@ int threadleak_cmd_dump(int argc, char **argv)
     }
     snprintf(stem, sizeof stem, "%s/dump", remote);
     snprintf(path, sizeof path, "%s/dump.%s", dir, json ? "json" : "txt");
-    int asked = threadleak_request_dump((int)pid, stem, json ? "json" : "text", threads, err,
-                                        sizeof err);
+    int asked =
+        threadleak_request_dump((int)pid, stem, json ? "json" : "text", threads, err, sizeof err);
     if (asked) {
         if (asked > 0)
             tl_msg("pid %ld did not answer: %s", pid, err);

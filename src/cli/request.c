@@ -140,8 +140,8 @@ static int open_dir(const target *t, char *path, size_t pathlen, char *err, size
     struct stat st;
     if (fstat(dfd, &st) != 0 || st.st_uid != t->euid || (st.st_mode & 077)) {
         snprintf(err, errlen,
-                 "%s is not a private directory of uid %u (mode 0700): not trusted; remove it",
-                 dir, t->euid);
+                 "%s is not a private directory of uid %u (mode 0700): not trusted; remove it", dir,
+                 t->euid);
         close(dfd);
         return -1;
     }
@@ -166,8 +166,8 @@ static struct tl_channel_page *open_page(int dfd, const target *t)
     if (p == MAP_FAILED)
         return NULL;
     struct tl_channel_page *pg = p;
-    if (pg->magic != TL_CHANNEL_MAGIC || pg->version != TL_CHANNEL_VERSION ||
-        pg->pid != t->nspid || (t->start_ticks && pg->start_ticks != t->start_ticks)) {
+    if (pg->magic != TL_CHANNEL_MAGIC || pg->version != TL_CHANNEL_VERSION || pg->pid != t->nspid ||
+        (t->start_ticks && pg->start_ticks != t->start_ticks)) {
         munmap(p, TL_CHANNEL_SIZE);
         return NULL;
     }
@@ -338,8 +338,8 @@ int threadleak_proc_has_lib(int pid)
     return r;
 }
 
-int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remote,
-                              size_t remotelen, char *err, size_t errlen)
+int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remote, size_t remotelen,
+                              char *err, size_t errlen)
 {
     target t;
     if (probe(pid, &t)) {
@@ -360,8 +360,10 @@ int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remot
     else
         snprintf(local, locallen, "%s/threadleak-dump.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(local)) {
-        snprintf(err, errlen, "cannot create a temporary directory %s: %s; set TMPDIR to a "
-                 "writable one", local, strerror(errno));
+        snprintf(err, errlen,
+                 "cannot create a temporary directory %s: %s; set TMPDIR to a "
+                 "writable one",
+                 local, strerror(errno));
         return -1;
     }
     if (elsewhere)
@@ -371,8 +373,10 @@ int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remot
     /* a process that runs as another user (root dumping a worker that
      * dropped its privileges) must be able to write there */
     if (geteuid() != t.euid && chown(local, t.euid, t.egid) != 0) {
-        snprintf(err, errlen, "pid %d runs as uid %u and cannot write in %s: run threadleak as "
-                 "that user or as root", pid, t.euid, local);
+        snprintf(err, errlen,
+                 "pid %d runs as uid %u and cannot write in %s: run threadleak as "
+                 "that user or as root",
+                 pid, t.euid, local);
         rmdir(local);
         return -1;
     }

@@ -179,8 +179,10 @@ TL_HIDDEN void tl_channel_announce(void)
     int rc = create(uid);
     if (rc) {
         retry_in = RETRY_PERIODS;
-        tl_log(TL_LOG_DEBUG, "cannot announce the request channel in /tmp/threadleak-%u: %s; "
-               "threadleak dump cannot reach pid %d", uid, strerror(-rc), (int)getpid());
+        tl_log(TL_LOG_DEBUG,
+               "cannot announce the request channel in /tmp/threadleak-%u: %s; "
+               "threadleak dump cannot reach pid %d",
+               uid, strerror(-rc), (int)getpid());
     }
 }
 

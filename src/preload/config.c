@@ -125,9 +125,9 @@ TL_HIDDEN void tl_config_parse(struct tl_config *c, const char *(*get)(const cha
             bad(warn, "THREADLEAK_DETAIL", v, "not groups or threads", "groups");
     }
 
-    c->interval_ms = (int)parse_range("THREADLEAK_INTERVAL_MS", get("THREADLEAK_INTERVAL_MS"),
-                                      TL_INTERVAL_MS_MIN, TL_INTERVAL_MS_MAX,
-                                      TL_INTERVAL_MS_DEFAULT, warn);
+    c->interval_ms =
+        (int)parse_range("THREADLEAK_INTERVAL_MS", get("THREADLEAK_INTERVAL_MS"),
+                         TL_INTERVAL_MS_MIN, TL_INTERVAL_MS_MAX, TL_INTERVAL_MS_DEFAULT, warn);
     parse_path(c, c->series, "THREADLEAK_SERIES", get("THREADLEAK_SERIES"), warn, "", 0);
     c->exit_dump =
         (int)parse_range("THREADLEAK_EXIT_DUMP", get("THREADLEAK_EXIT_DUMP"), 0, 1, 0, warn);
