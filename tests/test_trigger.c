@@ -108,6 +108,60 @@ Test(trigger, root_dumps_a_process_that_dropped_to_nobody_later)
     dump_a_process_that_became_nobody("nobody-later");
 }
 
+/* The channel directory of a uid is trusted only when it is a real
+ * directory of that uid that nobody else may enter: a planted one (open to
+ * all, or a symlink to elsewhere) is refused by the library, which then
+ * announces nothing, and by the command, which says so. */
+static void planted_directory(unsigned uid, int symlinked)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root (to start a program as uid %u)", uid);
+    char dir[64], elsewhere[64], uids[16];
+    snprintf(dir, sizeof dir, "/tmp/threadleak-%u", uid);
+    snprintf(elsewhere, sizeof elsewhere, "/tmp/tl-planted-%u.%d", uid, (int)getpid());
+    snprintf(uids, sizeof uids, "%u", uid);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, elsewhere);
+    cr_assert_eq(system(cmd), 0);
+    if (symlinked) {
+        cr_assert_eq(mkdir(elsewhere, 0700), 0);
+        cr_assert_eq(chown(elsewhere, uid, uid), 0);
+        cr_assert_eq(symlink(elsewhere, dir), 0);
+    } else {
+        cr_assert_eq(mkdir(dir, 0700), 0);
+        cr_assert_eq(chmod(dir, 0777), 0);
+        cr_assert_eq(chown(dir, uid, uid), 0);
+    }
+    const char *env[] = {"THREADLEAK_INTERVAL_MS=50", NULL};
+    const char *argv[] = {tlt_prog_path("trigger_catcher"), "nobody-first", uids, NULL};
+    tlt_proc *p = tlt_start_argv(argv, env);
+    usleep(300 * 1000);
+    cli_result *r = cli_new();
+    dump_of(r, p->pid, 0);
+    tlt_expect(p, r->status == 1, "a dump through a planted %s: status %d\n%s%s",
+               symlinked ? "symlink" : "directory", r->status, r->out, r->err);
+    if (!symlinked)
+        tlt_expect(p, strstr(r->err, "is not a private directory of uid") != NULL, "%s", r->err);
+    char ctl[128];
+    snprintf(ctl, sizeof ctl, "%s/%d.ctl", symlinked ? elsewhere : dir, (int)p->pid);
+    tlt_expect(p, access(ctl, F_OK) != 0, "the library announced itself in a planted %s",
+               symlinked ? "symlink" : "directory");
+    cli_free(r);
+    tlt_stop(p);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, elsewhere);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(trigger, planted_directory_open_to_all)
+{
+    planted_directory(65531, 0);
+}
+
+Test(trigger, planted_directory_symlink)
+{
+    planted_directory(65532, 1);
+}
+
 /* 'run' never makes a program multi-threaded: no thread of ours before the
  * program's first, yet the run has its counts (1, all along). */
 Test(trigger, run_leaves_a_single_threaded_program_single_threaded)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -115,6 +116,26 @@ static int probe(int pid, target *t)
     return bad ? -1 : 0;
 }
 
+/* dir opened as the process sees it: inside its root, where a symlink of
+ * its (say, a container's /tmp) resolves within that root, not in ours. */
+static int open_in_root(int pid, const char *dir)
+{
+    char root[64];
+    snprintf(root, sizeof root, "/proc/%d/root", pid);
+    int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rfd < 0)
+        return -1;
+    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    int dfd = (int)syscall(SYS_openat2, rfd, dir + 1, &how, sizeof how);
+    if (dfd < 0 && errno == ENOSYS) /* before Linux 5.6 */
+        dfd = openat(rfd, dir + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    close(rfd);
+    errno = e;
+    return dfd;
+}
+
 /* The process's channel directory, checked: ours to trust only when it is
  * a real directory owned by the process's euid that nobody else may enter. */
 static int open_dir(const target *t, char *path, size_t pathlen, char *err, size_t errlen)
@@ -122,7 +143,7 @@ static int open_dir(const target *t, char *path, size_t pathlen, char *err, size
     char dir[64];
     tl_channel_dir(dir, sizeof dir, t->ns_euid);
     snprintf(path, pathlen, "/proc/%d/root%s", t->pid, dir);
-    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dfd = open_in_root(t->pid, dir);
     if (dfd < 0 && errno == EACCES) { /* no access to its root: our /tmp is the best guess */
         snprintf(path, pathlen, "%s", dir);
         dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -1,7 +1,8 @@
 /* For tests/test_trigger.c: a program whose signals and users a dump
  * request must not disturb. argv[1]:
  *   segv          catches SIGSEGV (as sanitizers do); 3 workers
- *   nobody-first  becomes uid/gid 65534, then starts 3 workers
+ *   nobody-first  becomes uid/gid 65534 (argv[2]: another uid), then
+ *                 starts 3 workers
  *   nobody-later  starts 3 workers, then becomes uid/gid 65534
  *   single        never starts a thread; after argv[2] ms prints
  *                 "tasks N" (the kernel's count of its threads) and exits
@@ -48,9 +49,9 @@ static void start_workers(void)
     }
 }
 
-static void become_nobody(void)
+static void become(unsigned id)
 {
-    if (setgid(65534) != 0 || setuid(65534) != 0) {
+    if (setgid(id) != 0 || setuid(id) != 0) {
         perror("setuid");
         exit(2);
     }
@@ -82,11 +83,11 @@ int main(int argc, char **argv)
         sigaction(SIGSEGV, &sa, NULL);
     }
     if (strcmp(mode, "nobody-first") == 0)
-        become_nobody();
+        become(argc > 2 ? (unsigned)atoi(argv[2]) : 65534);
     start_workers();
     if (strcmp(mode, "nobody-later") == 0) {
         usleep(300 * 1000); /* the sampler has announced itself as root by now */
-        become_nobody();
+        become(65534);
     }
     printf("ready\n");
     fflush(stdout);
