@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test binary given, then prints one closing line for the whole suite.
+# Runs every test binary given, then prints the skipped tests with their reasons
+# and one closing line for the whole suite.
 set -u
-passed=0 failed=0 failed_names=()
+passed=0 failed=0 failed_names=() skipped=()
 for t in "$@"; do
     echo "=== $t"
-    out=$("$t" --jobs 2 2>&1); rc=$?
-    printf '%s\n' "$out" | tail -n 40
+    # --verbose is what makes Criterion print [SKIP] lines; its per-test
+    # [RUN ]/[PASS] lines are left out.
+    out=$("$t" --jobs 2 --verbose 2>&1); rc=$?
+    printf '%s\n' "$out" | grep -v -E '^\[(RUN |PASS)\] |^\[----\] Criterion v|^\[====\] Running ' |
+        tail -n 40
+    while IFS= read -r s; do
+        skipped+=("$(basename "$t"): ${s#\[SKIP\] }")
+    done < <(printf '%s\n' "$out" | grep '^\[SKIP\] ')
     p=$(printf '%s\n' "$out" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p' | tail -1)
     f=$(printf '%s\n' "$out" | sed -n 's/.*Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2/p' | tail -1)
     passed=$((passed + ${p:-0}))
@@ -15,6 +22,7 @@ for t in "$@"; do
         failed=$((failed + n)); failed_names+=("$(basename "$t")")
     fi
 done
+[ ${#skipped[@]} -gt 0 ] && printf 'skipped: %s\n' "${skipped[@]}"
 [ ${#failed_names[@]} -gt 0 ] && echo "failing test binaries: ${failed_names[*]}"
-echo "check: $passed passed, $failed failed"
+echo "check: $passed passed, $failed failed, ${#skipped[@]} skipped"
 [ "$failed" -eq 0 ]
