@@ -5,11 +5,13 @@ set -u
 passed=0 failed=0 failed_names=() skipped=()
 for t in "$@"; do
     echo "=== $t"
+    t0=$(date +%s)
     # --verbose is what makes Criterion print [SKIP] lines; its per-test
     # [RUN ]/[PASS] lines are left out.
     out=$("$t" --jobs 2 --verbose 2>&1); rc=$?
     printf '%s\n' "$out" | grep -v -E '^\[(RUN |PASS)\] |^\[----\] Criterion v|^\[====\] Running ' |
         tail -n 40
+    echo "--- $(basename "$t"): $(($(date +%s) - t0)) s"
     while IFS= read -r s; do
         skipped+=("$(basename "$t"): ${s#\[SKIP\] }")
     done < <(printf '%s\n' "$out" | grep '^\[SKIP\] ')
@@ -24,5 +26,5 @@ for t in "$@"; do
 done
 [ ${#skipped[@]} -gt 0 ] && printf 'skipped: %s\n' "${skipped[@]}"
 [ ${#failed_names[@]} -gt 0 ] && echo "failing test binaries: ${failed_names[*]}"
-echo "check: $passed passed, $failed failed, ${#skipped[@]} skipped"
+echo "check: $passed passed, $failed failed, ${#skipped[@]} skipped in $SECONDS s"
 [ "$failed" -eq 0 ]
