@@ -53,7 +53,7 @@ NEEDS_BUILD := pkg-config:pkg-config libunwind-dev:libunwind.h uthash-dev:uthash
 	libjansson-dev:jansson.h
 NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
 GOALS := $(or $(MAKECMDGOALS),all)
-ifeq ($(filter deps demo check bench stress clean format,$(GOALS)),)
+ifeq ($(filter deps demo check bench stress clean format uninstall,$(GOALS)),)
 MISSING := $(shell CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' sh scripts/missing-deps.sh $(NEEDS_BUILD) \
 	$(if $(filter tests $(BUILD)/tests/%,$(GOALS)),$(NEEDS_TESTS)))
 ifneq ($(MISSING),)
@@ -61,7 +61,7 @@ $(error threadleak: missing Debian package(s) $(MISSING): run `make deps` (insta
 endif
 endif
 
-.PHONY: all lib cli check demo bench stress install clean deps tests format
+.PHONY: all lib cli check demo bench stress install uninstall clean deps tests format
 all: lib cli
 
 deps:
@@ -151,15 +151,30 @@ stress: deps
 	@$(MAKE) --no-print-directory tests
 	@bash scripts/stress.sh
 
+# What install puts where: file:directory under PREFIX:mode. uninstall removes
+# the same files (and the threadleak/ directories, when left empty).
+INSTALL_FILES := $(BUILD)/libthreadleak.so:lib:0755 $(BUILD)/threadleak:bin:0755 \
+	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644
+PC_FILE := lib/pkgconfig/threadleak.pc
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(PREFIX)/include/threadleak
-	install -m 0755 $(BUILD)/libthreadleak.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 0755 $(BUILD)/threadleak $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 include/threadleak.h $(DESTDIR)$(PREFIX)/include/
-	install -m 0644 include/threadleak/criterion.h $(DESTDIR)$(PREFIX)/include/threadleak/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/threadleak.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/threadleak.pc
+	$(Q)set -e; for f in $(INSTALL_FILES); do \
+		src=$${f%%:*}; dir=$${f#*:}; mode=$${dir#*:}; dir=$(DESTDIR)$(PREFIX)/$${dir%%:*}; \
+		echo "  INSTALL $$dir/$${src##*/}"; \
+		install -d "$$dir"; install -m "$$mode" "$$src" "$$dir/"; \
+	done
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)/$(PC_FILE)"
+	$(Q)install -d $(dir $(DESTDIR)$(PREFIX)/$(PC_FILE))
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/threadleak.pc.in > $(DESTDIR)$(PREFIX)/$(PC_FILE)
+
+uninstall:
+	$(Q)for f in $(INSTALL_FILES); do \
+		src=$${f%%:*}; dir=$${f#*:}; dir=$(DESTDIR)$(PREFIX)/$${dir%%:*}; \
+		echo "  RM    $$dir/$${src##*/}"; rm -f "$$dir/$${src##*/}"; \
+		case $$dir in */threadleak) rmdir "$$dir" 2>/dev/null || true;; esac; \
+	done
+	@echo "  RM    $(DESTDIR)$(PREFIX)/$(PC_FILE)"
+	$(Q)rm -f $(DESTDIR)$(PREFIX)/$(PC_FILE)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
