@@ -2,7 +2,7 @@
 #
 # `make` builds and never installs packages: a missing one stops it with one
 # line naming it. `make deps` installs every Debian package (scripts/install-deps.sh);
-# `make demo` and `make check` run it first, then build in a
+# `make demo`, `make check` and `make check-fast` run it first, then build in a
 # second make, which reads this file again with everything installed.
 PREFIX ?= /usr/local
 CC ?= gcc
@@ -46,6 +46,13 @@ RUSTC ?= $(shell command -v rustc 2>/dev/null)
 PROG_RS := $(if $(RUSTC),$(wildcard tests/progs/*.rs))
 PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
 
+# The tiers: make check runs every suite; make check-fast leaves out the slow
+# suites (host programs, sanitizer builds, install, benchmarks, stress) and
+# the slow tests (Criterion patterns) of the others.
+SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress
+SLOW_TESTS := hostile/fuzz_*
+FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
+
 # Plain make checks its build dependencies (package:header that proves it is
 # there) and names what is missing. Goals that install them, or need none, skip this.
 NEEDS_BUILD := pkg-config:pkg-config libunwind-dev:libunwind.h uthash-dev:uthash.h \
@@ -53,7 +60,7 @@ NEEDS_BUILD := pkg-config:pkg-config libunwind-dev:libunwind.h uthash-dev:uthash
 	libjansson-dev:jansson.h
 NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
 GOALS := $(or $(MAKECMDGOALS),all)
-ifeq ($(filter deps demo check bench stress clean format uninstall,$(GOALS)),)
+ifeq ($(filter deps demo check check-fast bench stress clean format uninstall,$(GOALS)),)
 MISSING := $(shell CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' sh scripts/missing-deps.sh $(NEEDS_BUILD) \
 	$(if $(filter tests $(BUILD)/tests/%,$(GOALS)),$(NEEDS_TESTS)))
 ifneq ($(MISSING),)
@@ -61,7 +68,7 @@ $(error threadleak: missing Debian package(s) $(MISSING): run `make deps` (insta
 endif
 endif
 
-.PHONY: all lib cli check demo bench stress install uninstall clean deps tests format
+.PHONY: all lib cli check check-fast demo bench stress install uninstall clean deps tests format
 all: lib cli
 
 deps:
@@ -138,6 +145,11 @@ tests: all $(TEST_BIN) $(PROG_BIN)
 check: deps
 	@$(MAKE) --no-print-directory tests
 	@bash scripts/check.sh $(TEST_BIN)
+
+check-fast: deps
+	@$(MAKE) --no-print-directory tests
+	@echo "check-fast: leaves out $(SLOW_SUITES) and $(SLOW_TESTS) (make check runs them)"
+	@SKIP_TESTS='$(SLOW_TESTS)' bash scripts/check.sh $(FAST_TEST_BIN)
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/progs/demo_leak
