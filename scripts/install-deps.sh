@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
-# Installs the Debian packages `make demo` and `make check` need, only those missing.
-# Plain `make` never runs this: it names a missing build package and stops.
+# Installs the Debian packages threadleak needs, only those missing: with
+# --build what `make demo` and `make bench` need to build, else also what the
+# tests run (`make check`). Plain `make` never runs this: it names a missing
+# build package and stops.
 set -eu
 # Debian 12's CPython tests come in a package named after its version.
 py=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3.11)
 
-# One package a line with what needs it. A test needing a runtime adds it here and
-# skips, saying which package, only when it is still absent.
-pkgs=(
+# One package a line with what needs it.
+build=(
     gcc g++ make pkg-config       # the build
     libunwind-dev                 # creation and blocked stacks
     uthash-dev                    # the dump's hash tables
     libdw-dev libelf-dev          # symbols, file:line
     libiberty-dev                 # C++ and Rust demangling
     libjansson-dev                # the command's JSON reader
+    python3                       # scripts/bench.sh, test_languages
+)
+# A test needing a runtime adds it here and skips, saying which package, only
+# when it is still absent.
+tests=(
     libcriterion-dev              # the tests
-    python3                       # test_languages, scripts/bench.sh
     "libpython$py-testsuite"      # test_hosts: CPython's own thread tests
     redis-tools                   # test_hosts: redis-server (redis-check-rdb) under redis-benchmark
     rustc                         # test_languages: Rust programs
     clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
 )
+pkgs=("${build[@]}")
+[ "${1:-}" = --build ] || pkgs+=("${tests[@]}")
 
 missing=()
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${pkgs[@]}" 2>/dev/null || true)
