@@ -2,8 +2,9 @@
 #
 # `make` builds and never installs packages: a missing one stops it with one
 # line naming it. `make deps` installs every Debian package (scripts/install-deps.sh);
-# `make demo`, `make check` and `make check-fast` run it first, then build in a
-# second make, which reads this file again with everything installed.
+# `make check` and `make check-fast` run it first (`make demo` and `make bench`
+# only its build part), then build in a second make, which reads this file
+# again with everything installed.
 PREFIX ?= /usr/local
 CC ?= gcc
 CXX ?= g++
@@ -60,7 +61,7 @@ NEEDS_BUILD := pkg-config:pkg-config libunwind-dev:libunwind.h uthash-dev:uthash
 	libjansson-dev:jansson.h
 NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
 GOALS := $(or $(MAKECMDGOALS),all)
-ifeq ($(filter deps demo check check-fast bench stress clean format uninstall,$(GOALS)),)
+ifeq ($(filter deps deps-build demo check check-fast bench stress clean format uninstall,$(GOALS)),)
 MISSING := $(shell CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' sh scripts/missing-deps.sh $(NEEDS_BUILD) \
 	$(if $(filter tests $(BUILD)/tests/%,$(GOALS)),$(NEEDS_TESTS)))
 ifneq ($(MISSING),)
@@ -68,11 +69,13 @@ $(error threadleak: missing Debian package(s) $(MISSING): run `make deps` (insta
 endif
 endif
 
-.PHONY: all lib cli check check-fast demo bench stress install uninstall clean deps tests format
+.PHONY: all lib cli check check-fast demo bench stress install uninstall clean deps deps-build tests format
 all: lib cli
 
 deps:
 	@bash scripts/install-deps.sh
+deps-build:
+	@bash scripts/install-deps.sh --build
 
 lib: $(BUILD)/libthreadleak.so
 cli: $(BUILD)/threadleak
@@ -151,11 +154,11 @@ check-fast: deps
 	@echo "check-fast: leaves out $(SLOW_SUITES) and $(SLOW_TESTS) (make check runs them)"
 	@SKIP_TESTS='$(SLOW_TESTS)' bash scripts/check.sh $(FAST_TEST_BIN)
 
-demo: deps
+demo: deps-build
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/progs/demo_leak
 	@bash scripts/demo.sh
 
-bench: deps
+bench: deps-build
 	@$(MAKE) --no-print-directory all
 	@bash scripts/bench.sh
 
