@@ -10,11 +10,14 @@
 #include <libunwind.h>
 #include <link.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "preload/log.h"
+#include "preload/registry.h"
 #include "preload/stacks.h"
 
 static struct {
@@ -173,8 +176,27 @@ static int get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t l
 
 #define TL_SYM(lib, field, name) (u.field = (__typeof__(u.field))dlsym(lib, name)) != NULL
 
+/* libunwind probes mincore() once as it initialises, to choose how its
+ * local unwinder validates memory; this remote-style use never validates.
+ * Sandboxes (Firefox's seccomp filter) report the call, so threadleak's
+ * own threads get ENOSYS without a system call and libunwind settles for
+ * msync, which it then never calls. The program's calls pass through. */
+TL_EXPORT int mincore(void *addr, size_t len, unsigned char *vec)
+{
+    if (tl_busy) {
+        errno = ENOSYS;
+        return -1;
+    }
+    tl_real_ensure();
+    return (int)tl_real.syscall(SYS_mincore, (long)addr, (long)len, (long)vec, 0, 0, 0);
+}
+
+/* Run by the sampler as it starts: libunwind's first use opens a pipe,
+ * which then lands in the sampler's own file table. */
 TL_HIDDEN int tl_unwind_init(void)
 {
+    if (space)
+        return 0;
     void *lib = dlopen("libunwind-x86_64.so.8", RTLD_NOW | RTLD_LOCAL);
     if (!lib || !(TL_SYM(lib, create_addr_space, "_Ux86_64_create_addr_space") &&
                   TL_SYM(lib, get_accessors, "_Ux86_64_get_accessors") &&

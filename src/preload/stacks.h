@@ -1,5 +1,5 @@
 /* Stacks. Creation stacks are captured in the creating thread with
- * libunwind; blocked-at stacks are unwound later, by the sampler, from the
+ * libgcc's unwinder; blocked-at stacks are unwound later, by the sampler, from the
  * registers a wrapper saved when it blocked. Both are interned: identical
  * stacks are stored once, in memory that is never freed. */
 #ifndef THREADLEAK_STACKS_H

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "preload/log.h"
+#include "preload/sampler.h"
 #include "preload/symbolize.h"
 
 static struct {
@@ -104,6 +105,19 @@ static void report(void)
 TL_HIDDEN void tl_symbolize_refresh(void)
 {
     report();
+}
+
+/* libdw keeps the ELF files it read open. In the sampler's own file table
+ * that is harmless; in the program's (no sampler yet, or no table of its
+ * own) they are closed after each dump, so the program's next open()
+ * returns the number it would have without us. */
+TL_HIDDEN void tl_symbolize_release_files(void)
+{
+    if (tl_on_sampler && tl_sampler_own_files)
+        return;
+    if (dwfl)
+        d.end(dwfl);
+    dwfl = NULL;
 }
 
 static const char *nice_name(const char *raw)

@@ -12,5 +12,8 @@ TL_HIDDEN void tl_symbolize_refresh(void);
 /* The frame for ip, cached; the strings live as long as the process.
  * Every ip is a return address, so the call site (ip - 1) is looked up. */
 TL_HIDDEN tl_frame tl_symbolize(uint64_t ip);
+/* After a dump: closes the ELF files read unless they are in the sampler's
+ * own file table. */
+TL_HIDDEN void tl_symbolize_release_files(void);
 
 #endif
