@@ -2,9 +2,11 @@
  * wakes the sampler with a futex wake (one async-signal-safe system call,
  * and no file descriptor a daemon's close-everything loop could take from
  * us and hand to something else). Everything else happens on the sampler
- * thread, which runs with every signal blocked so that the program's own
- * handlers keep running on the program's threads. The command reaches the
- * sampler through the request channel (channel.c), never by a signal. */
+ * thread, which runs with every signal blocked but the synchronous ones
+ * (sampler_isolate.c) so that the program's own handlers keep running on
+ * the program's threads, and with a file table of its own. The command
+ * reaches the sampler through the request channel (channel.c), never by a
+ * signal. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,16 @@ static uint64_t mono_ns(void)
 }
 
 TL_HIDDEN __thread unsigned tl_signal_hits;
+
+TL_HIDDEN void tl_sampler_wake(void)
+{
+    tl_channel_wake();
+}
+
+TL_HIDDEN int tl_sampler_running(void)
+{
+    return __atomic_load_n(&running, __ATOMIC_ACQUIRE);
+}
 
 /* Sleeps one period, or less when woken. Once the leader has ended, the
  * sampler looks often whether it is the last thread. */
@@ -180,9 +192,11 @@ static void *sampler_main(void *arg)
 {
     (void)arg;
     tl_busy = 1;
+    tl_sampler_isolate();
     tl_channel_announce();
     for (;;) {
         sleep_period();
+        tl_sampler_serve_calls();
         tl_channel_announce();
         /* The program's last thread has ended: glibc would end the process
          * now with exit(0); only the sampler is keeping it alive. */
@@ -206,7 +220,7 @@ static void *sampler_main(void *arg)
 static void start_thread(void)
 {
     sigset_t all, old;
-    sigfillset(&all);
+    tl_sampler_sigmask(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t t;
     pthread_attr_t attr;
@@ -225,7 +239,6 @@ static void start_thread(void)
     }
     __atomic_store_n(&running, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&tl_sampler_missing, 0, __ATOMIC_RELEASE);
-    tl_real.pthread_setname_np(t, "threadleak");
 }
 
 TL_HIDDEN void tl_sampler_init(void)
@@ -295,11 +308,19 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
     signal_pending = 0;
     start_ns = mono_ns();
     tl_channel_after_fork_child();
+    tl_sampler_calls_after_fork_child();
+}
+
+static int final_sample(void *arg)
+{
+    (void)arg;
+    tl_dump_lock();
+    write_series();
+    tl_dump_unlock();
+    return 0;
 }
 
 TL_HIDDEN void tl_sampler_final_sample(void)
 {
-    tl_dump_lock();
-    write_series();
-    tl_dump_unlock();
+    tl_sampler_call(final_sample, NULL);
 }
