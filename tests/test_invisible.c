@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -94,8 +95,9 @@ Test(invisible, series_without_a_thread_of_ours)
         line[0] = 0;
     if (f)
         fclose(f);
-    tlt_expect(p, strstr(line, "\"t_ms\":0,") && strstr(line, "\"live\":1,"),
-               "the first series line should say 1 live thread at t_ms 0: %s", line);
+    const char *t = strstr(line, "\"t_ms\":");
+    tlt_expect(p, t && atol(t + 7) < 1000 && strstr(line, "\"live\":1,"),
+               "the first series line should say 1 live thread at the start: %s", line);
     tlt_stop(p);
     unlink(series);
 }
