@@ -85,8 +85,9 @@ static void dump_a_process_that_became_nobody(const char *mode)
     dump_of(r, p->pid, 3000);
     /* named too: after setuid the process can no longer read its own
      * /proc/PID/auxv, and libdw is told its modules from its maps */
-    tlt_expect(p, r->status == 0 && strstr(r->out, "3 threads \u00b7 blocked in cond") &&
-                      strstr(r->out, "trigger_worker"),
+    tlt_expect(p,
+               r->status == 0 && strstr(r->out, "3 threads \u00b7 blocked in cond") &&
+                   strstr(r->out, "trigger_worker"),
                "threadleak dump as root of a uid-65534 process: %d\n%s%s", r->status, r->out,
                r->err);
     char ctl[128];
@@ -107,6 +108,32 @@ Test(trigger, root_dumps_a_process_that_dropped_to_nobody_first)
 Test(trigger, root_dumps_a_process_that_dropped_to_nobody_later)
 {
     dump_a_process_that_became_nobody("nobody-later");
+}
+
+/* A process with a /tmp of its own (a mount namespace: containers,
+ * systemd's PrivateTmp): the command finds its announcement and has it
+ * write the dump through the process's root. */
+Test(trigger, dump_a_process_with_a_private_tmp)
+{
+    const char *unshare = tlt_which("unshare");
+    if (geteuid() != 0 || !unshare)
+        cr_skip_test("needs root and unshare (util-linux) for a private /tmp");
+    char script[600];
+    snprintf(script, sizeof script, "mount -t tmpfs tmpfs /tmp && exec %s segv",
+             tlt_prog_path("trigger_catcher"));
+    const char *env[] = {"THREADLEAK_INTERVAL_MS=50", NULL};
+    const char *argv[] = {unshare, "-m", "--propagation", "private", "sh", "-c", script, NULL};
+    tlt_proc *p = tlt_start_argv(argv, env);
+    char ctl[128];
+    snprintf(ctl, sizeof ctl, "/tmp/threadleak-0/%d.ctl", (int)p->pid);
+    cli_result *r = cli_new();
+    dump_of(r, p->pid, 3000);
+    tlt_expect(p, r->status == 0 && strstr(r->out, "trigger_worker"),
+               "threadleak dump of a process with a private /tmp: %d\n%s%s", r->status, r->out,
+               r->err);
+    tlt_expect(p, access(ctl, F_OK) != 0, "%s is in our /tmp, not the process's", ctl);
+    cli_free(r);
+    tlt_stop(p);
 }
 
 /* The channel directory of a uid is trusted only when it is a real
