@@ -164,6 +164,7 @@ static int open_dir(const target *t, char *path, size_t pathlen, char *err, size
                  "%s is not a private directory of uid %u (mode 0700): not trusted; remove it", dir,
                  t->euid);
         close(dfd);
+        errno = EPERM; /* refused, not missing */
         return -1;
     }
     return dfd;
