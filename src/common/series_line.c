@@ -21,12 +21,15 @@ static long *slot(struct tl_series_line *x, int k)
 
 int tl_series_line_format(char *buf, size_t size, const struct tl_series_line *x)
 {
+    char mono[40] = ""; /* left out when unknown: the reader takes -1 then */
+    if (x->mono_ms >= 0)
+        snprintf(mono, sizeof mono, "\"mono_ms\":%ld,", x->mono_ms);
     int n = snprintf(buf, size,
-                     "{\"pid\":%ld,\"t_ms\":%ld,\"mono_ms\":%ld,\"live\":%ld,\"running\":%ld,"
+                     "{\"pid\":%ld,\"t_ms\":%ld,%s\"live\":%ld,\"running\":%ld,"
                      "\"blocked\":%ld,\"exited_unjoined\":%ld,\"created\":%ld,\"joined\":%ld,"
                      "\"detached\":%ld}\n",
-                     x->pid, x->t_ms, x->mono_ms, x->live, x->running, x->blocked,
-                     x->exited_unjoined, x->created, x->joined, x->detached);
+                     x->pid, x->t_ms, mono, x->live, x->running, x->blocked, x->exited_unjoined,
+                     x->created, x->joined, x->detached);
     return n > 0 && (size_t)n < size ? n : -1;
 }
 
