@@ -110,6 +110,53 @@ Test(trigger, root_dumps_a_process_that_dropped_to_nobody_later)
     dump_a_process_that_became_nobody("nobody-later");
 }
 
+/* A process that switches its effective uid back and forth (seteuid
+ * around privileged work) keeps one announcement per uid and answers
+ * whichever it is at the moment. */
+Test(trigger, dump_a_process_that_keeps_switching_its_euid)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root (to start a program that switches to uid 65534)");
+    const char *env[] = {"THREADLEAK_INTERVAL_MS=50", NULL};
+    const char *argv[] = {tlt_prog_path("trigger_catcher"), "flap", NULL};
+    tlt_proc *p = tlt_start_argv(argv, env);
+    cli_result *r = cli_new();
+    int ok = 0, n = 0;
+    /* over 40 switches: more than a process may map pages for */
+    for (long end = now_ms() + 4000; n < 8 || (now_ms() < end && n < 60); n++) {
+        dump_of(r, p->pid, 3000);
+        ok += r->status == 0 && strstr(r->out, "3 threads") != NULL;
+        usleep(50 * 1000);
+    }
+    tlt_expect(p, ok == n, "%d of %d dumps of a process switching its euid: %s", ok, n, r->err);
+    cli_free(r);
+    tlt_stop(p);
+}
+
+/* An announcement removed by someone else (a /tmp cleaner) comes back
+ * within a period. */
+Test(trigger, a_removed_announcement_comes_back)
+{
+    const char *env[] = {"THREADLEAK_INTERVAL_MS=50", NULL};
+    const char *argv[] = {tlt_prog_path("trigger_catcher"), "segv", NULL};
+    tlt_proc *p = tlt_start_argv(argv, env);
+    char ctl[128];
+    snprintf(ctl, sizeof ctl, "/tmp/threadleak-%u/%d.ctl", (unsigned)geteuid(), (int)p->pid);
+    for (int i = 0; i < 300 && access(ctl, F_OK) != 0; i++)
+        usleep(10000);
+    tlt_expect(p, unlink(ctl) == 0, "no announcement %s to remove", ctl);
+    int back = 0;
+    for (int i = 0; i < 300 && !back; i++, usleep(10000))
+        back = access(ctl, F_OK) == 0;
+    tlt_expect(p, back, "%s did not come back", ctl);
+    cli_result *r = cli_new();
+    dump_of(r, p->pid, 0);
+    tlt_expect(p, r->status == 0 && strstr(r->out, "3 threads"), "dump after: %d %s", r->status,
+               r->err);
+    cli_free(r);
+    tlt_stop(p);
+}
+
 /* A process with a /tmp of its own (a mount namespace: containers,
  * systemd's PrivateTmp): the command finds its announcement and has it
  * write the dump through the process's root. */

@@ -19,12 +19,13 @@
 #include "common/env_syntax.h"
 
 typedef struct target {
-    int pid;              /* as we see it */
-    int nspid;            /* as it sees itself: its files are named so */
-    unsigned euid, egid;  /* as we see them: the owner of its directory */
-    unsigned ns_euid;     /* as it sees it: its directory's name */
-    int threads;          /* the kernel's count, -1 unknown */
-    uint64_t start_ticks; /* tells it from an earlier process with its pid */
+    int pid;                         /* as we see it */
+    int nspid;                       /* as it sees itself: its files are named so */
+    unsigned euid, egid;             /* as we see them: the owner of its directory */
+    unsigned writer_uid, writer_gid; /* who can write its dumps whatever uid it is now */
+    unsigned ns_euid;                /* as it sees it: its directory's name */
+    int threads;                     /* the kernel's count, -1 unknown */
+    uint64_t start_ticks;            /* tells it from an earlier process with its pid */
 } target;
 
 /* A whole small /proc file; NUL-terminated, length in *len. */
@@ -96,9 +97,25 @@ static int probe(int pid, target *t)
     if (!st)
         return -1;
     const char *v;
-    unsigned ruid, rgid;
-    int bad = !(v = status_field(st, "Uid")) || sscanf(v, "%u %u", &ruid, &t->euid) != 2 ||
-              !(v = status_field(st, "Gid")) || sscanf(v, "%u %u", &rgid, &t->egid) != 2;
+    unsigned uid[4], gid[4]; /* real, effective, saved, filesystem */
+    int bad = !(v = status_field(st, "Uid")) ||
+              sscanf(v, "%u %u %u %u", &uid[0], &uid[1], &uid[2], &uid[3]) != 4 ||
+              !(v = status_field(st, "Gid")) ||
+              sscanf(v, "%u %u %u %u", &gid[0], &gid[1], &gid[2], &gid[3]) != 4;
+    if (!bad) {
+        t->euid = uid[1];
+        t->egid = gid[1];
+        /* a process that switches between root and a user (seteuid around
+         * privileged work) writes as either: a directory of the user's
+         * takes both */
+        static const int order[] = {3, 1, 0, 2};
+        t->writer_uid = uid[3];
+        t->writer_gid = gid[3];
+        for (int i = 0; i < 4 && t->writer_uid == 0; i++) {
+            t->writer_uid = uid[order[i]];
+            t->writer_gid = gid[order[i]];
+        }
+    }
     if ((v = status_field(st, "Threads")))
         t->threads = atoi(v);
     if ((v = status_field(st, "NSpid"))) {
@@ -394,11 +411,11 @@ int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remot
         snprintf(remote, remotelen, "%s", local);
     /* a process that runs as another user (root dumping a worker that
      * dropped its privileges) must be able to write there */
-    if (geteuid() != t.euid && chown(local, t.euid, t.egid) != 0) {
+    if (geteuid() != t.writer_uid && chown(local, t.writer_uid, t.writer_gid) != 0) {
         snprintf(err, errlen,
                  "pid %d runs as uid %u and cannot write in %s: run threadleak as "
                  "that user or as root",
-                 pid, t.euid, local);
+                 pid, t.writer_uid, local);
         rmdir(local);
         return -1;
     }

@@ -20,21 +20,30 @@
 #include "preload/config.h"
 #include "preload/log.h"
 
-enum { MAX_PAGES = 16, RETRY_PERIODS = 30 };
+/* MAX_CREATED bounds the pages a process maps when something keeps
+ * removing its announcement (a page a handler may use is never unmapped). */
+enum { MAX_PAGES = 16, MAX_CREATED = 64, RETRY_PERIODS = 30 };
 
 static int private_word;
 /* What the sampler sleeps on; the signal handler reads it. A page once
  * published is never unmapped while a handler could still be using it. */
 static int *wake_addr = &private_word;
-static struct tl_channel_page *page;
-static struct tl_channel_page *pages[MAX_PAGES]; /* every page this process mapped */
-static int n_pages;
-static unsigned page_uid;
-static dev_t page_dev;
-static ino_t page_ino;
-static char ctl_path[128], req_path[128];
+/* One announcement per effective uid the process has had: a process that
+ * switches back and forth (seteuid around privileged work) reuses them. */
+struct announced {
+    struct tl_channel_page *page;
+    unsigned uid;
+    dev_t dev;
+    ino_t ino;
+    char ctl[128], req[128];
+};
+static struct announced all[MAX_PAGES];
+static int n_all;
+static struct announced *cur;        /* the current euid's */
+static struct tl_channel_page *page; /* cur->page */
 static uint32_t flags;
 static int retry_in; /* periods before another try after a failure */
+static int created;
 
 static long futex(int *w, int op, const struct timespec *ts)
 {
@@ -96,11 +105,25 @@ static void remove_stale(int dfd)
     closedir(d);
 }
 
+static void use(struct announced *a)
+{
+    cur = a;
+    page = a->page;
+    __atomic_store_n(&wake_addr, &a->page->wake, __ATOMIC_RELEASE);
+}
+
+/* 1 when a's file is still in place (not removed or replaced). */
+static int in_place(const struct announced *a)
+{
+    struct stat st;
+    return stat(a->ctl, &st) == 0 && st.st_dev == a->dev && st.st_ino == a->ino;
+}
+
 /* A new page, published as <pid>.ctl in our uid's directory; 0 or -errno. */
 static int create(unsigned uid)
 {
     char dir[64], name[32], tmp[40];
-    if (n_pages == MAX_PAGES)
+    if (n_all == MAX_PAGES || created == MAX_CREATED)
         return -EMFILE;
     tl_channel_dir(dir, sizeof dir, uid);
     tl_channel_file(name, sizeof name, (int)getpid(), "ctl");
@@ -149,17 +172,21 @@ static int create(unsigned uid)
         return -e;
     }
     close(dfd);
-    if (page && page_uid != uid)
-        unlink(ctl_path); /* the old uid's directory: may fail once privileges are gone */
-    pages[n_pages++] = np;
-    page = np;
-    page_uid = uid;
-    page_dev = st.st_dev;
-    page_ino = st.st_ino;
-    snprintf(ctl_path, sizeof ctl_path, "%s/%s", dir, name);
+    created++;
+    struct announced *a = NULL;
+    for (int i = 0; i < n_all && !a; i++)
+        if (all[i].uid == uid)
+            a = &all[i]; /* its file was removed: its old page stays mapped, unused */
+    if (!a)
+        a = &all[n_all++];
+    a->page = np;
+    a->uid = uid;
+    a->dev = st.st_dev;
+    a->ino = st.st_ino;
+    snprintf(a->ctl, sizeof a->ctl, "%s/%s", dir, name);
     tl_channel_file(name, sizeof name, (int)getpid(), "req");
-    snprintf(req_path, sizeof req_path, "%s/%s", dir, name);
-    __atomic_store_n(&wake_addr, &np->wake, __ATOMIC_RELEASE);
+    snprintf(a->req, sizeof a->req, "%s/%s", dir, name);
+    use(a);
     return 0;
 }
 
@@ -168,10 +195,13 @@ TL_HIDDEN void tl_channel_announce(void)
     if (tl_config.secure)
         return;
     unsigned uid = (unsigned)geteuid();
-    struct stat st;
-    if (page && uid == page_uid && stat(ctl_path, &st) == 0 && st.st_dev == page_dev &&
-        st.st_ino == page_ino)
+    if (cur && cur->uid == uid && in_place(cur))
         return;
+    for (int i = 0; i < n_all; i++)
+        if (all[i].uid == uid && &all[i] != cur && in_place(&all[i])) {
+            use(&all[i]);
+            return;
+        }
     if (retry_in > 0) {
         retry_in--;
         return;
@@ -190,17 +220,17 @@ TL_HIDDEN int tl_channel_take(struct tl_request *r)
 {
     if (!page)
         return 0;
-    int fd = open(req_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = open(cur->req, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0;
     struct stat st;
     char buf[TL_REQUEST_MAX];
     ssize_t n = -1;
     /* only our uid (or root writing as us) can create it in our directory */
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == page_uid)
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == cur->uid)
         n = tl_real.read(fd, buf, sizeof buf);
     close(fd);
-    unlink(req_path);
+    unlink(cur->req);
     if (n <= 0 || n >= (ssize_t)sizeof buf || tl_request_parse(buf, (size_t)n, r) != 0)
         return -1;
     return 1;
@@ -221,9 +251,11 @@ TL_HIDDEN void tl_channel_set_flag(uint32_t flag)
 
 TL_HIDDEN void tl_channel_remove(void)
 {
-    if (page && page->pid == (int32_t)getpid()) {
-        unlink(ctl_path);
-        unlink(req_path);
+    if (!page || page->pid != (int32_t)getpid())
+        return;                       /* a forked child's copy of its parent's state */
+    for (int i = 0; i < n_all; i++) { /* those of uids we no longer are may stay */
+        unlink(all[i].ctl);
+        unlink(all[i].req);
     }
 }
 
@@ -233,9 +265,11 @@ TL_HIDDEN void tl_channel_after_fork_child(void)
      * this child. Only this thread exists, so no handler can be between
      * reading wake_addr and using it when the pages go. */
     __atomic_store_n(&wake_addr, &private_word, __ATOMIC_RELEASE);
-    for (int i = 0; i < n_pages; i++)
-        munmap(pages[i], TL_CHANNEL_SIZE);
-    n_pages = 0;
+    for (int i = 0; i < n_all; i++)
+        munmap(all[i].page, TL_CHANNEL_SIZE);
+    n_all = 0;
+    created = 0;
+    cur = NULL;
     page = NULL;
     private_word = 0;
     retry_in = 0;

@@ -4,6 +4,8 @@
  *   nobody-first  becomes uid/gid 65534 (argv[2]: another uid), then
  *                 starts 3 workers
  *   nobody-later  starts 3 workers, then becomes uid/gid 65534
+ *   flap          starts 3 workers, then switches its effective uid between
+ *                 65534 and 0 every 100 ms until SIGTERM
  *   single        never starts a thread; after argv[2] ms prints
  *                 "tasks N" (the kernel's count of its threads) and exits
  * The workers block in trigger_worker. Prints "ready" when set up, and at
@@ -91,6 +93,13 @@ int main(int argc, char **argv)
     }
     printf("ready\n");
     fflush(stdout);
+    for (int i = 0; !stop && strcmp(mode, "flap") == 0; i++) {
+        if (seteuid(i % 2 ? 0 : 65534) != 0) {
+            perror("seteuid");
+            return 2;
+        }
+        usleep(100 * 1000);
+    }
     while (!stop)
         pause();
     printf("segv %d\n", (int)segv_hits);
