@@ -131,11 +131,12 @@ int threadleak_request_dump(int pid, const char *stem, const char *format, int t
 /* 1 when the request for pid is still waiting to be served. */
 int threadleak_request_pending(int pid);
 void threadleak_request_cancel(int pid);
-/* A new temporary directory the process can write its dump into: `local`
- * is its path for us, `remote` for the process (they differ when it has
- * its own /tmp). Owned by the process's uid when that is not ours. */
-int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remote, size_t remotelen,
-                              char *err, size_t errlen);
+/* A new temporary directory `dir` the process can write its dump into,
+ * whatever uid it writes as, and a stem there with a random name:
+ * `local_stem` for us, `remote_stem` for the process (they differ when it
+ * has its own /tmp). */
+int threadleak_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_stem, size_t local_len,
+                              char *remote_stem, size_t remote_len, char *err, size_t errlen);
 /* The sampler period the process announced (ms), default 1000. */
 long threadleak_proc_interval_ms(int pid);
 /* 1 when libthreadleak is mapped into pid, 0 when not, -1 unknown. */

@@ -68,14 +68,13 @@ int threadleak_cmd_dump(int argc, char **argv)
                pid);
         return TL_EXIT_FAIL;
     }
-    char dir[PATH_MAX], remote[PATH_MAX], stem[PATH_MAX + 16], path[PATH_MAX + 32], err[512];
-    if (threadleak_request_tmpdir((int)pid, dir, sizeof dir, remote, sizeof remote, err,
-                                  sizeof err)) {
+    char dir[PATH_MAX], local[PATH_MAX], stem[PATH_MAX], path[PATH_MAX + 8], err[512];
+    if (threadleak_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem,
+                                  err, sizeof err)) {
         tl_msg("%s", err);
         return TL_EXIT_FAIL;
     }
-    snprintf(stem, sizeof stem, "%s/dump", remote);
-    snprintf(path, sizeof path, "%s/dump.%s", dir, json ? "json" : "txt");
+    snprintf(path, sizeof path, "%s.%s", local, json ? "json" : "txt");
     int asked =
         threadleak_request_dump((int)pid, stem, json ? "json" : "text", threads, err, sizeof err);
     if (asked) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,13 +20,12 @@
 #include "common/env_syntax.h"
 
 typedef struct target {
-    int pid;                         /* as we see it */
-    int nspid;                       /* as it sees itself: its files are named so */
-    unsigned euid, egid;             /* as we see them: the owner of its directory */
-    unsigned writer_uid, writer_gid; /* who can write its dumps whatever uid it is now */
-    unsigned ns_euid;                /* as it sees it: its directory's name */
-    int threads;                     /* the kernel's count, -1 unknown */
-    uint64_t start_ticks;            /* tells it from an earlier process with its pid */
+    int pid;              /* as we see it */
+    int nspid;            /* as it sees itself: its files are named so */
+    unsigned euid, egid;  /* as we see them: the owner of its directory */
+    unsigned ns_euid;     /* as it sees it: its directory's name */
+    int threads;          /* the kernel's count, -1 unknown */
+    uint64_t start_ticks; /* tells it from an earlier process with its pid */
 } target;
 
 /* A whole small /proc file; NUL-terminated, length in *len. */
@@ -105,16 +105,6 @@ static int probe(int pid, target *t)
     if (!bad) {
         t->euid = uid[1];
         t->egid = gid[1];
-        /* a process that switches between root and a user (seteuid around
-         * privileged work) writes as either: a directory of the user's
-         * takes both */
-        static const int order[] = {3, 1, 0, 2};
-        t->writer_uid = uid[3];
-        t->writer_gid = gid[3];
-        for (int i = 0; i < 4 && t->writer_uid == 0; i++) {
-            t->writer_uid = uid[order[i]];
-            t->writer_gid = gid[order[i]];
-        }
     }
     if ((v = status_field(st, "Threads")))
         t->threads = atoi(v);
@@ -377,14 +367,9 @@ int threadleak_proc_has_lib(int pid)
     return r;
 }
 
-int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remote, size_t remotelen,
-                              char *err, size_t errlen)
+int threadleak_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_stem, size_t local_len,
+                              char *remote_stem, size_t remote_len, char *err, size_t errlen)
 {
-    target t;
-    if (probe(pid, &t)) {
-        snprintf(err, errlen, "cannot read /proc/%d/status: %s", pid, strerror(errno));
-        return -1;
-    }
     /* The process writes the dump in its own /tmp: when its mount namespace
      * has another one (a container, systemd's PrivateTmp), we reach it
      * through its root. */
@@ -395,29 +380,32 @@ int threadleak_request_tmpdir(int pid, char *local, size_t locallen, char *remot
                     (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino);
     const char *tmp = getenv("TMPDIR");
     if (elsewhere)
-        snprintf(local, locallen, "%s/threadleak-dump.XXXXXX", root_tmp);
+        snprintf(dir, dirlen, "%s/threadleak-dump.XXXXXX", root_tmp);
     else
-        snprintf(local, locallen, "%s/threadleak-dump.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(local)) {
+        snprintf(dir, dirlen, "%s/threadleak-dump.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    unsigned char rnd[8];
+    if (!mkdtemp(dir) || getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
         snprintf(err, errlen,
-                 "cannot create a temporary directory %s: %s; set TMPDIR to a "
-                 "writable one",
-                 local, strerror(errno));
+                 "cannot create a temporary directory %s: %s; set TMPDIR to a writable one", dir,
+                 strerror(errno));
         return -1;
     }
+    /* Whatever uid the process writes as (one that dropped its privileges,
+     * or switches between root and a user), it can create its dump here;
+     * nobody else can list the directory, find the random name, or remove
+     * what the process wrote (sticky). */
+    if (chmod(dir, 01733) != 0) {
+        snprintf(err, errlen, "cannot open %s to the process: %s", dir, strerror(errno));
+        rmdir(dir);
+        return -1;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "dump-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+             rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    snprintf(local_stem, local_len, "%s/%s", dir, name);
     if (elsewhere)
-        snprintf(remote, remotelen, "/tmp/%s", strrchr(local, '/') + 1);
+        snprintf(remote_stem, remote_len, "/tmp/%s/%s", strrchr(dir, '/') + 1, name);
     else
-        snprintf(remote, remotelen, "%s", local);
-    /* a process that runs as another user (root dumping a worker that
-     * dropped its privileges) must be able to write there */
-    if (geteuid() != t.writer_uid && chown(local, t.writer_uid, t.writer_gid) != 0) {
-        snprintf(err, errlen,
-                 "pid %d runs as uid %u and cannot write in %s: run threadleak as "
-                 "that user or as root",
-                 pid, t.writer_uid, local);
-        rmdir(local);
-        return -1;
-    }
+        snprintf(remote_stem, remote_len, "%s", local_stem);
     return 0;
 }
