@@ -109,6 +109,10 @@ static void use(struct announced *a)
 {
     cur = a;
     page = a->page;
+    /* A wake-up sent to the old word just before the switch would be
+     * lost: the sampler goes round once more before it sleeps here, and
+     * sees whatever that wake-up was for (its flag was set first). */
+    __atomic_store_n(&a->page->wake, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&wake_addr, &a->page->wake, __ATOMIC_RELEASE);
 }
 
