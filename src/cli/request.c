@@ -391,10 +391,10 @@ int threadleak_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_ste
         return -1;
     }
     /* Whatever uid the process writes as (one that dropped its privileges,
-     * or switches between root and a user), it can create its dump here;
-     * nobody else can list the directory, find the random name, or remove
-     * what the process wrote (sticky). */
-    if (chmod(dir, 01733) != 0) {
+     * or switches between root and a user, even between writing its file
+     * and renaming it into place: no sticky bit), it can create its dump
+     * here; nobody else can list the directory or guess the random name. */
+    if (chmod(dir, 0733) != 0) {
         snprintf(err, errlen, "cannot open %s to the process: %s", dir, strerror(errno));
         rmdir(dir);
         return -1;

@@ -59,12 +59,12 @@ TL_HIDDEN void tl_channel_wake(void)
     futex(w, FUTEX_WAKE, NULL);
 }
 
-TL_HIDDEN void tl_channel_sleep(int ms)
+TL_HIDDEN int tl_channel_sleep(int ms)
 {
     int *w = __atomic_load_n(&wake_addr, __ATOMIC_ACQUIRE);
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     futex(w, FUTEX_WAIT, &ts);
-    __atomic_store_n(w, 0, __ATOMIC_RELEASE);
+    return __atomic_exchange_n(w, 0, __ATOMIC_ACQ_REL) != 0;
 }
 
 static uint64_t own_start_ticks(void)
@@ -194,12 +194,12 @@ static int create(unsigned uid)
     return 0;
 }
 
-TL_HIDDEN void tl_channel_announce(void)
+TL_HIDDEN void tl_channel_announce(int check_file)
 {
     if (tl_config.secure)
         return;
     unsigned uid = (unsigned)geteuid();
-    if (cur && cur->uid == uid && in_place(cur))
+    if (cur && cur->uid == uid && (!check_file || in_place(cur)))
         return;
     for (int i = 0; i < n_all; i++)
         if (all[i].uid == uid && &all[i] != cur && in_place(&all[i])) {
