@@ -78,6 +78,8 @@ $(BUILD)/tests/progs/%: tests/progs/%.cpp | $(DEPS_STAMP)
 
 $(filter $(BUILD)/tests/progs/wait_% $(BUILD)/tests/progs/lang_%, \
 	$(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%)): tests/progs/waits_common.h
+$(filter $(BUILD)/tests/progs/same_%, \
+	$(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%)): tests/progs/same_common.h
 
 $(BUILD)/tests/progs/%: tests/progs/%.rs
 	@mkdir -p $(dir $@)
