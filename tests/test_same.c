@@ -5,6 +5,7 @@
  * status. Only the first line ("preloaded no" / "preloaded yes") differs,
  * which also proves each run was what it claims. */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +117,43 @@ Test(same, cancellation_at_each_call)
 Test(same, dump_signal_during_each_wait)
 {
     expect_same("same_signals", NULL);
+}
+
+/* Wait notes while a signal handler runs during the wait, or after it
+ * siglongjmp'ed out of it (item 6): the dump shows the thread where it
+ * really waits. */
+struct note_case {
+    char mode[24];
+    char wait[8];
+    char call[24];
+    char frame0[16];
+};
+
+static struct note_case note_cases[] = {
+    {"altstack_above", "io", "read", "reader"},
+    {"altstack_below", "io", "read", "reader"},
+    {"same_stack", "io", "read", "reader"},
+    {"longjmp_deeper", "cond", "pthread_cond_wait", "cond_waiter"},
+    {"longjmp_shallower", "cond", "pthread_cond_wait", "cond_waiter"},
+};
+
+ParameterizedTestParameters(notes, where_the_thread_waits)
+{
+    return cr_make_param_array(struct note_case, note_cases,
+                               sizeof note_cases / sizeof note_cases[0]);
+}
+
+ParameterizedTest(struct note_case *c, notes, where_the_thread_waits, .fini = tlt_cleanup,
+                  .timeout = 30)
+{
+    const char *argv[] = {tlt_prog_path("same_notes"), c->mode, NULL};
+    tlt_proc *p = tlt_start_argv(argv, NULL);
+    tlt_dump(p);
+    json_t *g = tlt_find_group(p, "blocked", c->wait);
+    tlt_expect(p, g != NULL, "%s: no thread blocked in %s", c->mode, c->wait);
+    tlt_expect_group(p, g, "blocked", c->wait, 1);
+    tlt_expect_wait_call(p, g, c->call);
+    tlt_expect_frame0(p, g, "stack", c->frame0);
+    tlt_expect_count(p, "blocked", 2); /* and main, in pause() */
+    tlt_stop(p);
 }
