@@ -157,3 +157,9 @@ ParameterizedTest(struct note_case *c, notes, where_the_thread_waits, .fini = tl
     tlt_expect_count(p, "blocked", 2); /* and main, in pause() */
     tlt_stop(p);
 }
+
+/* Cancelled by another thread while blocked in each cancellation point. */
+Test(same, cancelled_while_blocked)
+{
+    expect_same("same_cancel", "blocked");
+}

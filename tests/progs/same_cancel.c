@@ -1,10 +1,13 @@
-/* same_cancel: every wrapped call made by a thread that has a cancellation
- * pending, where the call would not block; prints whether the thread was
- * cancelled there, and what the call took (tokens, bytes, joins). POSIX
- * says which calls are cancellation points and glibc when it acts; the
- * wrappers' fast paths must not change either. See same_common.h. */
+/* same_cancel [blocked]: every wrapped call made by a thread that has a
+ * cancellation pending, where the call would not block; prints whether the
+ * thread was cancelled there, and what the call took (tokens, bytes,
+ * joins). POSIX says which calls are cancellation points and glibc when it
+ * acts; the wrappers' fast paths must not change either. With "blocked":
+ * each cancellation point, blocked with nothing to wake it, is cancelled by
+ * another thread. See same_common.h. */
 #include "same_common.h"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <semaphore.h>
@@ -26,6 +29,9 @@ static int rpipe[2], wpipe[2], sv[2], ep;
 static pthread_t finished;
 static uint32_t word = 1;
 static sigset_t usr2;
+static int blocked; /* the second mode */
+static long wait_ms = 20;
+static struct timespec nap = {0, 0};
 
 static void *quick(void *arg)
 {
@@ -62,8 +68,8 @@ static long call(const char *what)
     char buf[4] = "abc";
     struct iovec iov = {buf, 1};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    struct timespec zero = {0, 0}, soon = in_ms(CLOCK_REALTIME, 20),
-                    mono = in_ms(CLOCK_MONOTONIC, 20);
+    struct timespec zero = nap, soon = in_ms(CLOCK_REALTIME, wait_ms),
+                    mono = in_ms(CLOCK_MONOTONIC, wait_ms);
     struct pollfd pfd = {rpipe[0], POLLIN, 0};
     struct epoll_event ev;
     fd_set r;
@@ -124,9 +130,9 @@ static long call(const char *what)
     if (IS("futex"))
         return syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
     if (IS("sleep"))
-        return sleep(0);
+        return sleep((unsigned)nap.tv_sec);
     if (IS("usleep"))
-        return usleep(0);
+        return usleep((useconds_t)nap.tv_sec * 100000);
     if (IS("nanosleep"))
         return nanosleep(&zero, NULL);
     if (IS("clock_nanosleep"))
@@ -200,9 +206,59 @@ static long returned;
 
 static void *canceller(void *arg)
 {
-    pthread_cancel(pthread_self());
+    if (!blocked)
+        pthread_cancel(pthread_self());
     returned = call(arg);
     return NULL;
+}
+
+/* Not cancellation points, or never blocking: left out of "blocked". */
+static int never_blocks(const char *c)
+{
+    static const char *const list[] = {"sem_trywait",
+                                       "pthread_tryjoin_np",
+                                       "pthread_mutex_lock",
+                                       "pthread_mutex_timedlock",
+                                       "pthread_rwlock_rdlock",
+                                       "pthread_rwlock_timedwrlock",
+                                       "pthread_barrier_wait",
+                                       "futex",
+                                       "poll0",
+                                       "ppoll0",
+                                       "select0",
+                                       "pselect0",
+                                       "epoll_wait0",
+                                       "epoll_pwait2_0"};
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+        if (!strcmp(c, list[i]))
+            return 1;
+    return 0;
+}
+
+static void *forever(void *arg)
+{
+    for (;;)
+        pause();
+    return arg;
+}
+
+/* Everything a call could wait for, absent. */
+static void set_up_blocked(void)
+{
+    blocked = 1;
+    wait_ms = 60000;
+    nap.tv_sec = 60;
+    sem_init(&sem, 0, 0);
+    char buf[4096] = {0};
+    fcntl(wpipe[1], F_SETFL, O_NONBLOCK);
+    while (write(wpipe[1], buf, sizeof buf) > 0) {
+    }
+    fcntl(wpipe[1], F_SETFL, 0);
+    int one = 4096;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof one);
+    while (send(sv[0], buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
+    pthread_create(&finished, NULL, forever, NULL);
 }
 
 static const char *calls[] = {
@@ -261,7 +317,7 @@ static const char *calls[] = {
     "epoll_pwait2_0",
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
     start_output();
     alarm(30);
@@ -272,8 +328,12 @@ int main(void)
     pipe(rpipe);
     pipe(wpipe);
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-    write(rpipe[1], "0123456789", 10);
-    write(sv[1], "0123456789", 10);
+    if (argc > 1 && !strcmp(argv[1], "blocked"))
+        set_up_blocked();
+    else {
+        write(rpipe[1], "0123456789", 10);
+        write(sv[1], "0123456789", 10);
+    }
     ep = epoll_create1(0);
     struct epoll_event ev = {.events = EPOLLIN};
     epoll_ctl(ep, EPOLL_CTL_ADD, rpipe[0], &ev);
@@ -281,14 +341,21 @@ int main(void)
     sigemptyset(&usr2);
     sigaddset(&usr2, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &usr2, NULL);
-    kill(getpid(), SIGUSR2);
+    if (!blocked)
+        kill(getpid(), SIGUSR2);
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
-        int joins = strstr(calls[i], "join") != NULL;
+        if (blocked && never_blocks(calls[i]))
+            continue;
+        int joins = !blocked && strstr(calls[i], "join") != NULL;
         if (joins)
             finished = finished_thread();
         pthread_t t;
         void *ret;
         pthread_create(&t, NULL, canceller, (void *)calls[i]);
+        if (blocked) {
+            usleep(30 * 1000);
+            pthread_cancel(t);
+        }
         pthread_join(t, &ret);
         if (ret == PTHREAD_CANCELED)
             printf("%-28s cancelled\n", calls[i]);
@@ -299,7 +366,7 @@ int main(void)
         int v = -1;
         sem_getvalue(&sem, &v);
         char buf[16];
-        int n = (int)recv(sv[1], buf, sizeof buf, MSG_DONTWAIT);
+        int n = blocked ? 0 : (int)recv(sv[1], buf, sizeof buf, MSG_DONTWAIT);
         printf("    tokens %d, bytes sent %d\n", v, n < 0 ? 0 : n);
     }
     return 0;
