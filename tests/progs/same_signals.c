@@ -88,7 +88,22 @@ static const struct {
     {"ppoll forever", EVENT},
     {"select forever", EVENT},
     {"epoll_wait forever", EVENT},
+    {"write partly", EVENT},
+    {"writev partly", EVENT},
+    {"send partly", EVENT},
+    {"sendto partly", EVENT},
+    {"sendmsg partly", EVENT},
+    {"recv MSG_WAITALL", EVENT},
+    {"recvfrom MSG_WAITALL", EVENT},
+    {"recvmsg MSG_WAITALL", EVENT},
 };
+
+/* The partly cases: more than the pipe or socket holds, so the call has
+ * written part of it when the dump signal comes; the rest is read at the
+ * event. The MSG_WAITALL cases get a few bytes first, the rest then. */
+#define BIG (1 << 20)
+#define WAITALL 64
+static char big[BIG];
 #define N (int)(sizeof cases / sizeof cases[0])
 
 static struct result {
@@ -291,6 +306,30 @@ static long call(int i)
         sigaddset(&set, SIGUSR2);
         return sigwaitinfo(&set, NULL) == SIGUSR2;
     }
+    if (is(i, "write partly"))
+        return write(pipes[i][1], big, BIG);
+    if (is(i, "writev partly")) {
+        struct iovec two[2] = {{big, BIG / 2}, {big + BIG / 2, BIG / 2}};
+        return writev(pipes[i][1], two, 2);
+    }
+    if (is(i, "send partly"))
+        return send(socks[i][0], big, BIG, 0);
+    if (is(i, "sendto partly"))
+        return sendto(socks[i][0], big, BIG, 0, NULL, 0);
+    if (is(i, "sendmsg partly")) {
+        struct iovec two[2] = {{big, BIG / 2}, {big + BIG / 2, BIG / 2}};
+        struct msghdr m = {.msg_iov = two, .msg_iovlen = 2};
+        return sendmsg(socks[i][0], &m, 0);
+    }
+    if (is(i, "recv MSG_WAITALL"))
+        return recv(socks[i][0], big, WAITALL, MSG_WAITALL);
+    if (is(i, "recvfrom MSG_WAITALL"))
+        return recvfrom(socks[i][0], big, WAITALL, MSG_WAITALL, NULL, NULL);
+    if (is(i, "recvmsg MSG_WAITALL")) {
+        struct iovec two[2] = {{big, WAITALL / 2}, {big + WAITALL / 2, WAITALL / 2}};
+        struct msghdr m = {.msg_iov = two, .msg_iovlen = 2};
+        return recvmsg(socks[i][0], &m, MSG_WAITALL);
+    }
     if (is(i, "futex wait forever"))
         return syscall(SYS_futex, &words[i], FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
     if (is(i, "poll forever"))
@@ -340,6 +379,16 @@ static void on_usr2(int sig)
     (void)sig;
 }
 
+/* Reads what a partly case writes, all of it. */
+static void *drain(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    static __thread char buf[1 << 16];
+    for (long got = 0, n; got < BIG && (n = read(fd, buf, sizeof buf)) > 0;)
+        got += n;
+    return NULL;
+}
+
 static void setup(void)
 {
     struct sigaction sa = {.sa_handler = on_usr2};
@@ -369,6 +418,9 @@ static void setup(void)
             }
             fcntl(pipes[i][1], F_SETFL, 0);
         }
+    for (int i = 0; i < N; i++)
+        if (strstr(cases[i].name, "MSG_WAITALL"))
+            write(socks[i][1], big, 10);
     listener = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "same_signals.%d", (int)getpid());
@@ -419,6 +471,13 @@ static void event(void)
         } else if (is(i, "pause") || is(i, "sigsuspend") || is(i, "sigwait") ||
                    is(i, "sigwaitinfo")) {
             syscall(SYS_tgkill, getpid(), tids[i], SIGUSR2);
+        } else if (strstr(cases[i].name, "partly")) {
+            pthread_t t;
+            int fd = strstr(cases[i].name, "write") ? pipes[i][0] : socks[i][1];
+            pthread_create(&t, NULL, drain, (void *)(intptr_t)fd);
+            pthread_detach(t);
+        } else if (strstr(cases[i].name, "MSG_WAITALL")) {
+            write(socks[i][1], big, WAITALL - 10);
         } else if (is(i, "futex wait forever")) {
             words[i] = 1;
             syscall(SYS_futex, &words[i], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
