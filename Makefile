@@ -76,7 +76,7 @@ $(BUILD)/tests/progs/%: tests/progs/%.cpp | $(DEPS_STAMP)
 	@echo "  BUILD $@"
 	$(Q)$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
 
-$(filter $(BUILD)/tests/progs/wait_% $(BUILD)/tests/progs/lang_%, \
+$(filter $(BUILD)/tests/progs/wait_% $(BUILD)/tests/progs/lang_% $(BUILD)/tests/progs/deadlock_%, \
 	$(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%)): tests/progs/waits_common.h
 
 $(BUILD)/tests/progs/%: tests/progs/%.rs
