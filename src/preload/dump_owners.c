@@ -143,44 +143,87 @@ static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
         describe_gone(tid, o);
 }
 
-/* Whom the blocked thread s waits for; -1 when nobody known. */
-static void resolve(struct ctx *c, const struct tl_snap *s, tl_owner *o)
+/* The lock a blocked thread's owner is read from: its mutex or rwlock, or
+ * its condvar wait's mutex; 0 for other waits. */
+static uint64_t lock_of(const struct tl_snap *s, int *rw)
 {
+    *rw = s->wait == TL_WAIT_RWLOCK;
+    if (s->state != TL_BLOCKED)
+        return 0;
+    if (s->wait == TL_WAIT_MUTEX || s->wait == TL_WAIT_RWLOCK)
+        return s->object;
+    return s->wait == TL_WAIT_COND ? s->aux : 0;
+}
+
+static void resolve_lock(struct ctx *c, uint64_t addr, int rw, tl_owner *o)
+{
+    struct tl_lock_owner lo;
     memset(o, 0, sizeof *o);
     o->group = -1;
-    if (s->state != TL_BLOCKED)
-        return;
-    struct tl_lock_owner lo;
-    switch (s->wait) {
-    case TL_WAIT_MUTEX:
-        tl_mutex_owner(s->object, &lo);
-        break;
-    case TL_WAIT_RWLOCK:
-        tl_rwlock_owner(s->object, &lo);
-        break;
-    case TL_WAIT_COND:
-        if (!s->aux)
-            return;
-        o->mutex = s->aux;
-        tl_mutex_owner(s->aux, &lo);
-        break;
-    case TL_WAIT_JOIN: {
-        o->known = 1;
-        int k = find(c->by_handle, c->n, s->object);
-        if (k >= 0)
-            describe(c, c->snaps[k].tid, 0, o);
-        else
-            o->flags |= TL_OWNER_UNTRACKED;
-        return;
-    }
-    default:
-        return;
-    }
+    if (rw)
+        tl_rwlock_owner(addr, &lo);
+    else
+        tl_mutex_owner(addr, &lo);
     o->known = 1;
     o->flags = lo.flags;
     o->readers = lo.readers;
     if (lo.tid > 0)
         describe(c, lo.tid, lo.pshared, o);
+}
+
+static void resolve_join(struct ctx *c, const struct tl_snap *s, tl_owner *o)
+{
+    memset(o, 0, sizeof *o);
+    o->group = -1;
+    o->known = 1;
+    int k = find(c->by_handle, c->n, s->object);
+    if (k >= 0)
+        describe(c, c->snaps[k].tid, 0, o);
+    else
+        o->flags |= TL_OWNER_UNTRACKED;
+}
+
+struct lock_key {
+    uint64_t addr;
+    int rw, snap;
+};
+
+static int cmp_lock(const void *a, const void *b)
+{
+    const struct lock_key *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->rw - y->rw;
+}
+
+/* Every blocked thread's owner. Each lock is read and its owner described
+ * once, however many threads wait on it (10,000 on one condvar's mutex). */
+static void resolve_all(struct ctx *c, tl_owner *own)
+{
+    struct lock_key *keys = malloc(((size_t)c->n + 1) * sizeof *keys);
+    if (!keys)
+        return;
+    int m = 0;
+    for (int i = 0; i < c->n; i++) {
+        const struct tl_snap *s = &c->snaps[i];
+        own[i].group = -1;
+        int rw;
+        uint64_t addr = lock_of(s, &rw);
+        if (addr)
+            keys[m++] = (struct lock_key){addr, rw, i};
+        else if (s->state == TL_BLOCKED && s->wait == TL_WAIT_JOIN)
+            resolve_join(c, s, &own[i]);
+    }
+    qsort(keys, (size_t)m, sizeof *keys, cmp_lock);
+    for (int i = 0; i < m; i++) {
+        tl_owner *o = &own[keys[i].snap];
+        if (i > 0 && keys[i].addr == keys[i - 1].addr && keys[i].rw == keys[i - 1].rw)
+            *o = own[keys[i - 1].snap];
+        else
+            resolve_lock(c, keys[i].addr, keys[i].rw, o);
+        o->mutex = c->snaps[keys[i].snap].wait == TL_WAIT_COND ? keys[i].addr : 0;
+    }
+    free(keys);
 }
 
 /* The snap the owner o is, when it is a thread of this dump that is
@@ -294,8 +337,7 @@ TL_HIDDEN void tl_dump_owners(tl_dump *d, const struct tl_snap *snaps, int n,
     qsort(c.by_tid, (size_t)n, sizeof *c.by_tid, cmp_key);
     qsort(c.by_handle, (size_t)n, sizeof *c.by_handle, cmp_key);
     c.group_of = groups_of_snaps(&c, d);
-    for (int i = 0; i < n; i++)
-        resolve(&c, &snaps[i], &own[i]);
+    resolve_all(&c, own);
     for (int i = 0; i < d->n_groups; i++) {
         tl_group *g = &d->groups[i];
         if (g->state != TL_BLOCKED || g->objects != 1 || g->n_tids < 1)
