@@ -144,6 +144,7 @@ typedef struct tl_dump {
     tl_thread *threads;
     int n_deadlocks;
     tl_deadlock *deadlocks;
+    const char *stacks_unknown; /* why blocked-at stacks are missing; NULL: they are not */
 } tl_dump;
 
 /* Writers. Both return 0, or -1 with errno set when the stream failed. */
