@@ -208,6 +208,21 @@ Test(deadlock, robust_owner_died)
     tlt_stop(p);
 }
 
+Test(deadlock, lock_memory_unmapped_is_unknown)
+{
+    tlt_proc *p = start_mode("deadlock_orphan", "unmapped", NULL);
+    tlt_dump(p);
+    json_t *g = tlt_find_group_fn(p, "blocked", "mutex", "wait_for_mapped");
+    tlt_expect_group(p, g, "blocked", "mutex", 1);
+    json_t *o = json_object_get(g, "owner");
+    tlt_expect(p, o && has_flag(o, "unreadable") && json_is_null(json_object_get(o, "tid")),
+               "the owner of an unmapped mutex is not unknown");
+    tlt_expect_text(p, "  owner unknown: the lock is not readable");
+    tlt_dump(p); /* and the program is still there for a second one */
+    tlt_expect_alive(p);
+    tlt_stop(p);
+}
+
 Test(deadlock, cond_mutex_held_by_stuck_thread)
 {
     const char *env[] = {"THREADLEAK_DETAIL=threads", NULL};

@@ -11,6 +11,7 @@
 
 #include "common/model.h"
 #include "preload/lock_owner.h"
+#include "preload/stacks.h"
 
 enum {
     KIND_ROBUST = 16,
@@ -21,14 +22,21 @@ enum {
     RWLOCK_READERS_SHIFT = 3,
 };
 
+/* Set once process_vm_readv failed for another reason than the address (a
+ * sandbox's seccomp filter): a filter that traps it must not meet the
+ * program's SIGSYS handler once per lock. */
+static int forbidden;
+
 static int read_own(uint64_t addr, void *buf, size_t size)
 {
-    if (!addr)
+    if (!addr || forbidden || tl_unwind_unknown())
         return -1;
     struct iovec local = {buf, size};
     struct iovec remote = {(void *)(uintptr_t)addr, size};
     int saved = errno;
     ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    if (n < 0 && errno != EFAULT && errno != ESRCH)
+        forbidden = 1;
     errno = saved;
     return n == (ssize_t)size ? 0 : -1;
 }

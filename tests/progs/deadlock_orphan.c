@@ -4,8 +4,11 @@
  *           unlocking; three threads then wait for it forever
  *   robust  a thread dies holding a robust mutex; main gets EOWNERDEAD,
  *           keeps it without pthread_mutex_consistent; a thread waits for it
+ *   unmapped  a thread waits for a mutex whose page main then unmaps (the
+ *           dump must read it as unknown, not fault)
  * The main thread prints "ready" and waits in pause(). */
 #include <semaphore.h>
+#include <sys/mman.h>
 
 #include "waits_common.h"
 
@@ -61,6 +64,28 @@ static void robust(void)
     start_thread(wait_for_lock, NULL);
 }
 
+static pthread_mutex_t *mapped;
+
+static void *wait_for_mapped(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(mapped);
+    return NULL;
+}
+
+static void unmapped(void)
+{
+    mapped = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED)
+        die("mmap", errno);
+    pthread_mutex_init(mapped, NULL);
+    pthread_mutex_lock(mapped);
+    start_thread(wait_for_mapped, NULL);
+    settle();
+    print_object("mapped", mapped);
+    munmap(mapped, 4096); /* the waiter sleeps in the kernel, never to wake */
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "orphan";
@@ -68,6 +93,8 @@ int main(int argc, char **argv)
         orphan();
     else if (strcmp(mode, "robust") == 0)
         robust();
+    else if (strcmp(mode, "unmapped") == 0)
+        unmapped();
     else
         die(mode, EINVAL);
     settle();
