@@ -49,13 +49,17 @@ typedef struct tl_stack {
  * holder of the mutex its condvar wait passed, or the thread it joins.
  * Read from the lock word at dump time: a hint, never a certainty. */
 enum {
-    TL_OWNER_GONE = 1,      /* no longer a thread of the process */
-    TL_OWNER_DIED = 2,      /* robust mutex: a previous owner died, not made consistent */
-    TL_OWNER_UNUSABLE = 4,  /* robust mutex: not recoverable */
-    TL_OWNER_READERS = 8,   /* rwlock held by readers, who are not recorded */
-    TL_OWNER_UNKNOWN = 16,  /* the lock could not be read (freed, unmapped) */
-    TL_OWNER_FOREIGN = 32,  /* process-shared lock held outside this process */
-    TL_OWNER_UNTRACKED = 64 /* a thread of the process threadleak does not know */
+    TL_OWNER_GONE = 1,       /* no longer a thread of the process */
+    TL_OWNER_DIED = 2,       /* robust mutex: a previous owner died, not made consistent */
+    TL_OWNER_UNUSABLE = 4,   /* robust mutex: not recoverable */
+    TL_OWNER_READERS = 8,    /* rwlock held by readers, who are not recorded */
+    TL_OWNER_UNKNOWN = 16,   /* the lock could not be read (freed, unmapped) */
+    TL_OWNER_FOREIGN = 32,   /* process-shared lock held outside this process */
+    TL_OWNER_UNTRACKED = 64, /* a thread of the process threadleak does not know */
+    /* Not shown: relocking this lock returns EDEADLK at once instead of
+     * blocking (error-checking and recursive mutexes, rwlocks), so a
+     * thread "waiting" on one it holds is about to return, not stuck. */
+    TL_OWNER_NO_SELF_WAIT = 128
 };
 
 typedef struct tl_owner {

@@ -234,6 +234,8 @@ static int next_of(struct ctx *c, const struct tl_snap *s, const tl_owner *o)
         return -1;
     if (!o->known || o->tid <= 0 || o->state != TL_BLOCKED)
         return -1;
+    if (o->tid == s->tid && (o->flags & TL_OWNER_NO_SELF_WAIT))
+        return -1;
     return find(c->by_tid, c->n, (uint64_t)o->tid);
 }
 

@@ -17,6 +17,7 @@ enum {
     KIND_ROBUST = 16,
     KIND_PI = 32,
     KIND_PSHARED = 128,
+    KIND_TYPE_BITS = 3,
     FUTEX_OWNER_DIED_BIT = 0x40000000,
     FUTEX_TID_BITS = 0x3fffffff,
     RWLOCK_READERS_SHIFT = 3,
@@ -53,6 +54,8 @@ TL_HIDDEN void tl_mutex_owner(uint64_t addr, struct tl_lock_owner *o)
     int lock = __atomic_load_n(&m.__data.__lock, __ATOMIC_RELAXED);
     int owner = __atomic_load_n(&m.__data.__owner, __ATOMIC_RELAXED);
     o->pshared = (kind & KIND_PSHARED) != 0;
+    if (kind & KIND_TYPE_BITS) /* recursive, error-checking, adaptive */
+        o->flags |= TL_OWNER_NO_SELF_WAIT;
     if (kind & (KIND_ROBUST | KIND_PI)) {
         /* The kernel keeps these owners in the futex word itself. */
         o->tid = lock & FUTEX_TID_BITS;
@@ -73,6 +76,7 @@ TL_HIDDEN void tl_rwlock_owner(uint64_t addr, struct tl_lock_owner *o)
         o->flags = TL_OWNER_UNKNOWN;
         return;
     }
+    o->flags = TL_OWNER_NO_SELF_WAIT; /* glibc answers EDEADLK */
     o->tid = __atomic_load_n(&l.__data.__cur_writer, __ATOMIC_RELAXED);
     o->pshared = __atomic_load_n(&l.__data.__shared, __ATOMIC_RELAXED) != 0;
     unsigned readers = __atomic_load_n(&l.__data.__readers, __ATOMIC_RELAXED);
