@@ -240,6 +240,10 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
         threadleak_series_fill_quiet(&r->series, o->interval_ms);
         check_taken(r);
         long now = tl_now_ms() - t0;
+        if (kill_at < 0 && o->fail_deadlock && tl_run_deadlock_check(o, r, NULL)) {
+            r->deadlock_stop = 1; /* the verdict is decided: stop as --duration would */
+            stop_at = now;
+        }
         if (stop_at >= 0 && now >= stop_at && kill_at < 0) {
             /* the pre-stop dump: the final picture for the suspects */
             if (threadleak_series_find(&r->series, r->pid) && !threadleak_request_pending(r->pid)) {

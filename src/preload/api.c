@@ -135,12 +135,37 @@ static int count_leaks(const tl_dump *d, const threadleak_options *o, pid_t self
     return n;
 }
 
+static const tl_thread *thread_of(const tl_dump *d, pid_t tid)
+{
+    for (int k = 0; k < d->n_threads; k++)
+        if (d->threads[k].tid == tid)
+            return &d->threads[k];
+    return NULL;
+}
+
+/* The cycles whose every thread is blamed: why those threads never end. */
+static void report_deadlocks(FILE *out, const tl_dump *d, const threadleak_options *o, pid_t self)
+{
+    for (int i = 0; i < d->n_deadlocks; i++) {
+        int blamed = 1;
+        for (int k = 0; k < d->deadlocks[i].n && blamed; k++) {
+            const tl_thread *t = thread_of(d, d->deadlocks[i].threads[k].tid);
+            blamed = t && leaked(t, o, self);
+        }
+        if (!blamed)
+            continue;
+        tl_dump one = {.n_deadlocks = 1, .deadlocks = &d->deadlocks[i]};
+        tl_write_deadlocks_text(out, &one);
+    }
+}
+
 /* The groups of d reduced to the leaked threads, largest first. */
 static void report(FILE *out, tl_dump *d, const threadleak_options *o, pid_t self, int leaks,
                    unsigned waited_ms)
 {
     fprintf(out, "threadleak: found %d unexpected thread%s after waiting %u ms\n", leaks,
             leaks == 1 ? "" : "s", waited_ms);
+    report_deadlocks(out, d, o, self);
     for (int g = 0; g < d->n_groups; g++) {
         tl_group *grp = &d->groups[g];
         int kept = 0;
