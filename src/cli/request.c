@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -299,7 +300,15 @@ int threadleak_request_dump(int pid, const char *stem, const char *format, int t
         return -1;
     }
     channel c;
-    int rc = channel_open(pid, &c, err, errlen);
+    /* A process with threads but no announcement yet may be starting its
+     * sampler (it announces itself as it starts): give it a moment. */
+    int rc;
+    for (long until = tl_now_ms() + 2000;; tl_sleep_ms(20)) {
+        rc = channel_open(pid, &c, err, errlen);
+        if (rc != 1 || c.t.threads == 1 || tl_now_ms() > until || kill(pid, 0) != 0)
+            break;
+        channel_close(&c);
+    }
     if (rc) {
         channel_close(&c);
         return rc;
