@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "common/env_syntax.h"
 
 static int bad(const char *opt, const char *val, const char *want)
 {
@@ -96,8 +97,9 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             val = argv[++i];
         }
         if (strcmp(name, "--interval") == 0) {
-            if (threadleak_parse_duration(val, &o->interval_ms) || o->interval_ms < 10 ||
-                o->interval_ms > 3600000)
+            /* the library's THREADLEAK_INTERVAL_MS range, which run passes it on as */
+            if (threadleak_parse_duration(val, &o->interval_ms) ||
+                o->interval_ms < TL_INTERVAL_MS_MIN || o->interval_ms > TL_INTERVAL_MS_MAX)
                 return bad(name, val,
                            "bad duration: give 10ms to 60m with a unit ms, s or m, like 200ms");
         } else if (strcmp(name, "--duration") == 0) {

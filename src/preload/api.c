@@ -18,9 +18,16 @@ struct threadleak_snapshot {
     pid_t tids[];
 };
 
-TL_EXPORT int threadleak_active(void)
+/* Internal callers use this, never the exported symbol: a call through
+ * the PLT could bind to another object's threadleak_active. */
+static int active(void)
 {
     return tl_enabled && tl_real_ready;
+}
+
+TL_EXPORT int threadleak_active(void)
+{
+    return active();
 }
 
 static int build_here(void *arg)
@@ -56,7 +63,7 @@ static int unstarted(const tl_dump *d)
  * snapshot waits (up to a second) until every thread in it has its tid. */
 TL_EXPORT threadleak_snapshot *threadleak_snapshot_take(void)
 {
-    tl_dump *d = threadleak_active() ? build() : NULL;
+    tl_dump *d = active() ? build() : NULL;
     for (int tries = 0; d && unstarted(d) && tries < 1000; tries++) {
         tl_dump_free(d);
         struct timespec ts = {0, 1000000};
@@ -192,7 +199,7 @@ static uint64_t now_ms(void)
 TL_EXPORT int threadleak_verify_none(const threadleak_options *opts)
 {
     FILE *out = opts && opts->report ? opts->report : stderr;
-    if (!threadleak_active()) {
+    if (!active()) {
         fprintf(out, "threadleak: not active in this process (see its earlier stderr line); "
                      "no threads were checked\n");
         fflush(out);
@@ -225,7 +232,7 @@ TL_EXPORT int threadleak_verify_none(const threadleak_options *opts)
 
 TL_EXPORT int threadleak_dump(const char *path_stem, const char *formats)
 {
-    if (!threadleak_active())
+    if (!active())
         return -ENOSYS;
     if (!path_stem || !*path_stem || tl_check_stem(path_stem) != 0)
         return -EINVAL;
