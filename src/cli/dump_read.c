@@ -176,6 +176,13 @@ static void read_frame(rd *r, json_t *v, const char *path, tl_frame *f)
     f->module = get_str(r, v, path, "module", 1, 1);
     f->file = get_str(r, v, path, "file", 1, 1);
     f->line = (int)get_int(r, v, path, "line", 0, MAX_LINE, 0, 1);
+    json_t *inl = json_object_get(v, "inlined");
+    f->inlined = json_is_true(inl);
+    if (inl && !json_is_boolean(inl)) {
+        char p[512];
+        sub(p, sizeof p, path, "inlined");
+        fail(r, p, "expected true or false");
+    }
 }
 
 static void read_stack(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s)

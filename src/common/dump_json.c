@@ -44,9 +44,10 @@ int tl_write_frame_json(FILE *out, const tl_frame *f)
     fputs(",\"file\":", out);
     tl_write_json_string(out, f->file);
     if (f->line > 0)
-        fprintf(out, ",\"line\":%d}", f->line);
+        fprintf(out, ",\"line\":%d", f->line);
     else
-        fputs(",\"line\":null}", out);
+        fputs(",\"line\":null", out);
+    fputs(f->inlined ? ",\"inlined\":true}" : "}", out);
     return ferror(out) ? -1 : 0;
 }
 

@@ -25,7 +25,7 @@ void tl_write_frames_text(FILE *out, const tl_stack *s)
         const tl_frame *f = &s->frames[i];
         char fn[64], where[256];
         if (f->function)
-            snprintf(fn, sizeof fn, "%s", f->function);
+            snprintf(fn, sizeof fn, "%s%s", f->function, f->inlined ? " (inlined)" : "");
         else
             snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
         if (f->file && f->line > 0)

@@ -38,6 +38,7 @@ typedef struct tl_frame {
     const char *module;   /* path of the object file, NULL: not known */
     const char *file;     /* source file, NULL: no debug information */
     int line;             /* 0: not known */
+    int inlined;          /* a call the compiler inlined at ip: no frame of its own */
 } tl_frame;
 
 typedef struct tl_stack {
