@@ -63,7 +63,7 @@ NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
 GOALS := $(or $(MAKECMDGOALS),all)
 ifeq ($(filter deps deps-build demo check check-fast bench stress clean format uninstall,$(GOALS)),)
 MISSING := $(shell CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' sh scripts/missing-deps.sh $(NEEDS_BUILD) \
-	$(if $(filter tests $(BUILD)/tests/%,$(GOALS)),$(NEEDS_TESTS)))
+	$(if $(filter tests $(BUILD)/tests/test_%,$(GOALS)),$(NEEDS_TESTS)))
 ifneq ($(MISSING),)
 $(error threadleak: missing Debian package(s) $(MISSING): run `make deps` (installs all make check needs) or apt-get install $(MISSING))
 endif
@@ -124,6 +124,7 @@ $(BUILD)/obj/tests/%.o: %.c
 		-MMD -MP -c -o $@ $<
 
 $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/tests/%.o $(TEST_LIB_OBJ)
+	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(TEST_LDLIBS_$*) $(JANSSON_LIBS) \
 		-lcriterion -pthread -lm
