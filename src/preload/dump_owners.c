@@ -3,11 +3,8 @@
  * cannot be a mix of moments: every thread on it was blocked in the same
  * wait from before its owner was read until after (see cycle_holds), and
  * still is a moment later (cycle_stays). */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/waitfor.h"
@@ -42,31 +39,6 @@ static int find(const struct key *keys, int n, uint64_t k)
     struct key want = {k, 0};
     const struct key *hit = bsearch(&want, keys, (size_t)n, sizeof *keys, cmp_key);
     return hit ? hit->snap : -1;
-}
-
-static int thread_exists(pid_t tid)
-{
-    int saved = errno;
-    int gone = tl_real.syscall(SYS_tgkill, getpid(), tid, 0, 0, 0, 0) == -1 && errno == ESRCH;
-    errno = saved;
-    return !gone;
-}
-
-static void read_comm(pid_t tid, char *name, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = tl_real.read(fd, name, size - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    name[n] = 0;
-    char *nl = strchr(name, '\n');
-    if (nl)
-        *nl = 0;
 }
 
 static tl_frame first_frame(struct ctx *c, uint32_t stack)
@@ -118,7 +90,7 @@ static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
         if (!o->name[0] && tid == getpid())
             snprintf(o->name, sizeof o->name, "main");
         else if (!o->name[0] && s->state != TL_EXITED)
-            read_comm(tid, o->name, sizeof o->name);
+            tl_thread_comm(tid, o->name, sizeof o->name);
         o->state = s->state;
         o->wait = s->wait;
         o->wait_call = s->call;
@@ -132,10 +104,10 @@ static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
         }
         return;
     }
-    if (thread_exists(tid)) {
+    if (!tl_tid_gone(tid)) {
         o->state = TL_RUNNING;
         o->flags |= TL_OWNER_UNTRACKED;
-        read_comm(tid, o->name, sizeof o->name);
+        tl_thread_comm(tid, o->name, sizeof o->name);
         return;
     }
     o->state = TL_EXITED;
@@ -289,7 +261,7 @@ static void add_deadlock(struct ctx *c, tl_dump *d, const int *members, int m, c
         t[i].tid = s->tid;
         memcpy(t[i].name, s->name, sizeof t[i].name);
         if (!t[i].name[0])
-            read_comm(s->tid, t[i].name, sizeof t[i].name);
+            tl_thread_comm(s->tid, t[i].name, sizeof t[i].name);
         t[i].wait = s->wait;
         t[i].wait_call = s->call;
         t[i].object = s->object;
