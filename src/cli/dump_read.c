@@ -235,19 +235,9 @@ static void read_opt_frame(rd *r, json_t *obj, const char *path, const char *key
 
 static int owner_flag(const char *s)
 {
-    static const struct {
-        int bit;
-        const char *name;
-    } names[] = {{TL_OWNER_GONE, "exited"},
-                 {TL_OWNER_DIED, "owner_died"},
-                 {TL_OWNER_UNUSABLE, "not_recoverable"},
-                 {TL_OWNER_READERS, "readers"},
-                 {TL_OWNER_UNKNOWN, "unreadable"},
-                 {TL_OWNER_FOREIGN, "other_process"},
-                 {TL_OWNER_UNTRACKED, "untracked"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(s, names[i].name) == 0)
-            return names[i].bit;
+    for (int bit = 1; bit <= TL_OWNER_NO_SELF_WAIT; bit <<= 1)
+        if (tl_owner_flag_name(bit) && strcmp(s, tl_owner_flag_name(bit)) == 0)
+            return bit;
     return 0; /* a newer writer's flag: not an error */
 }
 

@@ -166,6 +166,7 @@ void tl_write_json_string(FILE *out, const char *s);
 void tl_write_owner_text(FILE *out, const char *indent, int wait, const tl_owner *o);
 void tl_write_deadlocks_text(FILE *out, const tl_dump *d);
 void tl_write_owner_json(FILE *out, const tl_owner *o);
+const char *tl_owner_flag_name(int bit); /* a TL_OWNER_* bit's JSON name; NULL: not shown */
 void tl_write_deadlocks_json(FILE *out, const tl_dump *d);
 
 #endif
