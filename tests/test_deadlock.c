@@ -347,3 +347,33 @@ Test(deadlock, run_contention_is_no_deadlock)
     json_decref(v);
     cli_free(r);
 }
+
+/* ---- the command reads them back ---- */
+
+Test(deadlock, report_renders_owners_and_deadlocks_again)
+{
+    const char *env[] = {"THREADLEAK_DETAIL=threads", NULL};
+    tlt_proc *p = start_mode("deadlock_cycle", "join_mutex", env);
+    tlt_dump(p);
+    char path[512];
+    snprintf(path, sizeof path, "%s/dump.%d.1.json", p->dir, (int)p->pid);
+    cli_result *r = cli_new();
+    const char *text[] = {cli_threadleak(), "report", path, NULL};
+    cli_exec(r, NULL, 0, text, NULL);
+    tlt_expect(p, r->status == 0 && r->out && strcmp(r->out, p->text) == 0,
+               "threadleak report's text differs from the library's:\n%s", r->out ? r->out : "");
+    cli_free(r);
+    r = cli_new();
+    const char *json[] = {cli_threadleak(), "report", "--format", "json", path, NULL};
+    cli_exec(r, NULL, 0, json, NULL);
+    char *dumped = json_dumps(p->json, JSON_SORT_KEYS);
+    json_t *again = json_loads(r->out ? r->out : "", 0, NULL);
+    char *redone = again ? json_dumps(again, JSON_SORT_KEYS) : NULL;
+    tlt_expect(p, redone && strcmp(dumped, redone) == 0,
+               "threadleak report --format json lost something of the owners or deadlocks");
+    free(dumped);
+    free(redone);
+    json_decref(again);
+    cli_free(r);
+    tlt_stop(p);
+}
