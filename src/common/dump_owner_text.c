@@ -123,6 +123,15 @@ void tl_write_owner_text(FILE *out, const char *indent, int wait, const tl_owner
     fputc('\n', out);
 }
 
+void tl_write_owners_text(FILE *out, const tl_group *g)
+{
+    tl_write_owner_text(out, "  ", g->wait, &g->owner);
+    for (int i = 0; i < g->n_owners; i++)
+        tl_write_owner_text(out, "  ", g->wait, &g->owners[i]);
+    if (g->more_owners > 0)
+        fprintf(out, "  and %d other%s\n", g->more_owners, g->more_owners == 1 ? "" : "s");
+}
+
 static void write_cycle_thread(FILE *out, const tl_cycle_thread *t, const tl_cycle_thread *next)
 {
     fputs("  ", out);

@@ -443,6 +443,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     if (!d)
         return;
     struct owned *o = (struct owned *)d;
+    tl_dump_owners_free(d); /* before the groups it points into */
     for (int i = 0; i < d->n_groups; i++) {
         free(d->groups[i].tids);
         free(d->groups[i].creator_tids);
@@ -450,7 +451,6 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     }
     free(d->groups);
     free(d->threads);
-    tl_dump_owners_free(d);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)
     {

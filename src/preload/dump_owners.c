@@ -322,6 +322,33 @@ out:
     free(held);
 }
 
+/* A group waiting on several objects: who holds them (or whom its threads
+ * join), each owner once, the first MAX_GROUP_OWNERS of them. */
+#define MAX_GROUP_OWNERS 5
+static void group_owners(struct ctx *c, tl_group *g, const tl_owner *own)
+{
+    if (g->state != TL_BLOCKED || g->objects <= 1)
+        return;
+    for (int k = 0; k < g->n_tids; k++) {
+        int s = find(c->by_tid, c->n, (uint64_t)g->tids[k]);
+        if (s < 0 || !own[s].known)
+            continue;
+        int seen = 0;
+        for (int i = 0; i < g->n_owners && !seen; i++)
+            seen = g->owners[i].tid == own[s].tid && g->owners[i].mutex == own[s].mutex &&
+                   g->owners[i].flags == own[s].flags;
+        if (seen)
+            continue;
+        if (g->n_owners == MAX_GROUP_OWNERS) {
+            g->more_owners++;
+            continue;
+        }
+        if (!g->owners && !(g->owners = calloc(MAX_GROUP_OWNERS, sizeof *g->owners)))
+            return;
+        g->owners[g->n_owners++] = own[s];
+    }
+}
+
 static int *groups_of_snaps(struct ctx *c, const tl_dump *d)
 {
     int *g = malloc(((size_t)c->n + 1) * sizeof *g);
@@ -363,6 +390,8 @@ TL_HIDDEN void tl_dump_owners(tl_dump *d, const struct tl_snap *snaps, int n,
         if (s >= 0)
             g->owner = own[s];
     }
+    for (int i = 0; i < d->n_groups; i++)
+        group_owners(&c, &d->groups[i], own);
     for (int i = 0; i < d->n_threads; i++) {
         int s = find(c.by_tid, n, (uint64_t)d->threads[i].tid);
         if (s >= 0)
@@ -378,6 +407,8 @@ out:
 
 TL_HIDDEN void tl_dump_owners_free(tl_dump *d)
 {
+    for (int i = 0; i < d->n_groups; i++)
+        free(d->groups[i].owners);
     for (int i = 0; i < d->n_deadlocks; i++)
         free(d->deadlocks[i].threads);
     free(d->deadlocks);
