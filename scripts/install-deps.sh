@@ -15,6 +15,7 @@ build=(
     libdw-dev libelf-dev          # symbols, file:line
     libiberty-dev                 # C++ and Rust demangling
     libjansson-dev                # the command's JSON reader
+    libprotobuf-c-dev protobuf-c-compiler zlib1g-dev  # pprof profiles (protoc-c at build time)
     python3                       # scripts/bench.sh, test_languages
 )
 # A test needing a runtime adds it here and skips, saying which package, only
@@ -25,6 +26,8 @@ tests=(
     redis-tools                   # test_hosts: redis-server (redis-check-rdb) under redis-benchmark
     rustc                         # test_languages: Rust programs
     clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
+    golang-go                     # test_export: go tool pprof reads our profiles
+    chromium                      # test_export: the HTML report rendered headless
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")
