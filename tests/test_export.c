@@ -213,3 +213,193 @@ Test(pprof, errors)
     cr_expect(strstr(r->err, "expected text, json, folded, pprof or html"), "%s", r->err);
     cli_free(r);
 }
+
+/* ---- the HTML report, rendered by headless Chromium ---- */
+
+static const char *chromium_or_skip(void)
+{
+    static char path[4096];
+    const char *c = tlt_which("chromium");
+    if (!c)
+        cr_skip_test("chromium is not installed (Debian package chromium): the HTML report "
+                     "cannot be rendered");
+    snprintf(path, sizeof path, "%s", c);
+    return path;
+}
+
+/* The DOM Chromium builds from the page (in r->out), or a screenshot. Flags
+ * as the machine notes say: no background networking, a fresh profile. */
+static void chromium(cli_result *r, const char *chrome, const char *html, const char *shot)
+{
+    char udd[700], url[700], arg[700];
+    snprintf(udd, sizeof udd, "--user-data-dir=%s", cli_path(r, "chromium-profile"));
+    snprintf(url, sizeof url, "file://%s", html);
+    snprintf(arg, sizeof arg, "--screenshot=%s", shot ? shot : "");
+    const char *a[] = {chrome,
+                       "--headless",
+                       "--no-sandbox",
+                       "--disable-gpu",
+                       "--disable-quic",
+                       "--no-first-run",
+                       "--disable-background-networking",
+                       "--disable-component-update",
+                       "--disable-sync",
+                       udd,
+                       "--window-size=1200,1500",
+                       shot ? arg : "--dump-dom",
+                       url,
+                       NULL};
+    cli_exec(r, NULL, 0, a, NULL);
+    cr_assert_eq(r->status, 0, "chromium failed on %s:\n%s", html, r->err);
+}
+
+static int count(const char *s, const char *what)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "no %s", path);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+TestSuite(html, .timeout = 120);
+
+/* run --html on a leaking program: the rendered page has one point per
+ * sample of the verdict, the judged window and trend, the verdict, and the
+ * suspect with its stacks; it fetches nothing. With THREADLEAK_SCREENSHOT
+ * set, a screenshot goes there (the README's). */
+Test(html, run_html_rendered_by_chromium)
+{
+    const char *chrome = chromium_or_skip();
+    cli_result *r = cli_new();
+    char html[700], verdict[700], out[700];
+    snprintf(html, sizeof html, "%s", cli_path(r, "report.html"));
+    snprintf(verdict, sizeof verdict, "%s", cli_path(r, "verdict.json"));
+    snprintf(out, sizeof out, "%s", cli_path(r, "out"));
+    const char *a[] = {cli_threadleak(),
+                       "run",
+                       "--html",
+                       html,
+                       "--json",
+                       verdict,
+                       "--out",
+                       out,
+                       "--",
+                       tlt_prog_path("cli_leak_fast"),
+                       NULL};
+    cli_exec(r, NULL, 0, a, NULL);
+    cr_assert_eq(r->status, 3, "%s", r->err);
+    json_t *v = cli_json(verdict);
+    cr_assert(v);
+    int samples = (int)json_array_size(json_object_get(v, "samples"));
+    json_decref(v);
+    cr_assert_geq(samples, 6, "too few samples to judge");
+
+    const char *page = slurp(html);
+    cr_expect(!strstr(page, "http:") && !strstr(page, "https:") && !strstr(page, "<script") &&
+                  !strstr(page, "<link"),
+              "the page must need nothing from elsewhere");
+
+    chromium(r, chrome, html, NULL);
+    const char *dom = r->out;
+    cr_expect(strstr(dom, "<svg id=\"chart\""), "%s", dom);
+    cr_expect_eq(count(dom, "<circle class=\"sample\""), samples, "one point per sample");
+    cr_expect_eq(count(dom, "<rect class=\"window\""), 1, "the judged window");
+    cr_expect_eq(count(dom, "<line class=\"trend\""), 1, "the trend line");
+    cr_expect(strstr(dom, "<span class=\"verdict leak\" id=\"verdict\">leak</span>"), "%s", dom);
+    cr_expect(strstr(dom, "<li>threads keep growing: "), "%s", dom);
+    cr_expect(strstr(dom, "<h2>Suspects</h2>"), "%s", dom);
+    cr_expect(strstr(dom, "<details class=\"suspect\" open=\"\"><summary>"), "%s", dom);
+    cr_expect(strstr(dom, " in <b>leaky_worker</b> · grew by "), "%s", dom);
+    cr_expect(strstr(dom, "#1  main "), "the creation stack: %s", dom);
+    cr_expect(strstr(dom, "<svg class=\"icicle\" id=\"flame\""), "%s", dom);
+    cr_expect(strstr(dom, ">handle_request</text>"), "%s", dom);
+    cr_expect(strstr(dom, ">leaky_worker</text>"), "%s", dom);
+
+    const char *shot = getenv("THREADLEAK_SCREENSHOT");
+    char png[700];
+    snprintf(png, sizeof png, "%s", shot && *shot ? shot : cli_path(r, "shot.png"));
+    chromium(r, chrome, html, png);
+    FILE *f = fopen(png, "rb");
+    unsigned char sig[8] = {0};
+    cr_expect(f && fread(sig, 1, 8, f) == 8 && memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0,
+              "no screenshot at %s", png);
+    if (f)
+        fclose(f);
+    cli_free(r);
+}
+
+/* report --format html with and without a series: the same judgement run
+ * makes, every group of the dump. */
+Test(html, report_html_with_a_series)
+{
+    const char *chrome = chromium_or_skip();
+    cli_result *r = cli_new();
+    char out[700], html[700], cmd[1600], series[800], dump[800] = "";
+    snprintf(out, sizeof out, "%s", cli_path(r, "out"));
+    snprintf(html, sizeof html, "%s", cli_path(r, "r.html"));
+    const char *a[] = {
+        cli_threadleak(), "run", "--out", out, "--", tlt_prog_path("cli_leak_fast"), NULL};
+    cli_exec(r, NULL, 0, a, NULL);
+    cr_assert_eq(r->status, 3, "%s", r->err);
+    snprintf(series, sizeof series, "%s/series.jsonl", out);
+    snprintf(cmd, sizeof cmd, "ls %s/dump.*.json | head -1", out);
+    FILE *p = popen(cmd, "r");
+    if (!fgets(dump, sizeof dump, p))
+        dump[0] = 0;
+    pclose(p);
+    dump[strcspn(dump, "\n")] = 0;
+    cr_assert(dump[0], "no exit dump in %s", out);
+    int lines = count(slurp(series), "\n");
+
+    const char *b[] = {cli_threadleak(), "report", "--format", "html",
+                       "--series",       series,   dump,       NULL};
+    cli_exec(r, NULL, 0, b, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    FILE *f = fopen(html, "w");
+    fwrite(r->out, 1, r->out_len, f);
+    fclose(f);
+    chromium(r, chrome, html, NULL);
+    cr_expect_eq(count(r->out, "<circle class=\"sample\""), lines, "one point per series line");
+    cr_expect(strstr(r->out, "id=\"verdict\">leak</span>"), "%s", r->out);
+    cr_expect(strstr(r->out, "<h2>Groups</h2>"), "%s", r->out);
+    cr_expect(strstr(r->out, "leaky_worker"), "%s", r->out);
+
+    const char *c[] = {cli_threadleak(),
+                       "report",
+                       "--format",
+                       "html",
+                       tlt_source_path("tests/data/cli_new.json"),
+                       NULL};
+    cli_exec(r, NULL, 0, c, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_expect(strstr(r->out, "id=\"verdict\">not judged</span>"), "%s", r->out);
+    cr_expect(strstr(r->out, "No series: give one with --series"), "%s", r->out);
+    cr_expect_eq(count(r->out, "<details class=\"suspect\""), 5, "every group");
+    cr_expect(strstr(r->out, "117 threads &#183; blocked in cond (pthread_cond_wait) in "
+                             "<b>chan_send</b>"),
+              "%s", r->out);
+
+    const char *d[] = {cli_threadleak(),
+                       "report",
+                       "--format",
+                       "html",
+                       "--series",
+                       "/no/such",
+                       tlt_source_path("tests/data/cli_new.json"),
+                       NULL};
+    cli_exec(r, NULL, 0, d, NULL);
+    cr_expect_eq(r->status, 1);
+    cr_expect(strstr(r->err, "/no/such: No such file or directory"), "%s", r->err);
+    cli_free(r);
+}
