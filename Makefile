@@ -30,7 +30,7 @@ JANSSON_LIBS = $(shell pkg-config --libs jansson)
 # build time (so it always matches the installed libprotobuf-c), gzipped by zlib.
 PROTOC_C ?= protoc-c
 GEN := $(BUILD)/gen
-CLI_LIBS = $(JANSSON_LIBS) $(shell pkg-config --libs libprotobuf-c zlib)
+CLI_LIBS = $(JANSSON_LIBS) $(shell pkg-config --libs libprotobuf-c zlib libmicrohttpd)
 
 LIB_SRC := $(wildcard src/preload/*.c) $(wildcard src/common/*.c)
 CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/common/*.c)
@@ -64,7 +64,7 @@ FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 NEEDS_BUILD := pkg-config:pkg-config libunwind-dev:libunwind.h uthash-dev:uthash.h \
 	libdw-dev:elfutils/libdw.h libelf-dev:libelf.h libiberty-dev:libiberty/demangle.h \
 	libjansson-dev:jansson.h libprotobuf-c-dev:protobuf-c/protobuf-c.h zlib1g-dev:zlib.h \
-	protobuf-c-compiler:protoc-c
+	protobuf-c-compiler:protoc-c libmicrohttpd-dev:microhttpd.h
 NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
 GOALS := $(or $(MAKECMDGOALS),all)
 ifeq ($(filter deps deps-build demo check check-fast bench stress clean format uninstall,$(GOALS)),)

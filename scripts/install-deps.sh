@@ -16,6 +16,7 @@ build=(
     libiberty-dev                 # C++ and Rust demangling
     libjansson-dev                # the command's JSON reader
     libprotobuf-c-dev protobuf-c-compiler zlib1g-dev  # pprof profiles (protoc-c at build time)
+    libmicrohttpd-dev             # threadleak serve
     python3                       # scripts/bench.sh, test_languages
 )
 # A test needing a runtime adds it here and skips, saying which package, only
@@ -28,6 +29,7 @@ tests=(
     clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
     golang-go                     # test_export: go tool pprof reads our profiles
     chromium                      # test_export: the HTML report rendered headless
+    prometheus                    # test_export: promtool check metrics, a real scrape of serve
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")

@@ -145,6 +145,7 @@ int threadleak_cmd_run(int argc, char **argv);
 int threadleak_cmd_dump(int argc, char **argv);
 int threadleak_cmd_report(int argc, char **argv);
 int threadleak_cmd_diff(int argc, char **argv);
+int threadleak_cmd_serve(int argc, char **argv);
 void threadleak_usage(FILE *out);
 
 /* ---- report.c ---- */

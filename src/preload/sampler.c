@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "preload/config.h"
+#include "preload/counters_file.h"
 #include "preload/dump.h"
 #include "preload/log.h"
 #include "preload/registry.h"
@@ -220,6 +221,7 @@ static void *sampler_main(void *arg)
             exit(0);
         tl_dump_lock();
         write_series();
+        tl_cfile_update();
         tl_dump_unlock();
         if (serve_request())
             __atomic_store_n(&signal_pending, 0, __ATOMIC_RELEASE);

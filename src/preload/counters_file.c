@@ -1,0 +1,176 @@
+/* The counters file (common/counters_file.h), written by the sampler thread
+ * only, once a period: wrappers never see it. Secured as the JVM's
+ * hsperfdata learned to be: the per-user directory must not be a symlink,
+ * must be ours and not group/other-writable; the file is opened O_NOFOLLOW,
+ * mode 0600, refused with more than one link, truncated only after those
+ * checks, filled before it is mapped (a full disk fails here, not with
+ * SIGBUS later), removed at exit; files of dead processes are removed when
+ * a process makes its own. Anything wrong: said once, no file. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/counters_file.h"
+#include "preload/config.h"
+#include "preload/counters_file.h"
+#include "preload/log.h"
+#include "preload/program.h"
+#include "preload/snapshot.h"
+
+_Static_assert(sizeof(struct tl_cfile) <= TL_CFILE_SIZE, "the counters file is one page");
+
+static struct tl_cfile *map;
+static int failed;
+static char path[96];
+
+static uint64_t start_ticks(void)
+{
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = tl_real.read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+    unsigned long long v = 0;
+    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt
+     * majflt cmajflt utime stime cutime cstime priority nice threads
+     * itrealvalue starttime */
+    if (p && sscanf(p + 2,
+                    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                    "%*d %*d %*d %llu",
+                    &v) == 1)
+        return v;
+    return 0;
+}
+
+static void remove_stale(int dfd)
+{
+    DIR *d = fdopendir(dup(dfd));
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (end == e->d_name || strcmp(end, ".counters") != 0 || pid <= 0 || pid == getpid())
+            continue;
+        char proc[32];
+        snprintf(proc, sizeof proc, "/proc/%ld", pid);
+        if (access(proc, F_OK) != 0 && errno == ENOENT)
+            unlinkat(dfd, e->d_name, 0);
+    }
+    closedir(d);
+}
+
+static int fail(const char *what)
+{
+    tl_log_once(TL_ONCE_COUNTERS, "no counters file for threadleak serve: %s", what);
+    failed = 1;
+    return -1;
+}
+
+static int create(void)
+{
+    char dir[64];
+    uid_t uid = geteuid(); /* the owner of what we create */
+    snprintf(dir, sizeof dir, "/tmp/threadleak-%u", (unsigned)uid);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return fail(strerror(errno));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (dfd < 0)
+        return fail(errno == ELOOP ? "/tmp/threadleak-<uid> is a symlink" : strerror(errno));
+    if (fstat(dfd, &st) != 0 || st.st_uid != uid || (st.st_mode & 022)) {
+        close(dfd);
+        return fail("/tmp/threadleak-<uid> is not ours, or others can write to it");
+    }
+    remove_stale(dfd);
+    snprintf(path, sizeof path, "%s/%d.counters", dir, (int)getpid());
+    int fd = openat(dfd, path + strlen(dir) + 1, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    close(dfd);
+    if (fd < 0)
+        return fail(strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != uid || st.st_nlink != 1 ||
+        (st.st_mode & 077)) {
+        close(fd);
+        return fail("the counters file is not a private file of ours with one link");
+    }
+    static const char page[TL_CFILE_SIZE];
+    if (ftruncate(fd, 0) != 0 || tl_real.write(fd, page, sizeof page) != sizeof page) {
+        close(fd);
+        unlink(path);
+        return fail(strerror(errno));
+    }
+    void *m = mmap(NULL, TL_CFILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        unlink(path);
+        return fail(strerror(errno));
+    }
+    map = m;
+    map->version = 1;
+    map->size = sizeof *map;
+    map->pid = (int32_t)getpid();
+    map->interval_ms = (uint32_t)tl_config.interval_ms;
+    map->start_ticks = start_ticks();
+    map->deadlocked = -1;
+    snprintf(map->program, sizeof map->program, "%s", tl_program_name());
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy(map->magic, TL_CFILE_MAGIC, sizeof map->magic); /* whole from here on */
+    return 0;
+}
+
+TL_HIDDEN void tl_cfile_update(void)
+{
+    if (!tl_config.counters || tl_config.secure || failed || (!map && create() != 0))
+        return;
+    tl_counts c;
+    tl_count(&c);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t seq = map->seq;
+    __atomic_store_n(&map->seq, seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    map->updated_unix_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    map->live = c.live;
+    map->running = c.running;
+    map->blocked = c.blocked;
+    map->exited_unjoined = c.exited_unjoined;
+    map->created = c.created;
+    map->joined = c.joined;
+    map->detached = c.detached;
+    if (c.live > map->peak)
+        map->peak = c.live;
+    for (int i = 0; i < TL_WAIT_COUNT && i < TL_CFILE_WAITS; i++)
+        map->by_wait[i] = c.by_wait[i];
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&map->seq, seq + 2, __ATOMIC_RELAXED);
+}
+
+TL_HIDDEN void tl_cfile_remove(void)
+{
+    if (map && path[0])
+        unlink(path);
+}
+
+TL_HIDDEN void tl_cfile_after_fork_child(void)
+{
+    /* The parent's file, still mapped here: the child neither writes nor
+     * removes it, and makes its own when its sampler starts. */
+    if (map)
+        munmap(map, TL_CFILE_SIZE);
+    map = NULL;
+    failed = 0;
+    path[0] = 0;
+}
