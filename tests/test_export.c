@@ -1,12 +1,21 @@
 /* Where users look: pprof profiles read by `go tool pprof` (Debian's
  * golang-go) and the HTML report rendered by headless Chromium (Debian's
  * chromium), each checked on what those tools show. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/cli_exec.h"
@@ -401,5 +410,334 @@ Test(html, report_html_with_a_series)
     cli_exec(r, NULL, 0, d, NULL);
     cr_expect_eq(r->status, 1);
     cr_expect(strstr(r->err, "/no/such: No such file or directory"), "%s", r->err);
+    cli_free(r);
+}
+
+/* ---- threadleak serve and the counters files ---- */
+
+/* GET path from 127.0.0.1:port (port > 0) or a unix socket; the whole
+ * response (headers and body) in buf, NUL-terminated; its length, -1. */
+static long http_get(int port, const char *unix_path, const char *path, char *buf, size_t size)
+{
+    int fd;
+    if (port > 0) {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+            goto fail;
+    } else {
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", unix_path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+            goto fail;
+    }
+    struct timeval tv = {20, 0}; /* a dump may take a sampler period or two */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char req[512];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
+    if (write(fd, req, (size_t)n) != n)
+        goto fail;
+    size_t len = 0;
+    ssize_t got;
+    while (len + 1 < size && (got = read(fd, buf + len, size - 1 - len)) > 0)
+        len += (size_t)got;
+    buf[len] = 0;
+    close(fd);
+    return (long)len;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+static const char *body_of(const char *resp)
+{
+    const char *b = strstr(resp, "\r\n\r\n");
+    return b ? b + 4 : resp;
+}
+
+typedef struct served {
+    pid_t pid;
+    int port;
+    char err[700];
+} served;
+
+/* Starts `threadleak serve --listen spec` with stderr to a file; waits for
+ * its "serving http on ADDR" line (ADDR's port in s->port when TCP). */
+/* What a failing test leaves running is ended here (the suite's .fini). */
+static pid_t spawned[8];
+
+static void forget(pid_t pid)
+{
+    for (int i = 0; i < 8; i++)
+        if (spawned[i] == pid)
+            spawned[i] = 0;
+}
+
+static pid_t remember(pid_t pid)
+{
+    for (int i = 0; i < 8; i++)
+        if (!spawned[i]) {
+            spawned[i] = pid;
+            break;
+        }
+    return pid;
+}
+
+static void end_spawned(void)
+{
+    for (int i = 0; i < 8; i++)
+        if (spawned[i] > 0) {
+            kill(spawned[i], SIGKILL);
+            waitpid(spawned[i], NULL, 0);
+            spawned[i] = 0;
+        }
+}
+
+static void serve_start(cli_result *r, served *s, const char *spec)
+{
+    snprintf(s->err, sizeof s->err, "%s", cli_path(r, "serve.err"));
+    fflush(NULL);
+    s->pid = fork();
+    if (s->pid == 0) {
+        int fd = open(s->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 2);
+        execl(cli_threadleak(), cli_threadleak(), "serve", "--listen", spec, (char *)NULL);
+        _exit(127);
+    }
+    remember(s->pid);
+    for (int i = 0; i < 1000; i++) {
+        char line[512] = "";
+        FILE *f = fopen(s->err, "r");
+        if (f) {
+            if (!fgets(line, sizeof line, f))
+                line[0] = 0;
+            fclose(f);
+        }
+        const char *at = strstr(line, "serving http on ");
+        if (at) {
+            const char *colon = strchr(at + 16, ':');
+            s->port = strncmp(at + 16, "unix:", 5) == 0 || !colon ? 0 : atoi(colon + 1);
+            return;
+        }
+        usleep(10000);
+    }
+    cr_assert_fail("threadleak serve never said it was serving");
+}
+
+static void serve_stop(served *s)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGTERM);
+    int st;
+    waitpid(s->pid, &st, 0);
+    forget(s->pid);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve did not end cleanly on SIGTERM");
+    s->pid = 0;
+}
+
+/* Waits until /metrics has the line `want` (a sampler period or two). */
+static void wait_metric(served *s, const char *want, char *buf, size_t size)
+{
+    for (int i = 0; i < 500; i++) {
+        if (http_get(s->port, NULL, "/metrics", buf, size) > 0 && strstr(buf, want))
+            return;
+        usleep(20000);
+    }
+    cr_assert_fail("/metrics never had %s:\n%s", want, buf);
+}
+
+TestSuite(serve, .timeout = 120, .fini = end_spawned);
+
+/* /metrics: the format's header and families, the process's counts,
+ * accepted by promtool; /debug/pprof/threads as a profile and as text. */
+Test(serve, metrics_and_profiles)
+{
+    cli_result *r = cli_new();
+    served s = {0};
+    serve_start(r, &s, "127.0.0.1:0");
+    cr_assert_gt(s.port, 0);
+    const char *argv[] = {tlt_prog_path("cli_server"), "pool", NULL};
+    pid_t pid = remember(cli_spawn_preloaded(argv, NULL));
+    static char buf[1 << 20];
+    char want[200];
+    snprintf(want, sizeof want,
+             "\nthreadleak_threads{pid=\"%d\",program=\"cli_server\",state=\"blocked\"} 7\n",
+             (int)pid);
+    wait_metric(&s, want, buf, sizeof buf); /* the pool's 6 workers and main, asleep */
+    cr_expect(strstr(buf, "HTTP/1.0 200 OK\r\n") || strstr(buf, "HTTP/1.1 200 OK\r\n"), "%s", buf);
+    cr_expect(strstr(buf, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"), "%s", buf);
+    snprintf(want, sizeof want,
+             "\nthreadleak_threads_blocked{pid=\"%d\",program=\"cli_server\",wait=\"cond\"} 6\n",
+             (int)pid);
+    cr_expect(strstr(buf, want), "%s", body_of(buf));
+    snprintf(want, sizeof want,
+             "\nthreadleak_threads_created_total{pid=\"%d\",program=\"cli_server\"} 6\n", (int)pid);
+    cr_expect(strstr(buf, want), "%s", body_of(buf));
+    cr_expect(strstr(buf, "# TYPE threadleak_threads_created_total counter\n"), "%s", buf);
+    cr_expect(strstr(buf, "# TYPE threadleak_threads gauge\n"), "%s", buf);
+
+    const char *promtool = tlt_which("promtool");
+    if (promtool) {
+        char pt[4096];
+        snprintf(pt, sizeof pt, "%s", promtool);
+        const char *b = body_of(buf);
+        const char *a[] = {pt, "check", "metrics", NULL};
+        cli_exec(r, b, strlen(b), a, NULL);
+        cr_expect_eq(r->status, 0, "promtool check metrics:\n%s%s", r->out, r->err);
+    } else {
+        cr_log_warn("promtool is not installed (Debian package prometheus): format not checked");
+    }
+
+    char path[128];
+    snprintf(path, sizeof path, "/debug/pprof/threads?pid=%d&debug=1", (int)pid);
+    long n = http_get(s.port, NULL, path, buf, sizeof buf);
+    cr_expect_gt(n, 0);
+    cr_expect(strstr(body_of(buf), "threadleak dump "), "%s", buf);
+    cr_expect(strstr(buf, "6 threads"), "%s", buf);
+    cr_expect(strstr(buf, "pool_worker"), "%s", buf);
+
+    snprintf(path, sizeof path, "/debug/pprof/threads?pid=%d", (int)pid);
+    n = http_get(s.port, NULL, path, buf, sizeof buf);
+    const char *b = body_of(buf);
+    cr_expect(strstr(buf, "Content-Type: application/octet-stream\r\n"), "%s", buf);
+    cr_expect(n > 0 && (unsigned char)b[0] == 0x1f && (unsigned char)b[1] == 0x8b,
+              "not a gzipped profile");
+    const char *go = tlt_which("go");
+    if (go && n > 0) {
+        char gopath[4096], file[700];
+        snprintf(gopath, sizeof gopath, "%s", go);
+        snprintf(file, sizeof file, "%s", cli_path(r, "served.pb.gz"));
+        write_file(file, b, (size_t)(n - (b - buf)));
+        pprof_raw(r, gopath, file);
+        int samples;
+        cr_expect_eq(raw_total(r->out, &samples), 7, "main and 6 workers:\n%s", r->out);
+    }
+
+    cr_expect_gt(http_get(s.port, NULL, "/debug/pprof/threads?pid=1", buf, sizeof buf), 0);
+    cr_expect(strstr(buf, " 404 "), "pid 1 is not ours: %s", buf);
+    cr_expect(strstr(buf, "not a running process of this user under libthreadleak.so"), "%s", buf);
+    http_get(s.port, NULL, "/debug/pprof/threads?pid=x", buf, sizeof buf);
+    cr_expect(strstr(buf, " 400 "), "%s", buf);
+    http_get(s.port, NULL, "/nothing", buf, sizeof buf);
+    cr_expect(strstr(buf, " 404 "), "%s", buf);
+    cr_expect_eq(kill(pid, 0), 0, "the process is unharmed");
+    cli_stop(pid);
+    forget(pid);
+    serve_stop(&s);
+    cli_free(r);
+}
+
+Test(serve, unix_socket)
+{
+    cli_result *r = cli_new();
+    served s = {0};
+    char spec[720], sock[700];
+    snprintf(sock, sizeof sock, "%s", cli_path(r, "serve.sock"));
+    snprintf(spec, sizeof spec, "unix:%s", sock);
+    serve_start(r, &s, spec);
+    struct stat st;
+    cr_assert_eq(stat(sock, &st), 0);
+    cr_expect(S_ISSOCK(st.st_mode) && (st.st_mode & 077) == 0, "mode %o", st.st_mode & 0777);
+    static char buf[1 << 16];
+    cr_expect_gt(http_get(0, sock, "/metrics", buf, sizeof buf), 0);
+    cr_expect(strstr(buf, "# TYPE threadleak_processes gauge\n"), "%s", buf);
+    serve_stop(&s);
+    cr_expect_neq(stat(sock, &st), 0, "the socket is removed at exit");
+    cli_free(r);
+}
+
+/* The counters file: made by the sampler, private, gone at exit; a stale
+ * one of a dead process is removed; a symlink or a hard link planted where
+ * it goes is refused (the target left alone), with one line on stderr. */
+Test(serve, counters_file_rules)
+{
+    char dir[64], path[128];
+    snprintf(dir, sizeof dir, "/tmp/threadleak-%u", (unsigned)geteuid());
+    const char *argv[] = {tlt_prog_path("cli_server"), "pool", NULL};
+    pid_t pid = remember(cli_spawn_preloaded(argv, NULL));
+    snprintf(path, sizeof path, "%s/%d.counters", dir, (int)pid);
+    struct stat st;
+    int i;
+    for (i = 0; i < 500 && stat(path, &st) != 0; i++)
+        usleep(20000);
+    cr_assert_lt(i, 500, "no %s", path);
+    cr_expect(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600 && st.st_nlink == 1, "%o",
+              st.st_mode);
+    cr_expect_eq(st.st_size, 4096);
+    kill(pid, SIGTERM); /* cli_server exits normally on SIGTERM */
+    waitpid(pid, NULL, 0);
+    forget(pid);
+    cr_expect_neq(stat(path, &st), 0, "%s is left after exit", path);
+
+    /* a stale file of a pid that is gone */
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale[128];
+    snprintf(stale, sizeof stale, "%s/%d.counters", dir, (int)dead);
+    int fd = open(stale, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    cr_assert_geq(fd, 0, "%s", strerror(errno));
+    close(fd);
+    pid = remember(cli_spawn_preloaded(argv, NULL));
+    snprintf(path, sizeof path, "%s/%d.counters", dir, (int)pid);
+    for (i = 0; i < 500 && stat(path, &st) != 0; i++)
+        usleep(20000);
+    cr_expect_neq(stat(stale, &st), 0, "the stale %s stays", stale);
+    cli_stop(pid);
+    forget(pid);
+    unlink(path); /* SIGKILL: no exit hook ran */
+
+    /* planted: a symlink, then a hard link, where the file goes */
+    cli_result *r = cli_new();
+    char target[700];
+    snprintf(target, sizeof target, "%s", cli_path(r, "target"));
+    for (int kind = 0; kind < 2; kind++) {
+        fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        cr_assert_eq(write(fd, "mine\n", 5), 5);
+        close(fd);
+        int pipefd[2];
+        cr_assert_eq(pipe(pipefd), 0);
+        fflush(NULL);
+        pid = fork();
+        if (pid == 0) {
+            char mine[128];
+            snprintf(mine, sizeof mine, "%s/%d.counters", dir, (int)getpid());
+            if (kind == 0 ? symlink(target, mine) : link(target, mine))
+                _exit(126);
+            dup2(pipefd[1], 2);
+            int nul = open("/dev/null", O_RDWR);
+            dup2(nul, 1);
+            setenv("LD_PRELOAD", tlt_lib_path(), 1);
+            setenv("THREADLEAK_INTERVAL_MS", "100", 1);
+            execl(argv[0], argv[0], "pool", (char *)NULL);
+            _exit(127);
+        }
+        remember(pid);
+        close(pipefd[1]);
+        char err[1024] = "";
+        size_t len = 0;
+        ssize_t got;
+        for (i = 0; i < 200 && !strstr(err, "counters file"); i++) {
+            struct pollfd p = {pipefd[0], POLLIN, 0};
+            if (poll(&p, 1, 50) == 1 &&
+                (got = read(pipefd[0], err + len, sizeof err - 1 - len)) > 0)
+                len += (size_t)got;
+            err[len] = 0;
+        }
+        close(pipefd[0]);
+        cli_stop(pid);
+        forget(pid);
+        snprintf(path, sizeof path, "%s/%d.counters", dir, (int)pid);
+        unlink(path);
+        cr_expect(strstr(err, "threadleak: no counters file for threadleak serve: "),
+                  "%s: no line on stderr: %s", kind ? "hard link" : "symlink", err);
+        char *content = slurp(target);
+        cr_expect_str_eq(content, "mine\n", "the planted target was written to");
+    }
     cli_free(r);
 }
