@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/cli_exec.h"
@@ -739,5 +740,185 @@ Test(serve, counters_file_rules)
         char *content = slurp(target);
         cr_expect_str_eq(content, "mine\n", "the planted target was written to");
     }
+    cli_free(r);
+}
+
+static const char *promtool_or_skip(void)
+{
+    static char path[4096];
+    const char *p = tlt_which("promtool");
+    if (!p)
+        cr_skip_test("promtool is not installed (Debian package prometheus)");
+    snprintf(path, sizeof path, "%s", p);
+    return path;
+}
+
+/* contrib's alert rules: valid, and they fire on a leak only (promtool's
+ * own unit test of them, on made-up series). */
+Test(serve, contrib_alert_rules)
+{
+    const char *promtool = promtool_or_skip();
+    cli_result *r = cli_new();
+    char rules[700], test[700];
+    snprintf(rules, sizeof rules, "%s",
+             tlt_source_path("contrib/prometheus/threadleak-alerts.yml"));
+    snprintf(test, sizeof test, "%s",
+             tlt_source_path("contrib/prometheus/threadleak-alerts.test.yml"));
+    const char *a[] = {promtool, "check", "rules", rules, NULL};
+    cli_exec(r, NULL, 0, a, NULL);
+    cr_expect_eq(r->status, 0, "%s%s", r->out, r->err);
+    cr_expect(strstr(r->out, "SUCCESS: 2 rules found"), "%s", r->out);
+    const char *b[] = {promtool, "test", "rules", test, NULL};
+    cli_exec(r, NULL, 0, b, NULL);
+    cr_expect_eq(r->status, 0, "%s%s", r->out, r->err);
+    cr_expect(strstr(r->out, "SUCCESS"), "%s", r->out);
+    cli_free(r);
+}
+
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+              getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* The value of an instant query's single result, -1 when there is none. */
+static double prom_query(int port, const char *query_escaped)
+{
+    static char buf[1 << 16];
+    char path[1024];
+    snprintf(path, sizeof path, "/api/v1/query?query=%s", query_escaped);
+    if (http_get(port, NULL, path, buf, sizeof buf) <= 0)
+        return -1;
+    json_t *j = json_loads(body_of(buf), 0, NULL);
+    json_t *res = json_object_get(json_object_get(j, "data"), "result");
+    json_t *v = json_array_get(json_object_get(json_array_get(res, 0), "value"), 1);
+    double out = v ? atof(json_string_value(v)) : -1;
+    json_decref(j);
+    return out;
+}
+
+/* A real Prometheus server scrapes serve every second while a program
+ * leaks threads; its HTTP API shows threadleak_threads rising. */
+Test(serve, prometheus_scrapes_a_leak)
+{
+    const char *promtool = promtool_or_skip();
+    char prom[4096];
+    snprintf(prom, sizeof prom, "%.*s/prometheus", (int)(strrchr(promtool, '/') - promtool),
+             promtool);
+    if (access(prom, X_OK) != 0)
+        cr_skip_test("no prometheus next to promtool (Debian package prometheus)");
+    cli_result *r = cli_new();
+    served s = {0};
+    serve_start(r, &s, "127.0.0.1:0");
+    int port = free_port();
+    char cfg[700], data[700], log[700], listen[64], cfg_arg[720], data_arg[720];
+    snprintf(cfg, sizeof cfg, "%s", cli_path(r, "prometheus.yml"));
+    snprintf(data, sizeof data, "%s", cli_path(r, "tsdb"));
+    snprintf(log, sizeof log, "%s", cli_path(r, "prometheus.log"));
+    FILE *f = fopen(cfg, "w");
+    fprintf(f,
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            "scrape_configs:\n  - job_name: threadleak\n    static_configs:\n"
+            "      - targets: ['127.0.0.1:%d']\n",
+            s.port);
+    fclose(f);
+    snprintf(listen, sizeof listen, "--web.listen-address=127.0.0.1:%d", port);
+    snprintf(cfg_arg, sizeof cfg_arg, "--config.file=%s", cfg);
+    snprintf(data_arg, sizeof data_arg, "--storage.tsdb.path=%s", data);
+    fflush(NULL);
+    pid_t pp = fork();
+    if (pp == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(prom, prom, cfg_arg, data_arg, listen, "--log.level=warn", (char *)NULL);
+        _exit(127);
+    }
+    remember(pp);
+    const char *argv[] = {tlt_prog_path("cli_server"), "leak", NULL};
+    pid_t pid = remember(cli_spawn_preloaded(argv, NULL));
+
+    static char buf[1 << 16];
+    int ready = 0;
+    for (int i = 0; i < 300 && !ready; i++) {
+        ready = http_get(port, NULL, "/-/ready", buf, sizeof buf) > 0 && strstr(buf, " 200 ");
+        if (!ready)
+            usleep(100000);
+    }
+    cr_assert(ready, "prometheus never became ready; its log: %s", log);
+    char q[256];
+    snprintf(q, sizeof q, "sum(threadleak_threads%%7Bpid%%3D%%22%d%%22%%7D)", (int)pid);
+    double first = -1, last = -1;
+    for (int i = 0; i < 300 && !(first > 0 && last >= first + 20); i++) {
+        double v = prom_query(port, q);
+        if (v > 0 && first < 0)
+            first = v;
+        if (v > 0)
+            last = v;
+        usleep(100000);
+    }
+    cr_expect_gt(first, 0, "prometheus never had threadleak_threads of pid %d", (int)pid);
+    cr_expect_geq(last, first + 20, "threadleak_threads did not rise: %g then %g", first, last);
+    cr_log_info("prometheus saw threadleak_threads of pid %d go from %g to %g", (int)pid, first,
+                last);
+    cli_stop(pid);
+    forget(pid);
+    kill(pp, SIGTERM);
+    waitpid(pp, NULL, 0);
+    forget(pp);
+    serve_stop(&s);
+    cli_free(r);
+}
+
+/* A scrape of 50 preloaded processes: the reading part (the exposed
+ * threadleak_scrape_duration_seconds) is well under 50 ms. */
+Test(serve, scrape_of_50_processes)
+{
+    cli_result *r = cli_new();
+    served s = {0};
+    serve_start(r, &s, "127.0.0.1:0");
+    enum { N = 50 };
+    pid_t pids[N];
+    const char *argv[] = {tlt_prog_path("cli_server"), "pool", NULL};
+    for (int i = 0; i < N; i++)
+        pids[i] = cli_spawn_preloaded(argv, NULL);
+    static char buf[1 << 20];
+    int listed = 0;
+    for (int i = 0; i < 1000 && listed < N; i++) {
+        listed = 0;
+        if (http_get(s.port, NULL, "/metrics", buf, sizeof buf) > 0)
+            for (int k = 0; k < N; k++) {
+                char want[64];
+                snprintf(want, sizeof want, "peak{pid=\"%d\"", (int)pids[k]);
+                listed += strstr(buf, want) != NULL;
+            }
+        if (listed < N)
+            usleep(20000);
+    }
+    double best = 1e9, wall_best = 1e9;
+    for (int k = 0; k < 5; k++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        http_get(s.port, NULL, "/metrics", buf, sizeof buf);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double wall = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        const char *d = strstr(buf, "\nthreadleak_scrape_duration_seconds ");
+        double v = d ? atof(d + 36) : 1e9;
+        best = v < best ? v : best;
+        wall_best = wall < wall_best ? wall : wall_best;
+    }
+    for (int i = 0; i < N; i++)
+        cli_stop(pids[i]);
+    serve_stop(&s);
+    cr_expect_eq(listed, N, "only %d of %d processes in /metrics", listed, N);
+    cr_expect_lt(best, 0.050, "reading 50 counters files took %.1f ms", best * 1e3);
+    cr_log_info("scrape of %d processes: %.2f ms reading, %.2f ms for the whole request", N,
+                best * 1e3, wall_best * 1e3);
     cli_free(r);
 }
