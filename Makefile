@@ -56,7 +56,7 @@ PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
 # suites (host programs, sanitizer builds, install, benchmarks, stress) and
 # the slow tests (Criterion patterns) of the others.
 SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress
-SLOW_TESTS := hostile/fuzz_*
+SLOW_TESTS := hostile/fuzz_* serve/prometheus_*
 FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 
 # Plain make checks its build dependencies (package:header that proves it is

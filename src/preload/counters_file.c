@@ -73,9 +73,14 @@ static void remove_stale(int dfd)
     closedir(d);
 }
 
-static int fail(const char *what)
+/* Something planted or unsafe is worth a line on stderr; a /tmp that is
+ * full or read-only only at THREADLEAK_LOG=debug (nobody asked for serve). */
+static int fail(const char *what, int unsafe)
 {
-    tl_log_once(TL_ONCE_COUNTERS, "no counters file for threadleak serve: %s", what);
+    if (unsafe)
+        tl_log_once(TL_ONCE_COUNTERS, "no counters file for threadleak serve: %s", what);
+    else
+        tl_log(TL_LOG_DEBUG, "no counters file for threadleak serve: %s", what);
     failed = 1;
     return -1;
 }
@@ -86,37 +91,40 @@ static int create(void)
     uid_t uid = geteuid(); /* the owner of what we create */
     snprintf(dir, sizeof dir, "/tmp/threadleak-%u", (unsigned)uid);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return fail(strerror(errno));
+        return fail(strerror(errno), 0);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
     if (dfd < 0)
-        return fail(errno == ELOOP ? "/tmp/threadleak-<uid> is a symlink" : strerror(errno));
+        return errno == ELOOP || errno == ENOTDIR
+                   ? fail("/tmp/threadleak-<euid> is a symlink or not a directory", 1)
+                   : fail(strerror(errno), 0);
     if (fstat(dfd, &st) != 0 || st.st_uid != uid || (st.st_mode & 022)) {
         close(dfd);
-        return fail("/tmp/threadleak-<uid> is not ours, or others can write to it");
+        return fail("/tmp/threadleak-<euid> is not ours, or others can write to it", 1);
     }
     remove_stale(dfd);
     snprintf(path, sizeof path, "%s/%d.counters", dir, (int)getpid());
     int fd = openat(dfd, path + strlen(dir) + 1, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     close(dfd);
     if (fd < 0)
-        return fail(strerror(errno));
+        return fail(errno == ELOOP ? "a symlink is where the counters file goes" : strerror(errno),
+                    errno == ELOOP);
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != uid || st.st_nlink != 1 ||
         (st.st_mode & 077)) {
         close(fd);
-        return fail("the counters file is not a private file of ours with one link");
+        return fail("the counters file is not a private file of ours with one link", 1);
     }
     static const char page[TL_CFILE_SIZE];
     if (ftruncate(fd, 0) != 0 || tl_real.write(fd, page, sizeof page) != sizeof page) {
         close(fd);
         unlink(path);
-        return fail(strerror(errno));
+        return fail(strerror(errno), 0);
     }
     void *m = mmap(NULL, TL_CFILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (m == MAP_FAILED) {
         unlink(path);
-        return fail(strerror(errno));
+        return fail(strerror(errno), 0);
     }
     map = m;
     map->version = 1;
