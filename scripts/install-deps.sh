@@ -26,7 +26,9 @@ tests=(
     "libpython$py-testsuite"      # test_hosts: CPython's own thread tests
     redis-tools                   # test_hosts: redis-server (redis-check-rdb) under redis-benchmark
     rustc                         # test_languages: Rust programs
-    clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
+    clang libclang-rt-dev         # test_hostile: libFuzzer + ASan (scripts/fuzz.sh); bench TSan
+    memcached                     # test_trigger: a server that stops on SIGUSR1
+    nodejs                        # test_trigger: a runtime that opens its debugger on SIGUSR1
     golang-go                     # test_export: go tool pprof reads our profiles
     chromium                      # test_export: the HTML report rendered headless
     prometheus                    # test_export: promtool check metrics, a real scrape of serve

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/counters.h"
+#include "common/channel.h"
 
 /* Field 22 of /proc/PID/stat, 0 when the process is gone. */
 static uint64_t proc_start_ticks(int pid)
@@ -26,14 +27,7 @@ static uint64_t proc_start_ticks(int pid)
     if (n <= 0)
         return 0;
     buf[n] = 0;
-    const char *p = strrchr(buf, ')');
-    unsigned long long v = 0;
-    if (p && sscanf(p + 2,
-                    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-                    "%*d %*d %*d %llu",
-                    &v) == 1)
-        return v;
-    return 0;
+    return tl_proc_start_ticks(buf);
 }
 
 /* A consistent copy: the sampler may be writing while we read. */
@@ -71,14 +65,14 @@ static int read_one(int dfd, const char *name, int pid, struct tl_cfile *out)
 int threadleak_counters_list(struct tl_cfile **out, int *n)
 {
     char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/threadleak-%u", (unsigned)geteuid());
+    tl_channel_dir(dir, sizeof dir, (unsigned)geteuid());
     *out = NULL;
     *n = 0;
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)
         return errno == ENOENT ? 0 : -1;
     struct stat st;
-    if (fstat(dfd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+    if (fstat(dfd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
         close(dfd);
         errno = EPERM; /* not ours, or others could have planted files */
         return -1;

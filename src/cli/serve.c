@@ -4,8 +4,9 @@
  *                                     the counters files (no process is touched)
  *   /debug/pprof/threads?pid=N        a fresh dump as a pprof profile
  *   /debug/pprof/threads?pid=N&debug=1  the same as the text dump
- * A dump goes through the request channel `threadleak dump` uses, and only
- * to a process whose counters file says its library is there. */
+ * A dump goes through the request channel `threadleak dump` uses (a request
+ * file and a futex wake: no signal is ever sent), and only to a process
+ * whose counters file says its library is there. */
 #include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
@@ -134,14 +135,13 @@ static enum MHD_Result pprof_threads(struct MHD_Connection *c)
                      "pid %ld is not a running process of this user under libthreadleak.so "
                      "with a sampler (see /metrics)\n",
                      pid);
-    char dir[PATH_MAX], stem[PATH_MAX + 16], path[PATH_MAX + 32], err[512];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/threadleak-serve.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        return error(c, 500, "cannot create a temporary directory: %s\n", strerror(errno));
-    snprintf(stem, sizeof stem, "%s/dump", dir);
-    snprintf(path, sizeof path, "%s.%s", stem, text ? "txt" : "json");
-    if (threadleak_request_dump((int)pid, stem, text ? "text" : "json", 0, err, sizeof err)) {
+    char dir[PATH_MAX], local[PATH_MAX], stem[PATH_MAX], path[PATH_MAX + 8], err[512];
+    if (threadleak_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem,
+                                  err, sizeof err))
+        return error(c, 500, "%s\n", err);
+    snprintf(path, sizeof path, "%s.%s", local, text ? "txt" : "json");
+    int asked = threadleak_request_dump((int)pid, stem, text ? "text" : "json", 0, err, sizeof err);
+    if (asked) {
         tl_remove_dir(dir);
         return error(c, 503, "cannot ask pid %ld for a dump: %s\n", pid, err);
     }

@@ -1,12 +1,12 @@
 /* The counters file (common/counters_file.h), written by the sampler thread
  * only, once a period: wrappers never see it. Secured as the JVM's
  * hsperfdata learned to be: the per-user directory must not be a symlink,
- * must be ours and not group/other-writable; the file is opened O_NOFOLLOW,
+ * must be ours and nobody else's to enter; the file is opened O_NOFOLLOW,
  * mode 0600, refused with more than one link, truncated only after those
  * checks, filled before it is mapped (a full disk fails here, not with
- * SIGBUS later), removed at exit; files of dead processes are removed when
- * a process makes its own. Anything wrong: said once, no file. */
-#include <dirent.h>
+ * SIGBUS later), removed at exit. The directory is the request channel's
+ * (common/channel.h), whose announcement removes every <pid>.<kind> file of
+ * a dead process, ours included. Anything wrong: no file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/channel.h"
 #include "common/counters_file.h"
 #include "preload/config.h"
 #include "preload/counters_file.h"
@@ -41,36 +42,7 @@ static uint64_t start_ticks(void)
     if (n <= 0)
         return 0;
     buf[n] = 0;
-    const char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-    unsigned long long v = 0;
-    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt
-     * majflt cmajflt utime stime cutime cstime priority nice threads
-     * itrealvalue starttime */
-    if (p && sscanf(p + 2,
-                    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-                    "%*d %*d %*d %llu",
-                    &v) == 1)
-        return v;
-    return 0;
-}
-
-static void remove_stale(int dfd)
-{
-    DIR *d = fdopendir(dup(dfd));
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (end == e->d_name || strcmp(end, ".counters") != 0 || pid <= 0 || pid == getpid())
-            continue;
-        char proc[32];
-        snprintf(proc, sizeof proc, "/proc/%ld", pid);
-        if (access(proc, F_OK) != 0 && errno == ENOENT)
-            unlinkat(dfd, e->d_name, 0);
-    }
-    closedir(d);
+    return tl_proc_start_ticks(buf);
 }
 
 /* Something planted or unsafe is worth a line on stderr; a /tmp that is
@@ -87,9 +59,10 @@ static int fail(const char *what, int unsafe)
 
 static int create(void)
 {
-    char dir[64];
+    char dir[64], name[32];
     uid_t uid = geteuid(); /* the owner of what we create */
-    snprintf(dir, sizeof dir, "/tmp/threadleak-%u", (unsigned)uid);
+    tl_channel_dir(dir, sizeof dir, (unsigned)uid);
+    tl_channel_file(name, sizeof name, (int)getpid(), "counters");
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return fail(strerror(errno), 0);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -98,13 +71,12 @@ static int create(void)
         return errno == ELOOP || errno == ENOTDIR
                    ? fail("/tmp/threadleak-<euid> is a symlink or not a directory", 1)
                    : fail(strerror(errno), 0);
-    if (fstat(dfd, &st) != 0 || st.st_uid != uid || (st.st_mode & 022)) {
+    if (fstat(dfd, &st) != 0 || st.st_uid != uid || (st.st_mode & 077)) {
         close(dfd);
-        return fail("/tmp/threadleak-<euid> is not ours, or others can write to it", 1);
+        return fail("/tmp/threadleak-<euid> is not ours alone", 1);
     }
-    remove_stale(dfd);
-    snprintf(path, sizeof path, "%s/%d.counters", dir, (int)getpid());
-    int fd = openat(dfd, path + strlen(dir) + 1, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     close(dfd);
     if (fd < 0)
         return fail(errno == ELOOP ? "a symlink is where the counters file goes" : strerror(errno),

@@ -5,6 +5,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "preload/channel.h"
 #include "preload/config.h"
 #include "preload/counters_file.h"
 #include "preload/dump.h"
@@ -88,4 +89,5 @@ __attribute__((destructor)) static void threadleak_fini(void)
                                       "exit"};
         tl_dump_write(&req);
     }
+    tl_channel_remove();
 }
