@@ -20,6 +20,7 @@
 #include "common/series_line.h"
 #include "preload/channel.h"
 #include "preload/config.h"
+#include "preload/counters_file.h"
 #include "preload/dump.h"
 #include "preload/log.h"
 #include "preload/registry.h"
@@ -205,6 +206,7 @@ static void *sampler_main(void *arg)
             exit(0);
         tl_dump_lock();
         write_series();
+        tl_cfile_update();
         tl_dump_unlock();
         if (thorough)
             serve_request();
