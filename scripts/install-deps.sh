@@ -25,6 +25,8 @@ tests=(
     redis-tools                   # test_hosts: redis-server (redis-check-rdb) under redis-benchmark
     rustc                         # test_languages: Rust programs
     clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
+    memcached                     # test_trigger: a server that stops on SIGUSR1
+    nodejs                        # test_trigger: a runtime that opens its debugger on SIGUSR1
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")

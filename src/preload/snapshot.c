@@ -115,6 +115,8 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
     if (adopted_and_gone(s, life))
         return 0;
     memset(out, 0, sizeof *out);
+    out->idx = idx;
+    out->handle = __atomic_load_n(&s->handle, __ATOMIC_RELAXED);
     out->tid = *(volatile pid_t *)&s->tid;
     out->creator = s->creator_tid;
     out->spawn = s->spawn_stack;
@@ -136,6 +138,7 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
         uint64_t object = __atomic_load_n(&s->object, __ATOMIC_RELAXED);
         uint64_t since = __atomic_load_n(&s->since_ns, __ATOMIC_RELAXED);
         uint64_t mark = __atomic_load_n(&s->mark, __ATOMIC_RELAXED);
+        uint64_t aux = __atomic_load_n(&s->aux, __ATOMIC_RELAXED);
         struct tl_regs regs;
         memcpy(&regs, (const void *)&s->regs, sizeof regs);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -159,6 +162,8 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
         out->call = call;
         out->object = resolve_object(object);
         out->blocked_ns = now > since ? now - since : 0;
+        out->aux = wait == TL_WAIT_COND ? aux : 0;
+        out->seq = q;
         out->stack = stack;
         return 1;
     }
@@ -177,6 +182,14 @@ TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int 
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     return shown && __atomic_load_n(&s->gen, __ATOMIC_RELAXED) == gen &&
            __atomic_load_n(&s->state, __ATOMIC_RELAXED) == TL_SLOT_LIVE;
+}
+
+TL_HIDDEN int tl_snap_still(const struct tl_snap *s)
+{
+    struct tl_slot *slot = tl_slot_at(s->idx);
+    return s->state == TL_BLOCKED && __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE) == s->seq &&
+           __atomic_load_n(&slot->state, __ATOMIC_RELAXED) == TL_SLOT_LIVE &&
+           *(volatile pid_t *)&slot->tid == s->tid;
 }
 
 TL_HIDDEN void tl_count(tl_counts *c)
