@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs threadleak's overhead benchmarks (called by scripts/bench.sh, which
 builds the programs first). Writes the table to stdout, build/bench/results.md
-and build/bench/results.json.
+and build/bench/results.json; a full run also puts it in docs/cost.md, between
+the "make bench writes" and "bench:end" marks.
 
 Every micro workload runs bare and with LD_PRELOAD=libthreadleak.so in
 rounds (a warm-up round, then --pairs rounds, the order inside a round
@@ -422,6 +423,28 @@ def table(results):
     return "\n".join(L)
 
 
+COST_DOC = os.path.join(ROOT, "docs", "cost.md")
+COST_BEGIN = "<!-- make bench writes from here to bench:end (scripts/bench.py) -->\n"
+COST_END = "<!-- bench:end -->\n"
+
+
+def write_cost_doc(head, body):
+    """Replaces the results in docs/cost.md, so the published figures are always
+    those of the last full run; the prose around them is left alone."""
+    with open(COST_DOC) as f:
+        doc = f.read()
+    start, end = doc.find(COST_BEGIN), doc.find(COST_END)
+    if start < 0 or end < start:
+        raise RuntimeError("%s has no %s ... %s marks: results not written there"
+                           % (COST_DOC, COST_BEGIN.strip(), COST_END.strip()))
+    doc = doc[:start + len(COST_BEGIN)] + "`%s`\n\n%s" % (head, body) + doc[end:]
+    tmp = COST_DOC + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(doc)
+    os.replace(tmp, COST_DOC)
+    log("bench: results written to %s" % os.path.relpath(COST_DOC, ROOT))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -473,11 +496,13 @@ def main():
             % (" (smoke: tiny sizes, no verdicts)" if args.smoke else "", results["started"],
                results["library"]["source"], os.cpu_count(), load[0],
                results["host"]["loadavg_end"][0], results["pairs"], results["seconds"]))
-    md = "%s\n\n%s\n\n%s\n" % (head, table(results),
-                               "targets missed: " + ", ".join(missed) if missed
-                               else ("all targets met" if not args.smoke else ""))
+    body = "%s\n\n%s\n" % (table(results), "targets missed: " + ", ".join(missed) if missed
+                            else ("all targets met" if not args.smoke else ""))
+    md = "%s\n\n%s" % (head, body)
     print(md)
     suffix = "-smoke" if args.smoke else ("" if only >= set(SECTIONS) else "-partial")
+    if suffix == "":
+        write_cost_doc(head, body)
     with open(os.path.join(BENCH, "results%s.md" % suffix), "w") as f:
         f.write(md)
     with open(os.path.join(BENCH, "results%s.json" % suffix), "w") as f:

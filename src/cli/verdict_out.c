@@ -1,6 +1,6 @@
 /* `threadleak run`, the telling part: the verdict as lines on stderr (with
  * the suspects in the text dump format) and as the "threadleak-verdict"
- * JSON object of SPEC.md. */
+ * JSON object of docs/formats.md. */
 #include <math.h>
 #include <string.h>
 

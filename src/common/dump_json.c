@@ -1,4 +1,4 @@
-/* The JSON dump, for tools: the "threadleak-dump" object of SPEC.md. */
+/* The JSON dump, for tools: the "threadleak-dump" object of docs/formats.md. */
 #include "common/model.h"
 
 void tl_write_json_string(FILE *out, const char *s)

@@ -1,4 +1,4 @@
-/* Names of states and wait kinds, as they appear in dumps and the SPEC. */
+/* Names of states and wait kinds, as they appear in dumps and docs/formats.md. */
 #include <string.h>
 
 #include "common/model.h"
