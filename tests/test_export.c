@@ -287,7 +287,7 @@ TestSuite(html, .timeout = 120);
 /* run --html on a leaking program: the rendered page has one point per
  * sample of the verdict, the judged window and trend, the verdict, and the
  * suspect with its stacks; it fetches nothing. With THREADLEAK_SCREENSHOT
- * set, a screenshot goes there (the README's). */
+ * set, a screenshot goes there (docs/images/html-report.png, shown in docs/cli.md). */
 Test(html, run_html_rendered_by_chromium)
 {
     const char *chrome = chromium_or_skip();

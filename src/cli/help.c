@@ -1,5 +1,5 @@
 /* `threadleak --help`: the commands, the options, the verdict rule and the
- * exit statuses. Keep in step with docs/cli.md. */
+ * exit statuses. Keep in step with docs/cli.md and docs/threadleak.1. */
 #include "cli/cli.h"
 
 static const char usage_text[] =
