@@ -196,7 +196,8 @@ stress: deps
 # What install puts where: file:directory under PREFIX:mode. uninstall removes
 # the same files (and the threadleak/ directories, when left empty).
 INSTALL_FILES := $(BUILD)/libthreadleak.so:lib:0755 $(BUILD)/threadleak:bin:0755 \
-	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644
+	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644 \
+	docs/threadleak.1:share/man/man1:0644 docs/libthreadleak.3:share/man/man3:0644
 PC_FILE := lib/pkgconfig/threadleak.pc
 
 install: all

@@ -32,6 +32,7 @@ tests=(
     golang-go                     # test_export: go tool pprof reads our profiles
     chromium                      # test_export: the HTML report rendered headless
     prometheus                    # test_export: promtool check metrics, a real scrape of serve
+    man-db groff-base             # test_man: man --warnings renders the man pages
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")

@@ -101,9 +101,14 @@ static void install(void)
     int st = sh(prefix, cmd, 120, &out);
     cr_assert(ok(st), "%s failed:\n%s", cmd, out);
     free(out);
-    const char *files[] = {"lib/libthreadleak.so", "lib/pkgconfig/threadleak.pc",
-                           "include/threadleak.h", "include/threadleak/criterion.h",
-                           "bin/threadleak",       NULL};
+    const char *files[] = {"lib/libthreadleak.so",
+                           "lib/pkgconfig/threadleak.pc",
+                           "include/threadleak.h",
+                           "include/threadleak/criterion.h",
+                           "bin/threadleak",
+                           "share/man/man1/threadleak.1",
+                           "share/man/man3/libthreadleak.3",
+                           NULL};
     for (int i = 0; files[i]; i++) {
         char path[PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/%s", prefix, files[i]);
