@@ -195,6 +195,7 @@ static void *sampler_main(void *arg)
     tl_busy = 1;
     tl_sampler_isolate();
     tl_channel_announce();
+    tl_cfile_open();
     for (;;) {
         sleep_period();
         tl_sampler_serve_calls();
