@@ -5,7 +5,9 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "preload/channel.h"
 #include "preload/config.h"
+#include "preload/counters_file.h"
 #include "preload/dump.h"
 #include "preload/log.h"
 #include "preload/program.h"
@@ -38,6 +40,7 @@ static void after_fork_child(void)
     tl_registry_after_fork_child();
     tl_dump_file_after_fork_child();
     tl_sampler_after_fork_child();
+    tl_cfile_after_fork_child();
 }
 
 static void disable(const char *why)
@@ -80,9 +83,11 @@ __attribute__((destructor)) static void threadleak_fini(void)
     if (!tl_enabled)
         return;
     tl_sampler_final_sample();
+    tl_cfile_remove();
     if (tl_config.exit_dump && !tl_config.secure) {
         struct tl_dump_request req = {tl_config.output, tl_config.formats, tl_config.detail_threads,
                                       "exit"};
         tl_dump_write(&req);
     }
+    tl_channel_remove();
 }

@@ -34,6 +34,7 @@ struct tl_slot {
     uint32_t wait;
     const char *call;
     uint64_t object;
+    uint64_t aux; /* cond waits: the mutex passed; stale for other waits */
     uint64_t since_ns;
     struct tl_regs regs;
     /* Owner only: where the noting wrapper's frame keeps a mark that says
@@ -101,6 +102,14 @@ static inline struct tl_slot *tl_self(void)
     return tl_adopt_self();
 }
 
+/* What a noting wrapper's frame holds while its wait lasts (wrap.h): a
+ * value no other episode of any slot writes (the slot's seq once the note
+ * is made). */
+static inline uint64_t tl_mark_of(const struct tl_slot *s, uint32_t seq)
+{
+    return ((uint64_t)seq * 0x9e3779b97f4a7c15ull) ^ (uint64_t)(uintptr_t)s;
+}
+
 static inline uint64_t tl_coarse_now_ns(void)
 {
     struct timespec ts;
@@ -128,7 +137,10 @@ static inline uint64_t tl_coarse_now_ns(void)
  * race detector can see this is a sequence lock, not a data race. */
 #define TL_STORE(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 
-#define TL_BLOCK_BEGIN(s, kind, callname, obj)                                                     \
+/* `extra` stores what only some waits record (aux), so that the others
+ * pay nothing for it. */
+#define TL_BLOCK_BEGIN(s, kind, callname, obj) TL_BLOCK_BEGIN_WITH(s, kind, callname, obj, (void)0)
+#define TL_BLOCK_BEGIN_WITH(s, kind, callname, obj, extra)                                         \
     do {                                                                                           \
         uint32_t q_ = (s)->seq;                                                                    \
         __atomic_store_n(&(s)->seq, q_ + 1, __ATOMIC_RELAXED);                                     \
@@ -136,6 +148,7 @@ static inline uint64_t tl_coarse_now_ns(void)
         TL_STORE((s)->wait, (uint32_t)(kind));                                                     \
         TL_STORE((s)->call, (callname));                                                           \
         TL_STORE((s)->object, (uint64_t)(uintptr_t)(obj));                                         \
+        extra;                                                                                     \
         TL_STORE((s)->since_ns, tl_coarse_now_ns());                                               \
         TL_CAPTURE_REGS(&(s)->regs);                                                               \
         __atomic_store_n(&(s)->seq, q_ + 2, __ATOMIC_RELEASE);                                     \
