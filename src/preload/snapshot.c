@@ -2,6 +2,8 @@
  * sequence counter, and a blocked thread's stack is unwound from the
  * registers its wrapper saved, then checked against the counter again. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -44,16 +46,37 @@ static uint32_t blocked_stack(uint32_t idx, uint32_t seq, const struct tl_regs *
 
 /* A thread threadleak adopted but did not start may end without running
  * its exit hook (raw clone): it is gone when the kernel no longer knows it. */
-static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
+TL_HIDDEN int tl_tid_gone(pid_t tid)
 {
-    if (!(life & TL_LIFE_ADOPTED))
-        return 0;
-    pid_t tid = *(volatile pid_t *)&s->tid;
     int saved = errno;
     int gone = tid != getpid() && tl_real.syscall(SYS_tgkill, getpid(), tid, 0, 0, 0, 0) == -1 &&
                errno == ESRCH;
     errno = saved;
     return gone;
+}
+
+static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
+{
+    if (!(life & TL_LIFE_ADOPTED))
+        return 0;
+    return tl_tid_gone(*(volatile pid_t *)&s->tid);
+}
+
+TL_HIDDEN void tl_thread_comm(pid_t tid, char *name, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = tl_real.read(fd, name, size - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    name[n] = 0;
+    char *nl = strchr(name, '\n');
+    if (nl)
+        *nl = 0;
 }
 
 /* An object the waiting thread left for us to read (TL_OBJ_AT_*): read it
