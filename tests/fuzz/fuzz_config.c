@@ -12,9 +12,10 @@
 #include "preload/config.h"
 #include "preload/log.h"
 
-static const char *vars[] = {"THREADLEAK_LOG",    "THREADLEAK_SIGNAL",    "THREADLEAK_OUTPUT",
-                             "THREADLEAK_FORMAT", "THREADLEAK_DETAIL",    "THREADLEAK_INTERVAL_MS",
-                             "THREADLEAK_SERIES", "THREADLEAK_EXIT_DUMP", "THREADLEAK_FRAMES"};
+static const char *vars[] = {"THREADLEAK_LOG",     "THREADLEAK_SIGNAL",    "THREADLEAK_OUTPUT",
+                             "THREADLEAK_FORMAT",  "THREADLEAK_DETAIL",    "THREADLEAK_INTERVAL_MS",
+                             "THREADLEAK_SERIES",  "THREADLEAK_EXIT_DUMP", "THREADLEAK_FRAMES",
+                             "THREADLEAK_COUNTERS"};
 enum { NVARS = sizeof vars / sizeof vars[0] };
 static const char *values[NVARS];
 static int warned[NVARS];
