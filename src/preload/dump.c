@@ -49,6 +49,7 @@ struct group_key {
 struct group {
     struct group_key key;
     tl_group g;
+    tl_name creator_name; /* the first thread's creator's, as recorded at creation */
     int cap;
     uint64_t *objects;
     UT_hash_handle hh;
@@ -195,8 +196,17 @@ static int add_to_group(struct build *b, const struct tl_snap *s)
         if (!c)
             return -1;
         g->g.creator_tids = c;
+        tl_name *nm = realloc(g->g.names, (size_t)cap * sizeof *nm);
+        if (!nm)
+            return -1;
+        g->g.names = nm;
         g->cap = cap;
     }
+    if (g->g.count == 0) {
+        g->g.target = s->target;
+        snprintf(g->creator_name, sizeof g->creator_name, "%s", s->creator_name);
+    }
+    memcpy(g->g.names[g->g.count], s->name, sizeof(tl_name));
     g->g.tids[g->g.count] = s->tid;
     g->objects[g->g.count] = s->object;
     g->g.creator_tids[g->g.count] = s->creator;
@@ -234,6 +244,23 @@ static int unique_sorted_u64(uint64_t *v, int n)
     return m;
 }
 
+/* Threads in tid order, each keeping its name. */
+static void sort_tids_and_names(tl_group *g)
+{
+    for (int i = 1; i < g->n_tids; i++) {
+        pid_t t = g->tids[i];
+        tl_name nm;
+        memcpy(nm, g->names[i], sizeof nm);
+        int j = i;
+        for (; j > 0 && g->tids[j - 1] > t; j--) {
+            g->tids[j] = g->tids[j - 1];
+            memcpy(g->names[j], g->names[j - 1], sizeof nm);
+        }
+        g->tids[j] = t;
+        memcpy(g->names[j], nm, sizeof nm);
+    }
+}
+
 static int unique_sorted_pid(pid_t *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_pid);
@@ -261,19 +288,42 @@ static void read_comm(pid_t tid, char *name, size_t size)
         *nl = 0;
 }
 
-static const char *creator_name(struct build *b, pid_t tid)
+/* The creator's name now if it is alive, else the one recorded when it
+ * created the thread. */
+static const char *creator_name(struct build *b, pid_t tid, const char *recorded)
 {
     if (tid == getpid())
         return "main";
+    for (int i = 0; i < b->n_snaps; i++)
+        if (b->snaps[i].tid == tid && b->snaps[i].state != TL_EXITED)
+            return b->snaps[i].name;
+    return recorded[0] ? recorded : NULL;
+}
+
+/* What an io or poll wait's descriptor is, as the blocked thread's own
+ * file table says: "/path", "pipe:[1234]", "socket:[5678]". */
+static char *fd_target(pid_t tid, uint64_t fd)
+{
+    if (fd > INT32_MAX)
+        return NULL;
+    char path[80], buf[4096];
+    snprintf(path, sizeof path, "/proc/self/task/%d/fd/%d", (int)tid, (int)fd);
+    ssize_t n = readlink(path, buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = 0;
+    return strdup(buf);
+}
+
+static void fill_names_and_targets(struct build *b)
+{
     for (int i = 0; i < b->n_snaps; i++) {
         struct tl_snap *s = &b->snaps[i];
-        if (s->tid != tid)
-            continue;
-        if (!s->name[0])
+        if (!s->name[0] && s->state != TL_EXITED)
             read_comm(s->tid, s->name, sizeof s->name);
-        return s->name;
+        if (s->state == TL_BLOCKED && tl_wait_object_is_fd(s->wait))
+            s->target = fd_target(s->tid, s->object);
     }
-    return NULL;
 }
 
 static void finish_group(struct build *b, struct group *g)
@@ -286,12 +336,21 @@ static void finish_group(struct build *b, struct group *g)
     uint64_t first_object = g->objects[0];
     out->objects = out->state == TL_BLOCKED ? unique_sorted_u64(g->objects, out->count) : 0;
     out->object = out->objects == 1 ? first_object : 0;
-    out->creator_name = creator_name(b, out->creator_tid);
+    const char *cname = creator_name(b, out->creator_tid, g->creator_name);
+    out->creator_name = cname ? strdup(cname) : NULL;
+    char pattern[20];
+    tl_names_pattern(out->names, out->count, pattern);
+    if (pattern[0] && strcmp(pattern, tl_program_comm()) != 0)
+        out->name = strdup(pattern);
+    if (out->objects != 1)
+        out->target = NULL;
+    if (out->target)
+        out->target = strdup(out->target);
     out->n_creators = unique_sorted_pid(out->creator_tids, out->count);
     if (out->n_creators == 1 && out->creator_tids[0] == 0)
         out->n_creators = 0;
     out->n_tids = out->count;
-    qsort(out->tids, (size_t)out->n_tids, sizeof *out->tids, cmp_pid);
+    sort_tids_and_names(out);
 }
 
 static int by_count(const void *a, const void *b)
@@ -312,10 +371,10 @@ static void fill_threads(struct build *b, tl_dump *d)
     for (int i = 0; i < b->n_snaps; i++) {
         struct tl_snap *s = &b->snaps[i];
         tl_thread *t = &d->threads[d->n_threads++];
-        if (!s->name[0])
-            read_comm(s->tid, s->name, sizeof s->name);
         t->tid = s->tid;
         memcpy(t->name, s->name, sizeof t->name);
+        memcpy(t->creator_name, s->creator_name, sizeof t->creator_name);
+        t->target = s->target ? strdup(s->target) : NULL;
         t->state = s->state;
         t->wait = s->wait;
         t->wait_call = s->call;
@@ -366,6 +425,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
     /* Counts agree with the groups: both come from this one snapshot. */
     memset(d->counts.by_wait, 0, sizeof d->counts.by_wait);
     d->counts.live = d->counts.running = d->counts.blocked = d->counts.exited_unjoined = 0;
+    fill_names_and_targets(&b);
     for (int i = 0; i < b.n_snaps; i++) { /* every stack known before grouping */
         stack_entry(&b, b.snaps[i].stack);
         stack_entry(&b, b.snaps[i].spawn);
@@ -399,7 +459,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         if (d->groups)
             d->groups[k++] = g->g;
         else
-            free(g->g.tids), free(g->g.creator_tids);
+            free(g->g.tids), free(g->g.creator_tids), free(g->g.names);
         free(g->objects);
         HASH_DEL(b.groups, g);
         free(g);
@@ -411,10 +471,8 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         d->n_threads = 0;
         fill_threads(&b, d);
     }
-    /* Creator names point into the snapshot: keep names before freeing. */
-    for (int i = 0; i < d->n_groups; i++)
-        if (d->groups[i].creator_name)
-            d->groups[i].creator_name = strdup(d->groups[i].creator_name);
+    for (int i = 0; i < b.n_snaps; i++)
+        free(b.snaps[i].target);
     free(b.snaps);
     struct canon_entry *c, *ctmp;
     HASH_ITER(hh, b.canon, c, ctmp)
@@ -436,8 +494,13 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
         free(d->groups[i].tids);
         free(d->groups[i].creator_tids);
         free((char *)d->groups[i].creator_name);
+        free(d->groups[i].names);
+        free((char *)d->groups[i].name);
+        free((char *)d->groups[i].target);
     }
     free(d->groups);
+    for (int i = 0; i < d->n_threads; i++)
+        free((char *)d->threads[i].target);
     free(d->threads);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)

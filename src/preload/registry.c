@@ -123,6 +123,7 @@ TL_HIDDEN struct tl_slot *tl_slot_claim(void)
     s->handle = 0;
     s->creator_done = 0;
     s->name[0] = 0;
+    s->creator_name[0] = 0;
     return s;
 }
 
@@ -177,6 +178,7 @@ TL_HIDDEN struct tl_slot *tl_adopt_self(void)
         s->handle = (uint64_t)pthread_self();
         s->life = TL_LIFE_ADOPTED | (s->tid == getpid() ? 0 : TL_LIFE_DETACHED);
         s->creator_done = 1;
+        tl_name_self(s);
         tl_self_slot = s;
         if (s->tid != getpid())
             pthread_setspecific(exit_key, s);

@@ -11,6 +11,8 @@ struct tl_snap {
     uint64_t object, blocked_ns;
     uint32_t stack, spawn; /* interned stack ids */
     char name[16];
+    char creator_name[16];
+    char *target; /* what the descriptor of an io/poll wait is (dump.c), malloc'd */
 };
 
 /* Before reading slots [0, n): makes room for the per-slot stack cache. */

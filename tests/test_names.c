@@ -1,0 +1,136 @@
+/* Names in dumps: thread names kept current and shown per group, creators
+ * named after they exited, exited-unjoined groups listing their threads,
+ * child-process waits, descriptors in decimal with what they are, long
+ * function names shortened at a boundary in text and whole in JSON. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "lib/cli_exec.h"
+#include "lib/tlt.h"
+
+TestSuite(names, .fini = tlt_cleanup, .timeout = 30);
+
+static const char *str(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+Test(names, group_names_and_patterns)
+{
+    tlt_proc *p = tlt_start("names_threads", NULL);
+    tlt_dump(p);
+    json_t *pool = tlt_find_group_fn(p, "blocked", "cond", "pool_worker");
+    tlt_expect_group(p, pool, "blocked", "cond", 4);
+    tlt_expect(p, pool && str(pool, "name") && strcmp(str(pool, "name"), "pool-3-thread-*") == 0,
+               "the pool group's name should be the pattern pool-3-thread-*");
+    json_t *names = json_object_get(pool, "thread_names");
+    tlt_expect(p, json_array_size(names) == 4, "the pool group should list 4 thread names");
+    for (size_t i = 0; i < json_array_size(names); i++) {
+        char want[48];
+        snprintf(want, sizeof want, "pool-3-thread-%d", (int)i + 1);
+        int found = 0;
+        for (size_t j = 0; j < json_array_size(names); j++)
+            found |= strcmp(json_string_value(json_array_get(names, j)), want) == 0;
+        tlt_expect(p, found, "thread_names should have %s", want);
+    }
+    tlt_expect_text(p, "4 threads \u00b7 blocked in cond (pthread_cond_wait 0x");
+    tlt_expect_text(p, "\n  name pool-3-thread-*\n    #0  pool_worker");
+    /* prctl(PR_SET_NAME) */
+    json_t *io = tlt_find_group_fn(p, "blocked", "io", "prctl_reader");
+    tlt_expect(p, io && str(io, "name") && strcmp(str(io, "name"), "io-reader") == 0,
+               "the prctl-named group should be io-reader");
+    tlt_expect_text(p, "\n  name io-reader\n");
+    /* Threads that were never named show no name line (the program's own name). */
+    json_t *main_g = tlt_find_main_group(p);
+    tlt_expect(p, main_g && !json_object_get(main_g, "name"), "the main thread has no group name");
+    tlt_stop(p);
+}
+
+Test(names, creator_named_after_it_exited)
+{
+    tlt_proc *p = tlt_start("names_threads", NULL);
+    tlt_dump(p);
+    json_t *g = tlt_find_group_fn(p, "blocked", "sleep", "sleeper");
+    tlt_expect_group(p, g, "blocked", "sleep", 3);
+    tlt_expect(p, g && str(g, "creator_name") && strcmp(str(g, "creator_name"), "spawner") == 0,
+               "the sleepers' creator (exited) should be named spawner");
+    tlt_expect_on_stack(p, g, "spawn_stack", "spawner");
+    char want[96];
+    snprintf(want, sizeof want, "  created by thread %lld (spawner) at\n",
+             (long long)json_integer_value(json_array_get(json_object_get(g, "creator_tids"), 0)));
+    tlt_expect_text(p, want);
+    tlt_stop(p);
+}
+
+Test(names, exited_group_lists_threads)
+{
+    tlt_proc *p = tlt_start("names_threads", NULL);
+    tlt_dump(p);
+    json_t *g = tlt_find_group(p, "exited", NULL);
+    tlt_expect_group(p, g, "exited", NULL, 2);
+    json_t *tids = json_object_get(g, "tids");
+    char want[128];
+    snprintf(want, sizeof want, "exited, never joined or detached\n  name gone-*\n  threads %lld (",
+             (long long)json_integer_value(json_array_get(tids, 0)));
+    tlt_expect_text(p, want);
+    snprintf(want, sizeof want, ", %lld (gone-",
+             (long long)json_integer_value(json_array_get(tids, 1)));
+    tlt_expect_text(p, want);
+    tlt_stop(p);
+}
+
+Test(names, threads_detail_lists_tids_and_names)
+{
+    const char *env[] = {"THREADLEAK_DETAIL=threads", NULL};
+    tlt_proc *p = tlt_start("names_threads", env);
+    tlt_dump(p);
+    tlt_expect_text(p, "\n  name pool-3-thread-*\n  threads ");
+    tlt_expect_text(p, " (pool-3-thread-1)");
+    tlt_expect_text(p, " (pool-3-thread-4)");
+    json_t *threads = json_object_get(p->json, "threads");
+    int named = 0;
+    for (size_t i = 0; i < json_array_size(threads); i++) {
+        json_t *t = json_array_get(threads, i);
+        if (str(t, "creator_name") && strcmp(str(t, "creator_name"), "spawner") == 0)
+            named++;
+    }
+    tlt_expect(p, named == 3, "3 threads should have creator_name spawner, found %d", named);
+    tlt_stop(p);
+}
+
+Test(names, child_wait_kind)
+{
+    tlt_proc *p = tlt_start("names_threads", NULL);
+    tlt_dump(p);
+    json_t *g = tlt_find_group(p, "blocked", "child");
+    tlt_expect_group(p, g, "blocked", "child", 1);
+    tlt_expect_frame0(p, g, "stack", "child_waiter");
+    tlt_expect_wait_call(p, g, "waitpid");
+    long child = atol(tlt_printed(p, "child"));
+    tlt_expect(p, json_integer_value(json_object_get(g, "child")) == child,
+               "the group's child should be %ld", child);
+    tlt_expect_by_wait(p, "child", 1);
+    char want[96];
+    snprintf(want, sizeof want, "1 thread \u00b7 blocked in child (waitpid pid %ld) for ", child);
+    tlt_expect_text(p, want);
+    tlt_stop(p);
+}
+
+Test(names, descriptor_in_decimal_with_target)
+{
+    tlt_proc *p = tlt_start("names_threads", NULL);
+    tlt_dump(p);
+    json_t *g = tlt_find_group_fn(p, "blocked", "io", "prctl_reader");
+    tlt_expect_group(p, g, "blocked", "io", 2);
+    long fd = atol(tlt_printed(p, "pipe_fd"));
+    char hex[32];
+    snprintf(hex, sizeof hex, "0x%lx", fd);
+    tlt_expect_object(p, g, hex); /* "object" stays what it was */
+    tlt_expect(p, json_integer_value(json_object_get(g, "fd")) == fd, "fd should be %ld", fd);
+    const char *target = str(g, "fd_target");
+    tlt_expect(p, target && strncmp(target, "pipe:[", 6) == 0, "fd_target should be pipe:[...]");
+    char want[96];
+    snprintf(want, sizeof want, "blocked in io (read fd %ld (pipe:[", fd);
+    tlt_expect_text(p, want);
+    tlt_stop(p);
+}
