@@ -33,6 +33,9 @@ PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
 RUSTC ?= $(shell command -v rustc 2>/dev/null)
 PROG_RS := $(if $(RUSTC),$(wildcard tests/progs/*.rs))
 PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
+# Plugins a test program dlopens and dlcloses (one source, two names).
+PLUGINS := $(BUILD)/tests/progs/lib_a.so $(BUILD)/tests/progs/lib_b.so
+PROG_BIN += $(PLUGINS)
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
@@ -76,7 +79,13 @@ $(BUILD)/tests/progs/%: tests/progs/%.cpp | $(DEPS_STAMP)
 	@echo "  BUILD $@"
 	$(Q)$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
 
-$(filter $(BUILD)/tests/progs/wait_% $(BUILD)/tests/progs/lang_%, \
+$(BUILD)/tests/progs/lib_%.so: tests/progs/plugin/plugin.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $@"
+	$(Q)$(CC) -std=gnu11 -O1 -g -fno-inline -fPIC -shared -pthread -Wall -DPLUGIN=$*_ -o $@ $<
+$(BUILD)/tests/progs/names_plugins: $(PLUGINS)
+
+$(filter $(BUILD)/tests/progs/wait_% $(BUILD)/tests/progs/lang_% $(BUILD)/tests/progs/names_%, \
 	$(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%)): tests/progs/waits_common.h
 
 $(BUILD)/tests/progs/%: tests/progs/%.rs

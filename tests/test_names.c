@@ -4,6 +4,7 @@
  * function names shortened at a boundary in text and whole in JSON. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/cli_exec.h"
 #include "lib/tlt.h"
@@ -132,5 +133,103 @@ Test(names, descriptor_in_decimal_with_target)
     char want[96];
     snprintf(want, sizeof want, "blocked in io (read fd %ld (pipe:[", fd);
     tlt_expect_text(p, want);
+    tlt_stop(p);
+}
+
+/* ---- symbols of code that moved or went ---- */
+
+TestSuite(symbols, .fini = tlt_cleanup, .timeout = 30);
+
+/* The group with a frame named fn on its blocked stack, any state. */
+static json_t *group_with(tlt_proc *p, const char *fn)
+{
+    json_t *groups = json_object_get(p->json, "groups");
+    for (size_t i = 0; i < json_array_size(groups); i++)
+        if (tlt_stack_has(json_object_get(json_array_get(groups, i), "stack"), fn))
+            return json_array_get(groups, i);
+    return NULL;
+}
+
+Test(symbols, dlclosed_module_keeps_names_and_reused_address_is_renamed)
+{
+    tlt_proc *p = tlt_start("names_plugins", NULL);
+    tlt_expect(p, strcmp(tlt_printed(p, "same_address"), "1") == 0,
+               "lib_b.so was not loaded at lib_a.so's old address: this test proves nothing");
+    /* Dump 1, written by the program while lib_a.so was loaded. */
+    tlt_wait_dump(p, 1, "api");
+    tlt_expect(p, group_with(p, "a_blocks_here") != NULL, "dump 1: a thread in a_blocks_here");
+    p->dumps = 1;
+    tlt_dump(p);
+    json_t *b = group_with(p, "b_blocks_here");
+    tlt_expect(p, b != NULL, "a thread blocked in lib_b.so must be named b_blocks_here");
+    tlt_expect(p, group_with(p, "a_blocks_here") == NULL, "nothing is in a_blocks_here any more");
+    tlt_expect_frame0(p, b, "stack", "b_blocks_here");
+    /* Created by lib_a.so's a_spawn, which is gone. */
+    json_t *w = group_with(p, "host_worker");
+    tlt_expect_frame0(p, w, "spawn_stack", "a_spawn");
+    json_t *f = json_array_get(json_object_get(w, "spawn_stack"), 0);
+    const char *module = json_string_value(json_object_get(f, "module"));
+    tlt_expect(p, module && strstr(module, "lib_a.so"), "a_spawn's module should be lib_a.so");
+    tlt_expect_text(p, "    #0  b_blocks_here ");
+    tlt_expect_text(p, "    #0  a_spawn ");
+    tlt_stop(p);
+}
+
+Test(symbols, main_thread_exited)
+{
+    tlt_proc *p = tlt_start("names_main_exit", NULL);
+    tlt_dump(p);
+    json_t *g = tlt_expect_leak(p, "blocked", "cond", 3, "orphan_waiter", "main");
+    (void)g;
+    tlt_expect_count(p, "live", 3);
+    tlt_expect(p, tlt_find_main_group(p) == NULL, "the exited main thread must not be shown");
+    tlt_expect_no_lib_frames(p);
+    tlt_stop(p);
+}
+
+static void unlink_perf_map(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)pid);
+    unlink(path);
+}
+
+Test(symbols, jit_frames_from_perf_map)
+{
+    tlt_proc *p = tlt_start("names_jit", NULL);
+    pid_t pid = p->pid;
+    tlt_dump(p);
+    unlink_perf_map(pid); /* read by now; not left behind if an expectation fails */
+    json_t *listed = group_with(p, "jit_trampoline_fn");
+    tlt_expect(p, listed != NULL, "the listed JIT frame should be named jit_trampoline_fn");
+    json_t *f = json_array_get(json_object_get(listed, "stack"), 1);
+    const char *module = json_string_value(json_object_get(f, "module"));
+    char want[64];
+    snprintf(want, sizeof want, "/tmp/perf-%d.map", (int)pid);
+    tlt_expect(p, module && strcmp(module, want) == 0, "its module should be %s", want);
+    tlt_expect_on_stack(p, listed, "stack", "jit_thread"); /* unwound through it */
+    /* The unlisted one: unnamed, in anonymous memory, never the program's. */
+    json_t *groups = json_object_get(p->json, "groups");
+    int unnamed = 0;
+    const char *unlisted = tlt_printed(p, "unlisted");
+    for (size_t i = 0; i < json_array_size(groups); i++) {
+        json_t *st = json_object_get(json_array_get(groups, i), "stack");
+        for (size_t k = 0; k < json_array_size(st); k++) {
+            json_t *fr = json_array_get(st, k);
+            unsigned long long ip =
+                                   strtoull(json_string_value(json_object_get(fr, "ip")), NULL, 16),
+                               page = strtoull(unlisted, NULL, 16);
+            if (ip < page || ip >= page + 4096)
+                continue;
+            unnamed++;
+            tlt_expect(p, json_is_null(json_object_get(fr, "function")),
+                       "a frame in unlisted JIT code must not be named");
+            const char *m = json_string_value(json_object_get(fr, "module"));
+            tlt_expect(p, m && strcmp(m, "[anon]") == 0, "its module should be [anon], not %s",
+                       m ? m : "null");
+        }
+    }
+    tlt_expect(p, unnamed == 1, "one frame in the unlisted JIT page, found %d", unnamed);
+    tlt_expect_text(p, "    #1  jit_trampoline_fn ");
     tlt_stop(p);
 }

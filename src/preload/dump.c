@@ -148,10 +148,11 @@ static struct stack_entry *stack_entry(struct build *b, uint32_t id)
         return e;
     tl_stack st = {0, NULL};
     const uint64_t *ips;
-    int depth = tl_stack_get(id, &ips);
+    uint32_t epoch;
+    int depth = tl_stack_get(id, &ips, &epoch);
     if (depth > 0 && (st.frames = calloc((size_t)depth, sizeof *st.frames))) {
         for (int i = 0; i < depth; i++)
-            st.frames[i] = tl_symbolize(ips[i]);
+            st.frames[i] = tl_symbolize_at(ips[i], epoch);
         st.depth = depth;
     }
     if (!(e = calloc(1, sizeof *e))) {
@@ -482,6 +483,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         free(c);
     }
     o->stacks = b.stacks;
+    tl_symbolize_release();
     return d;
 }
 

@@ -89,7 +89,9 @@ static int read_safely(struct unwind_arg *a, uint64_t addr, unw_word_t *val)
         if (len > sizeof a->cache)
             len = sizeof a->cache;
         struct iovec local = {a->cache, len}, remote = {(void *)(uintptr_t)start, len};
-        ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        /* Through our own tid: once main has called pthread_exit, the pid
+         * names a zombie without memory and every read would fail. */
+        ssize_t n = process_vm_readv(tl_gettid(), &local, 1, &remote, 1, 0);
         if (n < 8)
             return -UNW_EINVAL;
         a->cache_lo = start;

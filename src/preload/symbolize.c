@@ -3,17 +3,29 @@
  * libdw is loaded with dlopen(RTLD_LOCAL) so that it cannot clash with a
  * copy the program brings; without it, dladdr() names exported functions.
  * Names are demangled by libiberty (C++, and Rust's legacy and v0 schemes),
- * linked in statically with its symbols kept local. */
+ * linked in statically with its symbols kept local.
+ *
+ * Which code an address is: the address map (maps.c) says whether it is in
+ * a file or in anonymous memory; anonymous code (JIT) is never given to a
+ * neighbouring library, and is named from the runtime's perf map where
+ * there is one. Addresses of a stack captured before a module was
+ * dlclose'd are looked up in that module's file (unloaded.c). Frames are
+ * cached by address until the loader's list of modules changes. */
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <libiberty/demangle.h>
+#include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
 #include <unistd.h>
 
 #include "preload/log.h"
+#include "preload/maps.h"
+#include "preload/perf_map.h"
 #include "preload/symbolize.h"
+#include "preload/unloaded.h"
 
 static struct {
     Dwfl *(*begin)(const Dwfl_Callbacks *);
@@ -21,7 +33,9 @@ static struct {
     void (*report_begin)(Dwfl *);
     int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, void *),
                       void *);
-    int (*proc_report)(Dwfl *, pid_t);
+    int (*maps_report)(Dwfl *, FILE *);
+    Dwfl_Module *(*report_elf)(Dwfl *, const char *, const char *, int, GElf_Addr, bool);
+    int (*module_build_id)(Dwfl_Module *, const unsigned char **, GElf_Addr *);
     Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
     const char *(*addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *, GElf_Word *, Elf **,
                             Dwarf_Addr *);
@@ -37,11 +51,17 @@ static Dwfl_Callbacks callbacks;
 static Dwfl *dwfl;
 
 struct cached {
-    uint64_t ip;
+    uint64_t key; /* the address; with (unloaded module + 1) << 48 for those */
     tl_frame frame;
     UT_hash_handle hh;
 };
 static struct cached *cache;
+static unsigned long long seen_adds, seen_subs; /* the loader's counters the cache is of */
+
+/* Unloaded modules' files, opened for one dump (their descriptors are
+ * closed after it); 0 not tried, 1 open, -1 not usable. */
+static Dwfl *unloaded_dwfl[TL_UNLOADED_MAX];
+static signed char unloaded_state[TL_UNLOADED_MAX];
 
 struct interned {
     char *s;
@@ -74,10 +94,11 @@ TL_HIDDEN void tl_symbolize_init(void)
     if (!lib ||
         !(TL_DW(begin, "dwfl_begin") && TL_DW(end, "dwfl_end") &&
           TL_DW(report_begin, "dwfl_report_begin") && TL_DW(report_end, "dwfl_report_end") &&
-          TL_DW(proc_report, "dwfl_linux_proc_report") && TL_DW(addrmodule, "dwfl_addrmodule") &&
-          TL_DW(addrinfo, "dwfl_module_addrinfo") && TL_DW(getsrc, "dwfl_module_getsrc") &&
-          TL_DW(lineinfo, "dwfl_lineinfo") && TL_DW(module_info, "dwfl_module_info") &&
-          TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
+          TL_DW(maps_report, "dwfl_linux_proc_maps_report") &&
+          TL_DW(report_elf, "dwfl_report_elf") && TL_DW(module_build_id, "dwfl_module_build_id") &&
+          TL_DW(addrmodule, "dwfl_addrmodule") && TL_DW(addrinfo, "dwfl_module_addrinfo") &&
+          TL_DW(getsrc, "dwfl_module_getsrc") && TL_DW(lineinfo, "dwfl_lineinfo") &&
+          TL_DW(module_info, "dwfl_module_info") && TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
           TL_DW(find_debuginfo, "dwfl_standard_find_debuginfo"))) {
         tl_log_once(TL_ONCE_SYMBOLS, "libdw.so.1 not found (install libdw1): functions are "
                                      "named from dynamic symbols only, without file:line");
@@ -88,22 +109,71 @@ TL_HIDDEN void tl_symbolize_init(void)
     callbacks.find_debuginfo = d.find_debuginfo;
 }
 
+/* The modules as the address map has them now (read through a live
+ * thread, so that it works after main's pthread_exit). */
 static void report(void)
 {
-    if (!d.begin)
+    size_t len = 0;
+    const char *text = tl_maps_text(&len);
+    if (!d.begin || !text)
         return;
     if (!dwfl)
         dwfl = d.begin(&callbacks);
     if (!dwfl)
         return;
+    FILE *f = fmemopen((void *)text, len, "r");
+    if (!f)
+        return;
     d.report_begin(dwfl);
-    d.proc_report(dwfl, getpid());
+    d.maps_report(dwfl, f);
     d.report_end(dwfl, NULL, NULL);
+    fclose(f);
+}
+
+static int loader_counters(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    unsigned long long *c = data;
+    c[0] = info->dlpi_adds;
+    c[1] = info->dlpi_subs;
+    return 1;
+}
+
+/* A module loaded or unloaded since the cache was filled may have put other
+ * code at a cached address. */
+static void drop_cache_if_modules_changed(void)
+{
+    unsigned long long c[2] = {0, 0};
+    dl_iterate_phdr(loader_counters, c);
+    if (c[0] == seen_adds && c[1] == seen_subs)
+        return;
+    seen_adds = c[0];
+    seen_subs = c[1];
+    struct cached *e, *tmp;
+    HASH_ITER(hh, cache, e, tmp)
+    {
+        HASH_DEL(cache, e);
+        free(e);
+    }
 }
 
 TL_HIDDEN void tl_symbolize_refresh(void)
 {
+    drop_cache_if_modules_changed();
+    tl_maps_refresh();
     report();
+    tl_perf_map_refresh();
+}
+
+TL_HIDDEN void tl_symbolize_release(void)
+{
+    for (int i = 0; i < TL_UNLOADED_MAX; i++) {
+        if (unloaded_dwfl[i])
+            d.end(unloaded_dwfl[i]);
+        unloaded_dwfl[i] = NULL;
+        if (unloaded_state[i] > 0)
+            unloaded_state[i] = 0;
+    }
 }
 
 static const char *nice_name(const char *raw)
@@ -129,10 +199,10 @@ static const char *nice_name(const char *raw)
     return intern(raw);
 }
 
-static void lookup_dwfl(uint64_t ip, tl_frame *f)
+static void lookup_dwfl(Dwfl *w, uint64_t ip, tl_frame *f)
 {
     uint64_t at = ip - 1;
-    Dwfl_Module *m = d.addrmodule(dwfl, at);
+    Dwfl_Module *m = d.addrmodule(w, at);
     if (!m)
         return;
     const char *modname = d.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
@@ -165,24 +235,83 @@ static void lookup_dladdr(uint64_t ip, tl_frame *f)
     }
 }
 
-TL_HIDDEN tl_frame tl_symbolize(uint64_t ip)
+/* The file of a module that was unloaded, at the address it had. */
+static Dwfl *unloaded_file(const struct tl_unloaded *u)
 {
+    int i = tl_unloaded_index(u);
+    if (unloaded_state[i] != 0)
+        return unloaded_dwfl[i];
+    unloaded_state[i] = -1;
+    Dwfl *w = d.begin ? d.begin(&callbacks) : NULL;
+    if (!w)
+        return NULL;
+    d.report_begin(w);
+    Dwfl_Module *m = d.report_elf(w, u->path, u->path, -1, u->bias, false);
+    d.report_end(w, NULL, NULL);
+    const unsigned char *id = NULL;
+    GElf_Addr id_at;
+    /* A file rebuilt since would name the wrong functions. */
+    if (!m || (u->build_id_len && (d.module_build_id(m, &id, &id_at) != u->build_id_len ||
+                                   memcmp(id, u->build_id, (size_t)u->build_id_len) != 0))) {
+        d.end(w);
+        return NULL;
+    }
+    unloaded_state[i] = 1;
+    return unloaded_dwfl[i] = w;
+}
+
+/* Anonymous executable memory: JIT code, named from the perf map if any. */
+static void lookup_anonymous(uint64_t ip, tl_frame *f)
+{
+    uint64_t start = 0;
+    const char *name = tl_perf_map_lookup(ip - 1, &start);
+    if (name) {
+        f->function = intern(name);
+        f->offset = ip - start;
+        f->module = intern(tl_perf_map_path());
+    } else {
+        f->module = "[anon]";
+    }
+}
+
+static int file_backed(const struct tl_mapping *m)
+{
+    return m->path && m->path[0] == '/';
+}
+
+TL_HIDDEN tl_frame tl_symbolize_at(uint64_t ip, uint32_t epoch)
+{
+    tl_frame f = {.ip = ip};
+    const struct tl_unloaded *u = tl_unloaded_find(ip - 1, epoch);
+    const struct tl_mapping *m = u ? NULL : tl_maps_find(ip - 1);
+    if (m && !file_backed(m) && strcmp(m->path ? m->path : "", "[vdso]") != 0) {
+        lookup_anonymous(ip, &f); /* not cached: code caches reuse addresses */
+        return f;
+    }
+    uint64_t key = u ? ip | (uint64_t)(tl_unloaded_index(u) + 1) << 48 : ip;
     struct cached *c;
-    HASH_FIND(hh, cache, &ip, sizeof ip, c);
+    HASH_FIND(hh, cache, &key, sizeof key, c);
     if (c)
         return c->frame;
-    tl_frame f = {.ip = ip};
-    if (d.begin && !dwfl)
-        report();
-    if (dwfl)
-        lookup_dwfl(ip, &f);
-    else
-        lookup_dladdr(ip, &f);
+    if (u) {
+        Dwfl *w = unloaded_file(u);
+        if (w)
+            lookup_dwfl(w, ip, &f);
+        if (!f.module)
+            f.module = intern(u->path);
+    } else {
+        if (d.begin && !dwfl)
+            report();
+        if (dwfl)
+            lookup_dwfl(dwfl, ip, &f);
+        if (!f.function && (!m || !file_backed(m)))
+            lookup_dladdr(ip, &f); /* the vDSO, or no address map */
+    }
     c = malloc(sizeof *c);
     if (c) {
-        c->ip = ip;
+        c->key = key;
         c->frame = f;
-        HASH_ADD(hh, cache, ip, sizeof ip, c);
+        HASH_ADD(hh, cache, key, sizeof key, c);
     }
     return f;
 }

@@ -7,10 +7,14 @@
 #include "preload/real.h"
 
 TL_HIDDEN void tl_symbolize_init(void);
-/* Before a dump: notice objects loaded since the last one. */
+/* Before a dump: notice objects loaded or unloaded since the last one. */
 TL_HIDDEN void tl_symbolize_refresh(void);
-/* The frame for ip, cached; the strings live as long as the process.
- * Every ip is a return address, so the call site (ip - 1) is looked up. */
-TL_HIDDEN tl_frame tl_symbolize(uint64_t ip);
+/* After a dump: closes the files of unloaded modules it opened. */
+TL_HIDDEN void tl_symbolize_release(void);
+/* The frame for ip of a stack captured in unload epoch `epoch` (an ip of
+ * a module unloaded since is looked up in that module); the strings live
+ * as long as the process. Every ip is a return address, so the call site
+ * (ip - 1) is looked up. */
+TL_HIDDEN tl_frame tl_symbolize_at(uint64_t ip, uint32_t epoch);
 
 #endif
