@@ -233,3 +233,73 @@ Test(symbols, jit_frames_from_perf_map)
     tlt_expect_text(p, "    #1  jit_trampoline_fn ");
     tlt_stop(p);
 }
+
+/* ---- long names in text, whole in JSON ---- */
+
+TestSuite(long_names, .timeout = 30);
+
+/* The column (in code points) where `needle` starts on the line holding it. */
+static int column_at(const char *text, const char *at)
+{
+    if (!at)
+        return -1;
+    const char *line = at;
+    while (line > text && line[-1] != '\n')
+        line--;
+    int col = 0;
+    for (const char *c = line; c < at; c++)
+        col += ((unsigned char)*c & 0xc0) != 0x80;
+    return col;
+}
+
+static int column_of(const char *text, const char *needle)
+{
+    return column_at(text, strstr(text, needle));
+}
+
+Test(long_names, shortened_at_boundaries_columns_kept)
+{
+    cli_result *r = cli_new();
+    const char *a[] = {cli_threadleak(), "report", tlt_source_path("tests/data/names_long.json"),
+                       NULL};
+    cli_exec(r, NULL, 0, a, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    /* Parameter lists and template arguments collapse first, then leading
+     * namespaces; a single long identifier is cut after a word. */
+    cr_expect(strstr(r->out, "    #1  node::worker::Worker::StartThread(\u2026) "), "%s", r->out);
+    cr_expect(strstr(r->out, "    #2  \u2026::spawn_unchecked_<\u2026>::{{closure}}::{{closure}} "),
+              "%s", r->out);
+    cr_expect(strstr(r->out, "    #3  a_function_with_an_extremely_long_name_that_\u2026 "), "%s",
+              r->out);
+    /* Every frame's file:line and module start in the same columns. */
+    int where = column_of(r->out, "thread.c:822");
+    cr_expect(where > 0 && column_of(r->out, "node_worker.cc:640") == where &&
+                  column_of(r->out, "node_main.cc:97") == where,
+              "file:line columns differ:\n%s", r->out);
+    int module = column_of(r->out, "libuv.so.1");
+    cr_expect(module > where, "%s", r->out);
+    const char *lines[] = {"StartThread(\u2026)", "{{closure}}::{{closure}}", "name_that_\u2026"};
+    for (int i = 0; i < 3; i++) {
+        const char *at = strstr(r->out, lines[i]);
+        const char *node = at ? strstr(at, "node\n") : NULL;
+        cr_expect(node && column_at(r->out, node) == module, "module column differs:\n%s", r->out);
+    }
+    cr_expect(strstr(r->out, "  name WorkerThread-*\n"), "%s", r->out);
+
+    /* JSON keeps them whole. */
+    const char *j[] = {cli_threadleak(),
+                       "report",
+                       "--format",
+                       "json",
+                       tlt_source_path("tests/data/names_long.json"),
+                       NULL};
+    cli_exec(r, NULL, 0, j, NULL);
+    cr_expect(strstr(r->out, "\"node::worker::Worker::StartThread(v8::FunctionCallbackInfo<v8::"
+                             "Value> const&)\""),
+              "%s", r->out);
+    cr_expect(strstr(r->out, "\"a_function_with_an_extremely_long_name_that_goes_on_and_on_"
+                             "forever\""),
+              "%s", r->out);
+    cr_expect(strstr(r->out, "\"name\":\"WorkerThread-*\""), "%s", r->out);
+    cli_free(r);
+}

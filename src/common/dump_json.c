@@ -82,7 +82,7 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     tl_write_json_string(out, g->wait_call);
     fputs(",\"object\":", out);
     write_hex_or_null(out, g->objects <= 1 ? g->object : 0);
-    if (g->state == TL_BLOCKED && g->objects <= 1)
+    if (g->state == TL_BLOCKED && g->objects == 1)
         write_object_extras(out, g->wait, g->object, g->target);
     fprintf(out, ",\"objects\":%d,\"blocked_ns\":", g->objects);
     if (g->state == TL_BLOCKED)

@@ -108,16 +108,21 @@ static void shorten(const char *name, char *out, size_t size, size_t max)
         snprintf(out, size, "%s", s);
         return;
     }
-    /* Cut at the last identifier boundary that leaves room for the ellipsis. */
-    size_t keep = 0, cols = 0;
+    /* Cut at the last identifier boundary that leaves room for the
+     * ellipsis; inside one long identifier, after a '_' (a word of it). */
+    size_t keep = 0, word = 0, cols = 0;
     for (size_t i = 0; s[i] && cols + 1 < max; i++) {
         if (((unsigned char)s[i] & 0xc0) != 0x80)
             cols++;
         if (!(ident_char(s[i]) && ident_char(s[i + 1])))
             keep = i + 1;
+        else if (s[i] == '_')
+            word = i + 1;
     }
     if (keep == 0)
-        keep = 1;
+        keep = word;
+    if (keep == 0)
+        keep = max > 1 ? max - 1 : 1; /* one word longer than the column */
     snprintf(out, size, "%.*s" ELLIPSIS, (int)keep, s);
 }
 
@@ -142,12 +147,12 @@ static void fit_columns(struct columns *c, const tl_stack *s)
     for (int i = 0; i < s->depth; i++) {
         const tl_frame *f = &s->frames[i];
         if (f->function)
-            snprintf(fn, sizeof fn, "%s", f->function);
+            shorten(f->function, fn, sizeof fn, FN_MAX);
         else
             snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
         size_t w = width(fn);
         if (w > c->fn)
-            c->fn = w < FN_MAX ? w : FN_MAX;
+            c->fn = w;
         frame_where(f, where, sizeof where);
         if (width(where) > c->where)
             c->where = width(where) < WHERE_MAX ? width(where) : WHERE_MAX;
@@ -197,7 +202,9 @@ static void write_object(FILE *out, int wait, uint64_t object, const char *targe
 static void write_wait(FILE *out, const tl_group *g)
 {
     fprintf(out, "blocked in %s", tl_wait_name(g->wait) ? tl_wait_name(g->wait) : "?");
-    int known = g->object || tl_wait_object_is_fd(g->wait) || g->wait == TL_WAIT_CHILD;
+    /* an fd or child object can be 0: known when the group has exactly one */
+    int known = g->object || (g->objects == 1 && (tl_wait_object_is_fd(g->wait) ||
+                                                  g->wait == TL_WAIT_CHILD));
     if (g->wait_call && g->objects > 1) {
         const char *what = tl_wait_object_is_fd(g->wait) ? "fds"
                            : g->wait == TL_WAIT_CHILD    ? "children"
