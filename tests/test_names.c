@@ -303,3 +303,38 @@ Test(long_names, shortened_at_boundaries_columns_kept)
     cr_expect(strstr(r->out, "\"name\":\"WorkerThread-*\""), "%s", r->out);
     cli_free(r);
 }
+
+/* ---- waiting for children ---- */
+
+Test(names, every_child_wait_call)
+{
+    tlt_proc *p = tlt_start("names_child_calls", NULL);
+    tlt_dump(p);
+    tlt_expect_by_wait(p, "child", 5);
+    const char *calls[] = {"wait", "waitpid", "wait3", "wait4", "waitid"};
+    json_t *groups = json_object_get(p->json, "groups");
+    for (int c = 0; c < 5; c++) {
+        int found = 0;
+        for (size_t i = 0; i < json_array_size(groups); i++) {
+            json_t *g = json_array_get(groups, i);
+            const char *wait = str(g, "wait"), *call = str(g, "wait_call");
+            found |= wait && call && strcmp(wait, "child") == 0 && strcmp(call, calls[c]) == 0;
+        }
+        tlt_expect(p, found, "no group blocked in child (%s)", calls[c]);
+    }
+    tlt_expect_text(p, "blocked in child (wait any child)");
+    /* The program signals itself 20 times during the waits: none may fail
+     * or come back early, each returns its child's pid and status. */
+    const char *err = "";
+    for (int i = 0; i < 300 && !strstr(err, "done\n"); i++) {
+        usleep(50000);
+        err = tlt_stderr(p);
+    }
+    tlt_expect(p, strstr(err, "done\n") != NULL, "the program did not finish:\n%s", err);
+    for (int c = 0; c < 5; c++) {
+        char want[32];
+        snprintf(want, sizeof want, "%s ok (", calls[c]);
+        tlt_expect(p, strstr(err, want) != NULL, "%s did not return its child:\n%s", calls[c], err);
+    }
+    tlt_stop(p);
+}
