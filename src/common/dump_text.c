@@ -203,8 +203,8 @@ static void write_wait(FILE *out, const tl_group *g)
 {
     fprintf(out, "blocked in %s", tl_wait_name(g->wait) ? tl_wait_name(g->wait) : "?");
     /* an fd or child object can be 0: known when the group has exactly one */
-    int known = g->object || (g->objects == 1 && (tl_wait_object_is_fd(g->wait) ||
-                                                  g->wait == TL_WAIT_CHILD));
+    int known = g->object ||
+                (g->objects == 1 && (tl_wait_object_is_fd(g->wait) || g->wait == TL_WAIT_CHILD));
     if (g->wait_call && g->objects > 1) {
         const char *what = tl_wait_object_is_fd(g->wait) ? "fds"
                            : g->wait == TL_WAIT_CHILD    ? "children"
@@ -225,17 +225,30 @@ static void write_wait(FILE *out, const tl_group *g)
     }
 }
 
-/* "  threads 4300 (pool-1-thread-1), 4301 (pool-1-thread-2), … 12 more" */
+/* "  threads 4300 (pool-1-thread-1), 4301 (pool-1-thread-2), … 12 more",
+ * wrapped under its first entry before LINE_WIDTH columns. */
+#define LINE_WIDTH 100
 static void write_tids(FILE *out, const tl_group *g)
 {
     if (g->n_tids <= 0)
         return;
     fputs("  threads", out);
+    size_t col = 9;
     int shown = g->n_tids <= LIST_MAX + 1 ? g->n_tids : LIST_MAX;
     for (int i = 0; i < shown; i++) {
-        fprintf(out, "%s %d", i ? "," : "", (int)g->tids[i]);
+        char item[48];
+        int n = snprintf(item, sizeof item, "%d", (int)g->tids[i]);
         if (g->names && g->names[i][0] && !(g->name && strcmp(g->name, g->names[i]) == 0))
-            fprintf(out, " (%.15s)", g->names[i]);
+            snprintf(item + n, sizeof item - (size_t)n, " (%.15s)", g->names[i]);
+        if (i && col + 2 + strlen(item) > LINE_WIDTH) {
+            fputs(",\n         ", out);
+            col = 9;
+        } else if (i) {
+            fputc(',', out);
+            col++;
+        }
+        fprintf(out, " %s", item);
+        col += 1 + strlen(item);
     }
     if (shown < g->n_tids)
         fprintf(out, ", \u2026 %d more", g->n_tids - shown);
