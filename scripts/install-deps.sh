@@ -2,7 +2,8 @@
 # Installs the Debian packages threadleak builds and tests with, only when one is missing.
 set -eu
 pkgs=(gcc g++ make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev
-      libjansson-dev libiberty-dev)
+      libjansson-dev libiberty-dev
+      nodejs) # nodejs: the JIT perf-map test (tests/test_names.c)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -3,6 +3,7 @@
  * child-process waits, descriptors in decimal with what they are, long
  * function names shortened at a boundary in text and whole in JSON. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -192,6 +193,41 @@ static void unlink_perf_map(pid_t pid)
     char path[64];
     snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)pid);
     unlink(path);
+}
+
+/* A JIT that writes a perf map as it compiles: node --perf-basic-prof. */
+Test(symbols, node_perf_map)
+{
+    const char *node = tlt_which("node");
+    if (!node)
+        cr_skip_test("node is not installed (scripts/install-deps.sh installs nodejs)");
+    /* interpreted functions too get code of their own, in anonymous memory */
+    const char *argv[] = {node, "--perf-basic-prof", "--interpreted-frames-native-stack",
+                          tlt_source_path("tests/progs/names_jit.js"), NULL};
+    /* node owns SIGUSR1 (its inspector): the dump signal is USR2 here */
+    const char *env[] = {"THREADLEAK_SIGNAL=USR2", NULL};
+    tlt_proc *p = tlt_start_argv(argv, env);
+    pid_t pid = p->pid;
+    kill(pid, SIGUSR2);
+    tlt_wait_dump(p, 1, "signal");
+    unlink_perf_map(pid);
+    char map[64];
+    snprintf(map, sizeof map, "/tmp/perf-%d.map", (int)pid);
+    int named = 0;
+    json_t *groups = json_object_get(p->json, "groups");
+    for (size_t g = 0; g < json_array_size(groups); g++) {
+        json_t *stack = json_object_get(json_array_get(groups, g), "stack");
+        for (size_t i = 0; i < json_array_size(stack); i++) {
+            json_t *f = json_array_get(stack, i);
+            const char *fn = json_string_value(json_object_get(f, "function"));
+            const char *module = json_string_value(json_object_get(f, "module"));
+            if (fn && strstr(fn, "blockHereInJs") && module && strcmp(module, map) == 0)
+                named++;
+        }
+    }
+    tlt_expect(p, named == 1, "a stack should have blockHereInJs from %s", map);
+    tlt_expect_text(p, "blockHereInJs");
+    tlt_stop(p);
 }
 
 Test(symbols, jit_frames_from_perf_map)

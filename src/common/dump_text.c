@@ -65,6 +65,13 @@ static void collapse_lists(const char *in, char *out, size_t size)
             out[o++] = *p;
             continue;
         }
+        /* C++'s "(anonymous namespace)" is a name, not a list */
+        if (depth == 0 && strncmp(p, "(anonymous namespace)", 21) == 0 && o + 22 < size) {
+            memcpy(out + o, p, 21);
+            o += 21;
+            p += 20;
+            continue;
+        }
         if (open) {
             if (depth++ == 0) {
                 out[o++] = *p;

@@ -125,7 +125,10 @@ TL_EXPORT int dlclose(void *handle)
     tl_real_ensure();
     struct tl_unloaded u;
     int saved = errno;
-    int have = tl_enabled && !tl_busy && !tl_exiting && describe(handle, &u) == 0;
+    /* dlfcn.h declares handle nonnull; a NULL one must still reach the
+     * real dlclose (and fail there, as it would without us). */
+    void *volatile h = handle;
+    int have = h && tl_enabled && !tl_busy && !tl_exiting && describe(handle, &u) == 0;
     errno = saved;
     int rc = tl_real.dlclose(handle);
     if (rc == 0 && have) {
