@@ -103,6 +103,7 @@ typedef struct tl_dump {
     tl_group *groups; /* largest first */
     int n_threads;    /* -1: per-thread detail not recorded */
     tl_thread *threads;
+    const char *stacks_unknown; /* why blocked-at stacks are missing; NULL: they are not */
 } tl_dump;
 
 /* Where a wait kind's object is a file descriptor (io, poll), a pid
