@@ -78,6 +78,8 @@ Test(names, exited_group_lists_threads)
     snprintf(want, sizeof want, ", %lld (gone-",
              (long long)json_integer_value(json_array_get(tids, 1)));
     tlt_expect_text(p, want);
+    /* what they ran: the start routine, as for running threads */
+    tlt_expect_frame0(p, g, "stack", "gone");
     tlt_stop(p);
 }
 

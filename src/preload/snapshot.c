@@ -106,6 +106,7 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
         if (life & TL_LIFE_DETACHED)
             return 0;
         out->state = TL_EXITED;
+        out->stack = start_stack(s); /* which threads they were: what they ran */
         return 1;
     }
     out->state = TL_RUNNING;
