@@ -15,7 +15,6 @@ enum tl_once {
     TL_ONCE_SERIES,
     TL_ONCE_SAMPLER,
     TL_ONCE_DISABLED,
-    TL_ONCE_UNLOADED,
     TL_ONCE_COUNT
 };
 

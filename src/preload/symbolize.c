@@ -170,8 +170,7 @@ TL_HIDDEN void tl_symbolize_release(void)
         if (unloaded_dwfl[i])
             d.end(unloaded_dwfl[i]);
         unloaded_dwfl[i] = NULL;
-        if (unloaded_state[i] > 0)
-            unloaded_state[i] = 0;
+        unloaded_state[i] = 0; /* the ring may hold another module there by the next dump */
     }
 }
 

@@ -10,10 +10,12 @@
 #include <link.h>
 #include <string.h>
 
-#include "preload/log.h"
 #include "preload/registry.h"
 #include "preload/unloaded.h"
 
+/* The last TL_UNLOADED_MAX unloads, a ring indexed by epoch: a program
+ * that reloads plugins forever overwrites the oldest (its stacks of long
+ * ago may then be named from the module now at that address). */
 static struct tl_unloaded gone[TL_UNLOADED_MAX];
 static uint32_t n_gone; /* also the epoch: each unload adds one */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -26,10 +28,13 @@ TL_HIDDEN uint32_t tl_unload_epoch(void)
 TL_HIDDEN const struct tl_unloaded *tl_unloaded_find(uint64_t ip, uint32_t captured_epoch)
 {
     uint32_t n = tl_unload_epoch();
-    for (uint32_t i = captured_epoch; i < n && i < TL_UNLOADED_MAX; i++)
-        for (int r = 0; r < gone[i].n_ranges; r++)
-            if (ip >= gone[i].ranges[r].lo && ip < gone[i].ranges[r].hi)
-                return &gone[i];
+    uint32_t e = n - captured_epoch > TL_UNLOADED_MAX ? n - TL_UNLOADED_MAX : captured_epoch;
+    for (; e < n; e++) {
+        const struct tl_unloaded *u = &gone[e % TL_UNLOADED_MAX];
+        for (int r = 0; r < u->n_ranges && r < 8; r++)
+            if (ip >= u->ranges[r].lo && ip < u->ranges[r].hi)
+                return u;
+    }
     return NULL;
 }
 
@@ -108,16 +113,10 @@ static void keep_if_gone(const struct tl_unloaded *u)
         return; /* another reference keeps it loaded */
     tl_real.pthread_mutex_lock(&lock);
     uint32_t n = n_gone;
-    if (n < TL_UNLOADED_MAX) {
-        gone[n] = *u;
-        gone[n].epoch = n + 1;
-        __atomic_store_n(&n_gone, n + 1, __ATOMIC_RELEASE);
-    }
+    gone[n % TL_UNLOADED_MAX] = *u; /* path[] ends in 0 throughout the copy */
+    gone[n % TL_UNLOADED_MAX].epoch = n + 1;
+    __atomic_store_n(&n_gone, n + 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&lock);
-    if (n >= TL_UNLOADED_MAX)
-        tl_log_once(TL_ONCE_UNLOADED,
-                    "more than %d modules unloaded: frames of later ones may stay unnamed",
-                    TL_UNLOADED_MAX);
 }
 
 TL_EXPORT int dlclose(void *handle)
