@@ -117,7 +117,7 @@ $(BUILD)/tests/progs/lib_%.so: tests/progs/plugin/plugin.c
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
 	$(Q)$(CC) -std=gnu11 -O1 -g -fno-inline -fPIC -shared -pthread -Wall -DPLUGIN=$*_ -o $@ $<
-$(BUILD)/tests/progs/names_plugins: $(PLUGINS)
+$(BUILD)/tests/progs/names_plugins $(BUILD)/tests/progs/names_same: $(PLUGINS)
 
 $(BUILD)/tests/progs/%: tests/progs/%.rs
 	@mkdir -p $(dir $@)

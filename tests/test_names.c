@@ -9,6 +9,7 @@
 
 #include "lib/cli_exec.h"
 #include "lib/tlt.h"
+#include "robust/rb.h"
 
 TestSuite(names, .fini = tlt_cleanup, .timeout = 30);
 
@@ -375,4 +376,20 @@ Test(names, every_child_wait_call)
         tlt_expect(p, strstr(err, want) != NULL, "%s did not return its child:\n%s", calls[c], err);
     }
     tlt_stop(p);
+}
+
+/* prctl, the child waits and dlclose return what they return bare: values,
+ * errno, statuses, and whether a module is still loaded. */
+Test(names, same_results_bare_and_preloaded)
+{
+    const char *argv[] = {tlt_prog_path("names_same"), NULL};
+    rb_result bare = rb_run_in(argv, NULL, 0, NULL, 20000);
+    rb_result pre = rb_run_in(argv, NULL, 1, NULL, 20000);
+    cr_expect(rb_exited_0(&bare), "bare: %s\n%s%s", rb_status(bare.status), bare.out, bare.err);
+    cr_expect(rb_exited_0(&pre), "preloaded: %s\n%s%s", rb_status(pre.status), pre.out, pre.err);
+    cr_expect(strstr(bare.out, "unloaded -> 1"), "%s", bare.out);
+    cr_expect(strcmp(bare.out, pre.out) == 0, "bare:\n%s\npreloaded:\n%s", bare.out, pre.out);
+    cr_expect(strcmp(pre.err, "") == 0, "preloaded stderr:\n%s", pre.err);
+    rb_free(&bare);
+    rb_free(&pre);
 }
