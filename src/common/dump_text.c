@@ -232,6 +232,17 @@ static void write_wait(FILE *out, const tl_group *g)
     }
 }
 
+/* A thread name as text: any byte can be in one; control characters would
+ * break the dump's lines. */
+static const char *printable(const char *name, char out[16])
+{
+    size_t i = 0;
+    for (; i < 15 && name[i]; i++)
+        out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+    out[i] = 0;
+    return out;
+}
+
 /* "  threads 4300 (pool-1-thread-1), 4301 (pool-1-thread-2), … 12 more",
  * wrapped under its first entry before LINE_WIDTH columns. */
 #define LINE_WIDTH 100
@@ -243,10 +254,10 @@ static void write_tids(FILE *out, const tl_group *g)
     size_t col = 9;
     int shown = g->n_tids <= LIST_MAX + 1 ? g->n_tids : LIST_MAX;
     for (int i = 0; i < shown; i++) {
-        char item[48];
+        char item[48], clean[16];
         int n = snprintf(item, sizeof item, "%d", (int)g->tids[i]);
         if (g->names && g->names[i][0] && !(g->name && strcmp(g->name, g->names[i]) == 0))
-            snprintf(item + n, sizeof item - (size_t)n, " (%.15s)", g->names[i]);
+            snprintf(item + n, sizeof item - (size_t)n, " (%s)", printable(g->names[i], clean));
         if (i && col + 2 + strlen(item) > LINE_WIDTH) {
             fputs(",\n         ", out);
             col = 9;
@@ -277,8 +288,9 @@ static int write_group(FILE *out, const tl_group *g, int list_threads)
     else
         fputs("running", out);
     fputc('\n', out);
+    char clean[16];
     if (g->name)
-        fprintf(out, "  name %s\n", g->name);
+        fprintf(out, "  name %s\n", printable(g->name, clean));
     if (list_threads || g->state == TL_EXITED)
         write_tids(out, g);
     /* One set of columns for both stacks of a group. */
@@ -291,7 +303,7 @@ static int write_group(FILE *out, const tl_group *g, int list_threads)
     } else {
         fprintf(out, "  created by thread %d", (int)g->creator_tid);
         if (g->creator_name && g->creator_name[0])
-            fprintf(out, " (%s)", g->creator_name);
+            fprintf(out, " (%s)", printable(g->creator_name, clean));
         if (g->n_creators > 1)
             fprintf(out, " and %d other%s", g->n_creators - 1, g->n_creators == 2 ? "" : "s");
         fputs(" at\n", out);
