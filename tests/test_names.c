@@ -137,6 +137,22 @@ Test(names, descriptor_in_decimal_with_target)
     char want[96];
     snprintf(want, sizeof want, "blocked in io (read fd %ld (pipe:[", fd);
     tlt_expect_text(p, want);
+    /* A socket: its protocol and address, as ss says them. */
+    json_t *a = tlt_find_group_fn(p, "blocked", "io", "acceptor");
+    tlt_expect_group(p, a, "blocked", "io", 1);
+    char listening[96];
+    snprintf(listening, sizeof listening, " tcp 127.0.0.1:%s listening", tlt_printed(p, "port"));
+    target = str(a, "fd_target");
+    tlt_expect(p, target && strncmp(target, "socket:[", 8) == 0 && strstr(target, listening),
+               "the acceptor's fd_target should be socket:[...]%s", listening);
+    tlt_expect_text(p, listening);
+    json_t *r = tlt_find_group_fn(p, "blocked", "io", "conn_reader");
+    char connected[96];
+    snprintf(connected, sizeof connected,
+             " tcp 127.0.0.1:%s -> 127.0.0.1:", tlt_printed(p, "port"));
+    target = str(r, "fd_target");
+    tlt_expect(p, target && strstr(target, connected),
+               "the reader's fd_target should name the connection%s...", connected);
     tlt_stop(p);
 }
 

@@ -10,6 +10,7 @@
 
 #include "preload/config.h"
 #include "preload/dump.h"
+#include "preload/fd_describe.h"
 #include "preload/program.h"
 #include "preload/registry.h"
 #include "preload/snapshot.h"
@@ -301,30 +302,17 @@ static const char *creator_name(struct build *b, pid_t tid, const char *recorded
     return recorded[0] ? recorded : NULL;
 }
 
-/* What an io or poll wait's descriptor is, as the blocked thread's own
- * file table says: "/path", "pipe:[1234]", "socket:[5678]". */
-static char *fd_target(pid_t tid, uint64_t fd)
-{
-    if (fd > INT32_MAX)
-        return NULL;
-    char path[80], buf[4096];
-    snprintf(path, sizeof path, "/proc/self/task/%d/fd/%d", (int)tid, (int)fd);
-    ssize_t n = readlink(path, buf, sizeof buf - 1);
-    if (n <= 0)
-        return NULL;
-    buf[n] = 0;
-    return strdup(buf);
-}
-
 static void fill_names_and_targets(struct build *b)
 {
+    struct tl_sockets *sockets = NULL;
     for (int i = 0; i < b->n_snaps; i++) {
         struct tl_snap *s = &b->snaps[i];
         if (!s->name[0] && s->state != TL_EXITED)
             read_comm(s->tid, s->name, sizeof s->name);
         if (s->state == TL_BLOCKED && tl_wait_object_is_fd(s->wait))
-            s->target = fd_target(s->tid, s->object);
+            s->target = tl_fd_describe(s->tid, s->object, &sockets);
     }
+    tl_sockets_free(sockets);
 }
 
 static void finish_group(struct build *b, struct group *g)

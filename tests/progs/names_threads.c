@@ -4,9 +4,14 @@
  * "pipe_fd"); a thread named "spawner" that starts three sleepers and
  * exits; two joinable threads named gone-1 and gone-2 that exit unjoined;
  * one thread blocked in waitpid() on a child (printed as "child") that
- * ends when this program does. */
+ * ends when this program does; one thread blocked in accept() on a TCP
+ * socket listening on 127.0.0.1 (its port printed as "port"), and one
+ * in recv() on the connection it accepted from this program's client. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "waits_common.h"
@@ -15,6 +20,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int pipe_fds[2], child_fds[2];
 static pid_t child;
+static int listener;
 
 static void *pool_worker(void *arg)
 {
@@ -71,6 +77,37 @@ static void *child_waiter(void *arg)
     return NULL;
 }
 
+static void *conn_reader(void *arg)
+{
+    char c;
+    while (recv((int)(long)arg, &c, 1, 0) == -1 && errno == EINTR) {
+    }
+    return NULL;
+}
+
+static void *acceptor(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        int c = accept(listener, NULL, NULL);
+        if (c >= 0)
+            start_thread(conn_reader, (void *)(long)c);
+        else if (errno != EINTR)
+            return NULL;
+    }
+}
+
+static int listen_loopback(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&a, sizeof a) || listen(listener, 4) ||
+        getsockname(listener, (struct sockaddr *)&a, &len))
+        die("listen", errno);
+    return ntohs(a.sin_port);
+}
+
 int main(void)
 {
     if (pipe(pipe_fds) || pipe(child_fds))
@@ -94,8 +131,16 @@ int main(void)
     for (long i = 1; i <= TIMES(2); i++)
         start_thread(gone, (void *)i);
     start_thread(child_waiter, NULL);
+    int port = listen_loopback();
+    start_thread(acceptor, NULL);
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    if (client < 0 || connect(client, (struct sockaddr *)&to, sizeof to))
+        die("connect", errno);
     settle();
-    printf("pipe_fd %d\nchild %d\n", pipe_fds[0], (int)child);
+    printf("pipe_fd %d\nchild %d\nport %d\n", pipe_fds[0], (int)child, port);
     ready();
     wait_forever();
 }
