@@ -221,8 +221,11 @@ Test(symbols, node_perf_map)
     if (!node)
         cr_skip_test("node is not installed (scripts/install-deps.sh installs nodejs)");
     /* interpreted functions too get code of their own, in anonymous memory */
-    const char *argv[] = {node, "--perf-basic-prof", "--interpreted-frames-native-stack",
-                          tlt_source_path("tests/progs/names_jit.js"), NULL};
+    /* (and V8's own log to a temporary file, not isolate-*.log in our directory) */
+    const char *argv[] = {
+        node,          "--perf-basic-prof",        "--interpreted-frames-native-stack",
+        "--logfile=+", "--no-logfile-per-isolate", tlt_source_path("tests/progs/names_jit.js"),
+        NULL};
     /* node owns SIGUSR1 (its inspector): the dump signal is USR2 here */
     const char *env[] = {"THREADLEAK_SIGNAL=USR2", NULL};
     tlt_proc *p = tlt_start_argv(argv, env);

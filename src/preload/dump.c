@@ -246,21 +246,37 @@ static int unique_sorted_u64(uint64_t *v, int n)
     return m;
 }
 
+struct tid_name {
+    pid_t tid;
+    tl_name name;
+};
+
+static int by_tid(const void *a, const void *b)
+{
+    const struct tid_name *x = a, *y = b;
+    return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
 /* Threads in tid order, each keeping its name. */
 static void sort_tids_and_names(tl_group *g)
 {
-    for (int i = 1; i < g->n_tids; i++) {
-        pid_t t = g->tids[i];
-        tl_name nm;
-        memcpy(nm, g->names[i], sizeof nm);
-        int j = i;
-        for (; j > 0 && g->tids[j - 1] > t; j--) {
-            g->tids[j] = g->tids[j - 1];
-            memcpy(g->names[j], g->names[j - 1], sizeof nm);
-        }
-        g->tids[j] = t;
-        memcpy(g->names[j], nm, sizeof nm);
+    struct tid_name *v = malloc((size_t)g->n_tids * sizeof *v);
+    if (!v) {
+        qsort(g->tids, (size_t)g->n_tids, sizeof *g->tids, cmp_pid);
+        free(g->names);
+        g->names = NULL;
+        return;
     }
+    for (int i = 0; i < g->n_tids; i++) {
+        v[i].tid = g->tids[i];
+        memcpy(v[i].name, g->names[i], sizeof v[i].name);
+    }
+    qsort(v, (size_t)g->n_tids, sizeof *v, by_tid);
+    for (int i = 0; i < g->n_tids; i++) {
+        g->tids[i] = v[i].tid;
+        memcpy(g->names[i], v[i].name, sizeof v[i].name);
+    }
+    free(v);
 }
 
 static int unique_sorted_pid(pid_t *v, int n)
