@@ -109,7 +109,8 @@ static void probe(void)
     uint64_t word = 1, copy = 0;
     struct iovec local = {&copy, sizeof copy}, remote = {&word, sizeof word};
     errno = 0;
-    if (process_vm_readv(tl_gettid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof copy || copy != 1)
+    if (process_vm_readv(tl_gettid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof copy ||
+        copy != 1)
         forbidden(errno ? errno : EIO);
 }
 
