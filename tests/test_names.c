@@ -115,6 +115,8 @@ Test(names, child_wait_kind)
     tlt_expect(p, json_integer_value(json_object_get(g, "child")) == child,
                "the group's child should be %ld", child);
     tlt_expect_by_wait(p, "child", 1);
+    tlt_expect(p, g && str(g, "name") && strcmp(str(g, "name"), "reaper") == 0,
+               "the child waiter, named by main, should be reaper");
     char want[96];
     snprintf(want, sizeof want, "1 thread \u00b7 blocked in child (waitpid pid %ld) for ", child);
     tlt_expect_text(p, want);

@@ -3,8 +3,9 @@
  * threads named by prctl(PR_SET_NAME) blocked reading a pipe (printed as
  * "pipe_fd"); a thread named "spawner" that starts three sleepers and
  * exits; two joinable threads named gone-1 and gone-2 that exit unjoined;
- * one thread blocked in waitpid() on a child (printed as "child") that
- * ends when this program does; one thread blocked in accept() on a TCP
+ * one thread, named "reaper" by main through pthread_setname_np, blocked
+ * in waitpid() on a child (printed as "child") that ends when this program
+ * does; one thread blocked in accept() on a TCP
  * socket listening on 127.0.0.1 (its port printed as "port"), and one
  * in recv() on the connection it accepted from this program's client. */
 #define _GNU_SOURCE
@@ -130,7 +131,7 @@ int main(void)
     pthread_join(start_thread(spawner, NULL), NULL);
     for (long i = 1; i <= TIMES(2); i++)
         start_thread(gone, (void *)i);
-    start_thread(child_waiter, NULL);
+    pthread_setname_np(start_thread(child_waiter, NULL), "reaper"); /* named from outside */
     int port = listen_loopback();
     start_thread(acceptor, NULL);
     struct sockaddr_in to = {.sin_family = AF_INET,
