@@ -25,7 +25,8 @@ tests=(
     redis-tools                   # test_hosts: redis-server (redis-check-rdb) under redis-benchmark
     rustc                         # test_languages: Rust programs
     clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
-    nodejs                        # test_names: JIT frames named from node's perf map
+    memcached                     # test_trigger: a server that stops on SIGUSR1
+    nodejs                        # test_trigger, test_names: node's debugger on SIGUSR1; JIT perf map
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")

@@ -37,9 +37,10 @@ static void write_tids(FILE *out, const pid_t *tids, int n)
 
 /* Beside "object" (kept as it always was): the descriptor in decimal and
  * what it is, or the child waited for in waitpid's terms (-1: any). */
-static void write_object_extras(FILE *out, int wait, uint64_t object, const char *target)
+static void write_object_extras(FILE *out, int wait, const char *call, uint64_t object,
+                                const char *target)
 {
-    if (tl_wait_object_is_fd(wait)) {
+    if (tl_wait_object_is_fd(wait, call)) {
         fprintf(out, ",\"fd\":%d,\"fd_target\":", (int)object);
         tl_write_json_string(out, target);
     } else if (wait == TL_WAIT_CHILD) {
@@ -83,7 +84,7 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     fputs(",\"object\":", out);
     write_hex_or_null(out, g->objects <= 1 ? g->object : 0);
     if (g->state == TL_BLOCKED && g->objects == 1)
-        write_object_extras(out, g->wait, g->object, g->target);
+        write_object_extras(out, g->wait, g->wait_call, g->object, g->target);
     fprintf(out, ",\"objects\":%d,\"blocked_ns\":", g->objects);
     if (g->state == TL_BLOCKED)
         fprintf(out, "{\"min\":%llu,\"max\":%llu}", (unsigned long long)g->blocked_min_ns,
@@ -117,6 +118,10 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     }
     if (g->growth >= 0)
         fprintf(out, ",\"growth\":%ld", g->growth);
+    if (g->owner.known) {
+        fputs(",\"owner\":", out);
+        tl_write_owner_json(out, &g->owner);
+    }
     fputc('}', out);
     return ferror(out) ? -1 : 0;
 }
@@ -132,7 +137,7 @@ static void write_thread_json(FILE *out, const tl_thread *t)
     fputs(",\"object\":", out);
     write_hex_or_null(out, t->object);
     if (t->state == TL_BLOCKED)
-        write_object_extras(out, t->wait, t->object, t->target);
+        write_object_extras(out, t->wait, t->wait_call, t->object, t->target);
     fputs(",\"blocked_ns\":", out);
     if (t->state == TL_BLOCKED)
         fprintf(out, "%llu", (unsigned long long)t->blocked_ns);
@@ -144,6 +149,10 @@ static void write_thread_json(FILE *out, const tl_thread *t)
     tl_write_stack_json(out, &t->stack);
     fputs(",\"spawn_stack\":", out);
     tl_write_stack_json(out, &t->spawn_stack);
+    if (t->owner.known) {
+        fputs(",\"owner\":", out);
+        tl_write_owner_json(out, &t->owner);
+    }
     fputc('}', out);
 }
 
@@ -179,6 +188,7 @@ int tl_write_json(FILE *out, const tl_dump *d)
         tl_write_group_json(out, &d->groups[i]);
     }
     fputs("]", out);
+    tl_write_deadlocks_json(out, d);
     if (d->n_threads >= 0) {
         fputs(",\n\"threads\":[", out);
         for (int i = 0; i < d->n_threads; i++) {

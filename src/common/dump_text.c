@@ -185,11 +185,19 @@ static void write_frames(FILE *out, const tl_stack *s, const struct columns *c)
     }
 }
 
+/* A stack alone (an owner's, a deadlock cycle's), in columns of its own. */
+void tl_write_frames_text(FILE *out, const tl_stack *s)
+{
+    struct columns cols = {FN_MIN, WHERE_MIN};
+    fit_columns(&cols, s);
+    write_frames(out, s, &cols);
+}
+
 /* The object of a wait, as people name it: a descriptor (and what it is),
  * a child process, or an address. */
-static void write_object(FILE *out, int wait, uint64_t object, const char *target)
+static void write_object(FILE *out, int wait, const char *call, uint64_t object, const char *target)
 {
-    if (tl_wait_object_is_fd(wait)) {
+    if (tl_wait_object_is_fd(wait, call)) {
         fprintf(out, " fd %d", (int)object);
         if (target)
             fprintf(out, " (%s)", target);
@@ -210,16 +218,16 @@ static void write_wait(FILE *out, const tl_group *g)
 {
     fprintf(out, "blocked in %s", tl_wait_name(g->wait) ? tl_wait_name(g->wait) : "?");
     /* an fd or child object can be 0: known when the group has exactly one */
-    int known = g->object ||
-                (g->objects == 1 && (tl_wait_object_is_fd(g->wait) || g->wait == TL_WAIT_CHILD));
+    int known = g->object || (g->objects == 1 && (tl_wait_object_is_fd(g->wait, g->wait_call) ||
+                                                  g->wait == TL_WAIT_CHILD));
     if (g->wait_call && g->objects > 1) {
-        const char *what = tl_wait_object_is_fd(g->wait) ? "fds"
-                           : g->wait == TL_WAIT_CHILD    ? "children"
-                                                         : "objects";
+        const char *what = tl_wait_object_is_fd(g->wait, g->wait_call) ? "fds"
+                           : g->wait == TL_WAIT_CHILD                  ? "children"
+                                                                       : "objects";
         fprintf(out, " (%s, %d %s)", g->wait_call, g->objects, what);
     } else if (g->wait_call && known) {
         fprintf(out, " (%s", g->wait_call);
-        write_object(out, g->wait, g->object, g->target);
+        write_object(out, g->wait, g->wait_call, g->object, g->target);
         fputc(')', out);
     } else if (g->wait_call) {
         fprintf(out, " (%s)", g->wait_call);
@@ -298,6 +306,7 @@ static int write_group(FILE *out, const tl_group *g, int list_threads)
     fit_columns(&cols, &g->stack);
     fit_columns(&cols, &g->spawn_stack);
     write_frames(out, &g->stack, &cols);
+    tl_write_owner_text(out, "  ", g->wait, &g->owner);
     if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
         fputs(g->has_main ? "  main thread\n" : "  created where threadleak could not see\n", out);
     } else {
@@ -333,6 +342,7 @@ int tl_write_text(FILE *out, const tl_dump *d)
             c->live, c->blocked, c->running, c->exited_unjoined, c->created, c->joined);
     if (d->stacks_unknown)
         fprintf(out, "stacks: %s\n", d->stacks_unknown);
+    tl_write_deadlocks_text(out, d);
     for (int i = 0; i < d->n_groups; i++) {
         fputc('\n', out);
         write_group(out, &d->groups[i], d->n_threads >= 0);

@@ -39,9 +39,11 @@ int tl_wait_parse(const char *s)
     return -1;
 }
 
-int tl_wait_object_is_fd(int wait)
+int tl_wait_object_is_fd(int wait, const char *call)
 {
-    return wait == TL_WAIT_IO || wait == TL_WAIT_POLL;
+    /* select's object is no descriptor: it watches sets of them */
+    return wait == TL_WAIT_IO ||
+           (wait == TL_WAIT_POLL && !(call && strstr(call, "select") != NULL));
 }
 
 /* The name with its last run of digits replaced by '*'; 0 when it has none. */

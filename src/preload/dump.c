@@ -11,6 +11,7 @@
 #include "preload/config.h"
 #include "preload/dump.h"
 #include "preload/fd_describe.h"
+#include "preload/dump_owners.h"
 #include "preload/program.h"
 #include "preload/registry.h"
 #include "preload/snapshot.h"
@@ -325,7 +326,7 @@ static void fill_names_and_targets(struct build *b)
         struct tl_snap *s = &b->snaps[i];
         if (!s->name[0] && s->state != TL_EXITED)
             read_comm(s->tid, s->name, sizeof s->name);
-        if (s->state == TL_BLOCKED && tl_wait_object_is_fd(s->wait))
+        if (s->state == TL_BLOCKED && tl_wait_object_is_fd(s->wait, s->call))
             s->target = tl_fd_describe(s->tid, s->object, &sockets);
     }
     tl_sockets_free(sockets);
@@ -389,6 +390,11 @@ static void fill_threads(struct build *b, tl_dump *d)
         t->stack = symbolized(b, s->stack);
         t->spawn_stack = symbolized(b, s->spawn);
     }
+}
+
+static tl_stack stack_of(void *b, uint32_t id)
+{
+    return symbolized(b, id);
 }
 
 static uint64_t now_ns(clockid_t clk)
@@ -477,6 +483,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         d->n_threads = 0;
         fill_threads(&b, d);
     }
+    tl_dump_owners(d, b.snaps, b.n_snaps, stack_of, &b);
     for (int i = 0; i < b.n_snaps; i++)
         free(b.snaps[i].target);
     free(b.snaps);
@@ -509,6 +516,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     for (int i = 0; i < d->n_threads; i++)
         free((char *)d->threads[i].target);
     free(d->threads);
+    tl_dump_owners_free(d);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)
     {

@@ -25,25 +25,37 @@ static uint64_t child_object(pid_t pid)
         return TL_WAIT(TL_WAIT_CHILD, name, obj, TL_RESUMED(call));                                \
     } while (0)
 
-TL_EXPORT pid_t wait(int *status)
+/* Inlined into each exported name: the library never calls its own
+ * exports (they would bind through the PLT to whatever comes first). */
+static inline __attribute__((always_inline)) pid_t wait_impl(int *status)
 {
     int options = 0;
     TL_CHILD("wait", 0, tl_real.wait(status));
 }
 
-TL_EXPORT pid_t __wait(int *status)
+TL_EXPORT pid_t wait(int *status)
 {
-    return wait(status);
+    return wait_impl(status);
 }
 
-TL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+TL_EXPORT pid_t __wait(int *status)
+{
+    return wait_impl(status);
+}
+
+static inline __attribute__((always_inline)) pid_t waitpid_impl(pid_t pid, int *status, int options)
 {
     TL_CHILD("waitpid", child_object(pid), tl_real.waitpid(pid, status, options));
 }
 
+TL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+    return waitpid_impl(pid, status, options);
+}
+
 TL_EXPORT pid_t __waitpid(pid_t pid, int *status, int options)
 {
-    return waitpid(pid, status, options);
+    return waitpid_impl(pid, status, options);
 }
 
 TL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
