@@ -133,6 +133,17 @@ static void shorten(const char *name, char *out, size_t size, size_t max)
     snprintf(out, size, "%.*s" ELLIPSIS, (int)keep, s);
 }
 
+/* A frame's function in at most max columns; a call the compiler inlined
+ * says so ("(inlined)" is kept whole, the name shortened before it). */
+static void frame_name(const tl_frame *f, char *out, size_t size, size_t max)
+{
+    static const char mark[] = " (inlined)";
+    size_t keep = f->inlined && max > sizeof mark + 8 ? max - (sizeof mark - 1) : max;
+    shorten(f->function, out, size, keep);
+    if (f->inlined && strlen(out) + sizeof mark <= size)
+        strcat(out, mark);
+}
+
 static void frame_where(const tl_frame *f, char *where, size_t size)
 {
     if (f->file && f->line > 0)
@@ -154,7 +165,7 @@ static void fit_columns(struct columns *c, const tl_stack *s)
     for (int i = 0; i < s->depth; i++) {
         const tl_frame *f = &s->frames[i];
         if (f->function)
-            shorten(f->function, fn, sizeof fn, FN_MAX);
+            frame_name(f, fn, sizeof fn, FN_MAX);
         else
             snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
         size_t w = width(fn);
@@ -173,7 +184,7 @@ static void write_frames(FILE *out, const tl_stack *s, const struct columns *c)
     for (int i = 0; i < s->depth; i++) {
         const tl_frame *f = &s->frames[i];
         if (f->function)
-            shorten(f->function, fn, sizeof fn, fn_w);
+            frame_name(f, fn, sizeof fn, fn_w);
         else
             snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
         frame_where(f, where, sizeof where);
@@ -306,7 +317,7 @@ static int write_group(FILE *out, const tl_group *g, int list_threads)
     fit_columns(&cols, &g->stack);
     fit_columns(&cols, &g->spawn_stack);
     write_frames(out, &g->stack, &cols);
-    tl_write_owner_text(out, "  ", g->wait, &g->owner);
+    tl_write_owners_text(out, g);
     if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
         fputs(g->has_main ? "  main thread\n" : "  created where threadleak could not see\n", out);
     } else {

@@ -142,6 +142,29 @@ static uint32_t canonical_id(struct build *b, uint32_t id)
     return e && e->canon ? e->canon->id : id;
 }
 
+static tl_stack expanded(const uint64_t *ips, int depth, uint32_t epoch)
+{
+    tl_stack st = {0, NULL};
+    int cap = depth;
+    st.frames = calloc((size_t)cap, sizeof *st.frames);
+    for (int i = 0; st.frames && i < depth; i++) {
+        tl_frame f[TL_MAX_INLINED + 1];
+        int n = tl_symbolize_all(ips[i], epoch, f, TL_MAX_INLINED + 1);
+        if (st.depth + n > cap) {
+            cap = (st.depth + n) * 2;
+            tl_frame *more = realloc(st.frames, (size_t)cap * sizeof *more);
+            if (!more)
+                break;
+            st.frames = more;
+        }
+        memcpy(st.frames + st.depth, f, (size_t)n * sizeof *f);
+        st.depth += n;
+    }
+    if (!st.frames)
+        st.depth = 0;
+    return st;
+}
+
 static struct stack_entry *stack_entry(struct build *b, uint32_t id)
 {
     struct stack_entry *e;
@@ -152,11 +175,8 @@ static struct stack_entry *stack_entry(struct build *b, uint32_t id)
     const uint64_t *ips;
     uint32_t epoch;
     int depth = tl_stack_get(id, &ips, &epoch);
-    if (depth > 0 && (st.frames = calloc((size_t)depth, sizeof *st.frames))) {
-        for (int i = 0; i < depth; i++)
-            st.frames[i] = tl_symbolize_at(ips[i], epoch);
-        st.depth = depth;
-    }
+    if (depth > 0) /* inlined calls are frames of their own */
+        st = expanded(ips, depth, epoch);
     if (!(e = calloc(1, sizeof *e))) {
         free(st.frames);
         return NULL;
@@ -290,23 +310,6 @@ static int unique_sorted_pid(pid_t *v, int n)
     return m;
 }
 
-static void read_comm(pid_t tid, char *name, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = tl_real.read(fd, name, size - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    name[n] = 0;
-    char *nl = strchr(name, '\n');
-    if (nl)
-        *nl = 0;
-}
-
 /* The creator's name now if it is alive, else the one recorded when it
  * created the thread. */
 static const char *creator_name(struct build *b, pid_t tid, const char *recorded)
@@ -325,7 +328,7 @@ static void fill_names_and_targets(struct build *b)
     for (int i = 0; i < b->n_snaps; i++) {
         struct tl_snap *s = &b->snaps[i];
         if (!s->name[0] && s->state != TL_EXITED)
-            read_comm(s->tid, s->name, sizeof s->name);
+            tl_thread_comm(s->tid, s->name, sizeof s->name);
         if (s->state == TL_BLOCKED && tl_wait_object_is_fd(s->wait, s->call))
             s->target = tl_fd_describe(s->tid, s->object, &sockets);
     }
@@ -504,6 +507,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     if (!d)
         return;
     struct owned *o = (struct owned *)d;
+    tl_dump_owners_free(d); /* before the groups it points into */
     for (int i = 0; i < d->n_groups; i++) {
         free(d->groups[i].tids);
         free(d->groups[i].creator_tids);
@@ -516,7 +520,6 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     for (int i = 0; i < d->n_threads; i++)
         free((char *)d->threads[i].target);
     free(d->threads);
-    tl_dump_owners_free(d);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)
     {

@@ -27,6 +27,7 @@
 #include "preload/sampler.h"
 #include "preload/symbolize.h"
 #include "preload/unloaded.h"
+#include "preload/symbolize_inline.h"
 
 static struct {
     Dwfl *(*begin)(const Dwfl_Callbacks *);
@@ -50,8 +51,10 @@ static Dwfl_Callbacks callbacks;
 static Dwfl *dwfl;
 
 struct cached {
-    uint64_t key; /* the address; with (unloaded module + 1) << 48 for those */
-    tl_frame frame;
+    uint64_t key;     /* the address; with (unloaded module + 1) << 48 for those */
+    int n;            /* frames: inlined calls, then the function */
+    tl_frame *frames; /* n > 1 */
+    tl_frame frame;   /* n == 1 */
     UT_hash_handle hh;
 };
 static struct cached *cache;
@@ -104,6 +107,7 @@ TL_HIDDEN void tl_symbolize_init(void)
         d.begin = NULL;
         return;
     }
+    tl_inline_init(lib); /* without it, no inlined frames */
     callbacks.find_elf = d.find_elf;
     callbacks.find_debuginfo = tl_find_debuginfo_here; /* never DEBUGINFOD_URLS */
 }
@@ -152,6 +156,7 @@ static void drop_cache_if_modules_changed(void)
     HASH_ITER(hh, cache, e, tmp)
     {
         HASH_DEL(cache, e);
+        free(e->frames);
         free(e);
     }
 }
@@ -210,12 +215,12 @@ static const char *nice_name(const char *raw)
     return intern(raw);
 }
 
-static void lookup_dwfl(Dwfl *w, uint64_t ip, tl_frame *f)
+static int lookup_dwfl(Dwfl *w, uint64_t ip, tl_frame *f, tl_frame *inl, int max_inl)
 {
     uint64_t at = ip - 1;
     Dwfl_Module *m = d.addrmodule(w, at);
     if (!m)
-        return;
+        return 0;
     const char *modname = d.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     f->module = intern(modname);
     GElf_Off off = 0;
@@ -232,6 +237,12 @@ static void lookup_dwfl(Dwfl *w, uint64_t ip, tl_frame *f)
         f->file = intern(file);
         f->line = lineno;
     }
+    int n = tl_inline_frames(m, at, inl, max_inl, &f->file, &f->line, intern);
+    for (int i = 0; i < n; i++) {
+        inl[i].ip = ip;
+        inl[i].module = f->module;
+    }
+    return n;
 }
 
 static void lookup_dladdr(uint64_t ip, tl_frame *f)
@@ -290,39 +301,70 @@ static int file_backed(const struct tl_mapping *m)
     return m->path && m->path[0] == '/';
 }
 
-TL_HIDDEN tl_frame tl_symbolize_at(uint64_t ip, uint32_t epoch)
+/* The cached frames of ip: looked up in the unloaded module u when there
+ * is one, else in the modules loaded now (m: its mapping, may be NULL). */
+static struct cached *lookup(uint64_t ip, const struct tl_unloaded *u, const struct tl_mapping *m)
 {
-    tl_frame f = {.ip = ip};
-    const struct tl_unloaded *u = tl_unloaded_find(ip - 1, epoch);
-    const struct tl_mapping *m = u ? NULL : tl_maps_find(ip - 1);
-    if (m && !file_backed(m) && strcmp(m->path ? m->path : "", "[vdso]") != 0) {
-        lookup_anonymous(ip, &f); /* not cached: code caches reuse addresses */
-        return f;
-    }
     uint64_t key = u ? ip | (uint64_t)(tl_unloaded_index(u) + 1) << 48 : ip;
     struct cached *c;
     HASH_FIND(hh, cache, &key, sizeof key, c);
     if (c)
-        return c->frame;
+        return c;
+    tl_frame f = {.ip = ip}, inl[TL_MAX_INLINED];
+    int n_inl = 0;
     if (u) {
         Dwfl *w = unloaded_file(u);
         if (w)
-            lookup_dwfl(w, ip, &f);
+            n_inl = lookup_dwfl(w, ip, &f, inl, TL_MAX_INLINED);
         if (!f.module)
             f.module = intern(u->path);
     } else {
         if (d.begin && !dwfl)
             report();
         if (dwfl)
-            lookup_dwfl(dwfl, ip, &f);
+            n_inl = lookup_dwfl(dwfl, ip, &f, inl, TL_MAX_INLINED);
         if (!f.function && (!m || !file_backed(m)))
             lookup_dladdr(ip, &f); /* the vDSO, or no address map */
     }
-    c = malloc(sizeof *c);
-    if (c) {
-        c->key = key;
-        c->frame = f;
-        HASH_ADD(hh, cache, key, sizeof key, c);
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->key = key;
+    c->frame = f;
+    c->n = 1;
+    if (n_inl > 0 && (c->frames = calloc((size_t)n_inl + 1, sizeof *c->frames))) {
+        memcpy(c->frames, inl, (size_t)n_inl * sizeof *inl);
+        c->frames[n_inl] = f;
+        c->n = n_inl + 1;
     }
-    return f;
+    HASH_ADD(hh, cache, key, sizeof key, c);
+    return c;
+}
+
+TL_HIDDEN int tl_symbolize_all(uint64_t ip, uint32_t epoch, tl_frame *out, int max)
+{
+    const struct tl_unloaded *u = tl_unloaded_find(ip - 1, epoch);
+    const struct tl_mapping *m = u ? NULL : tl_maps_find(ip - 1);
+    out[0] = (tl_frame){.ip = ip};
+    if (m && !file_backed(m) && strcmp(m->path ? m->path : "", "[vdso]") != 0) {
+        lookup_anonymous(ip, &out[0]); /* not cached: code caches reuse addresses */
+        return 1;
+    }
+    struct cached *c = lookup(ip, u, m);
+    if (!c)
+        return 1;
+    if (c->n == 1) {
+        out[0] = c->frame;
+        return 1;
+    }
+    int n = c->n < max ? c->n : max;
+    memcpy(out, c->frames + (c->n - n), (size_t)n * sizeof *out); /* the outer ones if cut */
+    return n;
+}
+
+TL_HIDDEN tl_frame tl_symbolize_at(uint64_t ip, uint32_t epoch)
+{
+    tl_frame f[TL_MAX_INLINED + 1];
+    tl_symbolize_all(ip, epoch, f, TL_MAX_INLINED + 1);
+    return f[0];
 }
