@@ -17,6 +17,10 @@ LIB_LDFLAGS = -shared -Wl,--version-script=src/preload/threadleak.map -Wl,-z,now
 	-Wl,-soname,libthreadleak.so -Wl,--exclude-libs,ALL -ldl -pthread \
 	$(shell $(CC) -print-file-name=libiberty.a)
 
+# The command links libdw itself (attach: unwinding and symbols of another
+# process); libiberty demangles in both.
+CLI_LDLIBS = $(shell pkg-config --libs jansson) -ldw -lelf \
+	$(shell $(CC) -print-file-name=libiberty.a) -lm
 LIB_SRC := $(wildcard src/preload/*.c) $(wildcard src/common/*.c)
 CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/common/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/lib/%.o)
@@ -53,7 +57,7 @@ $(BUILD)/libthreadleak.so: $(LIB_OBJ) src/preload/threadleak.map
 
 $(BUILD)/threadleak: $(CLI_OBJ)
 	@echo "  BUILD $@"
-	$(Q)$(CC) -o $@ $(CLI_OBJ) $(shell pkg-config --libs jansson) -lm
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CLI_LDLIBS)
 
 $(BUILD)/obj/lib/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -101,7 +105,7 @@ $(BUILD)/tests/test_cli_unit: tests/test_cli_unit.c $(CLI_UNIT_SRC) $(wildcard s
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
 	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(CLI_UNIT_SRC) $(TEST_LIB_SRC) \
-		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
+		$(shell pkg-config --cflags jansson) $(CLI_LDLIBS) -lcriterion -pthread
 
 # The API's tests link the library the way users do (-lthreadleak, found
 # next to build/tests/ at run time); api_preloaded shares their scenarios.

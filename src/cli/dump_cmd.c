@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/attach.h"
 #include "cli/cli.h"
 
 /* The kernel's count of the process's threads, -1 when unknown. */
@@ -77,12 +78,8 @@ int threadleak_cmd_dump(int argc, char **argv)
         tl_msg("no process with pid %ld: check the pid (ps, pgrep)", pid);
         return TL_EXIT_FAIL;
     }
-    if (threadleak_proc_has_lib((int)pid) == 0) {
-        tl_msg("pid %ld is not running under libthreadleak.so: start it with "
-               "LD_PRELOAD=/path/to/libthreadleak.so, or with threadleak run",
-               pid);
-        return TL_EXIT_FAIL;
-    }
+    if (threadleak_proc_has_lib((int)pid) == 0) /* any process: through ptrace */
+        return tl_attach_dump((pid_t)pid, json, threads, stdout);
     char dir[PATH_MAX], stem[PATH_MAX + 16], path[PATH_MAX + 32], err[512];
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/threadleak-dump.XXXXXX", tmp && *tmp ? tmp : "/tmp");

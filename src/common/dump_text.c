@@ -39,8 +39,24 @@ static void write_frames(FILE *out, const tl_stack *s)
     }
 }
 
+/* 1000 as "1,000": the pause line is read by people. */
+static void write_thousands(FILE *out, long n)
+{
+    if (n >= 1000) {
+        write_thousands(out, n / 1000);
+        fprintf(out, ",%03ld", n % 1000);
+    } else {
+        fprintf(out, "%ld", n);
+    }
+}
+
 static void write_wait(FILE *out, const tl_group *g)
 {
+    if (!tl_wait_name(g->wait) && g->wait_call) {
+        /* A system call no wait kind describes (seen through ptrace). */
+        fprintf(out, "blocked in syscall (%s)", g->wait_call);
+        return;
+    }
     fprintf(out, "blocked in %s", tl_wait_name(g->wait) ? tl_wait_name(g->wait) : "?");
     if (g->wait_call && g->objects <= 1 && g->object)
         fprintf(out, " (%s 0x%llx)", g->wait_call, (unsigned long long)g->object);
@@ -48,6 +64,8 @@ static void write_wait(FILE *out, const tl_group *g)
         fprintf(out, " (%s, %d objects)", g->wait_call, g->objects);
     else if (g->wait_call)
         fprintf(out, " (%s)", g->wait_call);
+    if (g->unknown & TL_UNKNOWN_BLOCKED_NS)
+        return;
     fputs(" for ", out);
     write_seconds(out, g->blocked_min_ns);
     if (g->blocked_max_ns - g->blocked_min_ns >= 50000000) {
@@ -72,7 +90,9 @@ int tl_write_group_text(FILE *out, const tl_group *g)
         fputs("running", out);
     fputc('\n', out);
     write_frames(out, &g->stack);
-    if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
+    if ((g->unknown & TL_UNKNOWN_SPAWN) && !g->has_main) {
+        fputs("  created by: not known (attached with ptrace)\n", out);
+    } else if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
         fputs(g->has_main ? "  main thread\n" : "  created where threadleak could not see\n", out);
     } else {
         fprintf(out, "  created by thread %d", (int)g->creator_tid);
@@ -94,12 +114,27 @@ int tl_write_text(FILE *out, const tl_dump *d)
     if (gmtime_r(&secs, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     const tl_counts *c = &d->counts;
-    fprintf(out, "threadleak dump %d \u00b7 pid %d \u00b7 %s \u00b7 %s\n", d->number, d->pid,
-            d->program ? d->program : "?", when);
-    fprintf(out,
-            "threads: %ld live (%ld blocked, %ld running), %ld exited unjoined \u00b7 "
-            "%ld created, %ld joined\n",
-            c->live, c->blocked, c->running, c->exited_unjoined, c->created, c->joined);
+    int ptrace = d->source && strcmp(d->source, "ptrace") == 0;
+    fprintf(out, "threadleak dump %d \u00b7 pid %d \u00b7 %s \u00b7 %s%s\n", d->number, d->pid,
+            d->program ? d->program : "?", when, ptrace ? " \u00b7 attached with ptrace" : "");
+    fprintf(out, "threads: %ld live (%ld blocked, %ld running)", c->live, c->blocked, c->running);
+    if (c->unknown & TL_UNKNOWN_LIFECYCLE)
+        fputc('\n', out);
+    else
+        fprintf(out, ", %ld exited unjoined \u00b7 %ld created, %ld joined\n", c->exited_unjoined,
+                c->created, c->joined);
+    if (ptrace) {
+        fputs("paused ", out);
+        write_thousands(out, d->paused_threads);
+        fprintf(out, d->pause_ns < 10000000 ? " thread%s for %.1f ms" : " thread%s for %.0f ms",
+                d->paused_threads == 1 ? "" : "s", d->pause_ns / 1e6);
+        if (d->pause_top_only > 0)
+            fprintf(out, " (pause limit reached: %ld with their top frame only)",
+                    d->pause_top_only);
+        fputs("; not known without libthreadleak.so: where threads were created, how long they "
+              "have waited, exited-unjoined threads\n",
+              out);
+    }
     for (int i = 0; i < d->n_groups; i++) {
         fputc('\n', out);
         tl_write_group_text(out, &d->groups[i]);

@@ -45,6 +45,16 @@ typedef struct tl_stack {
     tl_frame *frames;
 } tl_stack;
 
+/* What a dump does not know (tl_group.unknown, tl_thread.unknown,
+ * tl_counts.unknown): a dump taken with ptrace, without the library, has no
+ * creation stacks, no wait durations and no lifecycle counts. Writers put
+ * null where a value is unknown, never a made-up one. */
+enum {
+    TL_UNKNOWN_SPAWN = 1,      /* spawn_stack, creator */
+    TL_UNKNOWN_BLOCKED_NS = 2, /* how long the thread has waited */
+    TL_UNKNOWN_LIFECYCLE = 4,  /* counts: exited_unjoined, created, joined, detached */
+};
+
 typedef struct tl_thread {
     pid_t tid;
     char name[16];
@@ -56,6 +66,7 @@ typedef struct tl_thread {
     pid_t creator_tid;
     tl_stack stack;
     tl_stack spawn_stack;
+    unsigned unknown; /* TL_UNKNOWN_* */
 } tl_thread;
 
 typedef struct tl_group {
@@ -74,14 +85,16 @@ typedef struct tl_group {
     pid_t *creator_tids;
     int n_tids;
     pid_t *tids;
-    long growth;  /* suspects only: how much the group grew; -1 otherwise */
-    int has_main; /* the process's main thread is one of tids */
+    long growth;      /* suspects only: how much the group grew; -1 otherwise */
+    int has_main;     /* the process's main thread is one of tids */
+    unsigned unknown; /* TL_UNKNOWN_* */
 } tl_group;
 
 typedef struct tl_counts {
     long live, running, blocked, exited_unjoined;
     long created, joined, detached;
     long by_wait[TL_WAIT_COUNT];
+    unsigned unknown; /* TL_UNKNOWN_LIFECYCLE */
 } tl_counts;
 
 typedef struct tl_dump {
@@ -95,6 +108,10 @@ typedef struct tl_dump {
     tl_group *groups; /* largest first */
     int n_threads;    /* -1: per-thread detail not recorded */
     tl_thread *threads;
+    const char *source;  /* "preload" (also when NULL) or "ptrace" */
+    long paused_threads; /* ptrace: threads stopped to take the dump */
+    uint64_t pause_ns;   /* ptrace: from the first stop to the last detach */
+    long pause_top_only; /* ptrace: threads whose stack is its top frame only */
 } tl_dump;
 
 /* Writers. Both return 0, or -1 with errno set when the stream failed. */
