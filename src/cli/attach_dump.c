@@ -101,6 +101,11 @@ static void classify(tl_attach *a, tl_attach_thread *at, struct sym **cache, tl_
     tl_wait_classify(nr, args, frames, at->depth, &w);
     if (w.wait == TL_WAIT_JOIN && w.futex)
         w.object = join_object(a, w.futex);
+    if ((nr == SYS_poll || nr == SYS_ppoll) && args[1] > 0) {
+        int ok; /* like the library: the first descriptor polled */
+        uint32_t fd = read_u32(a->pid, args[0], &ok);
+        w.object = ok ? fd : 0;
+    }
     t->tid = at->tid;
     memcpy(t->name, at->name, sizeof t->name);
     t->state = w.state;

@@ -107,12 +107,21 @@ static const struct entry *entry_of(const char *fn)
             break;
     }
     snprintf(buf, sizeof buf, "%s", s);
-    if (strcmp(buf, "pthread_clockjoin_ex") == 0)
-        snprintf(buf, sizeof buf, "pthread_join");
+    buf[strcspn(buf, ".")] = 0; /* .constprop.0, .isra.0 */
     size_t n = strlen(buf);
     if (n > 2 && strcmp(buf + n - 2, "64") == 0 && strncmp(buf, "pread", 5) &&
         strncmp(buf, "pwrite", 6))
-        buf[n - 2] = 0; /* __nanosleep64, __clock_nanosleep_time64 are not entries */
+        buf[n - 2] = 0; /* __new_sem_wait_slow64 */
+    /* Internal functions the entry point tail-calls, so that it is not on
+     * the stack itself. */
+    static const char *const tail[][2] = {
+        {"pthread_clockjoin_ex", "pthread_join"},
+        {"sem_wait_slow", "sem_wait"},
+        {"pthread_mutex_clocklock_common", "pthread_mutex_timedlock"},
+    };
+    for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
+        if (strcmp(buf, tail[i][0]) == 0)
+            snprintf(buf, sizeof buf, "%s", tail[i][1]);
     for (size_t i = 0; i < sizeof entries / sizeof *entries; i++)
         if (strcmp(buf, entries[i].name) == 0)
             return &entries[i];
@@ -235,6 +244,11 @@ void tl_wait_classify(long nr, const uint64_t args[6], const tl_frame *frames, i
          * 8-aligned pthread_cond_t. */
         out->object = nr == SYS_futex ? (args[0] - 40) & ~7ull : 0;
         break;
+    case TL_WAIT_RWLOCK:
+        /* Readers sleep on __wrphase_futex (offset 8), writers on
+         * __writers_futex (12) of the 8-aligned pthread_rwlock_t. */
+        out->object = nr == SYS_futex ? (args[0] - 8) & ~7ull : 0;
+        break;
     case TL_WAIT_BARRIER:
         /* On current_round (offset 4) or in (0) of the 8-aligned barrier. */
         out->object = nr == SYS_futex ? args[0] & ~7ull : 0;
@@ -242,7 +256,6 @@ void tl_wait_classify(long nr, const uint64_t args[6], const tl_frame *frames, i
     case TL_WAIT_MUTEX:
     case TL_WAIT_SEM:
     case TL_WAIT_FUTEX:
-    case TL_WAIT_RWLOCK:
         out->object = nr == SYS_futex || nr == SYS_futex_waitv ? args[0] : 0;
         break;
     case TL_WAIT_IO:
