@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <stddef.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +31,24 @@ static uint64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The calls signal(7) lists as failing with EINTR after a stop even
+ * without a handler: the stop ends them, and the program would see EINTR
+ * where nothing happened. The kernel restarts a call whose result is
+ * ERESTARTNOHAND when no handler runs, as it restarts read or a futex wait
+ * after a ptrace stop; a timeout then starts over. */
+static void restart_instead_of_eintr(tl_attach_thread *t)
+{
+    long nr = (long)t->regs.orig_rax;
+    if (!t->stopped || t->pass_signal || (long)t->regs.rax != -EINTR)
+        return;
+    if (nr != SYS_epoll_wait && nr != SYS_epoll_pwait && nr != SYS_epoll_pwait2 &&
+        nr != SYS_rt_sigtimedwait)
+        return;
+    ptrace(PTRACE_POKEUSER, t->tid,
+           (void *)(offsetof(struct user, regs) + offsetof(struct user_regs_struct, rax)),
+           (void *)(long)-514 /* ERESTARTNOHAND */);
 }
 
 static int detach(tl_attach_thread *t)
@@ -335,6 +355,7 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
         read_name(pid, t);
         if (t->stopped) {
             a->paused++;
+            restart_instead_of_eintr(t);
             detach(t);
         } else if (t->seized) {
             a->late++;
