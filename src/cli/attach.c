@@ -352,17 +352,21 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
     }
     for (int i = 0; i < a->n; i++) {
         tl_attach_thread *t = &a->t[i];
-        read_name(pid, t);
         if (t->stopped) {
             a->paused++;
             restart_instead_of_eintr(t);
             detach(t);
-        } else if (t->seized) {
+        }
+    }
+    a->pause_ns = mono_ns() - start;
+    for (int i = 0; i < a->n; i++) {
+        tl_attach_thread *t = &a->t[i];
+        read_name(pid, t);
+        if (!t->stopped && t->seized) {
             a->late++;
             read_proc_syscall(pid, t);
         }
     }
-    a->pause_ns = mono_ns() - start;
     tl_attach_reap_late(a);
     release_fatal();
     /* Late threads are still ours: reap_late, and the kernel at exit, let
