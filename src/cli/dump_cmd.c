@@ -78,7 +78,7 @@ int threadleak_cmd_dump(int argc, char **argv)
         tl_msg("no process with pid %ld: check the pid (ps, pgrep)", pid);
         return TL_EXIT_FAIL;
     }
-    if (threadleak_proc_has_lib((int)pid) == 0) /* any process: through ptrace */
+    if (threadleak_proc_has_lib((int)pid) != 1) /* any process: through ptrace */
         return tl_attach_dump((pid_t)pid, json, threads, stdout);
     char dir[PATH_MAX], stem[PATH_MAX + 16], path[PATH_MAX + 32], err[512];
     const char *tmp = getenv("TMPDIR");
