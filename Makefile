@@ -95,12 +95,13 @@ $(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(wildcard tests/lib/*.h) | $(DEPS_S
 		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
 
 # The command's tests: cli_* programs share a header, cli_static is static,
-# and test_cli_unit links the command's own sources (all but main.c).
+# and test_cli_unit and test_attach_unit link the command's own sources (all but main.c).
 $(filter $(BUILD)/tests/progs/cli_%, \
 	$(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%)): tests/progs/cli_common.h
 PROG_LDLIBS_cli_static := -static
 CLI_UNIT_SRC := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c)) $(wildcard src/common/*.c)
-$(BUILD)/tests/test_cli_unit: tests/test_cli_unit.c $(CLI_UNIT_SRC) $(wildcard src/cli/*.h) \
+$(BUILD)/tests/test_cli_unit $(BUILD)/tests/test_attach_unit: $(BUILD)/tests/%: tests/%.c \
+		$(CLI_UNIT_SRC) $(wildcard src/cli/*.h) \
 		$(TEST_LIB_SRC) $(wildcard tests/lib/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
