@@ -5,7 +5,8 @@
 static const char usage_text[] =
     "usage:\n"
     "  threadleak run [options] -- PROGRAM [ARGS...]   run under the profiler, judge, report\n"
-    "  threadleak dump [--json] [--threads] PID        dump a running preloaded process now\n"
+    "  threadleak dump [--json] [--threads] PID        dump a running process now (ptrace when\n"
+    "                                                  it was not started under threadleak)\n"
     "  threadleak report [--format text|json|folded] [--no-spawn] DUMP.json\n"
     "                                                  re-render a dump (- reads stdin)\n"
     "  threadleak diff [--json] OLD.json NEW.json      groups that grew or shrank\n"
