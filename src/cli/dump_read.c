@@ -384,6 +384,7 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
         return;
     }
     read_counts(r, root, &d->counts);
+    d->stacks_unknown = get_str(r, root, "", "stacks_unknown", 1, 1);
     json_t *groups = get_array(r, root, "", "groups", MAX_GROUPS, 0);
     if (r->failed)
         return;

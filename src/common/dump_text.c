@@ -135,6 +135,8 @@ int tl_write_text(FILE *out, const tl_dump *d)
               "have waited, exited-unjoined threads\n",
               out);
     }
+    if (d->stacks_unknown)
+        fprintf(out, "stacks: %s\n", d->stacks_unknown);
     for (int i = 0; i < d->n_groups; i++) {
         fputc('\n', out);
         tl_write_group_text(out, &d->groups[i]);

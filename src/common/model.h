@@ -112,6 +112,7 @@ typedef struct tl_dump {
     long paused_threads; /* ptrace: threads stopped to take the dump */
     uint64_t pause_ns;   /* ptrace: from the first stop to the last detach */
     long pause_top_only; /* ptrace: threads whose stack is its top frame only */
+    const char *stacks_unknown; /* why blocked-at stacks are missing; NULL: they are not */
 } tl_dump;
 
 /* Writers. Both return 0, or -1 with errno set when the stream failed. */
