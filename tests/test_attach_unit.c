@@ -156,7 +156,7 @@ Test(attach_explain, gone_process)
 static const char ptrace_dump[] =
     "{\"format\":\"threadleak-dump\",\"version\":1,\"pid\":77,\"program\":\"./srv\",\"dump\":1,"
     "\"reason\":\"request\",\"time_unix_ns\":1,\"source\":\"ptrace\","
-    "\"pause\":{\"threads\":1000,\"ns\":12000000,\"top_frame_only\":0},"
+    "\"pause\":{\"threads\":1000,\"ns\":12000000,\"late\":0},"
     "\"counts\":{\"live\":1001,\"running\":0,\"blocked\":1001,\"exited_unjoined\":null,"
     "\"created\":null,\"joined\":null,\"detached\":null,\"by_wait\":{\"cond\":1000,\"sleep\":1}},"
     "\"groups\":[{\"count\":1000,\"state\":\"blocked\",\"wait\":\"cond\",\"wait_call\":"

@@ -34,19 +34,23 @@ static uint64_t mono_ns(void)
 }
 
 /* The calls signal(7) lists as failing with EINTR after a stop even
- * without a handler: the stop ends them, and the program would see EINTR
- * where nothing happened. The kernel restarts a call whose result is
- * ERESTARTNOHAND when no handler runs, as it restarts read or a futex wait
- * after a ptrace stop; a timeout then starts over. */
-static void restart_instead_of_eintr(tl_attach_thread *t)
+ * without a handler: the program would see EINTR where nothing happened.
+ * Threads found waiting in them are not stopped at all (their registers
+ * come from /proc); one that entered such a wait just before the stop gets
+ * ERESTARTNOHAND as its result, which the kernel restarts when no handler
+ * runs, as it restarts read or a futex wait after a ptrace stop (a timeout
+ * then starts over). Async-signal-safe. */
+static int ends_with_eintr(long nr)
 {
-    long nr = (long)t->regs.orig_rax;
-    if (!t->stopped || t->pass_signal || (long)t->regs.rax != -EINTR)
+    return nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2 ||
+           nr == SYS_rt_sigtimedwait || nr == SYS_semop || nr == SYS_semtimedop;
+}
+
+static void restart_instead_of_eintr(pid_t tid, const struct user_regs_struct *r, int signal)
+{
+    if (signal || (long)r->rax != -EINTR || !ends_with_eintr((long)r->orig_rax))
         return;
-    if (nr != SYS_epoll_wait && nr != SYS_epoll_pwait && nr != SYS_epoll_pwait2 &&
-        nr != SYS_rt_sigtimedwait)
-        return;
-    ptrace(PTRACE_POKEUSER, t->tid,
+    ptrace(PTRACE_POKEUSER, tid,
            (void *)(offsetof(struct user, regs) + offsetof(struct user_regs_struct, rax)),
            (void *)(long)-514 /* ERESTARTNOHAND */);
 }
@@ -67,9 +71,21 @@ static int detach(tl_attach_thread *t)
 static void on_fatal(int sig)
 {
     tl_attach *a = session;
-    for (int i = 0; a && i < a->n; i++)
-        if (a->t[i].seized && a->t[i].stopped)
-            ptrace(PTRACE_DETACH, a->t[i].tid, NULL, (void *)(long)a->t[i].pass_signal);
+    for (int i = 0; a && i < a->n; i++) {
+        tl_attach_thread *t = &a->t[i];
+        if (!t->seized)
+            continue;
+        int st, pass = t->pass_signal;
+        if (!t->stopped) { /* stopped, maybe, but not seen yet */
+            if (waitpid(t->tid, &st, __WALL | WNOHANG) != t->tid || !WIFSTOPPED(st))
+                continue;
+            struct user_regs_struct r;
+            pass = ((unsigned)st >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(st);
+            if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) == 0)
+                restart_instead_of_eintr(t->tid, &r, pass);
+        }
+        ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)pass);
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -170,11 +186,23 @@ static void read_proc_syscall(pid_t pid, tl_attach_thread *t)
     FILE *f = fopen(path, "r");
     if (!f)
         return;
-    uint64_t sp;
-    if (fgets(line, sizeof line, f) &&
-        tl_parse_proc_syscall(line, &t->sys_nr, t->sys_args, &sp, &t->sys_pc) != 0)
+    if (!fgets(line, sizeof line, f) ||
+        tl_parse_proc_syscall(line, &t->sys_nr, t->sys_args, &t->sys_sp, &t->sys_pc) != 0)
         t->sys_nr = -2;
     fclose(f);
+}
+
+static void copy_stack(tl_attach *a, tl_attach_thread *t, uint64_t sp);
+
+/* A thread left running, seen through /proc: its wait and where it is. */
+static void proc_only(tl_attach *a, tl_attach_thread *t)
+{
+    if (t->sys_nr == -2)
+        read_proc_syscall(a->pid, t);
+    if (t->sys_nr > -2 && t->sys_pc && t->sys_sp) {
+        t->proc_only = 1;
+        copy_stack(a, t, t->sys_sp);
+    }
 }
 
 /* Seizes threads of pid not seized yet; the number seized, or -1 with
@@ -193,15 +221,24 @@ static int seize_new(tl_attach *a, int *refused)
         long tid = strtol(e->d_name, &end, 10);
         if (*end || tid <= 0 || find(a, (pid_t)tid, sorted))
             continue;
+        add(a, (pid_t)tid);
+        tl_attach_thread *t = &a->t[a->n - 1];
+        read_proc_syscall(a->pid, t);
+        if (t->sys_nr >= 0 && ends_with_eintr(t->sys_nr)) {
+            proc_only(a, t);
+            if (t->proc_only)
+                continue; /* never stopped, never seized: a signal finds it free */
+        }
+        t->sys_nr = -2;
         if (ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, NULL) != 0) {
             int err = errno;
             /* An exiting thread refuses with EPERM too: not a refusal. */
             if (err != ESRCH && !*refused && strchr("ZX?", task_state(a->pid, (pid_t)tid)) == NULL)
                 *refused = err;
+            a->n--;
             continue;
         }
-        add(a, (pid_t)tid);
-        a->t[a->n - 1].seized = 1;
+        t->seized = 1;
         added++;
     }
     closedir(d);
@@ -212,15 +249,22 @@ static int seize_new(tl_attach *a, int *refused)
     return added;
 }
 
-/* Registers and the top of the stack, while the thread is stopped. */
-static void capture(tl_attach *a, tl_attach_thread *t)
+/* Registers and the top of the stack, while the thread is stopped. 0, or
+ * -1 when it is not (gone meanwhile). */
+static int capture(tl_attach *a, tl_attach_thread *t)
 {
-    if (ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) != 0) {
-        t->stopped = 0;
-        return;
-    }
+    if (ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) != 0)
+        return -1;
+    /* Now, not at detach: a SIGKILL may end us before then. */
+    restart_instead_of_eintr(t->tid, &t->regs, t->pass_signal);
+    copy_stack(a, t, t->regs.rsp);
+    return 0;
+}
+
+static void copy_stack(tl_attach *a, tl_attach_thread *t, uint64_t sp)
+{
     t->stack = tl_xcalloc(TL_ATTACH_STACK_COPY, 1);
-    t->stack_lo = t->regs.rsp & ~7ull;
+    t->stack_lo = sp & ~7ull;
     struct iovec local = {t->stack, TL_ATTACH_STACK_COPY};
     struct iovec remote = {(void *)(uintptr_t)t->stack_lo, TL_ATTACH_STACK_COPY};
     ssize_t n = process_vm_readv(a->pid, &local, 1, &remote, 1, 0);
@@ -258,9 +302,11 @@ static int wait_one(tl_attach *a, int *pending)
         int event = (unsigned)st >> 16;
         if (event != PTRACE_EVENT_STOP)
             t->pass_signal = WSTOPSIG(st); /* a signal of its own: handed back */
-        t->stopped = 1;
         (*pending)--;
-        capture(a, t);
+        /* Marked stopped only once captured: the signal handler detaches
+         * the others itself. */
+        if (capture(a, t) == 0)
+            t->stopped = 1;
     } else if (WIFEXITED(st) || WIFSIGNALED(st)) {
         if (t->seized && !t->stopped)
             (*pending)--;
@@ -326,10 +372,12 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
         if (!added)
             break;
     }
-    int seized = 0;
-    for (int i = 0; i < a->n; i++)
+    int seized = 0, free_running = 0;
+    for (int i = 0; i < a->n; i++) {
         seized += a->t[i].seized;
-    if (!seized) {
+        free_running += a->t[i].proc_only;
+    }
+    if (!seized && !free_running) {
         if (refused)
             tl_attach_explain(pid, refused, err, errlen);
         else if (!*err)
@@ -354,17 +402,17 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
         tl_attach_thread *t = &a->t[i];
         if (t->stopped) {
             a->paused++;
-            restart_instead_of_eintr(t);
             detach(t);
         }
     }
-    a->pause_ns = mono_ns() - start;
+    a->pause_ns = start ? mono_ns() - start : 0;
     for (int i = 0; i < a->n; i++) {
         tl_attach_thread *t = &a->t[i];
+        a->free += t->proc_only && !t->seized;
         read_name(pid, t);
         if (!t->stopped && t->seized) {
             a->late++;
-            read_proc_syscall(pid, t);
+            proc_only(a, t);
         }
     }
     tl_attach_reap_late(a);

@@ -29,9 +29,12 @@ typedef struct tl_attach_thread {
     uint64_t stack_lo;
     unsigned char *stack;
     size_t stack_len;
-    /* Not stopped in time: what /proc/PID/task/TID/syscall said. */
+    /* Not stopped: a wait that a stop would end with EINTR (epoll_wait...),
+     * or a thread that did not stop in time. What /proc/PID/task/TID/syscall
+     * said; unwound from its sp and pc alone. */
+    int proc_only;
     long sys_nr; /* -1 running or not in a system call, -2 not known */
-    uint64_t sys_args[6], sys_pc;
+    uint64_t sys_args[6], sys_sp, sys_pc;
     /* Filled by attach_unwind.c: pcs[0] is where the thread is, the others
      * return addresses. */
     int depth;
@@ -45,6 +48,7 @@ typedef struct tl_attach {
     uint64_t pause_ns;   /* from the first interrupt to the last detach */
     long paused;         /* threads that were stopped */
     long late;           /* threads that did not stop within the limit */
+    long free;           /* threads read from /proc, never stopped */
 } tl_attach;
 
 /* Stops every thread of pid (PTRACE_SEIZE + PTRACE_INTERRUPT), reads its

@@ -236,7 +236,8 @@ int tl_attach_dump(pid_t pid, int json, int threads, FILE *out)
     d.time_unix_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
     d.paused_threads = a.paused;
     d.pause_ns = a.pause_ns;
-    d.pause_top_only = a.late;
+    d.pause_late = a.late;
+    d.pause_free = a.free;
     d.counts.unknown = TL_UNKNOWN_LIFECYCLE;
     d.threads = tl_xcalloc((size_t)a.n + 1, sizeof *d.threads);
     struct sym *cache = NULL;

@@ -34,7 +34,7 @@ static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
     tl_unwinder *u = arg;
     while (u->next < u->a->n) {
         tl_attach_thread *t = &u->a->t[u->next++];
-        if (t->stopped) {
+        if (t->stopped || t->proc_only) {
             *thread_argp = t;
             return t->tid;
         }
@@ -60,7 +60,15 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 
 static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
-    const struct user_regs_struct *r = &((tl_attach_thread *)thread_arg)->regs;
+    const tl_attach_thread *t = thread_arg;
+    if (t->proc_only) {
+        /* Only sp and pc are known: the unwinder stops where a frame needs
+         * another register it cannot recover from the stack. */
+        Dwarf_Word sp = t->sys_sp;
+        dwfl_thread_state_register_pc(thread, t->sys_pc);
+        return dwfl_thread_state_registers(thread, 7, 1, &sp);
+    }
+    const struct user_regs_struct *r = &t->regs;
     /* DWARF numbering of x86-64: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip. */
     Dwarf_Word regs[17] = {r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp, r->r8,
                            r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip};
@@ -127,7 +135,7 @@ static int on_thread(Dwfl_Thread *thread, void *arg)
     /* An error ends the stack where the unwinder lost it: keep what it found. */
     dwfl_thread_getframes(thread, on_frame, t);
     if (t->depth == 0)
-        t->pcs[t->depth++] = t->regs.rip;
+        t->pcs[t->depth++] = t->proc_only ? t->sys_pc : t->regs.rip;
     u->cur = NULL;
     if ((u->next & 63) == 0)
         tl_attach_reap_late(u->a);
@@ -138,11 +146,6 @@ void tl_unwind_all(tl_unwinder *u)
 {
     u->next = 0;
     dwfl_getthreads(u->dwfl, on_thread, u);
-    for (int i = 0; i < u->a->n; i++) {
-        tl_attach_thread *t = &u->a->t[i];
-        if (!t->stopped && t->sys_nr > -2 && t->sys_pc) /* late: where /proc says it is */
-            t->pcs[t->depth = 1, 0] = t->sys_pc;
-    }
 }
 
 static const char *keep(tl_unwinder *u, char *s)

@@ -378,7 +378,8 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
     if (pause && json_is_object(pause)) {
         d->paused_threads = (long)get_int(r, pause, "pause", "threads", 0, MAX_COUNT, 0, 0);
         d->pause_ns = (uint64_t)get_int(r, pause, "pause", "ns", 0, INT64_MAX, 0, 0);
-        d->pause_top_only = (long)get_int(r, pause, "pause", "top_frame_only", 0, MAX_COUNT, 0, 1);
+        d->pause_late = (long)get_int(r, pause, "pause", "late", 0, MAX_COUNT, 0, 1);
+        d->pause_free = (long)get_int(r, pause, "pause", "not_stopped", 0, MAX_COUNT, 0, 1);
     } else if (pause && !json_is_null(pause)) {
         fail(r, "pause", "expected {\"threads\": N, \"ns\": N} or null");
         return;

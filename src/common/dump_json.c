@@ -139,10 +139,10 @@ int tl_write_json(FILE *out, const tl_dump *d)
             ptrace ? "ptrace" : "preload");
     if (ptrace)
         fprintf(out,
-                ",\"pause\":{\"threads\":%ld,\"ns\":%llu,\"top_frame_only\":%ld},"
+                ",\"pause\":{\"threads\":%ld,\"ns\":%llu,\"late\":%ld,\"not_stopped\":%ld},"
                 "\"unknown\":[\"spawn_stack\",\"creator_tids\",\"blocked_ns\",\"exited_unjoined\","
                 "\"created\",\"joined\",\"detached\"]",
-                d->paused_threads, (unsigned long long)d->pause_ns, d->pause_top_only);
+                d->paused_threads, (unsigned long long)d->pause_ns, d->pause_late, d->pause_free);
     fprintf(out, ",\"counts\":{\"live\":%ld,\"running\":%ld,\"blocked\":%ld,", c->live, c->running,
             c->blocked);
     if (c->unknown & TL_UNKNOWN_LIFECYCLE)

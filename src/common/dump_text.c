@@ -128,9 +128,11 @@ int tl_write_text(FILE *out, const tl_dump *d)
         write_thousands(out, d->paused_threads);
         fprintf(out, d->pause_ns < 10000000 ? " thread%s for %.1f ms" : " thread%s for %.0f ms",
                 d->paused_threads == 1 ? "" : "s", d->pause_ns / 1e6);
-        if (d->pause_top_only > 0)
-            fprintf(out, " (pause limit reached: %ld with their top frame only)",
-                    d->pause_top_only);
+        if (d->pause_free > 0)
+            fprintf(out, " (%ld more read without stopping them)", d->pause_free);
+        if (d->pause_late > 0)
+            fprintf(out, " (%ld did not stop within the limit: shown as /proc sees them)",
+                    d->pause_late);
         fputs("; not known without libthreadleak.so: where threads were created, how long they "
               "have waited, exited-unjoined threads\n",
               out);

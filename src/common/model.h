@@ -111,7 +111,8 @@ typedef struct tl_dump {
     const char *source;  /* "preload" (also when NULL) or "ptrace" */
     long paused_threads; /* ptrace: threads stopped to take the dump */
     uint64_t pause_ns;   /* ptrace: from the first stop to the last detach */
-    long pause_top_only; /* ptrace: threads whose stack is its top frame only */
+    long pause_late;     /* ptrace: threads that did not stop within the limit (seen from /proc) */
+    long pause_free;     /* ptrace: threads read from /proc without stopping them */
     const char *stacks_unknown; /* why blocked-at stacks are missing; NULL: they are not */
 } tl_dump;
 
