@@ -22,6 +22,7 @@
 
 #include "lib/cli_exec.h"
 #include "lib/tlt.h"
+#include "robust/rb.h"
 
 TestSuite(attach, .fini = tlt_cleanup, .timeout = 60);
 
@@ -503,6 +504,74 @@ Test(attach, diff_and_folded_read_attach_dumps)
                "report --format json loses what the attach dump said:\n%.2000s", r->out);
     tlt_stop(p);
     cli_free(r);
+}
+
+/* redis-server (4 io-threads), started without the library, answers
+ * redis-benchmark while `threadleak dump` attaches to it 20 times, and shuts
+ * down cleanly afterwards. */
+Test(attach, redis_server_keeps_serving, .timeout = 180)
+{
+    const char *server_path = rb_redis_server_path();
+    if (!server_path)
+        cr_skip_test("redis-server, redis-benchmark or redis-cli is not installed (Debian: "
+                     "redis-tools)");
+    char dir[256], portstr[16];
+    rb_tempdir(dir, sizeof dir);
+    int port = 20000 + (getpid() + 7) % 20000;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    pid_t srv = rb_redis_start(server_path, port, dir, NULL, 0);
+    const char *bench[] = {"redis-benchmark", "-p", portstr, "-q", "-n", "100000", "-c", "50", "-t",
+                           "set,get",         "-P", "4",     NULL};
+    fflush(NULL);
+    pid_t dumper = fork();
+    if (dumper == 0) {
+        int failed = 0;
+        for (int i = 1; i <= 20; i++) {
+            char cmd[1200];
+            snprintf(cmd, sizeof cmd, "'%s' dump --json %d > '%s/attach.%d.json'", cli_threadleak(),
+                     (int)srv, dir, i);
+            failed += system(cmd) != 0;
+            usleep(50 * 1000);
+        }
+        _exit(failed);
+    }
+    rb_result r = rb_run_in(bench, NULL, 0, dir, 120000);
+    int st;
+    waitpid(dumper, &st, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%d of 20 attach dumps failed",
+              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    cr_expect(rb_exited_0(&r), "redis-benchmark: %s\n%s%s", rb_status(r.status), r.out, r.err);
+    cr_expect(strstr(r.out, "SET: ") && strstr(r.out, "GET: "),
+              "redis-benchmark did not report every test:\n%s", r.out);
+    long paused_max = 0;
+    for (int i = 1; i <= 20; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/attach.%d.json", dir, i);
+        json_t *d = json_load_file(path, 0, NULL);
+        cr_expect(d != NULL, "%s does not parse", path);
+        json_t *c = json_object_get(d, "counts");
+        cr_expect(json_integer_value(json_object_get(c, "live")) >= 4,
+                  "%s: fewer threads than redis-server has", path);
+        long ns = (long)json_integer_value(json_object_get(json_object_get(d, "pause"), "ns"));
+        if (ns > paused_max)
+            paused_max = ns;
+        json_decref(d);
+    }
+    cr_expect(rb_redis_ping(port), "redis-server stopped answering after the dumps");
+    st = rb_redis_stop(srv, port, dir);
+    cr_expect(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+              "redis-server did not shut down cleanly: %s", st < 0 ? "hung" : rb_status(st));
+    char summary[400] = "";
+    for (char *l = strtok(r.out, "\r\n"); l; l = strtok(NULL, "\r\n"))
+        if (strstr(l, "requests per second")) {
+            strncat(summary, l, sizeof summary - strlen(summary) - 3);
+            strcat(summary, "; ");
+        }
+    rb_figure("redis-server (4 io-threads) without the library: 20 attach dumps under "
+              "redis-benchmark (longest pause %.1f ms), clean shutdown: %s",
+              paused_max / 1e6, summary);
+    rb_free(&r);
+    rb_rmtree(dir);
 }
 
 /* ---- refusals ---- */
