@@ -162,9 +162,18 @@ Test(attach, sleep)
     expect_leak("wait_sleep", "sleep", 11, "sleeper", "sleep", NULL);
 }
 
+/* The descriptor, and what it is as /proc/PID/fd says. */
 Test(attach, io)
 {
-    expect_leak("wait_io", "io", 12, "io_reader", "read", NULL);
+    tlt_proc *p = tlt_start("wait_io", bare);
+    attach_dump(p);
+    json_t *g = tlt_expect_leak(p, "blocked", "io", 12, "io_reader", NULL);
+    tlt_expect_wait_call(p, g, "read");
+    const char *what = json_string_value(json_object_get(g, "object_what"));
+    tlt_expect(p, what && !strncmp(what, "pipe:[", 6), "object_what is %s, expected the pipe",
+               what ? what : "missing");
+    tlt_expect_text(p, "12 threads \u00b7 blocked in io (read fd 3: pipe:[");
+    tlt_stop(p);
 }
 
 Test(attach, poll)

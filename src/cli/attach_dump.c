@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 #include <uthash.h>
 
 #include "cli/attach.h"
@@ -80,6 +81,31 @@ static uint64_t join_object(tl_attach *a, uint64_t futex)
     return futex;
 }
 
+/* What descriptor fd of pid is, as /proc/PID/fd shows it: "pipe:[42]",
+ * "socket:[7]", a path. NULL when it cannot be read. Kept per distinct
+ * target for the dump's lifetime. */
+static const char *fd_target(pid_t pid, uint64_t fd)
+{
+    static struct target {
+        char *s;
+        UT_hash_handle hh;
+    } * seen;
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/fd/%llu", (int)pid, (unsigned long long)fd);
+    ssize_t n = readlink(path, buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = 0;
+    struct target *t;
+    HASH_FIND_STR(seen, buf, t);
+    if (!t) {
+        t = tl_xcalloc(1, sizeof *t);
+        t->s = tl_xstrdup(buf);
+        HASH_ADD_KEYPTR(hh, seen, t->s, strlen(t->s), t);
+    }
+    return t->s;
+}
+
 static void classify(tl_attach *a, tl_attach_thread *at, struct sym **cache, tl_unwinder *u,
                      tl_thread *t)
 {
@@ -106,6 +132,8 @@ static void classify(tl_attach *a, tl_attach_thread *at, struct sym **cache, tl_
         uint32_t fd = read_u32(a->pid, args[0], &ok);
         w.object = ok ? fd : 0;
     }
+    if (w.wait == TL_WAIT_IO || (w.wait == TL_WAIT_POLL && w.object))
+        t->object_what = fd_target(a->pid, w.object);
     t->tid = at->tid;
     memcpy(t->name, at->name, sizeof t->name);
     t->state = w.state;
@@ -176,6 +204,10 @@ static void add_to_group(struct group **groups, const tl_thread *t, pid_t pid)
     g->objects[n] = t->object;
     if (g->g.wait_call && (!t->wait_call || strcmp(g->g.wait_call, t->wait_call)))
         g->g.wait_call = NULL;
+    if (n == 0)
+        g->g.object_what = t->object_what;
+    else if (g->g.object_what != t->object_what) /* interned: same pointer, same target */
+        g->g.object_what = NULL;
     if (t->tid == pid)
         g->g.has_main = 1;
 }

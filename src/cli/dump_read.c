@@ -243,6 +243,7 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
     g->wait = get_wait(r, v, path);
     g->wait_call = get_str(r, v, path, "wait_call", 1, 1);
     g->object = get_hex(r, v, path, "object", 1);
+    g->object_what = get_str(r, v, path, "object_what", 1, 1);
     g->objects = (int)get_int(r, v, path, "objects", 0, MAX_TIDS, g->object ? 1 : 0, 1);
     json_t *b = member(r, v, path, "blocked_ns", 0);
     if (b && !json_is_null(b)) {
@@ -283,6 +284,7 @@ static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
     t->wait = get_wait(r, v, path);
     t->wait_call = get_str(r, v, path, "wait_call", 1, 1);
     t->object = get_hex(r, v, path, "object", 1);
+    t->object_what = get_str(r, v, path, "object_what", 1, 1);
     t->blocked_ns = (uint64_t)get_int(r, v, path, "blocked_ns", 0, INT64_MAX, 0, 1);
     if (t->state == TL_BLOCKED && is_null(v, "blocked_ns"))
         t->unknown |= TL_UNKNOWN_BLOCKED_NS;

@@ -72,6 +72,10 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     tl_write_json_string(out, g->wait_call);
     fputs(",\"object\":", out);
     write_hex_or_null(out, g->objects <= 1 ? g->object : 0);
+    if (g->object_what && g->objects <= 1) {
+        fputs(",\"object_what\":", out);
+        tl_write_json_string(out, g->object_what);
+    }
     fprintf(out, ",\"objects\":%d,\"blocked_ns\":", g->objects);
     if (g->state == TL_BLOCKED && !(g->unknown & TL_UNKNOWN_BLOCKED_NS))
         fprintf(out, "{\"min\":%llu,\"max\":%llu}", (unsigned long long)g->blocked_min_ns,
@@ -108,6 +112,10 @@ static void write_thread_json(FILE *out, const tl_thread *t)
     tl_write_json_string(out, t->wait_call);
     fputs(",\"object\":", out);
     write_hex_or_null(out, t->object);
+    if (t->object_what) {
+        fputs(",\"object_what\":", out);
+        tl_write_json_string(out, t->object_what);
+    }
     fputs(",\"blocked_ns\":", out);
     if (t->state == TL_BLOCKED && !(t->unknown & TL_UNKNOWN_BLOCKED_NS))
         fprintf(out, "%llu", (unsigned long long)t->blocked_ns);

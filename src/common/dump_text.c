@@ -58,7 +58,10 @@ static void write_wait(FILE *out, const tl_group *g)
         return;
     }
     fprintf(out, "blocked in %s", tl_wait_name(g->wait) ? tl_wait_name(g->wait) : "?");
-    if (g->wait_call && g->objects <= 1 && g->object)
+    if (g->wait_call && g->objects <= 1 && g->object_what)
+        fprintf(out, " (%s fd %llu: %s)", g->wait_call, (unsigned long long)g->object,
+                g->object_what);
+    else if (g->wait_call && g->objects <= 1 && g->object)
         fprintf(out, " (%s 0x%llx)", g->wait_call, (unsigned long long)g->object);
     else if (g->wait_call && g->objects > 1)
         fprintf(out, " (%s, %d objects)", g->wait_call, g->objects);

@@ -62,6 +62,7 @@ typedef struct tl_thread {
     int wait;
     const char *wait_call; /* the primitive, "pthread_cond_wait" */
     uint64_t object;
+    const char *object_what; /* ptrace: what a descriptor object is ("pipe:[42]"), or NULL */
     uint64_t blocked_ns;
     pid_t creator_tid;
     tl_stack stack;
@@ -73,9 +74,10 @@ typedef struct tl_group {
     int count;
     int state;
     int wait;
-    const char *wait_call; /* NULL when the group's calls differ */
-    uint64_t object;       /* 0 when absent or when the group's objects differ */
-    int objects;           /* how many distinct objects the group waits on */
+    const char *wait_call;   /* NULL when the group's calls differ */
+    uint64_t object;         /* 0 when absent or when the group's objects differ */
+    int objects;             /* how many distinct objects the group waits on */
+    const char *object_what; /* ptrace: what the descriptor object is, NULL when not known */
     uint64_t blocked_min_ns, blocked_max_ns;
     tl_stack stack;
     tl_stack spawn_stack;
