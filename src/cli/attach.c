@@ -26,6 +26,8 @@ static tl_attach *volatile session;
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static struct sigaction saved[sizeof fatal_signals / sizeof *fatal_signals];
 
+static long status_field(pid_t pid, const char *key);
+
 static uint64_t mono_ns(void)
 {
     struct timespec ts;
@@ -263,17 +265,20 @@ static int capture(tl_attach *a, tl_attach_thread *t)
 
 static void copy_stack(tl_attach *a, tl_attach_thread *t, uint64_t sp)
 {
-    t->stack = tl_xcalloc(TL_ATTACH_STACK_COPY, 1);
+    size_t want = a->copy;
+    t->stack = tl_xcalloc(want, 1);
     t->stack_lo = sp & ~7ull;
-    struct iovec local = {t->stack, TL_ATTACH_STACK_COPY};
-    struct iovec remote = {(void *)(uintptr_t)t->stack_lo, TL_ATTACH_STACK_COPY};
+    struct iovec local = {t->stack, want};
+    struct iovec remote = {(void *)(uintptr_t)t->stack_lo, want};
     ssize_t n = process_vm_readv(a->pid, &local, 1, &remote, 1, 0);
     t->stack_len = n > 0 ? (size_t)n : 0;
-    if (n < TL_ATTACH_STACK_COPY && n >= 0) {
+    if (n >= 0 && (size_t)n < want) {
         /* The copy stops at the end of the mapping: read page by page. */
         size_t got = 0;
-        while (got < TL_ATTACH_STACK_COPY) {
+        while (got < want) {
             size_t page = 4096 - ((t->stack_lo + got) & 4095);
+            if (page > want - got)
+                page = want - got;
             struct iovec l = {t->stack + got, page};
             struct iovec r = {(void *)(uintptr_t)(t->stack_lo + got), page};
             if (process_vm_readv(a->pid, &l, 1, &r, 1, 0) != (ssize_t)page)
@@ -347,6 +352,12 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
 {
     memset(a, 0, sizeof *a);
     a->pid = pid;
+    long threads = status_field(pid, "Threads");
+    a->copy = TL_ATTACH_STACK_COPY;
+    if (threads > 0 && (size_t)(TL_ATTACH_COPY_TOTAL / threads) < a->copy)
+        a->copy = (size_t)(TL_ATTACH_COPY_TOTAL / threads) & ~(size_t)4095;
+    if (a->copy < TL_ATTACH_STACK_COPY_MIN)
+        a->copy = TL_ATTACH_STACK_COPY_MIN;
     catch_fatal(a);
     uint64_t start = 0;
     int refused = 0;

@@ -15,8 +15,11 @@
 #define TL_ATTACH_FRAMES 64
 /* Bytes of each stack copied from its stack pointer up while the thread is
  * stopped; deeper frames are read from the live process (a blocked thread's
- * outer frames do not change). */
+ * outer frames do not change). Less per thread when there are so many that
+ * the copies would pass TL_ATTACH_COPY_TOTAL. */
 #define TL_ATTACH_STACK_COPY 32768
+#define TL_ATTACH_STACK_COPY_MIN 4096
+#define TL_ATTACH_COPY_TOTAL (256L << 20)
 
 typedef struct tl_attach_thread {
     pid_t tid;
@@ -49,6 +52,7 @@ typedef struct tl_attach {
     long paused;         /* threads that were stopped */
     long late;           /* threads that did not stop within the limit */
     long free;           /* threads read from /proc, never stopped */
+    size_t copy;         /* bytes of stack copied per thread */
 } tl_attach;
 
 /* Stops every thread of pid (PTRACE_SEIZE + PTRACE_INTERRUPT), reads its

@@ -5,6 +5,7 @@
  * stacks, how long a thread has waited, exited-unjoined threads, lifecycle
  * counts) is marked unknown, never guessed. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -252,6 +253,8 @@ int tl_attach_dump(pid_t pid, int json, int threads, FILE *out)
     clock_gettime(CLOCK_REALTIME, &now);
     tl_unwinder *u = tl_unwind_open(&a, err, sizeof err);
     if (!u) {
+        if (kill(pid, 0) != 0 && errno == ESRCH)
+            snprintf(err, sizeof err, "pid %d exited during the dump", (int)pid);
         tl_msg("%s", err);
         tl_attach_free(&a);
         return TL_EXIT_FAIL;
