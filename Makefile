@@ -55,7 +55,7 @@ PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
 # suites (host programs, sanitizer builds, install, benchmarks, stress) and
 # the slow tests (Criterion patterns) of the others.
 SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress
-SLOW_TESTS := hostile/fuzz_*
+SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_*
 FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 
 # Plain make checks its build dependencies (package:header that proves it is
@@ -67,7 +67,7 @@ NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
 GOALS := $(or $(MAKECMDGOALS),all)
 ifeq ($(filter deps deps-build demo check check-fast bench stress clean format uninstall,$(GOALS)),)
 MISSING := $(shell CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' sh scripts/missing-deps.sh $(NEEDS_BUILD) \
-	$(if $(filter tests $(BUILD)/tests/%,$(GOALS)),$(NEEDS_TESTS)))
+	$(if $(filter tests $(BUILD)/tests/test_%,$(GOALS)),$(NEEDS_TESTS)))
 ifneq ($(MISSING),)
 $(error threadleak: missing Debian package(s) $(MISSING): run `make deps` (installs all make check needs) or apt-get install $(MISSING))
 endif
@@ -128,6 +128,7 @@ $(BUILD)/obj/tests/%.o: %.c
 		-MMD -MP -c -o $@ $<
 
 $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/tests/%.o $(TEST_LIB_OBJ)
+	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(TEST_LDLIBS_$*) $(JANSSON_LIBS) \
 		-lcriterion -pthread -lm
@@ -138,6 +139,13 @@ CLI_UNIT_OBJ = $(filter-out %/main.o,$(CLI_OBJ))
 TEST_LDLIBS_test_cli_unit = $(CLI_UNIT_OBJ) $(CLI_LDLIBS)
 TEST_LDLIBS_test_attach_unit = $(CLI_UNIT_OBJ) $(CLI_LDLIBS)
 $(BUILD)/tests/test_cli_unit $(BUILD)/tests/test_attach_unit: $(filter-out %/main.o,$(CLI_OBJ))
+
+# test_contract links both sides of each contract between library and
+# command: src/common as the command builds it, and the library's config.c.
+CONTRACT_OBJ := $(filter $(BUILD)/obj/cli/src/common/%.o,$(CLI_OBJ)) \
+	$(BUILD)/obj/lib/src/preload/config.o
+TEST_LDLIBS_test_contract = $(CONTRACT_OBJ) $(shell $(CC) -print-file-name=libiberty.a)
+$(BUILD)/tests/test_contract: $(CONTRACT_OBJ)
 
 # The API's tests link the library the way users do (-lthreadleak, found
 # next to build/tests/ at run time); api_preloaded shares their scenarios.

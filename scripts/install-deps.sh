@@ -10,7 +10,7 @@ py=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/
 # One package a line with what needs it.
 build=(
     gcc g++ make pkg-config       # the build
-    libunwind-dev                 # creation and blocked stacks
+    libunwind-dev                 # blocked-at stacks (creation stacks: libgcc_s)
     uthash-dev                    # the dump's hash tables
     libdw-dev libelf-dev          # symbols, file:line
     libiberty-dev                 # C++ and Rust demangling
@@ -24,7 +24,9 @@ tests=(
     "libpython$py-testsuite"      # test_hosts: CPython's own thread tests
     redis-tools                   # test_hosts: redis-server (redis-check-rdb) under redis-benchmark
     rustc                         # test_languages: Rust programs
-    clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
+    clang libclang-rt-dev         # test_hostile: libFuzzer + ASan (scripts/fuzz.sh); bench TSan
+    memcached                     # test_trigger: a server that stops on SIGUSR1
+    nodejs                        # test_trigger: a runtime that opens its debugger on SIGUSR1
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")

@@ -291,7 +291,8 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     }
     v->growth = o->fail_growth && ((v->growth_detected && !v->growth_in_ignored) || other_growth);
     v->exit = o->fail_exit && (v->exit_detected || other_exit);
-    v->leak = v->growth || v->exit;
+    v->deadlock = tl_run_deadlock_check(o, r, &v->dl) && o->fail_deadlock;
+    v->leak = v->growth || v->exit || v->deadlock;
     if (v->leak)
         find_suspects(o, v);
     if (r->stopped)
@@ -308,6 +309,7 @@ void tl_verdict_free(tl_verdict *v)
     for (int i = 0; i < v->n_others; i++)
         free(v->others[i].suspects);
     free(v->others);
+    tl_run_deadlock_free();
     for (int i = 0; i < n_loaded; i++)
         threadleak_dump_free(loaded[i]);
     free(loaded);

@@ -98,8 +98,10 @@ static tl_taken *ask(tl_run_result *r, long at, int prestop)
     char stem[PATH_MAX + 64], err[512];
     snprintf(stem, sizeof stem, "%s/%s.%d.%d", r->dir, prestop ? "prestop" : "request", r->pid,
              r->n_taken + 1);
-    if (threadleak_request_dump(r->pid, stem, "text,json", 0, err, sizeof err)) {
-        tl_msg("cannot ask pid %d for a dump: %s", r->pid, err);
+    int rc = threadleak_request_dump(r->pid, stem, "text,json", 0, err, sizeof err);
+    if (rc) { /* > 0: no sampler yet (one thread): nothing to ask */
+        if (rc < 0)
+            tl_msg("cannot ask pid %d for a dump: %s", r->pid, err);
         return NULL;
     }
     r->taken = tl_xrealloc(r->taken, (size_t)r->n_taken + 1, sizeof *r->taken);
@@ -235,8 +237,13 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
             tl_msg("cannot read %s: %s", series, strerror(errno));
             warned_series = 1;
         }
+        threadleak_series_fill_quiet(&r->series, o->interval_ms);
         check_taken(r);
         long now = tl_now_ms() - t0;
+        if (kill_at < 0 && o->fail_deadlock && tl_run_deadlock_check(o, r, NULL)) {
+            r->deadlock_stop = 1; /* the verdict is decided: stop as --duration would */
+            stop_at = now;
+        }
         if (stop_at >= 0 && now >= stop_at && kill_at < 0) {
             /* the pre-stop dump: the final picture for the suspects */
             if (threadleak_series_find(&r->series, r->pid) && !threadleak_request_pending(r->pid)) {

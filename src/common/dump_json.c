@@ -46,9 +46,10 @@ int tl_write_frame_json(FILE *out, const tl_frame *f)
     fputs(",\"file\":", out);
     tl_write_json_string(out, f->file);
     if (f->line > 0)
-        fprintf(out, ",\"line\":%d}", f->line);
+        fprintf(out, ",\"line\":%d", f->line);
     else
-        fputs(",\"line\":null}", out);
+        fputs(",\"line\":null", out);
+    fputs(f->inlined ? ",\"inlined\":true}" : "}", out);
     return ferror(out) ? -1 : 0;
 }
 
@@ -98,6 +99,10 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     write_tids(out, g->tids, g->n_tids);
     if (g->growth >= 0)
         fprintf(out, ",\"growth\":%ld", g->growth);
+    if (g->owner.known) {
+        fputs(",\"owner\":", out);
+        tl_write_owner_json(out, &g->owner);
+    }
     fputc('}', out);
     return ferror(out) ? -1 : 0;
 }
@@ -132,6 +137,10 @@ static void write_thread_json(FILE *out, const tl_thread *t)
         fputs("null", out);
     else
         tl_write_stack_json(out, &t->spawn_stack);
+    if (t->owner.known) {
+        fputs(",\"owner\":", out);
+        tl_write_owner_json(out, &t->owner);
+    }
     fputc('}', out);
 }
 
@@ -178,6 +187,7 @@ int tl_write_json(FILE *out, const tl_dump *d)
         tl_write_group_json(out, &d->groups[i]);
     }
     fputs("]", out);
+    tl_write_deadlocks_json(out, d);
     if (d->n_threads >= 0) {
         fputs(",\n\"threads\":[", out);
         for (int i = 0; i < d->n_threads; i++) {

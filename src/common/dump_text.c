@@ -19,13 +19,13 @@ static void write_seconds(FILE *out, uint64_t ns)
         fprintf(out, "%.0fs", s);
 }
 
-static void write_frames(FILE *out, const tl_stack *s)
+void tl_write_frames_text(FILE *out, const tl_stack *s)
 {
     for (int i = 0; i < s->depth; i++) {
         const tl_frame *f = &s->frames[i];
         char fn[64], where[256];
         if (f->function)
-            snprintf(fn, sizeof fn, "%s", f->function);
+            snprintf(fn, sizeof fn, "%s%s", f->function, f->inlined ? " (inlined)" : "");
         else
             snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
         if (f->file && f->line > 0)
@@ -92,7 +92,8 @@ int tl_write_group_text(FILE *out, const tl_group *g)
     else
         fputs("running", out);
     fputc('\n', out);
-    write_frames(out, &g->stack);
+    tl_write_frames_text(out, &g->stack);
+    tl_write_owner_text(out, "  ", g->wait, &g->owner);
     if ((g->unknown & TL_UNKNOWN_SPAWN) && !g->has_main) {
         fputs("  created by: not known (attached with ptrace)\n", out);
     } else if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
@@ -104,7 +105,7 @@ int tl_write_group_text(FILE *out, const tl_group *g)
         if (g->n_creators > 1)
             fprintf(out, " and %d other%s", g->n_creators - 1, g->n_creators == 2 ? "" : "s");
         fputs(" at\n", out);
-        write_frames(out, &g->spawn_stack);
+        tl_write_frames_text(out, &g->spawn_stack);
     }
     return ferror(out) ? -1 : 0;
 }
@@ -142,6 +143,7 @@ int tl_write_text(FILE *out, const tl_dump *d)
     }
     if (d->stacks_unknown)
         fprintf(out, "stacks: %s\n", d->stacks_unknown);
+    tl_write_deadlocks_text(out, d);
     for (int i = 0; i < d->n_groups; i++) {
         fputc('\n', out);
         tl_write_group_text(out, &d->groups[i]);

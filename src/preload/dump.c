@@ -11,6 +11,7 @@
 #include "common/stack_key.h"
 #include "preload/config.h"
 #include "preload/dump.h"
+#include "preload/dump_owners.h"
 #include "preload/program.h"
 #include "preload/registry.h"
 #include "preload/snapshot.h"
@@ -118,6 +119,29 @@ static uint32_t canonical_id(struct build *b, uint32_t id)
     return e && e->canon ? e->canon->id : id;
 }
 
+static tl_stack expanded(const uint64_t *ips, int depth)
+{
+    tl_stack st = {0, NULL};
+    int cap = depth;
+    st.frames = calloc((size_t)cap, sizeof *st.frames);
+    for (int i = 0; st.frames && i < depth; i++) {
+        tl_frame f[TL_MAX_INLINED + 1];
+        int n = tl_symbolize_all(ips[i], f, TL_MAX_INLINED + 1);
+        if (st.depth + n > cap) {
+            cap = (st.depth + n) * 2;
+            tl_frame *more = realloc(st.frames, (size_t)cap * sizeof *more);
+            if (!more)
+                break;
+            st.frames = more;
+        }
+        memcpy(st.frames + st.depth, f, (size_t)n * sizeof *f);
+        st.depth += n;
+    }
+    if (!st.frames)
+        st.depth = 0;
+    return st;
+}
+
 static struct stack_entry *stack_entry(struct build *b, uint32_t id)
 {
     struct stack_entry *e;
@@ -127,11 +151,8 @@ static struct stack_entry *stack_entry(struct build *b, uint32_t id)
     tl_stack st = {0, NULL};
     const uint64_t *ips;
     int depth = tl_stack_get(id, &ips);
-    if (depth > 0 && (st.frames = calloc((size_t)depth, sizeof *st.frames))) {
-        for (int i = 0; i < depth; i++)
-            st.frames[i] = tl_symbolize(ips[i]);
-        st.depth = depth;
-    }
+    if (depth > 0) /* inlined calls are frames of their own */
+        st = expanded(ips, depth);
     if (!(e = calloc(1, sizeof *e))) {
         free(st.frames);
         return NULL;
@@ -306,6 +327,11 @@ static void fill_threads(struct build *b, tl_dump *d)
     }
 }
 
+static tl_stack stack_of(void *b, uint32_t id)
+{
+    return symbolized(b, id);
+}
+
 static uint64_t now_ns(clockid_t clk)
 {
     struct timespec ts;
@@ -391,6 +417,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         d->n_threads = 0;
         fill_threads(&b, d);
     }
+    tl_dump_owners(d, b.snaps, b.n_snaps, stack_of, &b);
     /* Creator names point into the snapshot: keep names before freeing. */
     for (int i = 0; i < d->n_groups; i++)
         if (d->groups[i].creator_name)
@@ -419,6 +446,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     }
     free(d->groups);
     free(d->threads);
+    tl_dump_owners_free(d);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)
     {

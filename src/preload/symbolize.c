@@ -6,6 +6,7 @@
  * linked in statically with its symbols kept local. */
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -15,6 +16,7 @@
 #include "preload/log.h"
 #include "preload/sampler.h"
 #include "preload/symbolize.h"
+#include "preload/symbolize_inline.h"
 
 static struct {
     Dwfl *(*begin)(const Dwfl_Callbacks *);
@@ -23,6 +25,7 @@ static struct {
     int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, void *),
                       void *);
     int (*proc_report)(Dwfl *, pid_t);
+    int (*maps_report)(Dwfl *, FILE *);
     Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
     const char *(*addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *, GElf_Word *, Elf **,
                             Dwarf_Addr *);
@@ -37,7 +40,9 @@ static Dwfl *dwfl;
 
 struct cached {
     uint64_t ip;
-    tl_frame frame;
+    int n;            /* frames: inlined calls, then the function */
+    tl_frame *frames; /* n > 1 */
+    tl_frame frame;   /* n == 1 */
     UT_hash_handle hh;
 };
 static struct cached *cache;
@@ -73,15 +78,18 @@ TL_HIDDEN void tl_symbolize_init(void)
     if (!lib ||
         !(TL_DW(begin, "dwfl_begin") && TL_DW(end, "dwfl_end") &&
           TL_DW(report_begin, "dwfl_report_begin") && TL_DW(report_end, "dwfl_report_end") &&
-          TL_DW(proc_report, "dwfl_linux_proc_report") && TL_DW(addrmodule, "dwfl_addrmodule") &&
-          TL_DW(addrinfo, "dwfl_module_addrinfo") && TL_DW(getsrc, "dwfl_module_getsrc") &&
-          TL_DW(lineinfo, "dwfl_lineinfo") && TL_DW(module_info, "dwfl_module_info") &&
-          TL_DW(find_elf, "dwfl_linux_proc_find_elf") && tl_debug_files_init(lib) == 0)) {
+          TL_DW(proc_report, "dwfl_linux_proc_report") &&
+          TL_DW(maps_report, "dwfl_linux_proc_maps_report") &&
+          TL_DW(addrmodule, "dwfl_addrmodule") && TL_DW(addrinfo, "dwfl_module_addrinfo") &&
+          TL_DW(getsrc, "dwfl_module_getsrc") && TL_DW(lineinfo, "dwfl_lineinfo") &&
+          TL_DW(module_info, "dwfl_module_info") && TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
+          tl_debug_files_init(lib) == 0)) {
         tl_log_once(TL_ONCE_SYMBOLS, "libdw.so.1 not found (install libdw1): functions are "
                                      "named from dynamic symbols only, without file:line");
         d.begin = NULL;
         return;
     }
+    tl_inline_init(lib); /* without it, no inlined frames */
     callbacks.find_elf = d.find_elf;
     callbacks.find_debuginfo = tl_find_debuginfo_here; /* never DEBUGINFOD_URLS */
 }
@@ -95,7 +103,15 @@ static void report(void)
     if (!dwfl)
         return;
     d.report_begin(dwfl);
-    d.proc_report(dwfl, getpid());
+    /* After setuid the process is not dumpable: its /proc/PID/auxv is
+     * root's and proc_report gives up, though its maps stay readable. */
+    if (d.proc_report(dwfl, getpid()) != 0) {
+        FILE *maps = fopen("/proc/self/maps", "re");
+        if (maps) {
+            d.maps_report(dwfl, maps);
+            fclose(maps);
+        }
+    }
     d.report_end(dwfl, NULL, NULL);
 }
 
@@ -125,12 +141,12 @@ static const char *nice_name(const char *raw)
     return r;
 }
 
-static void lookup_dwfl(uint64_t ip, tl_frame *f)
+static int lookup_dwfl(uint64_t ip, tl_frame *f, tl_frame *inl, int max_inl)
 {
     uint64_t at = ip - 1;
     Dwfl_Module *m = d.addrmodule(dwfl, at);
     if (!m)
-        return;
+        return 0;
     const char *modname = d.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     f->module = intern(modname);
     GElf_Off off = 0;
@@ -147,6 +163,12 @@ static void lookup_dwfl(uint64_t ip, tl_frame *f)
         f->file = intern(file);
         f->line = lineno;
     }
+    int n = tl_inline_frames(m, at, inl, max_inl, &f->file, &f->line, intern);
+    for (int i = 0; i < n; i++) {
+        inl[i].ip = ip;
+        inl[i].module = f->module;
+    }
+    return n;
 }
 
 static void lookup_dladdr(uint64_t ip, tl_frame *f)
@@ -161,24 +183,54 @@ static void lookup_dladdr(uint64_t ip, tl_frame *f)
     }
 }
 
-TL_HIDDEN tl_frame tl_symbolize(uint64_t ip)
+static struct cached *lookup(uint64_t ip)
 {
     struct cached *c;
     HASH_FIND(hh, cache, &ip, sizeof ip, c);
     if (c)
-        return c->frame;
-    tl_frame f = {.ip = ip};
+        return c;
+    tl_frame f = {.ip = ip}, inl[TL_MAX_INLINED];
+    int n_inl = 0;
     if (d.begin && !dwfl)
         report();
     if (dwfl)
-        lookup_dwfl(ip, &f);
+        n_inl = lookup_dwfl(ip, &f, inl, TL_MAX_INLINED);
     else
         lookup_dladdr(ip, &f);
-    c = malloc(sizeof *c);
-    if (c) {
-        c->ip = ip;
-        c->frame = f;
-        HASH_ADD(hh, cache, ip, sizeof ip, c);
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->ip = ip;
+    c->frame = f;
+    c->n = 1;
+    if (n_inl > 0 && (c->frames = calloc((size_t)n_inl + 1, sizeof *c->frames))) {
+        memcpy(c->frames, inl, (size_t)n_inl * sizeof *inl);
+        c->frames[n_inl] = f;
+        c->n = n_inl + 1;
     }
-    return f;
+    HASH_ADD(hh, cache, ip, sizeof ip, c);
+    return c;
+}
+
+TL_HIDDEN int tl_symbolize_all(uint64_t ip, tl_frame *out, int max)
+{
+    struct cached *c = lookup(ip);
+    if (!c) {
+        out[0] = (tl_frame){.ip = ip};
+        return 1;
+    }
+    if (c->n == 1) {
+        out[0] = c->frame;
+        return 1;
+    }
+    int n = c->n < max ? c->n : max;
+    memcpy(out, c->frames + (c->n - n), (size_t)n * sizeof *out); /* the outer ones if cut */
+    return n;
+}
+
+TL_HIDDEN tl_frame tl_symbolize(uint64_t ip)
+{
+    tl_frame f[TL_MAX_INLINED + 1];
+    tl_symbolize_all(ip, f, TL_MAX_INLINED + 1);
+    return f[0];
 }
