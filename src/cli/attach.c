@@ -289,36 +289,53 @@ static void copy_stack(tl_attach *a, tl_attach_thread *t, uint64_t sp)
     }
 }
 
-/* One waitpid event: 1 handled, 0 nothing pending, -1 no tracee left. */
-static int wait_one(tl_attach *a, int *pending)
+/* What waitpid said about a seized thread that had not stopped yet. */
+static void on_status(tl_attach *a, tl_attach_thread *t, int st)
 {
-    int st;
-    pid_t w = waitpid(-1, &st, __WALL | WNOHANG);
-    if (w == 0)
-        return 0;
-    if (w < 0)
-        return errno == EINTR ? 0 : -1;
-    tl_attach_thread *t = find(a, w, a->n);
-    if (!t)
-        return 1;
+    t->waited = 1;
     if (WIFSTOPPED(st)) {
-        if (t->stopped) /* a second stop: keep the first snapshot */
-            return 1;
         int event = (unsigned)st >> 16;
         if (event != PTRACE_EVENT_STOP)
             t->pass_signal = WSTOPSIG(st); /* a signal of its own: handed back */
-        (*pending)--;
         /* Marked stopped only once captured: the signal handler detaches
          * the others itself. */
         if (capture(a, t) == 0)
             t->stopped = 1;
     } else if (WIFEXITED(st) || WIFSIGNALED(st)) {
-        if (t->seized && !t->stopped)
-            (*pending)--;
         t->seized = 0;
-        t->stopped = 0;
     }
-    return 1;
+}
+
+/* Waits for every seized thread to stop, until the deadline. Thread by
+ * thread: waitpid(-1) walks every tracee on each call, waitpid(tid) looks
+ * at that one only, so 5,000 threads stop in one pass or a few. */
+static void wait_stops(tl_attach *a, uint64_t deadline)
+{
+    for (;;) {
+        int pending = 0, progressed = 0;
+        for (int i = 0; i < a->n; i++) {
+            tl_attach_thread *t = &a->t[i];
+            if (!t->seized || t->waited)
+                continue;
+            int st;
+            pid_t w = waitpid(t->tid, &st, __WALL | WNOHANG);
+            if (w == t->tid) {
+                on_status(a, t, st);
+                progressed = 1;
+            } else if (w < 0 && errno == ECHILD) {
+                t->seized = 0; /* gone, reaped by nobody we know */
+                t->waited = 1;
+            } else {
+                pending++;
+            }
+        }
+        if (!pending || (!progressed && mono_ns() > deadline))
+            return;
+        if (!progressed) {
+            struct timespec nap = {0, 50000};
+            nanosleep(&nap, NULL);
+        }
+    }
 }
 
 void tl_attach_reap_late(tl_attach *a)
@@ -396,19 +413,7 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
         release_fatal();
         return -1;
     }
-    int pending = seized;
-    uint64_t deadline = start + (uint64_t)limit_ms * 1000000ull;
-    while (pending > 0) {
-        int r = wait_one(a, &pending);
-        if (r < 0)
-            break;
-        if (r > 0)
-            continue;
-        if (mono_ns() > deadline)
-            break;
-        struct timespec nap = {0, 50000};
-        nanosleep(&nap, NULL);
-    }
+    wait_stops(a, start + (uint64_t)limit_ms * 1000000ull);
     for (int i = 0; i < a->n; i++) {
         tl_attach_thread *t = &a->t[i];
         if (t->stopped) {

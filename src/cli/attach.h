@@ -26,6 +26,7 @@ typedef struct tl_attach_thread {
     char name[16];
     int seized; /* ours until detached */
     int interrupted;
+    int waited;      /* its stop (or exit) was collected */
     int stopped;     /* was in a ptrace stop: regs and the stack copy are valid */
     int pass_signal; /* a signal that arrived meanwhile, handed back at detach */
     struct user_regs_struct regs;
