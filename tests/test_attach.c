@@ -591,6 +591,51 @@ Test(attach, redis_server_keeps_serving, .timeout = 180)
     rb_rmtree(dir);
 }
 
+/* --attach on a preloaded process: the library's groups (with creation
+ * stacks and wait times), plus through ptrace the threads it does not track
+ * (raw clone, inline system calls); only those are stopped. */
+Test(attach, preloaded_process_with_untracked_threads)
+{
+    tlt_proc *p = tlt_start("attach_raw_clone", NULL);
+    cli_result *r = cli_new();
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)p->pid);
+    const char *plain[] = {cli_threadleak(), "dump", "--json", pid, NULL};
+    cli_exec(r, NULL, 0, plain, NULL);
+    json_t *lib = json_loads(r->out, 0, NULL);
+    tlt_expect(p, r->status == 0 && lib, "dump of the preloaded process: %d %s", r->status, r->err);
+    long lib_live =
+        (long)json_integer_value(json_object_get(json_object_get(lib, "counts"), "live"));
+    tlt_expect(p, lib_live == 4, "the library alone sees %ld threads, expected 4", lib_live);
+    json_decref(lib);
+    const char *both[] = {cli_threadleak(), "dump", "--attach", "--json", pid, NULL};
+    cli_exec(r, NULL, 0, both, NULL);
+    tlt_expect(p, r->status == 0, "dump --attach: status %d: %s", r->status, r->err);
+    json_decref(p->json);
+    p->json = json_loads(r->out, 0, NULL);
+    tlt_expect(p, p->json != NULL, "dump --attach is not JSON:\n%.2000s", r->out);
+    tlt_expect(p, !strcmp(json_string_value(json_object_get(p->json, "source")), "preload+ptrace"),
+               "source is not preload+ptrace");
+    tlt_expect(p, tlt_count(p, "live") == 6, "live %ld, expected 6", tlt_count(p, "live"));
+    tlt_expect(p, tlt_count(p, "created") == 3, "the library's counts were lost");
+    json_t *pause = json_object_get(p->json, "pause");
+    tlt_expect(p, json_integer_value(json_object_get(pause, "threads")) == 2,
+               "stopped %lld threads, expected only the 2 the library does not track",
+               (long long)json_integer_value(json_object_get(pause, "threads")));
+    json_t *lib_group = tlt_find_group_fn(p, "blocked", "cond", "cond_waiter");
+    tlt_expect_group(p, lib_group, "blocked", "cond", 3);
+    tlt_expect_on_stack(p, lib_group, "spawn_stack", "main");
+    tlt_expect(p, json_is_object(json_object_get(lib_group, "blocked_ns")),
+               "the library's wait times were lost");
+    json_t *raw = tlt_find_group_fn(p, "blocked", "futex", "raw_waiter");
+    tlt_expect_group(p, raw, "blocked", "futex", 2);
+    tlt_expect_frame0(p, raw, "stack", "raw_waiter");
+    tlt_expect(p, json_is_null(json_object_get(raw, "spawn_stack")),
+               "a creation stack was made up for a thread the library never saw");
+    tlt_stop(p);
+    cli_free(r);
+}
+
 /* ---- refusals ---- */
 
 Test(attach, no_such_process)

@@ -223,6 +223,8 @@ static int seize_new(tl_attach *a, int *refused)
         long tid = strtol(e->d_name, &end, 10);
         if (*end || tid <= 0 || find(a, (pid_t)tid, sorted))
             continue;
+        if (a->want && !a->want((pid_t)tid, a->want_arg))
+            continue;
         add(a, (pid_t)tid);
         tl_attach_thread *t = &a->t[a->n - 1];
         read_proc_syscall(a->pid, t);
@@ -367,7 +369,11 @@ void tl_attach_reap_late(tl_attach *a)
 
 int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t errlen)
 {
+    tl_attach_want want = a->want;
+    void *want_arg = a->want_arg;
     memset(a, 0, sizeof *a);
+    a->want = want;
+    a->want_arg = want_arg;
     a->pid = pid;
     long threads = status_field(pid, "Threads");
     a->copy = TL_ATTACH_STACK_COPY;

@@ -45,6 +45,9 @@ typedef struct tl_attach_thread {
     uint64_t pcs[TL_ATTACH_FRAMES];
 } tl_attach_thread;
 
+/* Which threads to take (tl_attach.want, set before the snapshot). */
+typedef int (*tl_attach_want)(pid_t tid, void *arg);
+
 typedef struct tl_attach {
     pid_t pid;
     int n, cap;
@@ -54,6 +57,8 @@ typedef struct tl_attach {
     long late;           /* threads that did not stop within the limit */
     long free;           /* threads read from /proc, never stopped */
     size_t copy;         /* bytes of stack copied per thread */
+    tl_attach_want want; /* NULL: every thread */
+    void *want_arg;
 } tl_attach;
 
 /* Stops every thread of pid (PTRACE_SEIZE + PTRACE_INTERRUPT), reads its
@@ -62,6 +67,7 @@ typedef struct tl_attach {
  * Every thread is detached on return, and when a SIGINT, SIGTERM, SIGHUP
  * or SIGQUIT ends the command meanwhile. */
 int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t errlen);
+
 /* Detaches any thread that stopped after the limit (call between slow steps). */
 void tl_attach_reap_late(tl_attach *a);
 void tl_attach_free(tl_attach *a);
@@ -97,7 +103,12 @@ const char *tl_syscall_name(long nr);
 /* Parses a /proc/PID/task/TID/syscall line: 0 ok. */
 int tl_parse_proc_syscall(const char *line, long *nr, uint64_t args[6], uint64_t *sp, uint64_t *pc);
 
-/* attach_dump.c: the dump of pid through ptrace, printed on out. */
+/* attach_dump.c: the dump of pid through ptrace, printed on out. An exit
+ * status of the command. */
 int tl_attach_dump(pid_t pid, int json, int threads, FILE *out);
+/* `dump --attach` of a preloaded process: its own dump (the JSON file at
+ * lib_json) plus, through ptrace, the threads the library does not track
+ * (started with a raw clone and never in a wrapped call). */
+int tl_attach_merge(pid_t pid, const char *lib_json, int json, int threads, FILE *out);
 
 #endif

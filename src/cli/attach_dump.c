@@ -240,96 +240,208 @@ static char *program_of(pid_t pid)
     return tl_xstrdup(buf[0] ? buf : "?");
 }
 
-int tl_attach_dump(pid_t pid, int json, int threads, FILE *out)
+/* An attach dump and what it owns. */
+struct built {
+    tl_dump d;
+    tl_attach a;
+    tl_unwinder *u;
+    struct sym *cache;
+    int n_threads; /* entries of d.threads to free */
+};
+
+/* Snapshot, unwind, classify and group the threads of pid for which
+ * keep(tid, arg) says yes (NULL: all; the others are not even stopped). 0,
+ * or -1 after saying why. */
+static int build(pid_t pid, struct built *b, tl_attach_want keep, void *arg)
 {
     char err[1024] = "";
-    tl_attach a;
-    if (tl_attach_snapshot(&a, pid, PAUSE_LIMIT_MS, err, sizeof err) != 0) {
+    memset(b, 0, sizeof *b);
+    tl_attach *a = &b->a;
+    a->want = keep;
+    a->want_arg = arg;
+    if (tl_attach_snapshot(a, pid, PAUSE_LIMIT_MS, err, sizeof err) != 0) {
         tl_msg("%s", err);
-        tl_attach_free(&a);
-        return TL_EXIT_FAIL;
+        return -1;
     }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    tl_unwinder *u = tl_unwind_open(&a, err, sizeof err);
-    if (!u) {
+    b->u = tl_unwind_open(a, err, sizeof err);
+    if (!b->u) {
         if (kill(pid, 0) != 0 && errno == ESRCH)
             snprintf(err, sizeof err, "pid %d exited during the dump", (int)pid);
         tl_msg("%s", err);
-        tl_attach_free(&a);
-        return TL_EXIT_FAIL;
+        return -1;
     }
-    tl_unwind_all(u);
-    tl_attach_reap_late(&a);
+    tl_unwind_all(b->u);
+    tl_attach_reap_late(a);
 
-    tl_dump d = {0};
-    d.pid = pid;
-    d.program = program_of(pid);
-    d.number = 1;
-    d.reason = "request";
-    d.source = "ptrace";
-    d.time_unix_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-    d.paused_threads = a.paused;
-    d.pause_ns = a.pause_ns;
-    d.pause_late = a.late;
-    d.pause_free = a.free;
-    d.counts.unknown = TL_UNKNOWN_LIFECYCLE;
-    d.threads = tl_xcalloc((size_t)a.n + 1, sizeof *d.threads);
-    struct sym *cache = NULL;
+    tl_dump *d = &b->d;
+    d->pid = pid;
+    d->program = program_of(pid);
+    d->number = 1;
+    d->reason = "request";
+    d->source = "ptrace";
+    d->time_unix_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    d->paused_threads = a->paused;
+    d->pause_ns = a->pause_ns;
+    d->pause_late = a->late;
+    d->pause_free = a->free;
+    d->counts.unknown = TL_UNKNOWN_LIFECYCLE;
+    d->threads = tl_xcalloc((size_t)a->n + 1, sizeof *d->threads);
     struct group *groups = NULL;
-    for (int i = 0; i < a.n; i++) {
-        tl_attach_thread *at = &a.t[i];
+    for (int i = 0; i < a->n; i++) {
+        tl_attach_thread *at = &a->t[i];
         if (!at->stopped && at->sys_nr == -2)
             continue; /* gone before it could be seen */
-        tl_thread *t = &d.threads[d.n_threads++];
-        classify(&a, at, &cache, u, t);
-        d.counts.live++;
+        tl_thread *t = &d->threads[d->n_threads++];
+        classify(a, at, &b->cache, b->u, t);
+        d->counts.live++;
         if (t->state == TL_BLOCKED) {
-            d.counts.blocked++;
-            d.counts.by_wait[t->wait]++;
+            d->counts.blocked++;
+            d->counts.by_wait[t->wait]++;
         } else {
-            d.counts.running++;
+            d->counts.running++;
         }
         add_to_group(&groups, t, pid);
     }
-    d.counts.by_wait[TL_WAIT_NONE] = 0;
-    d.n_groups = HASH_COUNT(groups);
-    d.groups = tl_xcalloc((size_t)d.n_groups + 1, sizeof *d.groups);
+    b->n_threads = d->n_threads;
+    d->counts.by_wait[TL_WAIT_NONE] = 0;
+    d->n_groups = HASH_COUNT(groups);
+    d->groups = tl_xcalloc((size_t)d->n_groups + 1, sizeof *d->groups);
     int k = 0;
     struct group *g, *tmp;
     HASH_ITER(hh, groups, g, tmp)
     {
         finish_group(g);
-        d.groups[k++] = g->g;
+        d->groups[k++] = g->g;
         HASH_DEL(groups, g);
         free(g->objects);
         free(g->key);
         free(g);
     }
-    qsort(d.groups, (size_t)d.n_groups, sizeof *d.groups, by_count);
-    int n_threads = d.n_threads;
+    qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, by_count);
+    return 0;
+}
+
+static void unbuild(struct built *b)
+{
+    tl_dump *d = &b->d;
+    for (int i = 0; i < d->n_groups; i++)
+        free(d->groups[i].tids);
+    free(d->groups);
+    for (int i = 0; i < b->n_threads; i++)
+        free(d->threads[i].stack.frames);
+    free(d->threads);
+    free((char *)d->program);
+    struct sym *s, *stmp;
+    HASH_ITER(hh, b->cache, s, stmp)
+    {
+        HASH_DEL(b->cache, s);
+        free(s);
+    }
+    tl_unwind_close(b->u);
+    tl_attach_free(&b->a);
+}
+
+static int write_out(tl_dump *d, int json, int threads, FILE *out)
+{
+    int n_threads = d->n_threads;
     if (!threads)
-        d.n_threads = -1;
-    int rc = json ? tl_write_json(out, &d) : tl_write_text(out, &d);
+        d->n_threads = -1;
+    int rc = json ? tl_write_json(out, d) : tl_write_text(out, d);
+    d->n_threads = n_threads;
     if (fflush(out) != 0)
         rc = -1;
     if (rc != 0)
         tl_msg("cannot write the dump: %s", strerror(errno));
-
-    for (int i = 0; i < d.n_groups; i++)
-        free(d.groups[i].tids);
-    free(d.groups);
-    for (int i = 0; i < n_threads; i++)
-        free(d.threads[i].stack.frames);
-    free(d.threads);
-    free((char *)d.program);
-    struct sym *s, *stmp;
-    HASH_ITER(hh, cache, s, stmp)
-    {
-        HASH_DEL(cache, s);
-        free(s);
-    }
-    tl_unwind_close(u);
-    tl_attach_free(&a);
     return rc ? TL_EXIT_FAIL : TL_EXIT_OK;
+}
+
+int tl_attach_dump(pid_t pid, int json, int threads, FILE *out)
+{
+    struct built b;
+    int rc = build(pid, &b, NULL, NULL) == 0 ? write_out(&b.d, json, threads, out) : TL_EXIT_FAIL;
+    unbuild(&b);
+    return rc;
+}
+
+/* ---- --attach on a preloaded process: the library's dump, and ptrace for
+ * the threads it does not track ---- */
+
+struct known {
+    pid_t pid;
+    pid_t *tids;
+    int n;
+};
+
+static int untracked(pid_t tid, void *arg)
+{
+    const struct known *k = arg;
+    if (bsearch(&tid, k->tids, (size_t)k->n, sizeof tid, cmp_pid))
+        return 0;
+    char path[96], name[32] = "";
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)k->pid, (int)tid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(name, sizeof name, f))
+            name[0] = 0;
+        fclose(f);
+    }
+    return strcmp(name, "threadleak\n") != 0; /* the library's sampler */
+}
+
+int tl_attach_merge(pid_t pid, const char *lib_json, int json, int threads, FILE *out)
+{
+    char err[512];
+    threadleak_dump_file *f = threadleak_dump_load(lib_json, err, sizeof err);
+    if (!f) {
+        tl_msg("the dump of pid %d: %s", (int)pid, err);
+        return TL_EXIT_FAIL;
+    }
+    tl_dump *lib = threadleak_dump_of(f);
+    struct known k = {.pid = pid};
+    for (int i = 0; i < lib->n_groups; i++)
+        k.n += lib->groups[i].n_tids;
+    k.tids = tl_xcalloc((size_t)k.n + 1, sizeof *k.tids);
+    k.n = 0;
+    for (int i = 0; i < lib->n_groups; i++)
+        for (int j = 0; j < lib->groups[i].n_tids; j++)
+            k.tids[k.n++] = lib->groups[i].tids[j];
+    qsort(k.tids, (size_t)k.n, sizeof *k.tids, cmp_pid);
+    struct built b;
+    int rc = TL_EXIT_FAIL;
+    if (build(pid, &b, untracked, &k) == 0) {
+        tl_dump m = *lib;
+        tl_dump *a = &b.d;
+        m.source = "preload+ptrace";
+        m.paused_threads = a->paused_threads;
+        m.pause_ns = a->pause_ns;
+        m.pause_late = a->pause_late;
+        m.pause_free = a->pause_free;
+        m.n_groups = lib->n_groups + a->n_groups;
+        m.groups = tl_xcalloc((size_t)m.n_groups + 1, sizeof *m.groups);
+        memcpy(m.groups, lib->groups, (size_t)lib->n_groups * sizeof *m.groups);
+        memcpy(m.groups + lib->n_groups, a->groups, (size_t)a->n_groups * sizeof *m.groups);
+        qsort(m.groups, (size_t)m.n_groups, sizeof *m.groups, by_count);
+        m.counts.live += a->counts.live;
+        m.counts.blocked += a->counts.blocked;
+        m.counts.running += a->counts.running;
+        for (int w = 0; w < TL_WAIT_COUNT; w++)
+            m.counts.by_wait[w] += a->counts.by_wait[w];
+        if (lib->n_threads >= 0) {
+            m.n_threads = lib->n_threads + a->n_threads;
+            m.threads = tl_xcalloc((size_t)m.n_threads + 1, sizeof *m.threads);
+            memcpy(m.threads, lib->threads, (size_t)lib->n_threads * sizeof *m.threads);
+            memcpy(m.threads + lib->n_threads, a->threads,
+                   (size_t)a->n_threads * sizeof *m.threads);
+        }
+        rc = write_out(&m, json, threads, out);
+        free(m.groups);
+        if (lib->n_threads >= 0)
+            free(m.threads);
+    }
+    unbuild(&b);
+    free(k.tids);
+    threadleak_dump_free(f);
+    return rc;
 }

@@ -31,18 +31,20 @@ static int copy_out(const char *path)
 
 int threadleak_cmd_dump(int argc, char **argv)
 {
-    int json = 0, threads = 0;
+    int json = 0, threads = 0, attach = 0;
     const char *pid_arg = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
         else if (strcmp(argv[i], "--threads") == 0)
             threads = 1;
+        else if (strcmp(argv[i], "--attach") == 0)
+            attach = 1;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             threadleak_usage(stdout);
             return TL_EXIT_OK;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            tl_msg("unknown option %s for dump: it takes --json and --threads", argv[i]);
+            tl_msg("unknown option %s for dump: it takes --json, --threads and --attach", argv[i]);
             return TL_EXIT_USAGE;
         } else if (pid_arg) {
             tl_msg("dump takes one PID, got %s and %s", pid_arg, argv[i]);
@@ -71,9 +73,11 @@ int threadleak_cmd_dump(int argc, char **argv)
         tl_msg("%s", err);
         return TL_EXIT_FAIL;
     }
-    snprintf(path, sizeof path, "%s.%s", local, json ? "json" : "txt");
-    int asked =
-        threadleak_request_dump((int)pid, stem, json ? "json" : "text", threads, err, sizeof err);
+    /* --attach: the library's dump as JSON, merged with ptrace's view. */
+    int want_json = json || attach;
+    snprintf(path, sizeof path, "%s.%s", local, want_json ? "json" : "txt");
+    int asked = threadleak_request_dump((int)pid, stem, want_json ? "json" : "text", threads, err,
+                                        sizeof err);
     if (asked) {
         if (asked > 0)
             tl_msg("pid %ld did not answer: %s", pid, err);
@@ -87,7 +91,10 @@ int threadleak_cmd_dump(int argc, char **argv)
     int rc = TL_EXIT_FAIL;
     for (;;) {
         if (access(path, F_OK) == 0) {
-            rc = copy_out(path) ? TL_EXIT_FAIL : TL_EXIT_OK;
+            if (attach)
+                rc = tl_attach_merge((pid_t)pid, path, json, threads, stdout);
+            else
+                rc = copy_out(path) ? TL_EXIT_FAIL : TL_EXIT_OK;
             break;
         }
         if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {

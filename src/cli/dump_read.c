@@ -500,8 +500,9 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
     d->reason = get_str(r, root, "", "reason", 1, 1);
     d->time_unix_ns = (uint64_t)get_int(r, root, "", "time_unix_ns", 0, INT64_MAX, 0, 0);
     d->source = get_str(r, root, "", "source", 1, 1);
-    if (d->source && strcmp(d->source, "preload") && strcmp(d->source, "ptrace")) {
-        fail(r, "source", "expected \"preload\" or \"ptrace\"");
+    if (d->source && strcmp(d->source, "preload") && strcmp(d->source, "ptrace") &&
+        strcmp(d->source, "preload+ptrace")) {
+        fail(r, "source", "expected \"preload\", \"ptrace\" or \"preload+ptrace\"");
         return;
     }
     json_t *pause = member(r, root, "", "pause", 1);

@@ -5,8 +5,11 @@
 static const char usage_text[] =
     "usage:\n"
     "  threadleak run [options] -- PROGRAM [ARGS...]   run under the profiler, judge, report\n"
-    "  threadleak dump [--json] [--threads] PID        dump a running process now (ptrace when\n"
-    "                                                  it was not started under threadleak)\n"
+    "  threadleak dump [--json] [--threads] [--attach] PID\n"
+    "                                                  dump a running process now (ptrace when it\n"
+    "                                                  was not started under threadleak; "
+    "--attach:\n"
+    "                                                  both, for threads the library cannot see)\n"
     "  threadleak report [--format text|json|folded] [--no-spawn] DUMP.json\n"
     "                                                  re-render a dump (- reads stdin)\n"
     "  threadleak diff [--json] OLD.json NEW.json      groups that grew or shrank\n"

@@ -152,14 +152,18 @@ int tl_write_json(FILE *out, const tl_dump *d)
     fprintf(out, ",\"dump\":%d,\"reason\":", d->number);
     tl_write_json_string(out, d->reason);
     int ptrace = d->source && strcmp(d->source, "ptrace") == 0;
+    int mixed = d->source && strcmp(d->source, "preload+ptrace") == 0;
     fprintf(out, ",\"time_unix_ns\":%llu,\"source\":\"%s\"", (unsigned long long)d->time_unix_ns,
-            ptrace ? "ptrace" : "preload");
-    if (ptrace)
-        fprintf(out,
-                ",\"pause\":{\"threads\":%ld,\"ns\":%llu,\"late\":%ld,\"not_stopped\":%ld},"
-                "\"unknown\":[\"spawn_stack\",\"creator_tids\",\"blocked_ns\",\"exited_unjoined\","
-                "\"created\",\"joined\",\"detached\"]",
+            ptrace  ? "ptrace"
+            : mixed ? "preload+ptrace"
+                    : "preload");
+    if (ptrace || mixed)
+        fprintf(out, ",\"pause\":{\"threads\":%ld,\"ns\":%llu,\"late\":%ld,\"not_stopped\":%ld}",
                 d->paused_threads, (unsigned long long)d->pause_ns, d->pause_late, d->pause_free);
+    if (ptrace)
+        fputs(",\"unknown\":[\"spawn_stack\",\"creator_tids\",\"blocked_ns\",\"exited_unjoined\","
+              "\"created\",\"joined\",\"detached\"]",
+              out);
     fprintf(out, ",\"counts\":{\"live\":%ld,\"running\":%ld,\"blocked\":%ld,", c->live, c->running,
             c->blocked);
     if (c->unknown & TL_UNKNOWN_LIFECYCLE)

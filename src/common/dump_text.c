@@ -118,16 +118,22 @@ int tl_write_text(FILE *out, const tl_dump *d)
     if (gmtime_r(&secs, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     const tl_counts *c = &d->counts;
+    /* "ptrace": all of it; "preload+ptrace": the library's dump, plus the
+     * threads it does not track, seen through ptrace. */
     int ptrace = d->source && strcmp(d->source, "ptrace") == 0;
+    int mixed = d->source && strcmp(d->source, "preload+ptrace") == 0;
     fprintf(out, "threadleak dump %d \u00b7 pid %d \u00b7 %s \u00b7 %s%s\n", d->number, d->pid,
-            d->program ? d->program : "?", when, ptrace ? " \u00b7 attached with ptrace" : "");
+            d->program ? d->program : "?", when,
+            ptrace  ? " \u00b7 attached with ptrace"
+            : mixed ? " \u00b7 and ptrace for the threads the library does not track"
+                    : "");
     fprintf(out, "threads: %ld live (%ld blocked, %ld running)", c->live, c->blocked, c->running);
     if (c->unknown & TL_UNKNOWN_LIFECYCLE)
         fputc('\n', out);
     else
         fprintf(out, ", %ld exited unjoined \u00b7 %ld created, %ld joined\n", c->exited_unjoined,
                 c->created, c->joined);
-    if (ptrace) {
+    if (ptrace || mixed) {
         fputs("paused ", out);
         write_thousands(out, d->paused_threads);
         fprintf(out, d->pause_ns < 10000000 ? " thread%s for %.1f ms" : " thread%s for %.0f ms",
@@ -137,8 +143,10 @@ int tl_write_text(FILE *out, const tl_dump *d)
         if (d->pause_late > 0)
             fprintf(out, " (%ld did not stop within the limit: shown as /proc sees them)",
                     d->pause_late);
-        fputs("; not known without libthreadleak.so: where threads were created, how long they "
-              "have waited, exited-unjoined threads\n",
+        fputs(ptrace ? "; not known without libthreadleak.so: where threads were created, how "
+                       "long they have waited, exited-unjoined threads\n"
+                     : "; groups \"created by: not known\" are threads the library does not "
+                       "track\n",
               out);
     }
     if (d->stacks_unknown)
