@@ -237,9 +237,17 @@ static int seize_new(tl_attach *a, int *refused)
         if (ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, NULL) != 0) {
             int err = errno;
             /* An exiting thread refuses with EPERM too: not a refusal. */
-            if (err != ESRCH && !*refused && strchr("ZX?", task_state(a->pid, (pid_t)tid)) == NULL)
+            if (err == ESRCH || strchr("ZX?", task_state(a->pid, (pid_t)tid))) {
+                a->n--;
+                continue;
+            }
+            if (!*refused)
                 *refused = err;
-            a->n--;
+            /* Traced by someone else (one tracer at a time): what /proc
+             * shows, if it lets us read that much. */
+            proc_only(a, t);
+            if (!t->proc_only)
+                a->n--;
             continue;
         }
         t->seized = 1;
@@ -512,6 +520,13 @@ void tl_attach_explain(pid_t pid, int err, char *out, size_t outlen)
     snprintf(path, sizeof path, "/proc/%d", (int)pid);
     if (err == ESRCH || stat(path, &st) != 0) {
         snprintf(out, outlen, "pid %d exited", (int)pid);
+        return;
+    }
+    if (pid == getpid()) {
+        snprintf(out, outlen,
+                 "pid %d is this threadleak itself: a process cannot trace its own "
+                 "threads",
+                 (int)pid);
         return;
     }
     if (err != EPERM && err != EACCES) {
