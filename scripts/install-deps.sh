@@ -15,6 +15,8 @@ build=(
     libdw-dev libelf-dev          # symbols, file:line
     libiberty-dev                 # C++ and Rust demangling
     libjansson-dev                # the command's JSON reader
+    libprotobuf-c-dev protobuf-c-compiler zlib1g-dev  # pprof profiles (protoc-c at build time)
+    libmicrohttpd-dev             # threadleak serve
     python3                       # scripts/bench.sh, test_languages
 )
 # A test needing a runtime adds it here and skips, saying which package, only
@@ -27,6 +29,9 @@ tests=(
     clang libclang-rt-dev         # test_hostile: libFuzzer + ASan (scripts/fuzz.sh); bench TSan
     memcached                     # test_trigger: a server that stops on SIGUSR1
     nodejs                        # test_trigger: a runtime that opens its debugger on SIGUSR1
+    golang-go                     # test_export: go tool pprof reads our profiles
+    chromium                      # test_export: the HTML report rendered headless
+    prometheus                    # test_export: promtool check metrics, a real scrape of serve
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")

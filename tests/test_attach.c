@@ -513,6 +513,15 @@ Test(attach, diff_and_folded_read_attach_dumps)
     cli_exec(r, NULL, 0, fargv, NULL);
     tlt_expect(p, r->status == 0 && strstr(r->out, "start_thread;parked;[cond] 20\n"),
                "folded report of an attach dump:\n%s", r->out);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)p->pid);
+    const char *pargv[] = {cli_threadleak(), "dump", "--pprof", pid, NULL};
+    cli_exec(r, NULL, 0, pargv, NULL);
+    tlt_expect(p,
+               r->status == 0 && r->out_len > 2 && (unsigned char)r->out[0] == 0x1f &&
+                   (unsigned char)r->out[1] == 0x8b,
+               "dump --pprof of a process without the library: status %d, %zu bytes: %s", r->status,
+               r->out_len, r->err);
     const char *rargv[] = {cli_threadleak(), "report", "--format", "json", new, NULL};
     cli_exec(r, NULL, 0, rargv, NULL);
     tlt_expect(p,

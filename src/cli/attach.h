@@ -103,12 +103,13 @@ const char *tl_syscall_name(long nr);
 /* Parses a /proc/PID/task/TID/syscall line: 0 ok. */
 int tl_parse_proc_syscall(const char *line, long *nr, uint64_t args[6], uint64_t *sp, uint64_t *pc);
 
-/* attach_dump.c: the dump of pid through ptrace, printed on out. An exit
- * status of the command. */
-int tl_attach_dump(pid_t pid, int json, int threads, FILE *out);
+/* attach_dump.c: the dump of pid through ptrace, printed on out in a
+ * TL_OUT_* format. An exit status of the command. */
+enum { TL_OUT_TEXT, TL_OUT_JSON, TL_OUT_PPROF };
+int tl_attach_dump(pid_t pid, int format, int threads, FILE *out);
 /* `dump --attach` of a preloaded process: its own dump (the JSON file at
  * lib_json) plus, through ptrace, the threads the library does not track
  * (started with a raw clone and never in a wrapped call). */
-int tl_attach_merge(pid_t pid, const char *lib_json, int json, int threads, FILE *out);
+int tl_attach_merge(pid_t pid, const char *lib_json, int format, int threads, FILE *out);
 
 #endif

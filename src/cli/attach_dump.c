@@ -343,12 +343,14 @@ static void unbuild(struct built *b)
     tl_attach_free(&b->a);
 }
 
-static int write_out(tl_dump *d, int json, int threads, FILE *out)
+static int write_out(tl_dump *d, int format, int threads, FILE *out)
 {
     int n_threads = d->n_threads;
     if (!threads)
         d->n_threads = -1;
-    int rc = json ? tl_write_json(out, d) : tl_write_text(out, d);
+    int rc = format == TL_OUT_PPROF  ? threadleak_write_pprof(out, d, 1)
+             : format == TL_OUT_JSON ? tl_write_json(out, d)
+                                     : tl_write_text(out, d);
     d->n_threads = n_threads;
     if (fflush(out) != 0)
         rc = -1;
@@ -357,10 +359,10 @@ static int write_out(tl_dump *d, int json, int threads, FILE *out)
     return rc ? TL_EXIT_FAIL : TL_EXIT_OK;
 }
 
-int tl_attach_dump(pid_t pid, int json, int threads, FILE *out)
+int tl_attach_dump(pid_t pid, int format, int threads, FILE *out)
 {
     struct built b;
-    int rc = build(pid, &b, NULL, NULL) == 0 ? write_out(&b.d, json, threads, out) : TL_EXIT_FAIL;
+    int rc = build(pid, &b, NULL, NULL) == 0 ? write_out(&b.d, format, threads, out) : TL_EXIT_FAIL;
     unbuild(&b);
     return rc;
 }
@@ -390,7 +392,7 @@ static int untracked(pid_t tid, void *arg)
     return strcmp(name, "threadleak\n") != 0; /* the library's sampler */
 }
 
-int tl_attach_merge(pid_t pid, const char *lib_json, int json, int threads, FILE *out)
+int tl_attach_merge(pid_t pid, const char *lib_json, int format, int threads, FILE *out)
 {
     char err[512];
     threadleak_dump_file *f = threadleak_dump_load(lib_json, err, sizeof err);
@@ -435,7 +437,7 @@ int tl_attach_merge(pid_t pid, const char *lib_json, int json, int threads, FILE
             memcpy(m.threads + lib->n_threads, a->threads,
                    (size_t)a->n_threads * sizeof *m.threads);
         }
-        rc = write_out(&m, json, threads, out);
+        rc = write_out(&m, format, threads, out);
         free(m.groups);
         if (lib->n_threads >= 0)
             free(m.threads);

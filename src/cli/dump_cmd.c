@@ -31,11 +31,13 @@ static int copy_out(const char *path)
 
 int threadleak_cmd_dump(int argc, char **argv)
 {
-    int json = 0, threads = 0, attach = 0;
+    int json = 0, threads = 0, pprof = 0, attach = 0;
     const char *pid_arg = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--pprof") == 0)
+            json = pprof = 1; /* the profile is made from the JSON dump */
         else if (strcmp(argv[i], "--threads") == 0)
             threads = 1;
         else if (strcmp(argv[i], "--attach") == 0)
@@ -44,7 +46,8 @@ int threadleak_cmd_dump(int argc, char **argv)
             threadleak_usage(stdout);
             return TL_EXIT_OK;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            tl_msg("unknown option %s for dump: it takes --json, --threads and --attach", argv[i]);
+            tl_msg("unknown option %s for dump: it takes --json, --pprof, --threads and --attach",
+                   argv[i]);
             return TL_EXIT_USAGE;
         } else if (pid_arg) {
             tl_msg("dump takes one PID, got %s and %s", pid_arg, argv[i]);
@@ -65,8 +68,9 @@ int threadleak_cmd_dump(int argc, char **argv)
         tl_msg("no process with pid %ld: check the pid (ps, pgrep)", pid);
         return TL_EXIT_FAIL;
     }
+    int format = pprof ? TL_OUT_PPROF : json ? TL_OUT_JSON : TL_OUT_TEXT;
     if (threadleak_proc_has_lib((int)pid) != 1) /* any process: through ptrace */
-        return tl_attach_dump((pid_t)pid, json, threads, stdout);
+        return tl_attach_dump((pid_t)pid, format, threads, stdout);
     char dir[PATH_MAX], local[PATH_MAX], stem[PATH_MAX], path[PATH_MAX + 8], err[512];
     if (threadleak_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem,
                                   err, sizeof err)) {
@@ -92,7 +96,9 @@ int threadleak_cmd_dump(int argc, char **argv)
     for (;;) {
         if (access(path, F_OK) == 0) {
             if (attach)
-                rc = tl_attach_merge((pid_t)pid, path, json, threads, stdout);
+                rc = tl_attach_merge((pid_t)pid, path, format, threads, stdout);
+            else if (pprof)
+                rc = threadleak_pprof_from_json(path, stdout, 1) ? TL_EXIT_FAIL : TL_EXIT_OK;
             else
                 rc = copy_out(path) ? TL_EXIT_FAIL : TL_EXIT_OK;
             break;

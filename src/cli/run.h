@@ -17,6 +17,7 @@ typedef struct tl_run_opts {
     char **ignore; /* --ignore, repeatable */
     int n_ignore;
     const char *json_path;         /* --json */
+    const char *html_path;         /* --html */
     const char *out_dir;           /* --out */
     int exit_code;                 /* --exit-code, default 3 */
     const char *lib;               /* --lib */

@@ -103,6 +103,15 @@ int tl_write_group_json(FILE *out, const tl_group *g)
         fputs(",\"owner\":", out);
         tl_write_owner_json(out, &g->owner);
     }
+    if (g->n_owners > 0) {
+        fputs(",\"owners\":[", out);
+        for (int i = 0; i < g->n_owners; i++) {
+            if (i)
+                fputc(',', out);
+            tl_write_owner_json(out, &g->owners[i]);
+        }
+        fprintf(out, "],\"more_owners\":%d", g->more_owners);
+    }
     fputc('}', out);
     return ferror(out) ? -1 : 0;
 }

@@ -93,7 +93,7 @@ int tl_write_group_text(FILE *out, const tl_group *g)
         fputs("running", out);
     fputc('\n', out);
     tl_write_frames_text(out, &g->stack);
-    tl_write_owner_text(out, "  ", g->wait, &g->owner);
+    tl_write_owners_text(out, g);
     if ((g->unknown & TL_UNKNOWN_SPAWN) && !g->has_main) {
         fputs("  created by: not known (attached with ptrace)\n", out);
     } else if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {

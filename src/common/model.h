@@ -138,9 +138,12 @@ typedef struct tl_group {
     pid_t *creator_tids;
     int n_tids;
     pid_t *tids;
-    long growth;      /* suspects only: how much the group grew; -1 otherwise */
-    int has_main;     /* the process's main thread is one of tids */
-    tl_owner owner;   /* when all its threads wait on one object */
+    long growth;    /* suspects only: how much the group grew; -1 otherwise */
+    int has_main;   /* the process's main thread is one of tids */
+    tl_owner owner; /* when all its threads wait on one object */
+    /* When they wait on several: their distinct owners, the first few. */
+    int n_owners, more_owners;
+    tl_owner *owners;
     unsigned unknown; /* TL_UNKNOWN_* */
 } tl_group;
 
@@ -185,7 +188,9 @@ void tl_write_json_string(FILE *out, const char *s);
 /* Lock owners and deadlock cycles (dump_owner_text.c, dump_owner_json.c). */
 void tl_write_owner_text(FILE *out, const char *indent, int wait, const tl_owner *o);
 void tl_write_deadlocks_text(FILE *out, const tl_dump *d);
+void tl_write_owners_text(FILE *out, const tl_group *g); /* the group's owner lines */
 void tl_write_owner_json(FILE *out, const tl_owner *o);
+const char *tl_owner_flag_name(int bit); /* a TL_OWNER_* bit's JSON name; NULL: not shown */
 void tl_write_deadlocks_json(FILE *out, const tl_dump *d);
 
 #endif

@@ -244,23 +244,6 @@ static int unique_sorted_pid(pid_t *v, int n)
     return m;
 }
 
-static void read_comm(pid_t tid, char *name, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = tl_real.read(fd, name, size - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    name[n] = 0;
-    char *nl = strchr(name, '\n');
-    if (nl)
-        *nl = 0;
-}
-
 static const char *creator_name(struct build *b, pid_t tid)
 {
     if (tid == getpid())
@@ -270,7 +253,7 @@ static const char *creator_name(struct build *b, pid_t tid)
         if (s->tid != tid)
             continue;
         if (!s->name[0])
-            read_comm(s->tid, s->name, sizeof s->name);
+            tl_thread_comm(s->tid, s->name, sizeof s->name);
         return s->name;
     }
     return NULL;
@@ -313,7 +296,7 @@ static void fill_threads(struct build *b, tl_dump *d)
         struct tl_snap *s = &b->snaps[i];
         tl_thread *t = &d->threads[d->n_threads++];
         if (!s->name[0])
-            read_comm(s->tid, s->name, sizeof s->name);
+            tl_thread_comm(s->tid, s->name, sizeof s->name);
         t->tid = s->tid;
         memcpy(t->name, s->name, sizeof t->name);
         t->state = s->state;
@@ -439,6 +422,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     if (!d)
         return;
     struct owned *o = (struct owned *)d;
+    tl_dump_owners_free(d); /* before the groups it points into */
     for (int i = 0; i < d->n_groups; i++) {
         free(d->groups[i].tids);
         free(d->groups[i].creator_tids);
@@ -446,7 +430,6 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     }
     free(d->groups);
     free(d->threads);
-    tl_dump_owners_free(d);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)
     {

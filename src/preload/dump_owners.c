@@ -3,11 +3,8 @@
  * cannot be a mix of moments: every thread on it was blocked in the same
  * wait from before its owner was read until after (see cycle_holds), and
  * still is a moment later (cycle_stays). */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/waitfor.h"
@@ -42,31 +39,6 @@ static int find(const struct key *keys, int n, uint64_t k)
     struct key want = {k, 0};
     const struct key *hit = bsearch(&want, keys, (size_t)n, sizeof *keys, cmp_key);
     return hit ? hit->snap : -1;
-}
-
-static int thread_exists(pid_t tid)
-{
-    int saved = errno;
-    int gone = tl_real.syscall(SYS_tgkill, getpid(), tid, 0, 0, 0, 0) == -1 && errno == ESRCH;
-    errno = saved;
-    return !gone;
-}
-
-static void read_comm(pid_t tid, char *name, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = tl_real.read(fd, name, size - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    name[n] = 0;
-    char *nl = strchr(name, '\n');
-    if (nl)
-        *nl = 0;
 }
 
 static tl_frame first_frame(struct ctx *c, uint32_t stack)
@@ -118,7 +90,7 @@ static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
         if (!o->name[0] && tid == getpid())
             snprintf(o->name, sizeof o->name, "main");
         else if (!o->name[0] && s->state != TL_EXITED)
-            read_comm(tid, o->name, sizeof o->name);
+            tl_thread_comm(tid, o->name, sizeof o->name);
         o->state = s->state;
         o->wait = s->wait;
         o->wait_call = s->call;
@@ -132,10 +104,10 @@ static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
         }
         return;
     }
-    if (thread_exists(tid)) {
+    if (!tl_tid_gone(tid)) {
         o->state = TL_RUNNING;
         o->flags |= TL_OWNER_UNTRACKED;
-        read_comm(tid, o->name, sizeof o->name);
+        tl_thread_comm(tid, o->name, sizeof o->name);
         return;
     }
     o->state = TL_EXITED;
@@ -289,7 +261,7 @@ static void add_deadlock(struct ctx *c, tl_dump *d, const int *members, int m, c
         t[i].tid = s->tid;
         memcpy(t[i].name, s->name, sizeof t[i].name);
         if (!t[i].name[0])
-            read_comm(s->tid, t[i].name, sizeof t[i].name);
+            tl_thread_comm(s->tid, t[i].name, sizeof t[i].name);
         t[i].wait = s->wait;
         t[i].wait_call = s->call;
         t[i].object = s->object;
@@ -350,6 +322,33 @@ out:
     free(held);
 }
 
+/* A group waiting on several objects: who holds them (or whom its threads
+ * join), each owner once, the first MAX_GROUP_OWNERS of them. */
+#define MAX_GROUP_OWNERS 5
+static void group_owners(struct ctx *c, tl_group *g, const tl_owner *own)
+{
+    if (g->state != TL_BLOCKED || g->objects <= 1)
+        return;
+    for (int k = 0; k < g->n_tids; k++) {
+        int s = find(c->by_tid, c->n, (uint64_t)g->tids[k]);
+        if (s < 0 || !own[s].known)
+            continue;
+        int seen = 0;
+        for (int i = 0; i < g->n_owners && !seen; i++)
+            seen = g->owners[i].tid == own[s].tid && g->owners[i].mutex == own[s].mutex &&
+                   g->owners[i].flags == own[s].flags;
+        if (seen)
+            continue;
+        if (g->n_owners == MAX_GROUP_OWNERS) {
+            g->more_owners++;
+            continue;
+        }
+        if (!g->owners && !(g->owners = calloc(MAX_GROUP_OWNERS, sizeof *g->owners)))
+            return;
+        g->owners[g->n_owners++] = own[s];
+    }
+}
+
 static int *groups_of_snaps(struct ctx *c, const tl_dump *d)
 {
     int *g = malloc(((size_t)c->n + 1) * sizeof *g);
@@ -391,6 +390,8 @@ TL_HIDDEN void tl_dump_owners(tl_dump *d, const struct tl_snap *snaps, int n,
         if (s >= 0)
             g->owner = own[s];
     }
+    for (int i = 0; i < d->n_groups; i++)
+        group_owners(&c, &d->groups[i], own);
     for (int i = 0; i < d->n_threads; i++) {
         int s = find(c.by_tid, n, (uint64_t)d->threads[i].tid);
         if (s >= 0)
@@ -406,6 +407,8 @@ out:
 
 TL_HIDDEN void tl_dump_owners_free(tl_dump *d)
 {
+    for (int i = 0; i < d->n_groups; i++)
+        free(d->groups[i].owners);
     for (int i = 0; i < d->n_deadlocks; i++)
         free(d->deadlocks[i].threads);
     free(d->deadlocks);

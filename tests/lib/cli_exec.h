@@ -33,5 +33,8 @@ void cli_free(cli_result *r);
  * returns its pid (the test must kill and reap it with cli_stop). */
 pid_t cli_spawn_preloaded(const char *const *argv, const char *const *env);
 void cli_stop(pid_t pid);
+/* Waits up to 10 s until the library's sampler runs in pid (its dump signal
+ * handler is in); 0, or -1 when it never does. */
+int cli_wait_preloaded(pid_t pid);
 
 #endif
