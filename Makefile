@@ -119,7 +119,19 @@ $(BUILD)/tests/progs/api_preloaded: tests/progs/api_scenarios.h
 PROG_LDLIBS_api_cancel_fork := -Iinclude -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lthreadleak
 $(BUILD)/tests/progs/api_cancel_fork: $(BUILD)/libthreadleak.so
 
-tests: all $(TEST_BIN) $(PROG_BIN)
+# Runtime programs (tests/runtimes): each built when its toolchain is
+# installed (checked when the recipe runs, after install-deps); their tests
+# skip with a message otherwise.
+RT_STAMP := $(BUILD)/tests/runtimes/.built
+$(RT_STAMP): $(wildcard tests/runtimes/*.java tests/runtimes/*.c) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $(dir $@)"
+	$(Q)if command -v javac >/dev/null; then javac -d $(dir $@) tests/runtimes/RtJava.java; fi
+	$(Q)if pkg-config --exists gio-2.0; then $(CC) -std=gnu11 -O1 -g -Wall -o $(dir $@)rt_glib \
+		tests/runtimes/rt_glib.c $$(pkg-config --cflags --libs gio-2.0); fi
+	$(Q)touch $@
+
+tests: all $(TEST_BIN) $(PROG_BIN) $(RT_STAMP)
 
 check: tests
 	@bash scripts/check.sh $(TEST_BIN)
@@ -140,6 +152,8 @@ install: all
 	install -m 0755 $(BUILD)/threadleak $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 include/threadleak.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0644 include/threadleak/criterion.h $(DESTDIR)$(PREFIX)/include/threadleak/
+	install -d $(DESTDIR)$(PREFIX)/share/threadleak
+	install -m 0644 share/threadleak/runtimes.ignore $(DESTDIR)$(PREFIX)/share/threadleak/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/threadleak.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/threadleak.pc
 

@@ -3,6 +3,7 @@
  *   leak   an exclusive GThreadPool per request, never freed
  * argv[2]: requests (default 40), argv[3]: ms between them (default 50). */
 #include <gio/gio.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
