@@ -12,7 +12,13 @@
 #define THREADLEAK_VERSION "0.1.0"
 
 /* Exit statuses of the command itself. */
-enum { TL_EXIT_OK = 0, TL_EXIT_FAIL = 1, TL_EXIT_USAGE = 2, TL_EXIT_LEAK = 3, TL_EXIT_UNJUDGED = 4 };
+enum {
+    TL_EXIT_OK = 0,
+    TL_EXIT_FAIL = 1,
+    TL_EXIT_USAGE = 2,
+    TL_EXIT_LEAK = 3,
+    TL_EXIT_UNJUDGED = 4
+};
 
 /* ---- util.c ---- */
 /* One line on stderr, "threadleak: " + message + "\n". */

@@ -89,7 +89,8 @@ static void load_env(tl_forgive *f, const char *v)
         if (*p == ':' || !*p) {
             if (p > start) {
                 char why[160];
-                snprintf(why, sizeof why, "THREADLEAK_IGNORE '%.*s'", (int)(p - start) > 100 ? 100 : (int)(p - start), start);
+                snprintf(why, sizeof why, "THREADLEAK_IGNORE '%.*s'",
+                         (int)(p - start) > 100 ? 100 : (int)(p - start), start);
                 add_rule(f, start, (size_t)(p - start), why);
             }
             if (!*p)

@@ -312,6 +312,12 @@ static const char *sig_name(int sig)
     return s ? s : "?";
 }
 
+static int several_threads(tl_run_result *r, int pid)
+{
+    tl_proc_seen *s = tl_tree_find(r, pid);
+    return s && s->max_threads > 1;
+}
+
 /* What was not seen: the program when nothing of it could be judged, and
  * preloaded processes of the tree that never reported. */
 static void find_unseen(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
@@ -322,6 +328,8 @@ static void find_unseen(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
                        "killed by signal %d (SIG%s) after %d sample%s: too few to judge growth, "
                        "and no exit to judge",
                        r->signal, sig_name(r->signal), v->g.n, v->g.n == 1 ? "" : "s");
+        else if (r->exited && !r->stopped && v->g.n == 0 && !several_threads(r, r->pid))
+            ; /* single-threaded as far as anyone saw (a shell): nothing to judge */
         else if (r->exited && !r->stopped && v->g.n == 0)
             add_unseen(v, r->pid,
                        "exited (status %d) without a sample or an exit dump: it ended by _exit "
@@ -444,8 +452,8 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     v->leak = v->growth || v->exit;
     if (v->leak)
         find_suspects(o, v, r->pid, threadleak_dump_of(v->early), threadleak_dump_of(v->final),
-                      v->exit && v->final_kind && strcmp(v->final_kind, "exit") == 0,
-                      &v->suspects, &v->n_suspects);
+                      v->exit && v->final_kind && strcmp(v->final_kind, "exit") == 0, &v->suspects,
+                      &v->n_suspects);
     find_unseen(o, r, v);
     v->unjudged = !v->leak && v->n_unseen > 0;
     if (r->stopped)

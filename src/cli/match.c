@@ -60,7 +60,8 @@ int threadleak_group_match(const tl_group *g, char *const *globs, int n_globs)
 {
     if (n_globs <= 0)
         return -1;
-    int a = stack_matches(&g->stack, globs, n_globs), b = stack_matches(&g->spawn_stack, globs, n_globs);
+    int a = stack_matches(&g->stack, globs, n_globs),
+        b = stack_matches(&g->spawn_stack, globs, n_globs);
     return a < 0 ? b : b < 0 || a < b ? a : b;
 }
 

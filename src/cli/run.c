@@ -118,8 +118,8 @@ static int make_dir(const tl_run_opts *o, tl_run_result *r)
     }
     snprintf(r->top_dir, sizeof r->top_dir, "%s", r->dir);
     if (geteuid() == 0 && open_for_the_tree(r))
-        tl_msg("cannot open %s to processes that drop privileges: %s; those cannot report",
-               r->dir, strerror(errno));
+        tl_msg("cannot open %s to processes that drop privileges: %s; those cannot report", r->dir,
+               strerror(errno));
     return 0;
 }
 
@@ -272,8 +272,9 @@ static void ask_tree(const tl_run_opts *o, tl_run_result *r, sched **all, int *n
         if (!threadleak_request_pending(pid))
             ask(r, pid, now, 0);
         long age = now - s->first;
-        s->next = now + (o->dump_every_ms ? o->dump_every_ms
-                                          : age < DUMP_SPACING_MAX_MS ? age : DUMP_SPACING_MAX_MS);
+        s->next = now + (o->dump_every_ms            ? o->dump_every_ms
+                         : age < DUMP_SPACING_MAX_MS ? age
+                                                     : DUMP_SPACING_MAX_MS);
     }
 }
 
@@ -290,8 +291,7 @@ static void ask_final(const tl_run_opts *o, tl_run_result *r, long t0, int only_
     }
     long until = tl_now_ms() + 3000 + 2 * o->interval_ms;
     for (int i = first; i < r->n_taken && tl_now_ms() < until; i++)
-        while (!json_exists(r->taken[i].stem) && alive(r, r->taken[i].pid) &&
-               tl_now_ms() < until)
+        while (!json_exists(r->taken[i].stem) && alive(r, r->taken[i].pid) && tl_now_ms() < until)
             tl_sleep_ms(LOOP_MS);
     check_taken(r);
 }
@@ -407,12 +407,10 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
         if (done) {
             if (!has_children())
                 break;
-            if (!r->lingered) {
-                r->lingered = 1;
-                for (int i = 0; i < r->n_seen; i++)
-                    if (!r->seen[i].reaped && alive(r, r->seen[i].pid))
-                        r->seen[i].outlived = 1;
-            }
+            r->lingered = 1;
+            for (int i = 0; i < r->n_seen; i++)
+                if (!r->seen[i].outlived && !r->seen[i].reaped && alive(r, r->seen[i].pid))
+                    r->seen[i].outlived = 1;
             if (now >= linger_until && desc_kill_at < 0) {
                 /* the bound: a final dump of each, then stop them as --duration would */
                 ask_final(o, r, t0, 0);

@@ -31,7 +31,7 @@ typedef struct tl_run_opts {
     int n_ignore;
     char **ignore_files; /* --ignore-file, repeatable */
     int n_ignore_files;
-    int strict;              /* --strict: forgive only what the user listed */
+    int strict;               /* --strict: forgive only what the user listed */
     long wait_descendants_ms; /* --wait-descendants, default 10s */
     long dump_every_ms;       /* --dump-every, 0: geometric */
     tl_forgive forgive;
@@ -69,9 +69,9 @@ typedef struct tl_run_result {
     int n_taken;
     struct tl_proc_seen *seen; /* every descendant seen in /proc */
     int n_seen;
-    int lingered;    /* descendants outlived the program */
+    int lingered;       /* descendants outlived the program */
     int n_left_stopped; /* descendants still running at the bound, stopped */
-    int dir_kept;    /* a descendant may still write there: not removed */
+    int dir_kept;       /* a descendant may still write there: not removed */
     char dir[PATH_MAX];
     char top_dir[PATH_MAX]; /* what to remove: dir, or its private parent */
     char lib[PATH_MAX];
@@ -105,8 +105,8 @@ typedef struct tl_other {
     int pid;
     int growth; /* its series grew */
     threadleak_growth g;
-    long last_ms;   /* t_ms of its last sample */
-    int outlived;   /* still running when the program exited */
+    long last_ms;       /* t_ms of its last sample */
+    int outlived;       /* still running when the program exited */
     long exit_leaked;   /* threads left at its normal exit */
     tl_group *suspects; /* the groups left then, growth = count */
     int n_suspects;

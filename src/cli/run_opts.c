@@ -45,8 +45,10 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 }
 
 static const char *const with_value[] = {
-    "--interval",  "--duration", "--fail-on",    "--ignore",     "--json",   "--out",
-    "--exit-code", "--lib",      "--confidence", "--min-growth", "--window", "--ignore-file",
+    "--interval",         "--duration",   "--fail-on",
+    "--ignore",           "--json",       "--out",
+    "--exit-code",        "--lib",        "--confidence",
+    "--min-growth",       "--window",     "--ignore-file",
     "--wait-descendants", "--dump-every", NULL,
 };
 
@@ -122,7 +124,8 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             o->ignore_files[o->n_ignore_files++] = (char *)val;
         } else if (strcmp(name, "--wait-descendants") == 0) {
             if (threadleak_parse_duration(val, &o->wait_descendants_ms))
-                return bad(name, val, "bad duration: give a number with a unit ms, s or m, like 10s");
+                return bad(name, val,
+                           "bad duration: give a number with a unit ms, s or m, like 10s");
         } else if (strcmp(name, "--dump-every") == 0) {
             if (threadleak_parse_duration(val, &o->dump_every_ms) || o->dump_every_ms < 50)
                 return bad(name, val, "bad duration: give 50ms or more with a unit, like 500ms");

@@ -123,10 +123,7 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
         tl_msg("pid %d was killed by signal %d (SIG%s): growth is judged from the samples only",
                r->pid, r->signal, sig_name(r->signal));
     if (!v->primary && !v->have_exit && r->exited)
-        tl_msg("no samples and no exit dump from pid %d: it ended by _exit before the first "
-               "sample, or libthreadleak.so was not loaded into it (a set-id program, or one "
-               "that clears LD_PRELOAD)",
-               r->pid);
+        ; /* said as unjudged, or single-threaded */
     else if (r->exited && !r->stopped && !v->have_exit)
         tl_msg("pid %d left no exit dump (it ended with _exit, or the library could not write to "
                "%s): threads left at exit are not judged",
@@ -183,11 +180,12 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
         }
         for (int i = 0; i < v->n_others; i++) {
             const tl_other *x = &v->others[i];
-            if (!x->n_suspects || !((x->growth && o->fail_growth) || (x->exit_leaked && o->fail_exit)))
+            if (!x->n_suspects ||
+                !((x->growth && o->fail_growth) || (x->exit_leaked && o->fail_exit)))
                 continue;
             tl_msg("%d suspect group%s %s in pid %d (started by the program):", x->n_suspects,
-                   x->n_suspects == 1 ? "" : "s",
-                   x->growth ? "ranked by growth" : "left at exit", x->pid);
+                   x->n_suspects == 1 ? "" : "s", x->growth ? "ranked by growth" : "left at exit",
+                   x->pid);
             for (int k = 0; k < x->n_suspects; k++) {
                 fputc('\n', out);
                 tl_write_group_text(out, &x->suspects[k]);
@@ -289,7 +287,9 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
         return -1;
     }
     fprintf(f, "{\"format\":\"threadleak-verdict\",\"version\":1,\"verdict\":\"%s\",\"reasons\":[",
-            v->leak ? "leak" : v->unjudged ? "unjudged" : "clean");
+            v->leak       ? "leak"
+            : v->unjudged ? "unjudged"
+                          : "clean");
     fprintf(f, "%s%s%s]", v->growth ? "\"growth\"" : "", v->growth && v->exit ? "," : "",
             v->exit ? "\"exit\"" : "");
     fputs(",\n\"program\":{\"argv\":", f);
@@ -343,8 +343,9 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
             continue;
         fprintf(f, "%s{\"pid\":%d,\"comm\":", k++ ? ",\n" : "\n", s->pid);
         tl_write_json_string(f, s->comm);
-        fprintf(f, ",\"uid\":%u,\"preloaded\":%s,\"outlived\":%s,\"stopped\":%s}", s->uid,
-                s->has_lib ? "true" : "false", s->outlived ? "true" : "false",
+        const tl_proc_series *p = threadleak_series_find((tl_series *)&r->series, s->pid);
+        fprintf(f, ",\"uid\":%u,\"preloaded\":%s,\"samples\":%d,\"outlived\":%s,\"stopped\":%s}",
+                s->uid, s->has_lib ? "true" : "false", p ? p->n : 0, s->outlived ? "true" : "false",
                 s->stopped ? "true" : "false");
     }
     fputs("],\n\"samples\":[", f);
