@@ -266,3 +266,134 @@ Test(runtimes, cargo_build_of_a_crate_without_dependencies_is_clean)
     json_decref(v);
     cli_free(r);
 }
+
+/* ---- nginx: workers that drop privileges to nobody ---- */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+/* GET / on 127.0.0.1:port until the deadline; the number of 200 answers. */
+static int http_gets(int port, long ms)
+{
+    int ok = 0;
+    for (long waited = 0; waited < ms; waited += 100) {
+        usleep(100000);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+            const char req[] = "GET /big.bin HTTP/1.0\r\nHost: x\r\n\r\n";
+            char buf[65536];
+            if (write(fd, req, sizeof req - 1) == (ssize_t)sizeof req - 1) {
+                ssize_t n = read(fd, buf, sizeof buf - 1), k;
+                if (n > 12 && !strncmp(buf + 9, "200", 3))
+                    ok++;
+                while (n > 0 && (k = read(fd, buf, sizeof buf)) > 0)
+                    ;
+            }
+        }
+        close(fd);
+    }
+    return ok;
+}
+
+Test(runtimes, nginx_workers_running_as_nobody_are_judged)
+{
+    const char *nginx = tlt_which("nginx");
+    if (!nginx && access("/usr/sbin/nginx", X_OK) == 0)
+        nginx = "/usr/sbin/nginx";
+    if (!nginx)
+        cr_skip_test("nginx is not installed (Debian package nginx-light)");
+    if (geteuid() != 0)
+        cr_skip_test("workers drop privileges only when nginx starts as root");
+    cli_result *r = cli_new();
+    int port = 20000 + (int)(getpid() % 20000);
+    char conf[4096], path[600], cmd[1200];
+    chmod(r->dir, 0755);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/html %s/tmp && head -c 200000 /dev/zero > %s/html/big.bin"
+             " && chmod -R a+rX %s",
+             r->dir, r->dir, r->dir, r->dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(conf, sizeof conf,
+             "daemon off; master_process on; worker_processes 2; user nobody nogroup;\n"
+             "error_log %s/error.log warn; pid %s/nginx.pid;\n"
+             "thread_pool default threads=4 max_queue=1024;\n"
+             "events { worker_connections 64; }\n"
+             "http { access_log off; client_body_temp_path %s/tmp; proxy_temp_path %s/tmp;\n"
+             "  fastcgi_temp_path %s/tmp; uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
+             "  server { listen 127.0.0.1:%d; root %s/html; aio threads; } }\n",
+             r->dir, r->dir, r->dir, r->dir, r->dir, r->dir, r->dir, port, r->dir);
+    snprintf(path, sizeof path, "%s", cli_path(r, "nginx.conf"));
+    FILE *f = fopen(path, "w");
+    fputs(conf, f);
+    fclose(f);
+    pid_t client = fork();
+    if (client == 0)
+        _exit(http_gets(port, 3500) > 5 ? 0 : 1);
+    char json[600];
+    snprintf(json, sizeof json, "%s", cli_path(r, "v.json"));
+    const char *argv[] = {
+        cli_threadleak(), "run", "--json", json, "--duration", "4s", "--", nginx, "-c", path, "-p",
+        r->dir,           NULL};
+    cli_exec(r, NULL, 0, argv, NULL);
+    int st;
+    waitpid(client, &st, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "nginx served too few requests");
+    json_t *v = cli_verdict(r);
+    EXPECT_STATUS(r, 0);
+    cr_expect_str_eq(cli_verdict_word(v), "clean", "%s", r->err);
+    json_t *d, *a = json_object_get(v, "descendants");
+    size_t i;
+    int workers = 0;
+    json_array_foreach(a, i, d)
+    {
+        if (json_integer_value(json_object_get(d, "uid")) != 65534)
+            continue;
+        workers++;
+        cr_expect_geq(json_integer_value(json_object_get(d, "samples")), 6,
+                      "worker %lld reported too few samples:\n%s",
+                      (long long)json_integer_value(json_object_get(d, "pid")), r->err);
+    }
+    cr_expect_eq(workers, 2, "two workers running as nobody:\n%s", r->err);
+    json_decref(v);
+    cli_free(r);
+}
+
+/* ---- JVM stress: dumps every 0.5 s (50 runs of each with THREADLEAK_STRESS=1) ---- */
+
+Test(runtimes, jvm_under_frequent_dumps_keeps_its_verdicts, .timeout = 1800)
+{
+    const char *cp = java_class_dir();
+    int runs = getenv("THREADLEAK_STRESS") ? 50 : 1, wrong = 0, crashed = 0;
+    for (int i = 0; i < runs; i++) {
+        for (int leak = 0; leak < 2; leak++) {
+            cli_result *r = cli_run(
+                NULL, (const char *[]){"--dump-every", "500ms", "--", "java", "-cp", cp, "RtJava",
+                                       leak ? "leak" : "clean", "40", "50", NULL});
+            json_t *v = cli_json(cli_path(r, "v.json"));
+            const char *word = v ? cli_verdict_word(v) : NULL;
+            json_t *p = v ? json_object_get(v, "program") : NULL;
+            if (!p || !json_is_null(json_object_get(p, "signal")) ||
+                json_integer_value(json_object_get(p, "exit_code")) != 0) {
+                crashed++;
+                fprintf(stderr, "run %d (%s): the JVM did not exit 0:\n%s\n", i,
+                        leak ? "leak" : "clean", r->err);
+            } else if (!word || strcmp(word, leak ? "leak" : "clean") != 0 ||
+                       r->status != (leak ? 3 : 0)) {
+                wrong++;
+                fprintf(stderr, "run %d (%s): verdict %s, status %d:\n%s\n", i,
+                        leak ? "leak" : "clean", word ? word : "(none)", r->status, r->err);
+            }
+            json_decref(v);
+            cli_free(r);
+        }
+    }
+    printf("figure: JVM under dumps every 0.5 s: %d runs of each, %d wrong verdicts, %d crashes\n",
+           runs, wrong, crashed);
+    cr_expect_eq(crashed, 0);
+    cr_expect_eq(wrong, 0);
+}
