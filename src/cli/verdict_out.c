@@ -63,9 +63,9 @@ static const char *sig_name(int sig)
 static void print_forgiven(const tl_verdict *v)
 {
     static const char *const rules[] = {"service", "runtime", "ignore"};
-    static const char *const what[] = {"service threads of libraries",
-                                       "runtime threads of the default ignore list",
-                                       "threads your ignore rules match"};
+    static const char *const what[] = {"service thread%s of libraries",
+                                       "runtime thread%s of the default ignore list",
+                                       "thread%s your ignore rules match"};
     for (int k = 0; k < 3; k++) {
         long threads = 0;
         int groups = 0;
@@ -83,8 +83,10 @@ static void print_forgiven(const tl_verdict *v)
                 used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
                                          used ? ", " : "", name);
         }
+        char label[96];
+        snprintf(label, sizeof label, what[k], threads == 1 ? "" : "s");
         if (threads)
-            tl_msg("forgiven at exit: %ld %s (%s)%s", threads, what[k], names,
+            tl_msg("forgiven at exit: %ld %s (%s)%s", threads, label, names,
                    k == 2 ? "" : "; --json lists them, --strict counts them");
     }
 }
@@ -206,11 +208,17 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
             tl_msg("clean: no growth in %d samples over %s (%s; Mann-Kendall p=%.2g, Theil-Sen "
                    "%+.3g/s)%s",
                    v->g.n, span, v->g.why, v->g.p_value, v->g.per_s,
-                   v->have_exit && !r->stopped ? "; no threads left at exit" : "");
+                   v->have_exit && !r->stopped
+                       ? (v->n_forgiven ? "; no threads left at exit but those forgiven"
+                                        : "; no threads left at exit")
+                       : "");
         else
             tl_msg("clean: %s (%d sample%s; need %d)%s", v->g.why, v->g.n, v->g.n == 1 ? "" : "s",
                    o->growth.min_samples,
-                   v->have_exit && !r->stopped ? "; no threads left at exit" : "");
+                   v->have_exit && !r->stopped
+                       ? (v->n_forgiven ? "; no threads left at exit but those forgiven"
+                                        : "; no threads left at exit")
+                       : "");
     }
     if (o->out_dir)
         tl_msg("dumps and series kept in %s", r->dir);
