@@ -1,4 +1,10 @@
 # threadleak — see README.md. Build output goes to build/ only.
+#
+# `make` builds and never installs packages: a missing one stops it with one
+# line naming it. `make deps` installs every Debian package (scripts/install-deps.sh);
+# `make check` and `make check-fast` run it first (`make demo` and `make bench`
+# only its build part), then build in a second make, which reads this file
+# again with everything installed.
 PREFIX ?= /usr/local
 CC ?= gcc
 CXX ?= g++
@@ -6,16 +12,20 @@ BUILD ?= build
 # `make V=1` shows every command.
 Q := $(if $(V),,@)
 
-WARN := -Wall -Wextra -Werror
+# -Werror unless WERROR=0 (a newer compiler's new warning need not stop a user's build).
+WERROR ?= 1
+WARN := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -Isrc -D_GNU_SOURCE
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden \
 	-ftls-model=initial-exec -pthread
-# Recursive (=): libiberty.a is looked up when the library is linked, after
-# `make deps` may have installed it, not when this file is parsed.
-LIB_LDFLAGS = -shared -Wl,--version-script=src/preload/threadleak.map -Wl,-z,now \
+# Recursive (=): pkg-config and libiberty.a are looked up when used, never
+# while this file is parsed.
+LIB_LINK = -shared -Wl,--version-script=src/preload/threadleak.map -Wl,-z,now \
 	-Wl,-soname,libthreadleak.so -Wl,--exclude-libs,ALL -ldl -pthread \
 	$(shell $(CC) -print-file-name=libiberty.a)
+JANSSON_CFLAGS = $(shell pkg-config --cflags jansson)
+JANSSON_LIBS = $(shell pkg-config --libs jansson)
 
 LIB_SRC := $(wildcard src/preload/*.c) $(wildcard src/common/*.c)
 CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/common/*.c)
@@ -25,6 +35,9 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/cli/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB_SRC := $(wildcard tests/lib/*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/tests/%.o)
+TEST_LIB_OBJ := $(TEST_LIB_SRC:%.c=$(BUILD)/obj/tests/%.o)
+TEST_CFLAGS := $(BASE_CFLAGS) -Itests -g -O1
 PROG_C := $(wildcard tests/progs/*.c)
 PROG_CXX := $(wildcard tests/progs/*.cpp)
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
@@ -34,87 +47,98 @@ RUSTC ?= $(shell command -v rustc 2>/dev/null)
 PROG_RS := $(if $(RUSTC),$(wildcard tests/progs/*.rs))
 PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
 
-DEPS_STAMP := $(BUILD)/.deps-installed
+# The tiers: make check runs every suite; make check-fast leaves out the slow
+# suites (host programs, sanitizer builds, install, benchmarks, stress) and
+# the slow tests (Criterion patterns) of the others.
+SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress test_runtimes
+SLOW_TESTS := hostile/fuzz_*
+FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 
-.PHONY: all lib cli check demo bench stress install clean deps tests format
+# Plain make checks its build dependencies (package:header that proves it is
+# there) and names what is missing. Goals that install them, or need none, skip this.
+NEEDS_BUILD := pkg-config:pkg-config libunwind-dev:libunwind.h uthash-dev:uthash.h \
+	libdw-dev:elfutils/libdw.h libelf-dev:libelf.h libiberty-dev:libiberty/demangle.h \
+	libjansson-dev:jansson.h
+NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
+GOALS := $(or $(MAKECMDGOALS),all)
+ifeq ($(filter deps deps-build demo check check-fast bench stress clean format uninstall,$(GOALS)),)
+MISSING := $(shell CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' sh scripts/missing-deps.sh $(NEEDS_BUILD) \
+	$(if $(filter tests $(BUILD)/tests/%,$(GOALS)),$(NEEDS_TESTS)))
+ifneq ($(MISSING),)
+$(error threadleak: missing Debian package(s) $(MISSING): run `make deps` (installs all make check needs) or apt-get install $(MISSING))
+endif
+endif
+
+.PHONY: all lib cli check check-fast demo bench stress install uninstall clean deps deps-build tests format
 all: lib cli
 
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/install-deps.sh
+deps:
 	@bash scripts/install-deps.sh
-	@mkdir -p $(BUILD) && touch $@
+deps-build:
+	@bash scripts/install-deps.sh --build
 
 lib: $(BUILD)/libthreadleak.so
 cli: $(BUILD)/threadleak
 
 $(BUILD)/libthreadleak.so: $(LIB_OBJ) src/preload/threadleak.map
 	@echo "  BUILD $@"
-	$(Q)$(CC) -o $@ $(LIB_OBJ) $(LIB_LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJ) $(LIB_LINK)
 
 $(BUILD)/threadleak: $(CLI_OBJ)
 	@echo "  BUILD $@"
-	$(Q)$(CC) -o $@ $(CLI_OBJ) $(shell pkg-config --libs jansson) -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(JANSSON_LIBS) -lm
 
-$(BUILD)/obj/lib/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/obj/lib/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(LIB_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(LIB_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/obj/cli/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/obj/cli/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags jansson) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(JANSSON_CFLAGS) -MMD -MP -c -o $@ $<
 
-# Test programs are built the way users build theirs: no -rdynamic, with -g.
-$(BUILD)/tests/progs/%: tests/progs/%.c | $(DEPS_STAMP)
+# Test programs are built the way users build theirs: no -rdynamic, with -g,
+# none of this build's flags.
+$(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
-	$(Q)$(CC) -std=gnu11 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
+	$(Q)$(CC) -std=gnu11 -O1 -g -fno-inline -pthread -Wall -MMD -MP -o $@ $< $(PROG_LDLIBS_$*)
 
-$(BUILD)/tests/progs/%: tests/progs/%.cpp | $(DEPS_STAMP)
+$(BUILD)/tests/progs/%: tests/progs/%.cpp
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
-	$(Q)$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -o $@ $< $(PROG_LDLIBS_$*)
-
-$(filter $(BUILD)/tests/progs/wait_% $(BUILD)/tests/progs/lang_%, \
-	$(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%)): tests/progs/waits_common.h
+	$(Q)$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -MMD -MP -o $@ $< $(PROG_LDLIBS_$*)
 
 $(BUILD)/tests/progs/%: tests/progs/%.rs
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
 	$(Q)$(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(TEST_LIB_SRC) $(wildcard tests/lib/*.h) | $(DEPS_STAMP)
+# Test suites: one object per source (tests/lib built once for all), each
+# with its dependency file, so touching any header they include rebuilds them.
+$(BUILD)/obj/tests/%.o: %.c
 	@mkdir -p $(dir $@)
-	@echo "  BUILD $@"
-	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(TEST_LIB_SRC) \
-		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) $(TEST_CFLAGS) $(TEST_CFLAGS_$(notdir $*)) $(JANSSON_CFLAGS) \
+		-MMD -MP -c -o $@ $<
 
-# The command's tests: cli_* programs share a header, cli_static is static,
-# and test_cli_unit links the command's own sources (all but main.c).
-$(filter $(BUILD)/tests/progs/cli_%, \
-	$(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%)): tests/progs/cli_common.h
-PROG_LDLIBS_cli_static := -static
-CLI_UNIT_SRC := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c)) $(wildcard src/common/*.c)
-$(BUILD)/tests/test_cli_unit: tests/test_cli_unit.c $(CLI_UNIT_SRC) $(wildcard src/cli/*.h) \
-		$(TEST_LIB_SRC) $(wildcard tests/lib/*.h) | $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
+$(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/tests/%.o $(TEST_LIB_OBJ)
 	@echo "  BUILD $@"
-	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -o $@ $< $(CLI_UNIT_SRC) $(TEST_LIB_SRC) \
-		$(shell pkg-config --cflags --libs jansson) -lcriterion -pthread -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(TEST_LDLIBS_$*) $(JANSSON_LIBS) \
+		-lcriterion -pthread -lm
+
+# test_cli_unit links the command's own objects (all but main.o).
+TEST_LDLIBS_test_cli_unit := $(filter-out %/main.o,$(CLI_OBJ))
+$(BUILD)/tests/test_cli_unit: $(filter-out %/main.o,$(CLI_OBJ))
 
 # The API's tests link the library the way users do (-lthreadleak, found
 # next to build/tests/ at run time); api_preloaded shares their scenarios.
-$(BUILD)/tests/test_api: tests/test_api.c tests/progs/api_scenarios.h include/threadleak.h \
-		include/threadleak/criterion.h $(BUILD)/libthreadleak.so $(TEST_LIB_SRC) \
-		$(wildcard tests/lib/*.h) | $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	@echo "  CC    $<"
-	$(Q)$(CC) $(BASE_CFLAGS) -Itests -g -O1 -fno-inline -o $@ $< $(TEST_LIB_SRC) \
-		$(shell pkg-config --cflags --libs jansson) -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' \
-		-lthreadleak -lcriterion -pthread -lm
-$(BUILD)/tests/progs/api_preloaded: tests/progs/api_scenarios.h
+TEST_CFLAGS_test_api := -fno-inline
+TEST_LDLIBS_test_api := -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lthreadleak
+$(BUILD)/tests/test_api: $(BUILD)/libthreadleak.so
 
+PROG_LDLIBS_cli_static := -static
 # Programs that use the API link the library as users do.
 PROG_LDLIBS_api_cancel_fork := -Iinclude -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lthreadleak
 $(BUILD)/tests/progs/api_cancel_fork: $(BUILD)/libthreadleak.so
@@ -133,34 +157,58 @@ $(RT_STAMP): $(wildcard tests/runtimes/*.java tests/runtimes/*.c) | $(DEPS_STAMP
 
 tests: all $(TEST_BIN) $(PROG_BIN) $(RT_STAMP)
 
-check: tests
+check: deps
+	@$(MAKE) --no-print-directory tests
 	@bash scripts/check.sh $(TEST_BIN)
 
-demo: all $(BUILD)/tests/progs/demo_leak
+check-fast: deps
+	@$(MAKE) --no-print-directory tests
+	@echo "check-fast: leaves out $(SLOW_SUITES) and $(SLOW_TESTS) (make check runs them)"
+	@SKIP_TESTS='$(SLOW_TESTS)' bash scripts/check.sh $(FAST_TEST_BIN)
+
+demo: deps-build
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/progs/demo_leak
 	@bash scripts/demo.sh
 
-bench: all
+bench: deps-build
+	@$(MAKE) --no-print-directory all
 	@bash scripts/bench.sh
 
-stress: tests
+stress: deps
+	@$(MAKE) --no-print-directory tests
 	@bash scripts/stress.sh
 
+# What install puts where: file:directory under PREFIX:mode. uninstall removes
+# the same files (and the threadleak/ directories, when left empty).
+INSTALL_FILES := $(BUILD)/libthreadleak.so:lib:0755 $(BUILD)/threadleak:bin:0755 \
+	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644 \
+	share/threadleak/runtimes.ignore:share/threadleak:0644
+PC_FILE := lib/pkgconfig/threadleak.pc
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(PREFIX)/include/threadleak
-	install -m 0755 $(BUILD)/libthreadleak.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 0755 $(BUILD)/threadleak $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 include/threadleak.h $(DESTDIR)$(PREFIX)/include/
-	install -m 0644 include/threadleak/criterion.h $(DESTDIR)$(PREFIX)/include/threadleak/
-	install -d $(DESTDIR)$(PREFIX)/share/threadleak
-	install -m 0644 share/threadleak/runtimes.ignore $(DESTDIR)$(PREFIX)/share/threadleak/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/threadleak.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/threadleak.pc
+	$(Q)set -e; for f in $(INSTALL_FILES); do \
+		src=$${f%%:*}; dir=$${f#*:}; mode=$${dir#*:}; dir=$(DESTDIR)$(PREFIX)/$${dir%%:*}; \
+		echo "  INSTALL $$dir/$${src##*/}"; \
+		install -d "$$dir"; install -m "$$mode" "$$src" "$$dir/"; \
+	done
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)/$(PC_FILE)"
+	$(Q)install -d $(dir $(DESTDIR)$(PREFIX)/$(PC_FILE))
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/threadleak.pc.in > $(DESTDIR)$(PREFIX)/$(PC_FILE)
+
+uninstall:
+	$(Q)for f in $(INSTALL_FILES); do \
+		src=$${f%%:*}; dir=$${f#*:}; dir=$(DESTDIR)$(PREFIX)/$${dir%%:*}; \
+		echo "  RM    $$dir/$${src##*/}"; rm -f "$$dir/$${src##*/}"; \
+		case $$dir in */threadleak) rmdir "$$dir" 2>/dev/null || true;; esac; \
+	done
+	@echo "  RM    $(DESTDIR)$(PREFIX)/$(PC_FILE)"
+	$(Q)rm -f $(DESTDIR)$(PREFIX)/$(PC_FILE)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf --one-file-system $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TEST_LIB_OBJ:.o=.d) \
+	$(PROG_BIN:=.d)

@@ -1,11 +1,30 @@
 #!/usr/bin/env bash
-# Runs every test binary given, then prints one closing line for the whole suite.
+# Runs every test binary given, then prints the skipped tests with their reasons
+# and one closing line for the whole suite.
+# SKIP_TESTS="suite/test* ..." leaves those tests out (make check-fast's slow ones).
 set -u
-passed=0 failed=0 failed_names=()
+filter=()
+if [ -n "${SKIP_TESTS:-}" ]; then
+    set -f
+    pats=(${SKIP_TESTS})
+    set +f
+    filter=(--filter "!($(IFS='|'; echo "${pats[*]}"))")
+fi
+passed=0 failed=0 failed_names=() skipped=()
 for t in "$@"; do
     echo "=== $t"
-    out=$("$t" --jobs 2 2>&1); rc=$?
-    printf '%s\n' "$out" | tail -n 40
+    t0=$(date +%s)
+    # --verbose is what makes Criterion print [SKIP] lines; its per-test
+    # [RUN ]/[PASS] lines are left out.
+    out=$("$t" --jobs 2 --verbose "${filter[@]}" 2>&1); rc=$?
+    printf '%s\n' "$out" | grep -v -E '^\[(RUN |PASS)\] |^\[----\] Criterion v|^\[====\] Running ' |
+        tail -n 40
+    echo "--- $(basename "$t"): $(($(date +%s) - t0)) s"
+    while IFS= read -r s; do
+        s=${s#\[SKIP\] }
+        [ ${#filter[@]} -gt 0 ] && s=${s/%: Test is disabled/: slow, left out (make check runs it)}
+        skipped+=("$(basename "$t"): $s")
+    done < <(printf '%s\n' "$out" | grep '^\[SKIP\] ')
     p=$(printf '%s\n' "$out" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p' | tail -1)
     f=$(printf '%s\n' "$out" | sed -n 's/.*Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2/p' | tail -1)
     passed=$((passed + ${p:-0}))
@@ -15,6 +34,7 @@ for t in "$@"; do
         failed=$((failed + n)); failed_names+=("$(basename "$t")")
     fi
 done
+[ ${#skipped[@]} -gt 0 ] && printf 'skipped: %s\n' "${skipped[@]}"
 [ ${#failed_names[@]} -gt 0 ] && echo "failing test binaries: ${failed_names[*]}"
-echo "check: $passed passed, $failed failed"
+echo "check: $passed passed, $failed failed, ${#skipped[@]} skipped in $SECONDS s"
 [ "$failed" -eq 0 ]

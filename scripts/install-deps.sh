@@ -1,18 +1,54 @@
 #!/usr/bin/env bash
-# Installs the Debian packages threadleak builds and tests with, only when one is missing.
+# Installs the Debian packages threadleak needs, only those missing: with
+# --build what `make demo` and `make bench` need to build, else also what the
+# tests run (`make check`). Plain `make` never runs this: it names a missing
+# build package and stops.
 set -eu
-pkgs=(gcc g++ make pkg-config libunwind-dev uthash-dev libcriterion-dev libdw-dev libelf-dev
-      libjansson-dev libiberty-dev
-      # runtimes the tests run real programs of (tests/test_runtimes.c, test_cli.c)
-      default-jdk-headless nodejs python3 cargo libglib2.0-dev nginx-light)
+# Debian 12's CPython tests come in a package named after its version.
+py=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3.11)
+
+# One package a line with what needs it.
+build=(
+    gcc g++ make pkg-config       # the build
+    libunwind-dev                 # creation and blocked stacks
+    uthash-dev                    # the dump's hash tables
+    libdw-dev libelf-dev          # symbols, file:line
+    libiberty-dev                 # C++ and Rust demangling
+    libjansson-dev                # the command's JSON reader
+    python3                       # scripts/bench.sh, test_languages
+)
+# A test needing a runtime adds it here and skips, saying which package, only
+# when it is still absent.
+tests=(
+    libcriterion-dev              # the tests
+    "libpython$py-testsuite"      # test_hosts: CPython's own thread tests
+    redis-tools                   # test_hosts: redis-server (redis-check-rdb) under redis-benchmark
+    rustc                         # test_languages: Rust programs
+    clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
+    default-jdk-headless          # test_runtimes: JVM programs
+    nodejs                        # test_runtimes: Node.js programs
+    cargo                         # test_runtimes: cargo build of a crate
+    libglib2.0-dev                # test_runtimes: GLib GThreadPool/GTask programs
+    nginx-light                   # test_runtimes: nginx (aio threads) with workers as nobody
+)
+pkgs=("${build[@]}")
+[ "${1:-}" = --build ] || pkgs+=("${tests[@]}")
+
 missing=()
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${pkgs[@]}" 2>/dev/null || true)
 for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    grep -qFx "$p install ok installed" <<<"$installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
-echo "threadleak: installing missing build dependencies: ${missing[*]}" >&2
+echo "threadleak: installing missing packages: ${missing[*]}" >&2
 SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || {
+        echo "threadleak: not root and no sudo: apt-get install ${missing[*]}" >&2
+        exit 1
+    }
+    SUDO=sudo
+fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

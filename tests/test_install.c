@@ -176,3 +176,58 @@ Test(install, leaking_suite_built_with_pkg_config_fails)
     cr_expect(strstr(out, "#0  start_leaky_worker"), "its creator is not named:\n%s", out);
     free(out);
 }
+
+/* The files under dir (find's list, malloc'd), or NULL when find fails. */
+static char *files_under(const char *dir)
+{
+    char cmd[PATH_MAX + 64], *out;
+    snprintf(cmd, sizeof cmd, "find '%s' ! -type d | sort", dir);
+    int st = sh("/", cmd, 30, &out);
+    if (!ok(st)) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+Test(install, uninstall_removes_every_file_install_put)
+{
+    char cmd[3 * PATH_MAX], *out;
+    snprintf(cmd, sizeof cmd, "make -s -C '%s' uninstall PREFIX='%s' BUILD='%s'",
+             tlt_source_path(""), prefix, tlt_source_path("build-does-not-exist"));
+    int st = sh(prefix, cmd, 60, &out);
+    cr_expect(ok(st), "%s failed:\n%s", cmd, out);
+    free(out);
+    /* Only the work directory's own files remain; install's directories may. */
+    char *left = files_under(prefix);
+    cr_assert(left, "cannot list %s", prefix);
+    for (char *line = strtok(left, "\n"); line; line = strtok(NULL, "\n"))
+        cr_expect(!strncmp(line, work, strlen(work)), "make uninstall left %s", line);
+    free(left);
+    char sub[PATH_MAX + 32];
+    snprintf(sub, sizeof sub, "%s/include/threadleak", prefix);
+    cr_expect_neq(access(sub, F_OK), 0, "make uninstall left the directory %s", sub);
+}
+
+Test(install, destdir_stages_install_and_uninstall)
+{
+    char dest[PATH_MAX + 16], cmd[8 * PATH_MAX], *out;
+    snprintf(dest, sizeof dest, "%s/stage", prefix);
+    snprintf(cmd, sizeof cmd,
+             "make -s -C '%s' install DESTDIR='%s' PREFIX=/usr BUILD='%s' && "
+             "grep -qx 'prefix=/usr' '%s/usr/lib/pkgconfig/threadleak.pc' && "
+             "test -x '%s/usr/bin/threadleak' && test -f '%s/usr/lib/libthreadleak.so'",
+             tlt_source_path(""), dest, tlt_build_dir(), dest, dest, dest);
+    int st = sh(prefix, cmd, 120, &out);
+    cr_expect(ok(st), "%s failed:\n%s", cmd, out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "make -s -C '%s' uninstall DESTDIR='%s' PREFIX=/usr",
+             tlt_source_path(""), dest);
+    st = sh(prefix, cmd, 60, &out);
+    cr_expect(ok(st), "%s failed:\n%s", cmd, out);
+    free(out);
+    char *left = files_under(dest);
+    cr_assert(left, "cannot list %s", dest);
+    cr_expect_str_empty(left, "make uninstall DESTDIR=%s left:\n%s", dest, left);
+    free(left);
+}

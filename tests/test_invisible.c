@@ -1,13 +1,17 @@
-/* What a host program can see of threadleak: its threads and its file
- * descriptors. */
+/* What a host program can see of threadleak: its threads, its file
+ * descriptors, its sandbox and its network. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <glob.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/tlt.h"
+#include "robust/rb.h"
 
 TestSuite(invisible, .fini = tlt_cleanup, .timeout = 30);
 
@@ -132,4 +136,173 @@ Test(invisible, an_inherited_sig_ign_is_kept)
     tlt_expect(p, strcmp(tlt_printed(p, "usr1"), "ignored") == 0,
                "SIGUSR1 was ignored at exec; under the preload it is %s", tlt_printed(p, "usr1"));
     tlt_stop(p);
+}
+
+/* Runs argv bare and preloaded (with env): both must exit 0 and print the
+ * same. The preloaded result is returned for more checks. */
+static rb_result same_bare_and_preloaded(const char *const *argv, const char *const *env)
+{
+    rb_result bare = rb_run_in(argv, env, 0, NULL, 60000);
+    rb_result pre = rb_run_in(argv, env, 1, NULL, 60000);
+    cr_expect(rb_exited_0(&bare), "%s bare: %s\n%s%s", argv[0], rb_status(bare.status), bare.out,
+              bare.err);
+    cr_expect(rb_exited_0(&pre), "%s preloaded: %s (bare: exit 0)\n%s%s", argv[0],
+              rb_status(pre.status), pre.out, pre.err);
+    cr_expect(strcmp(bare.out, pre.out) == 0, "%s printed, bare:\n%s\npreloaded:\n%s", argv[0],
+              bare.out, pre.out);
+    rb_free(&bare);
+    return pre;
+}
+
+static int parses_as_json(const char *path)
+{
+    json_t *j = json_load_file(path, 0, NULL);
+    json_decref(j);
+    return j != NULL;
+}
+
+/* Creating threads through code without unwind information (a JIT's
+ * trampoline) after closing every descriptor and opening data files: the
+ * creation-stack unwinder needs no descriptor, so the files keep their
+ * bytes and offsets (libunwind's local unwinder probed memory through a
+ * pipe whose numbers were now the program's files). */
+Test(invisible, threads_created_from_jit_code_leave_the_files_alone)
+{
+    char dir[256], stem[300];
+    rb_tempdir(dir, sizeof dir);
+    snprintf(stem, sizeof stem, "%s/data", dir);
+    const char *argv[] = {tlt_prog_path("host_trampoline_files"), stem, NULL};
+    rb_result pre = same_bare_and_preloaded(argv, NULL);
+    cr_expect(rb_count_lines(pre.out, "file ") == 4 && strstr(pre.out, "\"DDDD\", offset 0\n"),
+              "the program should report its four files:\n%s", pre.out);
+    rb_free(&pre);
+    rb_rmtree(dir);
+}
+
+/* /proc/self/fd as the program sees it: before any thread, after a dump
+ * made while single-threaded (libdw's files are closed again), with the
+ * sampler running, after a dump made on the sampler (in its own table),
+ * and the number of the next open(). */
+Test(invisible, the_descriptor_table_is_the_programs_own)
+{
+    char dir[256], stem[300];
+    rb_tempdir(dir, sizeof dir);
+    snprintf(stem, sizeof stem, "%s/api", dir);
+    const char *argv[] = {tlt_prog_path("host_fd_table"), stem, NULL};
+    rb_result pre = same_bare_and_preloaded(argv, NULL);
+    cr_expect(rb_count_files(dir, ".json") == 2 && rb_count_files(dir, ".txt") == 2,
+              "both API dumps should be written (.json and .txt): %d and %d files",
+              rb_count_files(dir, ".json"), rb_count_files(dir, ".txt"));
+    rb_free(&pre);
+    rb_rmtree(dir);
+}
+
+/* A thread closes every descriptor and reopens its data file in a loop
+ * while 300 dumps are asked for through the API (and some by signal),
+ * with a series sampled every 10 ms: every dump is written and whole, and
+ * the data file holds only the program's bytes. */
+Test(invisible, a_close_everything_loop_loses_no_dump)
+{
+    char dir[256], data[300], stem[300], out[300], series[300], env_out[400], env_series[400];
+    rb_tempdir(dir, sizeof dir);
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(stem, sizeof stem, "%s/api", dir);
+    snprintf(out, sizeof out, "%s/signal.%%n", dir);
+    snprintf(series, sizeof series, "%s/series", dir);
+    snprintf(env_out, sizeof env_out, "THREADLEAK_OUTPUT=%s", out);
+    snprintf(env_series, sizeof env_series, "THREADLEAK_SERIES=%s", series);
+    const char *env[] = {env_out, env_series, "THREADLEAK_FORMAT=json", "THREADLEAK_INTERVAL_MS=10",
+                         NULL};
+    const char *argv[] = {tlt_prog_path("host_close_loop"), data, "300", stem, NULL};
+    rb_result pre = same_bare_and_preloaded(argv, env);
+    cr_expect(strstr(pre.out, "api dumps failed 0\n") && strstr(pre.out, "foreign bytes 0\n"),
+              "every dump should be written, none into the program's file:\n%s\n%s", pre.out,
+              pre.err);
+    int whole = 0;
+    for (int i = 0; i < 300; i++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s.%d.json", stem, i);
+        whole += parses_as_json(path);
+    }
+    cr_expect(whole == 300, "%d of 300 API dumps are on disk and parse", whole);
+    cr_expect(rb_count_files_with(dir, "signal.") >= 1, "no signal dump was written");
+    char *lines = rb_read_file(series, NULL);
+    int n = rb_count_lines(lines, "{\"pid\":");
+    cr_expect(n >= 3 && n == rb_count_lines(lines, ""),
+              "the series should have whole lines only, and some: %d of %d", n,
+              rb_count_lines(lines, ""));
+    free(lines);
+    rb_free(&pre);
+    rb_rmtree(dir);
+}
+
+/* A sandbox that traps (SECCOMP_RET_TRAP) process_vm_readv, mincore, pipes
+ * and unshare and answers SIGSYS itself, installed before the first thread
+ * or on every thread after it: dumps go on, without blocked-at stacks and
+ * saying why, the program exits 0 as bare, and no thread of the process
+ * ever called mincore (Firefox's sandbox reports it). */
+static void sandboxed(const char *when)
+{
+    char dir[256], out[300], env_out[400];
+    rb_tempdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/dump.%%n", dir);
+    snprintf(env_out, sizeof env_out, "THREADLEAK_OUTPUT=%s", out);
+    const char *env[] = {env_out, "THREADLEAK_FORMAT=json", NULL};
+    const char *argv[] = {tlt_prog_path("host_seccomp_trap"), when, NULL};
+    rb_result pre = same_bare_and_preloaded(argv, env);
+    cr_expect(strstr(pre.out, "api dumps failed 0\n") && strstr(pre.out, "mincore traps 0\n"), "%s",
+              pre.out);
+    char pattern[400];
+    snprintf(pattern, sizeof pattern, "%s/*.json", dir);
+    glob_t g;
+    cr_assert(glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc >= 20, "too few dumps in %s", dir);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        json_t *j = json_load_file(g.gl_pathv[i], 0, NULL);
+        const char *why = json_string_value(json_object_get(j, "stacks_unknown"));
+        cr_expect(why && strstr(why, "process_vm_readv"),
+                  "%s should say why stacks are missing: %s", g.gl_pathv[i],
+                  why ? why : "(no stacks_unknown)");
+        json_decref(j);
+    }
+    globfree(&g);
+    cr_expect(rb_count_lines(pre.err, "threadleak: process_vm_readv fails") == 1,
+              "one line on stderr should say it:\n%s", pre.err);
+    rb_free(&pre);
+    rb_rmtree(dir);
+}
+
+Test(invisible, a_seccomp_sandbox_from_the_start_survives_dumps)
+{
+    sandboxed("early");
+}
+
+Test(invisible, a_seccomp_sandbox_on_running_threads_survives_dumps)
+{
+    sandboxed("late");
+}
+
+/* DEBUGINFOD_URLS set (Debian can set it for everyone): symbolizing a dump
+ * never connects anywhere; the program's environment keeps the variable. */
+Test(invisible, no_network_with_debuginfod_urls)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert(s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && listen(s, 16) == 0 &&
+              getsockname(s, (struct sockaddr *)&a, &len) == 0);
+    char urls[100], dir[256], stem[300];
+    snprintf(urls, sizeof urls, "DEBUGINFOD_URLS=http://127.0.0.1:%d/", ntohs(a.sin_port));
+    rb_tempdir(dir, sizeof dir);
+    snprintf(stem, sizeof stem, "%s/api", dir);
+    const char *env[] = {urls, "DEBUGINFOD_TIMEOUT=2", NULL};
+    const char *argv[] = {tlt_prog_path("host_fd_table"), stem, NULL};
+    rb_result pre = same_bare_and_preloaded(argv, env);
+    cr_expect(rb_count_files(dir, ".json") == 2, "the dumps should be written");
+    int c = accept(s, NULL, NULL);
+    cr_expect(c < 0, "the preloaded program connected to DEBUGINFOD_URLS");
+    if (c >= 0)
+        close(c);
+    close(s);
+    rb_free(&pre);
+    rb_rmtree(dir);
 }

@@ -96,7 +96,8 @@ Test(languages, rust_std)
 {
     const char *prog = tlt_prog_path("lang_rust");
     if (access(prog, X_OK)) {
-        if (!tlt_which("rustc")) cr_skip_test("rustc is not installed, so %s was not built", prog);
+        if (!tlt_which("rustc"))
+            cr_skip_test("rustc is not installed, so %s was not built", prog);
         cr_assert_fail("%s is missing although rustc is installed: run make %s", prog, prog);
     }
     tlt_proc *p = tlt_start("lang_rust", NULL);
@@ -105,11 +106,17 @@ Test(languages, rust_std)
     json_t *g = tlt_expect_leak(p, "blocked", "futex", 5, NULL, "spawn_rust_threads");
     tlt_expect_on_stack(p, g, "stack", "rust_condvar_waiter");
     /* Rust names are demangled, legacy (_ZN...17h<hash>E) and v0 (_R...)
-     * alike: the program's own main, and std's Condvar::wait as frame #0. */
+     * alike: the program's own main, and std's Condvar::wait as frame #0,
+     * or #1 under std's own futex_wait frame (Rust 1.63, Debian 12's, does
+     * not inline that one). */
     tlt_expect_on_stack(p, g, "spawn_stack", "lang_rust::main");
-    const char *f0 = tlt_frame_fn(json_object_get(g, "stack"), 0);
+    json_t *stack = json_object_get(g, "stack");
+    const char *f0 = tlt_frame_fn(stack, 0);
+    if (f0 && strstr(f0, "::futex_wait") && !strstr(f0, "Condvar"))
+        f0 = tlt_frame_fn(stack, 1);
     tlt_expect(p, f0 && strstr(f0, "Condvar") && strstr(f0, "::wait") && f0[0] != '_',
-               "frame #0 of the Condvar group should be std's demangled Condvar wait, found %s",
+               "the Condvar group's innermost frame should be std's demangled Condvar wait, "
+               "found %s",
                f0 ? f0 : "(unnamed)");
 
     json_t *m = tlt_find_group_fn(p, "blocked", "futex", "rust_mutex_waiter");
@@ -128,7 +135,8 @@ Test(languages, rust_std)
 
 static const char *python(void)
 {
-    if (access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
+    if (access("/usr/bin/python3", X_OK) == 0)
+        return "/usr/bin/python3";
     return tlt_which("python3");
 }
 
@@ -140,7 +148,8 @@ static const char *python(void)
 Test(languages, python_threading)
 {
     const char *py = python();
-    if (!py) cr_skip_test("python3 is not installed");
+    if (!py)
+        cr_skip_test("python3 is not installed");
     const char *argv[] = {py, tlt_source_path("tests/progs/lang_python.py"), NULL};
     tlt_proc *p = tlt_start_argv(argv, NULL);
     tlt_dump(p);
@@ -159,7 +168,8 @@ Test(languages, python_threading)
     json_array_foreach(json_object_get(p->json, "groups"), i, grp)
     {
         const char *wait = json_string_value(json_object_get(grp, "wait"));
-        if (!wait || strcmp(wait, "sem")) continue;
+        if (!wait || strcmp(wait, "sem"))
+            continue;
         tlt_expect_frame0(p, grp, "stack", "PyThread_acquire_lock_timed");
         tlt_expect_frame0(p, grp, "spawn_stack", "PyThread_start_new_thread");
     }

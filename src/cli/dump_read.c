@@ -341,6 +341,7 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
     d->reason = get_str(r, root, "", "reason", 1, 1);
     d->time_unix_ns = (uint64_t)get_int(r, root, "", "time_unix_ns", 0, INT64_MAX, 0, 0);
     read_counts(r, root, &d->counts);
+    d->stacks_unknown = get_str(r, root, "", "stacks_unknown", 1, 1);
     json_t *groups = get_array(r, root, "", "groups", MAX_GROUPS, 0);
     if (r->failed)
         return;

@@ -134,7 +134,13 @@ int tl_write_json(FILE *out, const tl_dump *d)
         fprintf(out, "%s\"%s\":%ld", first ? "" : ",", tl_wait_name(w), c->by_wait[w]);
         first = 0;
     }
-    fputs("}},\n\"groups\":[", out);
+    fputs("}},", out);
+    if (d->stacks_unknown) {
+        fputs("\"stacks_unknown\":", out);
+        tl_write_json_string(out, d->stacks_unknown);
+        fputs(",", out);
+    }
+    fputs("\n\"groups\":[", out);
     for (int i = 0; i < d->n_groups; i++) {
         fputs(i ? ",\n" : "\n", out);
         tl_write_group_json(out, &d->groups[i]);

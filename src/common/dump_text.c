@@ -100,6 +100,8 @@ int tl_write_text(FILE *out, const tl_dump *d)
             "threads: %ld live (%ld blocked, %ld running), %ld exited unjoined \u00b7 "
             "%ld created, %ld joined\n",
             c->live, c->blocked, c->running, c->exited_unjoined, c->created, c->joined);
+    if (d->stacks_unknown)
+        fprintf(out, "stacks: %s\n", d->stacks_unknown);
     for (int i = 0; i < d->n_groups; i++) {
         fputc('\n', out);
         tl_write_group_text(out, &d->groups[i]);

@@ -95,6 +95,7 @@ typedef struct tl_dump {
     tl_group *groups; /* largest first */
     int n_threads;    /* -1: per-thread detail not recorded */
     tl_thread *threads;
+    const char *stacks_unknown; /* why blocked-at stacks are missing; NULL: they are not */
 } tl_dump;
 
 /* Writers. Both return 0, or -1 with errno set when the stream failed. */

@@ -10,6 +10,8 @@
 #include "preload/config.h"
 #include "preload/dump.h"
 #include "preload/registry.h"
+#include "preload/sampler.h"
+#include "preload/symbolize.h"
 
 struct threadleak_snapshot {
     int n;
@@ -21,14 +23,23 @@ TL_EXPORT int threadleak_active(void)
     return tl_enabled && tl_real_ready;
 }
 
-static tl_dump *build(void)
+static int build_here(void *arg)
 {
     int saved_busy = tl_busy;
     tl_busy = 1;
     tl_dump_lock();
-    tl_dump *d = tl_dump_build("api", 1);
+    *(tl_dump **)arg = tl_dump_build("api", 1);
+    tl_symbolize_release_files();
     tl_dump_unlock();
     tl_busy = saved_busy;
+    return 0;
+}
+
+/* On the sampler: symbolizing opens the program's ELF files. */
+static tl_dump *build(void)
+{
+    tl_dump *d = NULL;
+    tl_sampler_call(build_here, &d);
     return d;
 }
 

@@ -361,6 +361,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
     d->pid = getpid();
     d->program = tl_program_name();
     d->reason = reason;
+    d->stacks_unknown = tl_unwind_unknown();
     d->time_unix_ns = now_ns(CLOCK_REALTIME);
     tl_count(&d->counts);
     /* Counts agree with the groups: both come from this one snapshot. */

@@ -1,6 +1,7 @@
 /* Writing a dump to disk: each file is written aside (O_EXCL, O_NOFOLLOW,
  * mode 0600) and renamed into place, so it is whole or absent, and a
- * planted symlink is replaced, never followed. */
+ * planted symlink is replaced, never followed. Written by the sampler, in
+ * its own file table (sampler_call.c), whoever asks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +14,8 @@
 #include "preload/dump.h"
 #include "preload/log.h"
 #include "preload/registry.h"
+#include "preload/sampler.h"
+#include "preload/symbolize.h"
 
 static int dump_number;
 
@@ -88,8 +91,9 @@ static int write_one(const tl_dump *d, const char *path, int json)
     return 0;
 }
 
-TL_HIDDEN int tl_dump_write(const struct tl_dump_request *req)
+static int write_dump(void *arg)
 {
+    const struct tl_dump_request *req = arg;
     char stem[PATH_MAX], path[PATH_MAX + 8];
     int saved_busy = tl_busy;
     tl_busy = 1;
@@ -111,10 +115,16 @@ TL_HIDDEN int tl_dump_write(const struct tl_dump_request *req)
         }
         tl_dump_free(d);
     }
+    tl_symbolize_release_files();
     tl_dump_unlock();
     if (rc)
         tl_log(TL_LOG_WARN, "cannot write dump %s: %s", rc == -ENAMETOOLONG ? req->stem : path,
                strerror(-rc));
     tl_busy = saved_busy;
     return rc;
+}
+
+TL_HIDDEN int tl_dump_write(const struct tl_dump_request *req)
+{
+    return tl_sampler_call(write_dump, (void *)req);
 }

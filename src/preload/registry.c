@@ -10,6 +10,9 @@
 #include "preload/registry.h"
 #include "preload/sampler.h"
 
+/* glibc (ld.so) exports where the main thread's stack ends. */
+extern void *__libc_stack_end;
+
 #define TL_MAX_SLOTS (1u << 18)
 
 TL_HIDDEN __thread struct tl_slot *tl_self_slot;
@@ -116,6 +119,7 @@ TL_HIDDEN struct tl_slot *tl_slot_claim(void)
     __atomic_fetch_add(&s->gen, 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     s->wait = TL_WAIT_NONE;
+    s->stack_hi = 0;
     s->life = 0;
     s->tid = 0;
     s->creator_tid = 0;
@@ -177,6 +181,10 @@ TL_HIDDEN struct tl_slot *tl_adopt_self(void)
         s->handle = (uint64_t)pthread_self();
         s->life = TL_LIFE_ADOPTED | (s->tid == getpid() ? 0 : TL_LIFE_DETACHED);
         s->creator_done = 1;
+        /* The main thread's stack ends where the kernel put argv and the
+         * environment; other adopted threads' stacks are unknown. */
+        if (s->tid == getpid())
+            s->stack_hi = (uint64_t)(uintptr_t)__libc_stack_end;
         tl_self_slot = s;
         if (s->tid != getpid())
             pthread_setspecific(exit_key, s);

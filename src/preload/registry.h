@@ -15,6 +15,13 @@
 enum { TL_SLOT_FREE = 0, TL_SLOT_LIVE = 1 };
 enum { TL_LIFE_EXITED = 1, TL_LIFE_DETACHED = 2, TL_LIFE_ADOPTED = 4 };
 
+/* An object the waiting thread could not read without risking a fault (the
+ * program's pointer may be bad: the call then fails with EFAULT): the
+ * sampler reads it, safely, from the address in the low bits. */
+#define TL_OBJ_AT_INT (1ull << 63) /* an int there: poll's first descriptor */
+#define TL_OBJ_AT_U64 (1ull << 62) /* a u64 there: futex_waitv's first word */
+#define TL_OBJ_ADDR(o) ((o) & ~(TL_OBJ_AT_INT | TL_OBJ_AT_U64))
+
 /* Register state at the point a wrapper blocks, enough to unwind from it. */
 struct tl_regs {
     uint64_t ip, sp, bp, bx, r12, r13, r14, r15;
@@ -29,6 +36,11 @@ struct tl_slot {
     uint64_t object;
     uint64_t since_ns;
     struct tl_regs regs;
+    /* Owner only: where the noting wrapper's frame keeps a mark that says
+     * the note is still live (see wrap.h), and the top of the thread's own
+     * stack (0: unknown). */
+    uint64_t mark;
+    uint64_t stack_hi;
 
     /* Lifecycle. */
     uint32_t state; /* TL_SLOT_FREE / TL_SLOT_LIVE */

@@ -2,8 +2,9 @@
  * wakes the sampler with a futex wake (one async-signal-safe system call,
  * and no file descriptor a daemon's close-everything loop could take from
  * us and hand to something else). Everything else happens on the sampler
- * thread, which runs with every signal blocked so that the program's own
- * handlers keep running on the program's threads. */
+ * thread, which runs with every signal blocked but the synchronous ones
+ * (sampler_isolate.c) so that the program's own handlers keep running on
+ * the program's threads, and with a file table of its own. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,16 @@ static void wake(void)
 {
     __atomic_store_n(&wake_word, 1, __ATOMIC_RELEASE);
     tl_real.syscall(SYS_futex, (long)&wake_word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+}
+
+TL_HIDDEN void tl_sampler_wake(void)
+{
+    wake();
+}
+
+TL_HIDDEN int tl_sampler_running(void)
+{
+    return __atomic_load_n(&running, __ATOMIC_ACQUIRE);
 }
 
 /* Sleeps one period, or less when woken. Once the leader has ended, the
@@ -199,8 +210,10 @@ static void *sampler_main(void *arg)
 {
     (void)arg;
     tl_busy = 1;
+    tl_sampler_isolate();
     for (;;) {
         sleep_period();
+        tl_sampler_serve_calls();
         /* The program's last thread has ended: glibc would end the process
          * now with exit(0); only the sampler is keeping it alive. */
         if (__atomic_load_n(&leader_gone, __ATOMIC_ACQUIRE) && process_threads() == 1)
@@ -223,7 +236,7 @@ static void *sampler_main(void *arg)
 static void start_thread(void)
 {
     sigset_t all, old;
-    sigfillset(&all);
+    tl_sampler_sigmask(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t t;
     pthread_attr_t attr;
@@ -242,7 +255,6 @@ static void start_thread(void)
     }
     __atomic_store_n(&running, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&tl_sampler_missing, 0, __ATOMIC_RELEASE);
-    tl_real.pthread_setname_np(t, "threadleak");
 }
 
 TL_HIDDEN void tl_sampler_init(void)
@@ -304,11 +316,19 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
     signal_pending = 0;
     start_ns = mono_ns();
     wake_word = 0;
+    tl_sampler_calls_after_fork_child();
+}
+
+static int final_sample(void *arg)
+{
+    (void)arg;
+    tl_dump_lock();
+    write_series();
+    tl_dump_unlock();
+    return 0;
 }
 
 TL_HIDDEN void tl_sampler_final_sample(void)
 {
-    tl_dump_lock();
-    write_series();
-    tl_dump_unlock();
+    tl_sampler_call(final_sample, NULL);
 }

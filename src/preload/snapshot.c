@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "preload/config.h"
@@ -53,6 +54,23 @@ static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
                errno == ESRCH;
     errno = saved;
     return gone;
+}
+
+/* An object the waiting thread left for us to read (TL_OBJ_AT_*): read it
+ * without trusting the program's pointer; 0 when it cannot be read. */
+static uint64_t resolve_object(uint64_t object)
+{
+    if (!(object & (TL_OBJ_AT_INT | TL_OBJ_AT_U64)))
+        return object;
+    int is_int = (object & TL_OBJ_AT_INT) != 0, saved = errno;
+    uint64_t v = 0;
+    int32_t i = 0;
+    struct iovec local = {is_int ? (void *)&i : (void *)&v, is_int ? sizeof i : sizeof v};
+    struct iovec remote = {(void *)(uintptr_t)TL_OBJ_ADDR(object), local.iov_len};
+    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)local.iov_len)
+        v = 0, i = 0;
+    errno = saved;
+    return is_int ? (uint64_t)(int64_t)i : v;
 }
 
 /* A running thread is never interrupted to see where it is: its stack in a
@@ -117,7 +135,7 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
         out->state = TL_BLOCKED;
         out->wait = wait;
         out->call = call;
-        out->object = object;
+        out->object = resolve_object(object);
         out->blocked_ns = now > since ? now - since : 0;
         out->stack = stack;
         return 1;

@@ -1,18 +1,26 @@
-/* Creation stacks, captured in the creating thread. libunwind is loaded
- * with dlopen(RTLD_LOCAL): as a DT_NEEDED of a preloaded library its
- * _Unwind_* exports would take C++ exception handling away from libgcc_s. */
+/* Creation stacks, captured in the creating thread with libgcc's
+ * unwinder (_Unwind_Backtrace, what glibc's backtrace() uses). It reads
+ * only what the unwind tables describe and stops at a frame without them
+ * (JIT code, a hand-made trampoline): no descriptor, no system call once
+ * warm. libunwind's local unwinder was dropped here because on such a
+ * frame it probes memory through a pipe whose descriptor numbers a daemon
+ * may close and reuse (it then wrote into the program's files), and it
+ * calls mincore, which sandboxes report. */
 #include <dlfcn.h>
 #include <link.h>
+#include <unwind.h>
 
 #include "preload/config.h"
 #include "preload/log.h"
 #include "preload/stacks.h"
 
-static int (*unw_backtrace_fn)(void **, int);
+static _Unwind_Reason_Code (*backtrace_fn)(_Unwind_Trace_Fn, void *);
+static _Unwind_Ptr (*get_ip_fn)(struct _Unwind_Context *);
 
-/* libunwind has no fork handlers: a child forked while another thread was
- * inside it could find its lock taken forever. Creators hold this shared,
- * fork holds it exclusively. */
+/* libgcc's unwinder locks its list of registered frames (JITs register
+ * theirs) and has no fork handlers: a child forked while another thread
+ * was inside could find that lock taken forever. Creators hold this
+ * shared, fork holds it exclusively. */
 static pthread_rwlock_t unwinding;
 
 TL_HIDDEN void tl_stacks_fork_prepare(void)
@@ -86,32 +94,45 @@ TL_HIDDEN int tl_stacks_init(void)
     dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_ip_is_ours);
     if (tl_intern_init() != 0)
         return -1;
-    void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-    if (lib)
-        unw_backtrace_fn = (int (*)(void **, int))dlsym(lib, "unw_backtrace");
-    if (!unw_backtrace_fn)
-        tl_log_once(TL_ONCE_UNWIND,
-                    "libunwind.so.8 not found (install libunwind8): no creation stacks");
-    tl_unwind_init();
+    void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (lib) {
+        backtrace_fn = (__typeof__(backtrace_fn))dlsym(lib, "_Unwind_Backtrace");
+        get_ip_fn = (__typeof__(get_ip_fn))dlsym(lib, "_Unwind_GetIP");
+    }
+    if (!backtrace_fn || !get_ip_fn) {
+        backtrace_fn = NULL;
+        tl_log_once(TL_ONCE_UNWIND, "libgcc_s.so.1 not found: no creation stacks");
+    }
     return 0;
+}
+
+struct trace {
+    uint64_t *ips;
+    int n, max;
+};
+
+static _Unwind_Reason_Code one_frame(struct _Unwind_Context *c, void *arg)
+{
+    struct trace *t = arg;
+    uint64_t ip = (uint64_t)get_ip_fn(c);
+    if (ip == 0 || t->n >= t->max)
+        return _URC_END_OF_STACK;
+    if (t->n > 0 || !tl_ip_is_ours(ip)) /* leading frames are threadleak's own */
+        t->ips[t->n++] = ip;
+    return _URC_NO_REASON;
 }
 
 TL_HIDDEN uint32_t tl_capture_spawn_stack(void)
 {
-    if (!unw_backtrace_fn)
+    if (!backtrace_fn)
         return 0;
-    void *raw[TL_MAX_FRAMES + 8];
     uint64_t ips[TL_MAX_FRAMES];
+    struct trace t = {ips, 0, tl_config.frames};
     int saved_busy = tl_busy;
-    tl_busy = 1; /* libunwind takes locks through the PLT: pass them through */
+    tl_busy = 1; /* libgcc may take its lock through the PLT: pass it through */
     tl_real.pthread_rwlock_rdlock(&unwinding);
-    int n = unw_backtrace_fn(raw, tl_config.frames + 8);
+    backtrace_fn(one_frame, &t);
     pthread_rwlock_unlock(&unwinding);
     tl_busy = saved_busy;
-    int depth = 0, i = 0;
-    while (i < n && tl_ip_is_ours((uint64_t)(uintptr_t)raw[i]))
-        i++;
-    for (; i < n && depth < tl_config.frames; i++)
-        ips[depth++] = (uint64_t)(uintptr_t)raw[i];
-    return tl_intern(ips, depth);
+    return tl_intern(ips, t.n);
 }

@@ -9,12 +9,17 @@
 #include <dlfcn.h>
 #include <libunwind.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "preload/log.h"
+#include "preload/registry.h"
+#include "preload/sampler.h"
 #include "preload/stacks.h"
 
 static struct {
@@ -27,6 +32,10 @@ static struct {
     int (*set_cache_size)(unw_addr_space_t, size_t, int);
 } u;
 static unw_addr_space_t space;
+/* Why the program's memory cannot be read, "" while it can: a seccomp
+ * filter may forbid process_vm_readv (or trap it, the program's SIGSYS
+ * handler answering). Stacks are then unknown, never a reason to stop. */
+static char unreadable[200];
 
 struct segment {
     uint64_t lo, hi;
@@ -81,6 +90,34 @@ static int by_start(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+static void forbidden(int e)
+{
+    if (unreadable[0])
+        return;
+    snprintf(unreadable, sizeof unreadable,
+             "process_vm_readv fails (%s), a sandbox's seccomp filter most likely: blocked-at "
+             "stacks are unknown",
+             strerror(e));
+    tl_log_once(TL_ONCE_UNWIND, "%s", unreadable);
+}
+
+/* Once per dump, on the sampler, with synchronous signals deliverable: a
+ * filter that traps the call then meets the program's handler here, not
+ * inside libunwind, which blocks every signal while it holds its lock. */
+static void probe(void)
+{
+    uint64_t word = 1, copy = 0;
+    struct iovec local = {&copy, sizeof copy}, remote = {&word, sizeof word};
+    errno = 0;
+    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof copy || copy != 1)
+        forbidden(errno ? errno : EIO);
+}
+
+TL_HIDDEN const char *tl_unwind_unknown(void)
+{
+    return unreadable[0] ? unreadable : NULL;
+}
+
 static int read_safely(struct unwind_arg *a, uint64_t addr, unw_word_t *val)
 {
     if (addr < a->cache_lo || addr + 8 > a->cache_hi) {
@@ -90,6 +127,8 @@ static int read_safely(struct unwind_arg *a, uint64_t addr, unw_word_t *val)
             len = sizeof a->cache;
         struct iovec local = {a->cache, len}, remote = {(void *)(uintptr_t)start, len};
         ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        if (n < 0 && errno != EFAULT && errno != ESRCH)
+            forbidden(errno);
         if (n < 8)
             return -UNW_EINVAL;
         a->cache_lo = start;
@@ -173,7 +212,56 @@ static int get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t l
 
 #define TL_SYM(lib, field, name) (u.field = (__typeof__(u.field))dlsym(lib, name)) != NULL
 
+/* libunwind's first use (tdep_init) opens a pipe and probes mincore() to
+ * validate memory for its local unwinder, which threadleak does not use
+ * (this address space never validates). It does so with every signal
+ * blocked: a seccomp filter that traps either call (SECCOMP_RET_TRAP) would
+ * then kill the process, and Firefox's sandbox reports mincore. So while
+ * the sampler initialises libunwind both fail at once, without a system
+ * call, and libunwind settles for msync, which it then never calls. Every
+ * other caller passes through. */
+static int initialising;
+
+static int refused(void)
+{
+    if (!__atomic_load_n(&initialising, __ATOMIC_RELAXED) || !tl_on_sampler)
+        return 0;
+    errno = ENOSYS;
+    return 1;
+}
+
+TL_EXPORT int mincore(void *addr, size_t len, unsigned char *vec)
+{
+    if (refused())
+        return -1;
+    tl_real_ensure();
+    return (int)tl_real.syscall(SYS_mincore, (long)addr, (long)len, (long)vec, 0, 0, 0);
+}
+
+TL_EXPORT int pipe2(int fds[2], int flags)
+{
+    if (refused())
+        return -1;
+    tl_real_ensure();
+    return (int)tl_real.syscall(SYS_pipe2, (long)fds, (long)flags, 0, 0, 0, 0);
+}
+
+static int init_libunwind(void);
+
+/* Run by the sampler as it starts. */
 TL_HIDDEN int tl_unwind_init(void)
+{
+    if (space)
+        return 0;
+    __atomic_store_n(&initialising, 1, __ATOMIC_RELAXED);
+    int rc = init_libunwind();
+    __atomic_store_n(&initialising, 0, __ATOMIC_RELAXED);
+    if (space)
+        probe();
+    return rc;
+}
+
+static int init_libunwind(void)
 {
     void *lib = dlopen("libunwind-x86_64.so.8", RTLD_NOW | RTLD_LOCAL);
     if (!lib || !(TL_SYM(lib, create_addr_space, "_Ux86_64_create_addr_space") &&
@@ -210,6 +298,8 @@ TL_HIDDEN int tl_unwind_init(void)
  * loaded or unloaded since the last one. */
 TL_HIDDEN void tl_unwind_refresh(void)
 {
+    if (space && !unreadable[0])
+        probe();
     n_segments = 0;
     dl_iterate_phdr(add_segments, NULL);
     qsort(segments, (size_t)n_segments, sizeof *segments, by_start);
@@ -255,7 +345,7 @@ static int unwind_locked(struct dl_phdr_info *info, size_t size, void *data)
 
 TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max)
 {
-    if (!space)
+    if (!space || unreadable[0])
         return 0;
     struct unwind_job j = {r, ips, max, 0};
     dl_iterate_phdr(unwind_locked, &j);

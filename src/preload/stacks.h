@@ -1,5 +1,5 @@
 /* Stacks. Creation stacks are captured in the creating thread with
- * libunwind; blocked-at stacks are unwound later, by the sampler, from the
+ * libgcc's unwinder; blocked-at stacks are unwound later, by the sampler, from the
  * registers a wrapper saved when it blocked. Both are interned: identical
  * stacks are stored once, in memory that is never freed. */
 #ifndef THREADLEAK_STACKS_H
@@ -34,6 +34,8 @@ TL_HIDDEN int tl_ip_is_ours(uint64_t ip);
 /* Module-private start-up and refresh hooks. */
 TL_HIDDEN int tl_intern_init(void);
 TL_HIDDEN int tl_unwind_init(void);
+/* Why blocked-at stacks cannot be read (NULL: they can). */
+TL_HIDDEN const char *tl_unwind_unknown(void);
 TL_HIDDEN void tl_unwind_refresh(void); /* before a batch of unwinds */
 
 #endif

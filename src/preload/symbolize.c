@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "preload/log.h"
+#include "preload/sampler.h"
 #include "preload/symbolize.h"
 
 static struct {
@@ -30,8 +31,6 @@ static struct {
     const char *(*module_info)(Dwfl_Module *, void ***, Dwarf_Addr *, Dwarf_Addr *, Dwarf_Addr *,
                                Dwarf_Addr *, const char **, const char **);
     int (*find_elf)(Dwfl_Module *, void **, const char *, Dwarf_Addr, char **, Elf **);
-    int (*find_debuginfo)(Dwfl_Module *, void **, const char *, Dwarf_Addr, const char *,
-                          const char *, GElf_Word, char **);
 } d;
 static Dwfl_Callbacks callbacks;
 static Dwfl *dwfl;
@@ -77,15 +76,14 @@ TL_HIDDEN void tl_symbolize_init(void)
           TL_DW(proc_report, "dwfl_linux_proc_report") && TL_DW(addrmodule, "dwfl_addrmodule") &&
           TL_DW(addrinfo, "dwfl_module_addrinfo") && TL_DW(getsrc, "dwfl_module_getsrc") &&
           TL_DW(lineinfo, "dwfl_lineinfo") && TL_DW(module_info, "dwfl_module_info") &&
-          TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
-          TL_DW(find_debuginfo, "dwfl_standard_find_debuginfo"))) {
+          TL_DW(find_elf, "dwfl_linux_proc_find_elf") && tl_debug_files_init(lib) == 0)) {
         tl_log_once(TL_ONCE_SYMBOLS, "libdw.so.1 not found (install libdw1): functions are "
                                      "named from dynamic symbols only, without file:line");
         d.begin = NULL;
         return;
     }
     callbacks.find_elf = d.find_elf;
-    callbacks.find_debuginfo = d.find_debuginfo;
+    callbacks.find_debuginfo = tl_find_debuginfo_here; /* never DEBUGINFOD_URLS */
 }
 
 static void report(void)
@@ -104,6 +102,19 @@ static void report(void)
 TL_HIDDEN void tl_symbolize_refresh(void)
 {
     report();
+}
+
+/* libdw keeps the ELF files it read open. In the sampler's own file table
+ * that is harmless; in the program's (no sampler yet, or no table of its
+ * own) they are closed after each dump, so the program's next open()
+ * returns the number it would have without us. */
+TL_HIDDEN void tl_symbolize_release_files(void)
+{
+    if (tl_on_sampler && tl_sampler_own_files)
+        return;
+    if (dwfl)
+        d.end(dwfl);
+    dwfl = NULL;
 }
 
 static const char *nice_name(const char *raw)

@@ -3,6 +3,8 @@
 #ifndef THREADLEAK_SYMBOLIZE_H
 #define THREADLEAK_SYMBOLIZE_H
 
+#include <elfutils/libdwfl.h>
+
 #include "common/model.h"
 #include "preload/real.h"
 
@@ -12,5 +14,15 @@ TL_HIDDEN void tl_symbolize_refresh(void);
 /* The frame for ip, cached; the strings live as long as the process.
  * Every ip is a return address, so the call site (ip - 1) is looked up. */
 TL_HIDDEN tl_frame tl_symbolize(uint64_t ip);
+/* After a dump: closes the ELF files read unless they are in the sampler's
+ * own file table. */
+TL_HIDDEN void tl_symbolize_release_files(void);
+
+/* debug_files.c: libdwfl's find_debuginfo callback, without the network. */
+TL_HIDDEN int tl_debug_files_init(void *libdw);
+TL_HIDDEN int tl_find_debuginfo_here(Dwfl_Module *mod, void **userdata, const char *modname,
+                                     Dwarf_Addr base, const char *file_name,
+                                     const char *debuglink_file, GElf_Word debuglink_crc,
+                                     char **debuginfo_file_name);
 
 #endif

@@ -9,20 +9,32 @@
 #include "preload/registry.h"
 #include "preload/sampler.h"
 
-/* Whether this wrapper may note its wait. Not when a signal handler runs
+/* Whether the running thread's note (it has one) belongs to a wait still
+ * in progress below the caller, whose stack pointer is sp (wrap_note.c). */
+TL_HIDDEN int tl_note_live(const struct tl_slot *s, uint64_t sp);
+
+/* Whether this wrapper may note its wait: not when a signal handler runs
  * it inside another note being written (seq odd), nor inside a wait still
- * in progress further up the stack; a note whose frame is gone (the
- * program siglongjmp'ed out of a wait) is stale and gets replaced. */
+ * in progress (a handler on the thread's stack or an alternate one). A
+ * note whose wrapper has gone (the program siglongjmp'ed out of its wait)
+ * is stale and gets replaced. */
 static inline struct tl_slot *tl_noting(void)
 {
     struct tl_slot *s = tl_self();
     if (!s || (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) & 1))
         return NULL;
+    if (tl_likely(s->wait == TL_WAIT_NONE))
+        return s;
     uint64_t sp;
     __asm__("mov %%rsp, %0" : "=r"(sp));
-    if (s->wait != TL_WAIT_NONE && sp < s->regs.sp)
-        return NULL;
-    return s;
+    return tl_note_live(s, sp) ? NULL : s;
+}
+
+/* What a noting wrapper's frame holds while its wait lasts: a value no
+ * other episode of any slot writes (the slot's seq once the note is made). */
+static inline uint64_t tl_mark_of(const struct tl_slot *s, uint32_t seq)
+{
+    return ((uint64_t)seq * 0x9e3779b97f4a7c15ull) ^ (uint64_t)(uintptr_t)s;
 }
 
 /* The sampler is started lazily (in a fork child, at the first wait), but
@@ -36,12 +48,15 @@ static inline void tl_sampler_if_missing(void)
 
 /* Calls `call` with the running thread marked as blocked in `kind` on
  * `obj`. Must stay a macro: the registers are captured in the wrapper's
- * own frame, which is live for as long as the call blocks. */
+ * own frame, which is live for as long as the call blocks, and so is the
+ * mark that tells a nested wrapper the note is not stale. */
 #define TL_WAIT(kind, callname, obj, call)                                                         \
     ({                                                                                             \
         struct tl_slot *s_ = tl_noting();                                                          \
         __typeof__(call) r_;                                                                       \
         if (s_) {                                                                                  \
+            volatile uint64_t mark_ = tl_mark_of(s_, s_->seq + 2);                                 \
+            s_->mark = (uint64_t)(uintptr_t)&mark_;                                                \
             TL_BLOCK_BEGIN(s_, kind, callname, obj);                                               \
             r_ = (call);                                                                           \
             tl_block_end(s_);                                                                      \
@@ -71,6 +86,18 @@ TL_HIDDEN extern __thread unsigned tl_signal_hits;
         r_;                                                                                        \
     })
 
+/* The clocks glibc's timed waits accept (futex_abstimed_supported_clockid)
+ * and its timespec check: a call that fails them fails before any try. */
+static inline int tl_clock_ok(clockid_t c)
+{
+    return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC;
+}
+
+static inline int tl_nsec_ok(const struct timespec *ts)
+{
+    return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
+}
+
 static inline uint64_t tl_mono_ns(void)
 {
     struct timespec ts;
@@ -94,6 +121,23 @@ static inline uint64_t tl_left_ns(uint64_t start, uint64_t total)
 {
     uint64_t spent = tl_mono_ns() - start;
     return spent >= total ? 0 : total - spent;
+}
+
+/* The same for a timespec the kernel has accepted (so it is readable and
+ * its tv_nsec is in range), without overflow for any tv_sec. */
+static inline struct timespec tl_left_ts(const struct timespec *ts, uint64_t start)
+{
+    uint64_t spent = tl_mono_ns() - start;
+    struct timespec left = *ts;
+    left.tv_sec -= (time_t)(spent / 1000000000u);
+    left.tv_nsec -= (long)(spent % 1000000000u);
+    if (left.tv_nsec < 0) {
+        left.tv_nsec += 1000000000;
+        left.tv_sec--;
+    }
+    if (left.tv_sec < 0)
+        left.tv_sec = 0, left.tv_nsec = 0;
+    return left;
 }
 
 #endif

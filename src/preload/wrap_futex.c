@@ -41,8 +41,10 @@ TL_EXPORT long syscall(long number, ...)
         return TL_WAIT(TL_WAIT_FUTEX, "futex", a1, tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
     }
     if (number == SYS_futex_waitv && a1 && a2 > 0) {
-        /* struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 rsvd; } */
-        uint64_t first = ((const uint64_t *)a1)[1];
+        /* struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 rsvd; }:
+         * the first uaddr is read by the sampler, as the array may be a bad
+         * pointer (the call then fails with EFAULT). */
+        uint64_t first = TL_OBJ_AT_U64 | (uint64_t)(a1 + 8);
         return TL_WAIT(TL_WAIT_FUTEX, "futex_waitv", first,
                        tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
     }

@@ -50,9 +50,13 @@ static TL_SLOW int clocklock_slow(pthread_mutex_t *m, clockid_t clk, const struc
                    tl_real.pthread_mutex_clocklock(m, clk, ts));
 }
 
+/* glibc checks the clock before anything else, the timespec only when the
+ * lock has to wait. */
 TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
 {
     tl_real_ensure();
+    if (tl_unlikely(!tl_clock_ok(clk)))
+        return EINVAL;
     int rc = tl_real.pthread_mutex_trylock(m);
     if (tl_likely(rc != EBUSY))
         return rc;

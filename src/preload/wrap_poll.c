@@ -1,9 +1,9 @@
 /* poll, select and epoll. A zero timeout never blocks and passes straight
- * through. The object is the first descriptor (the epoll descriptor). A
+ * through (epoll_pwait2's timespec is not read: glibc hands the pointer to
+ * the kernel, which answers EFAULT for a bad one; ppoll and pselect read
+ * theirs in glibc first). The object is the first descriptor (the epoll descriptor). A
  * wait that only threadleak's dump signal interrupted resumes with what is
  * left of its timeout. */
-#include <string.h>
-
 #include "preload/wrap.h"
 
 static inline int zero_ts(const struct timespec *ts)
@@ -37,11 +37,13 @@ static inline int left_ms(uint64_t start, int timeout)
         r_;                                                                                        \
     })
 
-/* The same with a relative timespec (NULL: infinite) in the variable `p`. */
+/* The same with a relative timespec (NULL: infinite) in the variable `p`.
+ * The first call gets the program's pointer as it is (a bad one fails with
+ * EFAULT); *ts is read only once the kernel has accepted it. */
 #define TL_POLL_TS(ts, call)                                                                       \
     ({                                                                                             \
         int e_ = errno, r_;                                                                        \
-        uint64_t start_ = tl_mono_ns(), total_ = (ts) ? tl_ts_ns(ts) : 0;                          \
+        uint64_t start_ = tl_mono_ns();                                                            \
         struct timespec left_;                                                                     \
         const struct timespec *p = (ts);                                                           \
         for (;;) {                                                                                 \
@@ -50,20 +52,27 @@ static inline int left_ms(uint64_t start, int timeout)
             if (r_ != -1 || errno != EINTR || tl_signal_hits == h_)                                \
                 break;                                                                             \
             errno = e_;                                                                            \
-            if (p) {                                                                               \
-                left_ = tl_ns_ts(tl_left_ns(start_, total_));                                      \
+            if (ts) {                                                                              \
+                left_ = tl_left_ts((ts), start_);                                                  \
                 p = &left_;                                                                        \
             }                                                                                      \
         }                                                                                          \
         r_;                                                                                        \
     })
 
+/* The program's array may be a bad pointer (poll then fails with EFAULT):
+ * the sampler reads the descriptor, not this thread. */
+static inline uint64_t first_fd(const struct pollfd *fds, nfds_t n)
+{
+    return n ? TL_OBJ_AT_INT | (uint64_t)(uintptr_t)&fds->fd : 0;
+}
+
 TL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     tl_real_ensure();
     if (timeout == 0)
         return tl_real.poll(fds, n, timeout);
-    return TL_WAIT(TL_WAIT_POLL, "poll", n ? (uint64_t)fds[0].fd : 0,
+    return TL_WAIT(TL_WAIT_POLL, "poll", first_fd(fds, n),
                    TL_POLL_MS(timeout, tl_real.poll(fds, n, t)));
 }
 
@@ -72,82 +81,19 @@ TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, con
     tl_real_ensure();
     if (zero_ts(ts))
         return tl_real.ppoll(fds, n, ts, mask);
-    return TL_WAIT(TL_WAIT_POLL, "ppoll", n ? (uint64_t)fds[0].fd : 0,
+    return TL_WAIT(TL_WAIT_POLL, "ppoll", first_fd(fds, n),
                    TL_POLL_TS(ts, tl_real.ppoll(fds, n, p, mask)));
 }
 
-/* select's fd sets are cleared by an interrupted call, so a call made again
- * needs copies, of exactly the bytes the call may touch (a program may
- * allocate just howmany(n, NFDBITS) words). Sets above FD_SETSIZE are not
- * copied: such a call gets its EINTR. */
-struct fd_copies {
-    fd_set *sets[3];
-    size_t bytes;
-    unsigned char copy[3][sizeof(fd_set)];
-};
-
-static int fds_save(struct fd_copies *f, int n, fd_set *r, fd_set *w, fd_set *e)
-{
-    if (n < 0 || n > FD_SETSIZE)
-        return 0;
-    f->sets[0] = r, f->sets[1] = w, f->sets[2] = e;
-    f->bytes = (size_t)((n + NFDBITS - 1) / NFDBITS) * sizeof(fd_mask);
-    for (int i = 0; i < 3; i++)
-        if (f->sets[i])
-            memcpy(f->copy[i], f->sets[i], f->bytes);
-    return 1;
-}
-
-static void fds_restore(const struct fd_copies *f)
-{
-    for (int i = 0; i < 3; i++)
-        if (f->sets[i])
-            memcpy(f->sets[i], f->copy[i], f->bytes);
-}
-
-/* Linux's select leaves what is left of the timeout in *tv: made again
- * with the same tv, it waits only for the rest. */
-static int select_resumed(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
-{
-    struct fd_copies f;
-    int again = fds_save(&f, n, r, w, e), saved = errno;
-    for (;;) {
-        unsigned h = tl_signal_hits;
-        int rc = tl_real.select(n, r, w, e, tv);
-        if (rc != -1 || errno != EINTR || tl_signal_hits == h || !again)
-            return rc;
-        errno = saved;
-        fds_restore(&f);
-    }
-}
-
+/* Linux leaves select's fd sets as they were when the call fails (EINTR
+ * included), and writes what is left of the timeout into *tv: made again
+ * with the same arguments, it waits only for the rest. */
 TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
     tl_real_ensure();
     if (tv && tv->tv_sec == 0 && tv->tv_usec == 0)
         return tl_real.select(n, r, w, e, tv);
-    return TL_WAIT(TL_WAIT_POLL, "select", 0, select_resumed(n, r, w, e, tv));
-}
-
-static int pselect_resumed(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
-                           const sigset_t *mask)
-{
-    struct fd_copies f;
-    int again = fds_save(&f, n, r, w, e), saved = errno;
-    uint64_t start = tl_mono_ns(), total = ts ? tl_ts_ns(ts) : 0;
-    struct timespec left;
-    for (;;) {
-        unsigned h = tl_signal_hits;
-        int rc = tl_real.pselect(n, r, w, e, ts, mask);
-        if (rc != -1 || errno != EINTR || tl_signal_hits == h || !again)
-            return rc;
-        errno = saved;
-        fds_restore(&f);
-        if (ts) {
-            left = tl_ns_ts(tl_left_ns(start, total));
-            ts = &left;
-        }
-    }
+    return TL_WAIT(TL_WAIT_POLL, "select", 0, TL_RESUMED(tl_real.select(n, r, w, e, tv)));
 }
 
 TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
@@ -156,7 +102,8 @@ TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct times
     tl_real_ensure();
     if (zero_ts(ts))
         return tl_real.pselect(n, r, w, e, ts, mask);
-    return TL_WAIT(TL_WAIT_POLL, "pselect", 0, pselect_resumed(n, r, w, e, ts, mask));
+    return TL_WAIT(TL_WAIT_POLL, "pselect", 0,
+                   TL_POLL_TS(ts, tl_real.pselect(n, r, w, e, p, mask)));
 }
 
 TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
@@ -188,8 +135,6 @@ TL_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct
         errno = ENOSYS;
         return -1;
     }
-    if (zero_ts(ts))
-        return tl_real.epoll_pwait2(ep, ev, max, ts, mask);
     tl_sampler_if_missing(); /* not async-signal-safe: may start it */
     return TL_WAIT(TL_WAIT_POLL, "epoll_pwait2", (uint64_t)ep,
                    TL_POLL_TS(ts, tl_real.epoll_pwait2(ep, ev, max, p, mask)));

@@ -11,6 +11,7 @@ static void *trampoline(void *p)
     tl_start_fn start = s->start;
     void *arg = s->arg;
     tl_thread_started(s);
+    s->stack_hi = (uint64_t)(uintptr_t)__builtin_frame_address(0);
     return start(arg);
 }
 
@@ -20,6 +21,7 @@ static int trampoline_c11(void *p)
     thrd_start_t start = (thrd_start_t)(void *)s->start;
     void *arg = s->arg;
     tl_thread_started(s);
+    s->stack_hi = (uint64_t)(uintptr_t)__builtin_frame_address(0);
     return start(arg);
 }
 
@@ -120,10 +122,13 @@ TL_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespe
     return rc;
 }
 
+/* glibc checks the clock before it looks at the thread. */
 TL_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk,
                                    const struct timespec *ts)
 {
     tl_real_ensure();
+    if (!tl_clock_ok(clk))
+        return EINVAL;
     struct tl_slot *s = tl_slot_of(t);
     uint32_t gen = s ? s->gen : 0;
     int rc = tl_real.pthread_tryjoin_np(t, ret);

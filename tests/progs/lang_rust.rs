@@ -3,7 +3,6 @@
 // Condvar::wait, 3 in Mutex::lock on a mutex main holds, 2 in mpsc
 // Receiver::recv. The recognisable functions are #[no_mangle] so their
 // names are plain whatever the toolchain's mangling scheme.
-use std::hint::black_box;
 use std::io::Write;
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
@@ -33,8 +32,14 @@ pub fn rust_channel_waiter(rx: mpsc::Receiver<u32>) {
     let _ = rx.recv();
 }
 
-// black_box: loop bounds the compiler cannot see, so it does not unroll the
-// loops (each unrolled copy would be a call site, its threads a group).
+// Loop bounds the compiler cannot see, so it does not unroll the loops (each
+// unrolled copy would be a call site, its threads a group). A volatile read,
+// not std::hint::black_box: that needs Rust 1.66, Debian 12 has 1.63.
+#[inline(never)]
+fn opaque(n: u32) -> u32 {
+    unsafe { std::ptr::read_volatile(&n) }
+}
+
 #[no_mangle]
 #[inline(never)]
 pub fn spawn_rust_threads(
@@ -42,15 +47,15 @@ pub fn spawn_rust_threads(
     held: &Arc<Mutex<u32>>,
     senders: &mut Vec<mpsc::Sender<u32>>,
 ) {
-    for _ in 0..black_box(5) {
+    for _ in 0..opaque(5) {
         let p = Arc::clone(pair);
         thread::spawn(move || rust_condvar_waiter(p));
     }
-    for _ in 0..black_box(3) {
+    for _ in 0..opaque(3) {
         let h = Arc::clone(held);
         thread::spawn(move || rust_mutex_waiter(h));
     }
-    for _ in 0..black_box(2) {
+    for _ in 0..opaque(2) {
         let (tx, rx) = mpsc::channel();
         senders.push(tx);
         thread::spawn(move || rust_channel_waiter(rx));

@@ -1,0 +1,55 @@
+/* What keeps the sampler thread out of the program's way: a file table of
+ * its own, its name, and synchronous signals left deliverable. */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "preload/log.h"
+#include "preload/registry.h"
+#include "preload/sampler.h"
+#include "preload/stacks.h"
+
+TL_HIDDEN int tl_sampler_own_files;
+
+/* After unshare(CLONE_FILES) the sampler's descriptors are its own: the
+ * program neither sees them in /proc/PID/fd nor closes them, and what the
+ * sampler opens never takes a number the program expects. The table
+ * starts as a copy of the program's, and a copy keeps a pipe's or a
+ * socket's end open: all are closed but stderr, kept for our messages. */
+static void own_file_table(void)
+{
+    if (unshare(CLONE_FILES) != 0) {
+        tl_log_once(TL_ONCE_SAMPLER,
+                    "cannot give the sampler a file table of its own (%s): its descriptors "
+                    "are visible to the program",
+                    strerror(errno));
+        return;
+    }
+    close(STDIN_FILENO);
+    close(STDOUT_FILENO);
+    if (close_range(3, ~0u, 0) != 0)
+        for (int fd = 3; fd < 65536; fd++)
+            close(fd);
+    tl_sampler_own_files = 1;
+}
+
+/* Signals a fault or a seccomp filter (SECCOMP_RET_TRAP) raises in the
+ * thread itself: blocked, the kernel kills the whole process instead; left
+ * open, the program's own handler answers them as it does in its threads. */
+TL_HIDDEN void tl_sampler_sigmask(sigset_t *set)
+{
+    sigfillset(set);
+    static const int sync[] = {SIGSYS, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP};
+    for (size_t i = 0; i < sizeof sync / sizeof *sync; i++)
+        sigdelset(set, sync[i]);
+}
+
+TL_HIDDEN void tl_sampler_isolate(void)
+{
+    tl_on_sampler = 1;
+    prctl(PR_SET_NAME, "threadleak"); /* pthread_setname_np would open /proc on a program thread */
+    own_file_table();
+    tl_unwind_init(); /* libunwind opens a pipe at its first use: in our table */
+}
