@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/cli_exec.h"
 #include "lib/tlt.h"
@@ -636,6 +637,24 @@ Test(run, preloaded_descendant_that_cannot_report_is_unjudged)
     json_t *u = json_array_get(json_object_get(v, "unjudged"), 0);
     cr_assert(u, "%s", r->err);
     cr_expect(strstr(json_string_value(json_object_get(u, "why")), "never reported"), "%s", r->err);
+    json_decref(v);
+    cli_free(r);
+}
+
+Test(run, process_that_drops_privileges_still_reports)
+{
+    if (geteuid() != 0)
+        cr_skip_test("dropping privileges needs root");
+    cli_result *r = run(NULL, "--", tlt_prog_path("cli_tree"), "dropper", NULL);
+    EXPECT_STATUS(r, 3);
+    json_t *v = verdict(r);
+    cr_expect(has_reason(v, "growth") && has_reason(v, "exit"), "%s", r->err);
+    cr_expect_gt(json_array_size(json_object_get(v, "samples")), 6, "%s", r->err);
+    json_t *s = json_array_get(json_object_get(v, "suspects"), 0);
+    cr_assert(s, "no suspects from the dumps of a process running as nobody:\n%s", r->err);
+    /* (its frames are unnamed: a process that changed its uid cannot read its
+     * own /proc/self/maps, where the library finds its modules) */
+    cr_expect_geq(json_integer_value(json_object_get(s, "count")), 20, "%s", r->err);
     json_decref(v);
     cli_free(r);
 }

@@ -4,10 +4,14 @@
  * that grew between an early dump and the final one, for every process of
  * the tree — and what could not be judged. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/run.h"
 
@@ -15,10 +19,23 @@
 static threadleak_dump_file **loaded;
 static int n_loaded;
 
+/* Files in the run's directory may have been written by processes of the
+ * tree running as other users: never follow a link they planted (the run
+ * may be root), read only a regular file, through the descriptor opened. */
 static threadleak_dump_file *load(const char *path)
 {
-    char err[512];
-    threadleak_dump_file *f = threadleak_dump_load(path, err, sizeof err);
+    char err[512], self[64];
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        tl_msg("ignoring %s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    threadleak_dump_file *f = threadleak_dump_load(self, err, sizeof err);
+    close(fd);
     if (!f) {
         tl_msg("ignoring %s: %s", path, err);
         return NULL;

@@ -146,8 +146,10 @@ static tl_taken *ask(tl_run_result *r, int pid, long at, int prestop)
     char stem[PATH_MAX + 64], err[512];
     snprintf(stem, sizeof stem, "%s/%s.%d.%d", r->dir, prestop ? "prestop" : "request", pid,
              r->n_taken + 1);
-    if (threadleak_request_dump(pid, stem, "text,json", 0, err, sizeof err)) {
-        tl_msg("cannot ask pid %d for a dump: %s", pid, err);
+    int rc = threadleak_request_dump(pid, stem, "text,json", 0, err, sizeof err);
+    if (rc) { /* > 0: no sampler to ask (a single thread): nothing to dump */
+        if (rc < 0)
+            tl_msg("cannot ask pid %d for a dump: %s", pid, err);
         return NULL;
     }
     r->taken = tl_xrealloc(r->taken, (size_t)r->n_taken + 1, sizeof *r->taken);

@@ -2,6 +2,8 @@
  *   killed   a child leaks a thread every 30 ms; the parent kills it after 2.5 s
  *   orphan   a child leaks a thread every 30 ms for 3 s; the parent exits at once
  *   abort    the program aborts after 300 ms
+ *   dropper  the program becomes nobody (as nginx's workers do), then leaks a
+ *            thread every 30 ms for 2.5 s and exits (needs root)
  * Children never outlive the test by more than a few seconds. */
 #include <pthread.h>
 #include <sys/wait.h>
@@ -30,6 +32,12 @@ static void leak_for(long ms)
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "killed";
+    if (strcmp(mode, "dropper") == 0) {
+        if (setgid(65534) || setuid(65534))
+            return 77;
+        leak_for(2500);
+        return 0;
+    }
     if (strcmp(mode, "abort") == 0) {
         cli_sleep_ms(300);
         abort();
