@@ -652,8 +652,8 @@ Test(run, process_that_drops_privileges_still_reports)
     cr_expect_gt(json_array_size(json_object_get(v, "samples")), 6, "%s", r->err);
     json_t *s = json_array_get(json_object_get(v, "suspects"), 0);
     cr_assert(s, "no suspects from the dumps of a process running as nobody:\n%s", r->err);
-    /* (its frames are unnamed: a process that changed its uid cannot read its
-     * own /proc/self/maps, where the library finds its modules) */
+    /* by count: the library leaves its frames unnamed after the uid change
+     * (a symbolization issue of its own, not the run's) */
     cr_expect_geq(json_integer_value(json_object_get(s, "count")), 20, "%s", r->err);
     json_decref(v);
     cli_free(r);
