@@ -329,10 +329,18 @@ static const char *sig_name(int sig)
     return s ? s : "?";
 }
 
+/* 1 when pid was ever seen with more than one thread (in /proc, or in its
+ * series): a single-threaded process has nothing to judge. */
 static int several_threads(tl_run_result *r, int pid)
 {
     tl_proc_seen *s = tl_tree_find(r, pid);
-    return s && s->max_threads > 1;
+    if (s && s->max_threads > 1)
+        return 1;
+    tl_proc_series *p = threadleak_series_find(&r->series, pid);
+    for (int i = 0; p && i < p->n; i++)
+        if (p->s[i].live + p->s[i].exited_unjoined > 1)
+            return 1;
+    return 0;
 }
 
 /* What was not seen: the program when nothing of it could be judged, and
@@ -345,8 +353,8 @@ static void find_unseen(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
                        "killed by signal %d (SIG%s) after %d sample%s: too few to judge growth, "
                        "and no exit to judge",
                        r->signal, sig_name(r->signal), v->g.n, v->g.n == 1 ? "" : "s");
-        else if (r->exited && !r->stopped && v->g.n == 0 && !several_threads(r, r->pid))
-            ; /* single-threaded as far as anyone saw (a shell): nothing to judge */
+        else if (r->exited && !r->stopped && !several_threads(r, r->pid))
+            v->single = 1; /* single-threaded as far as anyone saw (a shell): nothing to judge */
         else if (r->exited && !r->stopped && v->g.n == 0)
             add_unseen(v, r->pid,
                        "exited (status %d) without a sample or an exit dump: it ended by _exit "

@@ -129,6 +129,7 @@ typedef struct tl_unjudged {
 typedef struct tl_verdict {
     int leak;
     int unjudged; /* no leak found, but something was not seen */
+    int single;   /* the program never had a second thread: nothing to judge */
     tl_forgiven *forgiven;
     int n_forgiven;
     tl_unjudged *unseen;

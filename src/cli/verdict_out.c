@@ -204,7 +204,9 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
     } else {
         char span[32];
         seconds(span, sizeof span, last_ms);
-        if (v->g.judged)
+        if (v->single && !v->have_exit)
+            tl_msg("clean: pid %d never had a second thread: nothing to judge", r->pid);
+        else if (v->g.judged)
             tl_msg("clean: no growth in %d samples over %s (%s; Mann-Kendall p=%.2g, Theil-Sen "
                    "%+.3g/s)%s",
                    v->g.n, span, v->g.why, v->g.p_value, v->g.per_s,
