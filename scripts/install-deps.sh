@@ -10,7 +10,7 @@ py=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/
 # One package a line with what needs it.
 build=(
     gcc g++ make pkg-config       # the build
-    libunwind-dev                 # creation and blocked stacks
+    libunwind-dev                 # blocked-at stacks (creation stacks: libgcc_s)
     uthash-dev                    # the dump's hash tables
     libdw-dev libelf-dev          # symbols, file:line
     libiberty-dev                 # C++ and Rust demangling
