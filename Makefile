@@ -51,7 +51,7 @@ PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
 # suites (host programs, sanitizer builds, install, benchmarks, stress) and
 # the slow tests (Criterion patterns) of the others.
 SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress test_runtimes
-SLOW_TESTS := hostile/fuzz_*
+SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_*
 FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 
 # Plain make checks its build dependencies (package:header that proves it is
@@ -131,6 +131,13 @@ $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/tests/%.o $(TEST_LIB_OBJ)
 # test_cli_unit links the command's own objects (all but main.o).
 TEST_LDLIBS_test_cli_unit := $(filter-out %/main.o,$(CLI_OBJ))
 $(BUILD)/tests/test_cli_unit: $(filter-out %/main.o,$(CLI_OBJ))
+
+# test_contract links both sides of each contract between library and
+# command: src/common as the command builds it, and the library's config.c.
+CONTRACT_OBJ := $(filter $(BUILD)/obj/cli/src/common/%.o,$(CLI_OBJ)) \
+	$(BUILD)/obj/lib/src/preload/config.o
+TEST_LDLIBS_test_contract := $(CONTRACT_OBJ)
+$(BUILD)/tests/test_contract: $(CONTRACT_OBJ)
 
 # The API's tests link the library the way users do (-lthreadleak, found
 # next to build/tests/ at run time); api_preloaded shares their scenarios.

@@ -28,7 +28,7 @@ void threadleak_snapshot_free(threadleak_snapshot *snapshot);
 /* 0 when no thread other than the caller (and those in the baseline or
  * matching an ignore glob) is live or exited-unjoined within the timeout;
  * otherwise the number of leaked threads, after writing a report of them
- * in the text dump format. */
+ * in the text dump format (a deadlock cycle among them first). */
 int threadleak_verify_none(const threadleak_options *opts);
 
 /* Write a dump now to path_stem + ".txt" / ".json"; formats is "text",

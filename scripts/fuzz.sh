@@ -29,12 +29,14 @@ build() { # target sources...
     fi
 }
 rc=0
-build fuzz_config tests/fuzz/fuzz_config.c src/preload/config.c || { echo "fuzz: cannot build fuzz_config" >&2; exit 1; }
+build fuzz_config tests/fuzz/fuzz_config.c src/preload/config.c src/common/env_syntax.c || { echo "fuzz: cannot build fuzz_config" >&2; exit 1; }
 if [ -f src/cli/dump_read.c ]; then
     build fuzz_dump_read tests/fuzz/fuzz_dump_read.c src/cli/dump_read.c src/cli/util.c \
         src/common/*.c || { echo "fuzz: cannot build fuzz_dump_read" >&2; exit 1; }
 fi
-for t in fuzz_config fuzz_dump_read; do
+build fuzz_contract tests/fuzz/fuzz_contract.c src/common/channel.c src/common/series_line.c \
+    src/common/env_syntax.c || { echo "fuzz: cannot build fuzz_contract" >&2; exit 1; }
+for t in fuzz_config fuzz_dump_read fuzz_contract; do
     [ -x "$B/$t" ] || continue
     seeds=tests/fuzz/seeds_${t#fuzz_}
     [ "$t" = fuzz_dump_read ] && seeds=tests/fuzz/seeds_dump

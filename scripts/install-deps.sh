@@ -25,8 +25,9 @@ tests=(
     redis-tools                   # test_hosts: redis-server (redis-check-rdb) under redis-benchmark
     rustc                         # test_languages: Rust programs
     clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
+    memcached                     # test_trigger: a server that stops on SIGUSR1
+    nodejs                        # test_trigger, test_runtimes: Node.js programs
     default-jdk-headless          # test_runtimes: JVM programs
-    nodejs                        # test_runtimes: Node.js programs
     cargo                         # test_runtimes: cargo build of a crate
     libglib2.0-dev                # test_runtimes: GLib GThreadPool/GTask programs
     nginx-light                   # test_runtimes: nginx (aio threads) with workers as nobody

@@ -155,7 +155,7 @@ Test(dump, a_process_that_does_not_answer)
     expect_error(r, 1, want);
     cr_expect_eq(kill(pid, 0), 0, "not killed by a stray signal");
     char req[128];
-    snprintf(req, sizeof req, "/tmp/threadleak-%u/request.%d", (unsigned)getuid(), (int)pid);
+    snprintf(req, sizeof req, "/tmp/threadleak-%u/%d.req", (unsigned)geteuid(), (int)pid);
     cr_expect(access(req, F_OK) != 0, "the unanswered request was not withdrawn");
     cli_stop(pid);
     cli_free(r);

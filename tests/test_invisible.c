@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -74,15 +75,31 @@ Test(invisible, single_threaded_stays_single_threaded)
     tlt_stop(p);
 }
 
-/* Under 'threadleak run' (a series is asked for) sampling starts at once. */
-Test(invisible, series_samples_from_the_start)
+/* Under 'threadleak run' (a series is asked for) too: no thread of ours
+ * before the program's first; one series line says the process is there
+ * with its one thread. */
+Test(invisible, series_without_a_thread_of_ours)
 {
-    const char *env[] = {"THREADLEAK_SERIES=/dev/null", NULL};
+    char series[128], env_series[160];
+    snprintf(series, sizeof series, "/tmp/tl-series-start.%d", (int)getpid());
+    unlink(series);
+    snprintf(env_series, sizeof env_series, "THREADLEAK_SERIES=%s", series);
+    const char *env[] = {env_series, NULL};
     tlt_proc *p = tlt_start("host_thread_count", env);
-    tlt_expect(p, strcmp(tlt_printed(p, "before"), "2") == 0,
-               "with THREADLEAK_SERIES the sampler runs from the start: 2 threads, not %s",
+    tlt_expect(p, strcmp(tlt_printed(p, "before"), "1") == 0,
+               "with THREADLEAK_SERIES the program is still single-threaded: 1 thread, not %s",
                tlt_printed(p, "before"));
+    char line[512] = "";
+    FILE *f = fopen(series, "r");
+    if (f && !fgets(line, sizeof line, f))
+        line[0] = 0;
+    if (f)
+        fclose(f);
+    const char *t = strstr(line, "\"t_ms\":");
+    tlt_expect(p, t && atol(t + 7) < 1000 && strstr(line, "\"live\":1,"),
+               "the first series line should say 1 live thread at the start: %s", line);
     tlt_stop(p);
+    unlink(series);
 }
 
 /* select() with a one-word fd set at the end of a mapping, interrupted by

@@ -97,6 +97,7 @@ double threadleak_theil_sen(const double *t, const double *y, int n);
 /* ---- series.c: the sampler's per-process series ---- */
 typedef struct tl_sample {
     long t_ms, live, running, blocked, exited_unjoined, created, joined, detached;
+    long mono_ms; /* CLOCK_MONOTONIC of the sample, -1 unknown */
 } tl_sample;
 
 typedef struct tl_proc_series {
@@ -122,17 +123,29 @@ int threadleak_series_parse_line(const char *line, size_t len, int *pid, tl_samp
 void threadleak_series_add(tl_series *s, int pid, const tl_sample *x);
 /* The last incarnation of pid, or NULL. */
 tl_proc_series *threadleak_series_find(tl_series *s, int pid);
+/* A preloaded process with one thread has no sampler (it starts with the
+ * program's first thread) and writes no lines: its count is 1 all along.
+ * Adds that sample, once per interval, to each process whose last line
+ * says 1 live thread and which still has one thread. */
+void threadleak_series_fill_quiet(tl_series *s, long interval_ms);
 void threadleak_series_free(tl_series *s);
 
 /* ---- request.c: ask a live process for a dump ---- */
-/* Write the request file and send the dump signal when the process
- * catches it. 0, or -1 with a message in err. */
+/* Write the request and wake the process's sampler (no signal is sent).
+ * 0; 1 when the process has no sampler to ask (a single-threaded program,
+ * or one not under the library), why in err; -1 with a message in err. */
 int threadleak_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
                             size_t errlen);
 /* 1 when the request for pid is still waiting to be served. */
 int threadleak_request_pending(int pid);
 void threadleak_request_cancel(int pid);
-/* The sampler period the process was started with (ms), default 1000. */
+/* A new temporary directory `dir` the process can write its dump into,
+ * whatever uid it writes as, and a stem there with a random name:
+ * `local_stem` for us, `remote_stem` for the process (they differ when it
+ * has its own /tmp). */
+int threadleak_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_stem, size_t local_len,
+                              char *remote_stem, size_t remote_len, char *err, size_t errlen);
+/* The sampler period the process announced (ms), default 1000. */
 long threadleak_proc_interval_ms(int pid);
 /* 1 when libthreadleak is mapped into pid, 0 when not, -1 unknown. */
 int threadleak_proc_has_lib(int pid);

@@ -9,21 +9,6 @@
 
 #include "cli/cli.h"
 
-/* The kernel's count of the process's threads, -1 when unknown. */
-static int proc_threads(int pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    int n = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %d", &n) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 static int copy_out(const char *path)
 {
     FILE *in = fopen(path, "rb");
@@ -83,22 +68,25 @@ int threadleak_cmd_dump(int argc, char **argv)
                pid);
         return TL_EXIT_FAIL;
     }
-    char dir[PATH_MAX], stem[PATH_MAX + 16], path[PATH_MAX + 32], err[512];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/threadleak-dump.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        tl_msg("cannot create a temporary directory %s: %s; set TMPDIR to a writable one", dir,
-               strerror(errno));
+    char dir[PATH_MAX], local[PATH_MAX], stem[PATH_MAX], path[PATH_MAX + 8], err[512];
+    if (threadleak_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem,
+                                  err, sizeof err)) {
+        tl_msg("%s", err);
         return TL_EXIT_FAIL;
     }
-    snprintf(stem, sizeof stem, "%s/dump", dir);
-    snprintf(path, sizeof path, "%s.%s", stem, json ? "json" : "txt");
-    if (threadleak_request_dump((int)pid, stem, json ? "json" : "text", threads, err, sizeof err)) {
-        tl_msg("cannot ask pid %ld for a dump: %s", pid, err);
+    snprintf(path, sizeof path, "%s.%s", local, json ? "json" : "txt");
+    int asked =
+        threadleak_request_dump((int)pid, stem, json ? "json" : "text", threads, err, sizeof err);
+    if (asked) {
+        if (asked > 0)
+            tl_msg("pid %ld did not answer: %s", pid, err);
+        else
+            tl_msg("cannot ask pid %ld for a dump: %s", pid, err);
         tl_remove_dir(dir);
         return TL_EXIT_FAIL;
     }
-    long deadline = tl_now_ms() + 3000 + 2 * threadleak_proc_interval_ms((int)pid);
+    long wait_ms = 3000 + 2 * threadleak_proc_interval_ms((int)pid);
+    long deadline = tl_now_ms() + wait_ms;
     int rc = TL_EXIT_FAIL;
     for (;;) {
         if (access(path, F_OK) == 0) {
@@ -110,13 +98,14 @@ int threadleak_cmd_dump(int argc, char **argv)
             break;
         }
         if (tl_now_ms() > deadline) {
-            if (proc_threads((int)pid) == 1)
-                tl_msg("pid %ld did not answer: it has a single thread, and threadleak's "
-                       "sampler starts with a program's first thread (a lone main thread "
-                       "cannot leak one)",
-                       pid);
+            if (threadleak_request_pending((int)pid))
+                tl_msg("pid %ld did not answer within %.1f s: its sampler has not taken the "
+                       "request (busy, or stopped)",
+                       pid, (double)wait_ms / 1000.0);
             else
-                tl_msg("pid %ld did not answer: is it running under libthreadleak.so?", pid);
+                tl_msg("pid %ld did not answer within %.1f s: its sampler took the request but "
+                       "wrote no dump (its stderr says why)",
+                       pid, (double)wait_ms / 1000.0);
             break;
         }
         tl_sleep_ms(10);

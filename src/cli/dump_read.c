@@ -215,6 +215,119 @@ static pid_t *read_tids(rd *r, json_t *obj, const char *path, const char *key, i
     return t;
 }
 
+/* An optional frame, null allowed; ip 0 when absent. */
+static void read_opt_frame(rd *r, json_t *obj, const char *path, const char *key, tl_frame *f)
+{
+    char p[512];
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return;
+    sub(p, sizeof p, path, key);
+    read_frame(r, v, p, f);
+}
+
+static int owner_flag(const char *s)
+{
+    static const struct {
+        int bit;
+        const char *name;
+    } names[] = {{TL_OWNER_GONE, "exited"},
+                 {TL_OWNER_DIED, "owner_died"},
+                 {TL_OWNER_UNUSABLE, "not_recoverable"},
+                 {TL_OWNER_READERS, "readers"},
+                 {TL_OWNER_UNKNOWN, "unreadable"},
+                 {TL_OWNER_FOREIGN, "other_process"},
+                 {TL_OWNER_UNTRACKED, "untracked"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0)
+            return names[i].bit;
+    return 0; /* a newer writer's flag: not an error */
+}
+
+/* "owner" of a group or thread: optional, null when absent. */
+static void read_owner(rd *r, json_t *obj, const char *path, tl_owner *o)
+{
+    char p[512];
+    json_t *v = json_object_get(obj, "owner");
+    o->group = -1;
+    if (!v || json_is_null(v))
+        return;
+    sub(p, sizeof p, path, "owner");
+    if (!json_is_object(v)) {
+        fail(r, p, "expected an owner object or null");
+        return;
+    }
+    o->known = 1;
+    o->tid = (pid_t)get_int(r, v, p, "tid", 0, MAX_PID, 0, 1);
+    const char *name = get_str(r, v, p, "name", 1, 1);
+    if (name)
+        snprintf(o->name, sizeof o->name, "%s", name);
+    if (json_object_get(v, "state"))
+        o->state = get_state(r, v, p);
+    if (json_object_get(v, "wait"))
+        o->wait = get_wait(r, v, p);
+    o->wait_call = get_str(r, v, p, "wait_call", 1, 1);
+    if (json_object_get(v, "object"))
+        o->object = get_hex(r, v, p, "object", 1);
+    if (json_object_get(v, "mutex"))
+        o->mutex = get_hex(r, v, p, "mutex", 1);
+    o->group = (int)get_int(r, v, p, "group", 0, MAX_GROUPS, -1, 1);
+    o->readers = (int)get_int(r, v, p, "readers", 0, MAX_TIDS, 0, 1);
+    read_opt_frame(r, v, p, "at", &o->at);
+    read_opt_frame(r, v, p, "created_at", &o->created);
+    json_t *flags = get_array(r, v, p, "flags", 64, 1);
+    for (size_t i = 0; flags && i < json_array_size(flags); i++) {
+        json_t *f = json_array_get(flags, i);
+        if (json_is_string(f))
+            o->flags |= owner_flag(json_string_value(f));
+    }
+}
+
+static void read_cycle_thread(rd *r, json_t *v, const char *path, tl_cycle_thread *t)
+{
+    if (!json_is_object(v)) {
+        fail(r, path, "expected a thread object");
+        return;
+    }
+    t->tid = (pid_t)get_int(r, v, path, "tid", 0, MAX_PID, 0, 0);
+    const char *name = get_str(r, v, path, "name", 1, 1);
+    if (name)
+        snprintf(t->name, sizeof t->name, "%s", name);
+    t->wait = get_wait(r, v, path);
+    t->wait_call = get_str(r, v, path, "wait_call", 1, 1);
+    t->object = get_hex(r, v, path, "object", 1);
+    t->owner_tid = (pid_t)get_int(r, v, path, "owner_tid", 0, MAX_PID, 0, 0);
+    read_stack(r, v, path, "stack", &t->stack);
+}
+
+/* "deadlocks": optional (dumps from before it existed have none). */
+static void read_deadlocks(rd *r, json_t *root, tl_dump *d)
+{
+    char p[64], q[96];
+    json_t *a = get_array(r, root, "", "deadlocks", MAX_THREADS, 1);
+    if (!a)
+        return;
+    d->deadlocks = tl_xcalloc(json_array_size(a) + 1, sizeof *d->deadlocks);
+    for (size_t i = 0; i < json_array_size(a) && !r->failed; i++) {
+        idx(p, sizeof p, "deadlocks", i);
+        json_t *c = json_array_get(a, i);
+        tl_deadlock *dl = &d->deadlocks[d->n_deadlocks++];
+        if (!json_is_object(c)) {
+            fail(r, p, "expected {\"threads\": [...]}");
+            return;
+        }
+        json_t *threads = get_array(r, c, p, "threads", MAX_THREADS, 0);
+        if (!threads)
+            return;
+        dl->threads = tl_xcalloc(json_array_size(threads) + 1, sizeof *dl->threads);
+        dl->n = (int)json_array_size(threads);
+        for (int k = 0; k < dl->n && !r->failed; k++) {
+            snprintf(q, sizeof q, "%s.threads[%d]", p, k);
+            read_cycle_thread(r, json_array_get(threads, (size_t)k), q, &dl->threads[k]);
+        }
+    }
+}
+
 static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
 {
     g->growth = -1;
@@ -247,6 +360,7 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
     for (int i = 0; i < g->n_tids; i++)
         if (g->tids[i] == pid)
             g->has_main = 1;
+    read_owner(r, v, path, &g->owner);
 }
 
 static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
@@ -267,6 +381,7 @@ static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
     t->creator_tid = (pid_t)get_int(r, v, path, "creator_tid", 0, MAX_PID, 0, 1);
     read_stack(r, v, path, "stack", &t->stack);
     read_stack(r, v, path, "spawn_stack", &t->spawn_stack);
+    read_owner(r, v, path, &t->owner);
 }
 
 static void read_counts(rd *r, json_t *root, tl_counts *c)
@@ -313,6 +428,12 @@ static void free_model(tl_dump *d)
         free_stack(&d->threads[i].spawn_stack);
     }
     free(d->threads);
+    for (int i = 0; d->deadlocks && i < d->n_deadlocks; i++) {
+        for (int k = 0; d->deadlocks[i].threads && k < d->deadlocks[i].n; k++)
+            free_stack(&d->deadlocks[i].threads[k].stack);
+        free(d->deadlocks[i].threads);
+    }
+    free(d->deadlocks);
 }
 
 static void read_root(rd *r, json_t *root, tl_dump *d)
@@ -352,6 +473,7 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
         idx(p, sizeof p, "groups", (size_t)i);
         read_group(r, json_array_get(groups, (size_t)i), p, d->pid, &d->groups[i]);
     }
+    read_deadlocks(r, root, d);
     json_t *threads = get_array(r, root, "", "threads", MAX_THREADS, 1);
     if (threads && !r->failed) {
         d->n_threads = (int)json_array_size(threads);

@@ -474,7 +474,8 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     }
     v->growth = o->fail_growth && ((v->growth_detected && !v->growth_in_ignored) || other_growth);
     v->exit = o->fail_exit && (v->exit_detected || other_exit);
-    v->leak = v->growth || v->exit;
+    v->deadlock = tl_run_deadlock_check(o, r, &v->dl) && o->fail_deadlock;
+    v->leak = v->growth || v->exit || v->deadlock;
     if (v->leak)
         find_suspects(o, v, r->pid, threadleak_dump_of(v->early), threadleak_dump_of(v->final),
                       v->exit && v->final_kind && strcmp(v->final_kind, "exit") == 0, &v->suspects,
@@ -497,6 +498,7 @@ void tl_verdict_free(tl_verdict *v)
     free(v->others);
     free(v->forgiven);
     free(v->unseen);
+    tl_run_deadlock_free();
     for (int i = 0; i < n_loaded; i++)
         threadleak_dump_free(loaded[i]);
     free(loaded);

@@ -1,29 +1,32 @@
-/* Asking a live preloaded process for a dump: the request file
- * /tmp/threadleak-<uid>/request.<pid> (written aside, then renamed), then
- * the process's dump signal so its sampler serves it at once. */
-#include <ctype.h>
+/* Asking a live preloaded process for a dump, through the request channel
+ * of src/common/channel.h: find the process's announcement in the private
+ * directory of its effective uid (in its own /tmp, through /proc/PID/root),
+ * check it is this process's, write the request as that uid, and wake its
+ * sampler with a futex wake on the announced page. No signal is sent. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <linux/futex.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/channel.h"
+#include "common/env_syntax.h"
 
-static void request_dir(char *out, size_t n)
-{
-    snprintf(out, n, "/tmp/threadleak-%u", (unsigned)getuid());
-}
-
-static void request_path(char *out, size_t n, int pid, const char *suffix)
-{
-    char dir[64];
-    request_dir(dir, sizeof dir);
-    snprintf(out, n, "%s/request.%d%s", dir, pid, suffix);
-}
+typedef struct target {
+    int pid;              /* as we see it */
+    int nspid;            /* as it sees itself: its files are named so */
+    unsigned euid, egid;  /* as we see them: the owner of its directory */
+    unsigned ns_euid;     /* as it sees it: its directory's name */
+    int threads;          /* the kernel's count, -1 unknown */
+    uint64_t start_ticks; /* tells it from an earlier process with its pid */
+} target;
 
 /* A whole small /proc file; NUL-terminated, length in *len. */
 static char *read_proc(int pid, const char *what, size_t *len)
@@ -55,69 +58,302 @@ static char *read_proc(int pid, const char *what, size_t *len)
     return buf;
 }
 
-/* The value of NAME in the process's initial environment, copied to out. */
-static int proc_env(int pid, const char *name, char *out, size_t outlen)
+static const char *status_field(const char *st, const char *name)
 {
-    size_t len, nl = strlen(name);
-    char *env = read_proc(pid, "environ", &len);
-    if (!env)
-        return -1;
-    int found = -1;
-    for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
-        if (strncmp(env + i, name, nl) == 0 && env[i + nl] == '=') {
-            snprintf(out, outlen, "%s", env + i + nl + 1);
-            found = 0;
+    size_t n = strlen(name);
+    for (const char *p = st; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && p[n] == ':')
+            return p + n + 1;
+    return NULL;
+}
+
+/* An id as the process's user namespace sees it (uid_map as read by us). */
+static unsigned ns_id(int pid, unsigned id)
+{
+    size_t len;
+    char *map = read_proc(pid, "uid_map", &len);
+    unsigned r = id;
+    for (char *p = map; p && *p;) {
+        unsigned long inside, outside, count;
+        char *next = strchr(p, '\n');
+        if (sscanf(p, "%lu %lu %lu", &inside, &outside, &count) == 3 && id >= outside &&
+            id - outside < count) {
+            r = (unsigned)(inside + (id - outside));
+            break;
         }
+        p = next ? next + 1 : NULL;
     }
-    free(env);
-    return found;
+    free(map);
+    return r;
 }
 
-/* THREADLEAK_SIGNAL's syntax: a name with or without SIG, a number, none. */
-static int parse_signal(const char *s)
+static int probe(int pid, target *t)
 {
-    if (!s || !*s)
-        return SIGUSR1;
-    if (strcasecmp(s, "none") == 0)
-        return 0;
-    long n;
-    if (tl_parse_long(s, 1, 64, &n) == 0)
-        return (int)n;
-    if (strncasecmp(s, "SIG", 3) == 0)
-        s += 3;
-    for (int i = 1; i < NSIG; i++) {
-        const char *abbrev = sigabbrev_np(i);
-        if (abbrev && strcasecmp(abbrev, s) == 0)
-            return i;
-    }
-    return SIGUSR1; /* the library falls back to its default too */
-}
-
-/* 1 when pid has a handler installed for sig (SigCgt), 0 not, -1 unknown. */
-static int catches(int pid, int sig)
-{
+    memset(t, 0, sizeof *t);
+    t->pid = t->nspid = pid;
+    t->threads = -1;
     size_t len;
     char *st = read_proc(pid, "status", &len);
     if (!st)
         return -1;
-    int r = -1;
-    char *p = strstr(st, "\nSigCgt:");
-    if (p) {
-        unsigned long long mask = strtoull(p + 8, NULL, 16);
-        r = (int)((mask >> (sig - 1)) & 1);
+    const char *v;
+    unsigned uid[4], gid[4]; /* real, effective, saved, filesystem */
+    int bad = !(v = status_field(st, "Uid")) ||
+              sscanf(v, "%u %u %u %u", &uid[0], &uid[1], &uid[2], &uid[3]) != 4 ||
+              !(v = status_field(st, "Gid")) ||
+              sscanf(v, "%u %u %u %u", &gid[0], &gid[1], &gid[2], &gid[3]) != 4;
+    if (!bad) {
+        t->euid = uid[1];
+        t->egid = gid[1];
+    }
+    if ((v = status_field(st, "Threads")))
+        t->threads = atoi(v);
+    if ((v = status_field(st, "NSpid"))) {
+        const char *eol = strchr(v, '\n');
+        for (const char *p = v; *p && (!eol || p < eol); p++) /* the innermost is last */
+            if (p[0] != ' ' && p[0] != '\t' && (p == v || p[-1] == ' ' || p[-1] == '\t'))
+                t->nspid = atoi(p);
     }
     free(st);
-    return r;
+    char *stat = read_proc(pid, "stat", &len);
+    if (stat)
+        t->start_ticks = tl_proc_start_ticks(stat);
+    free(stat);
+    t->ns_euid = ns_id(pid, t->euid);
+    return bad ? -1 : 0;
+}
+
+/* dir opened as the process sees it: inside its root, where a symlink of
+ * its (say, a container's /tmp) resolves within that root, not in ours. */
+static int open_in_root(int pid, const char *dir)
+{
+    char root[64];
+    snprintf(root, sizeof root, "/proc/%d/root", pid);
+    int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rfd < 0)
+        return -1;
+    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    int dfd = (int)syscall(SYS_openat2, rfd, dir + 1, &how, sizeof how);
+    if (dfd < 0 && errno == ENOSYS) /* before Linux 5.6 */
+        dfd = openat(rfd, dir + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    close(rfd);
+    errno = e;
+    return dfd;
+}
+
+/* The process's channel directory, checked: ours to trust only when it is
+ * a real directory owned by the process's euid that nobody else may enter. */
+static int open_dir(const target *t, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    char dir[64];
+    tl_channel_dir(dir, sizeof dir, t->ns_euid);
+    snprintf(path, pathlen, "/proc/%d/root%s", t->pid, dir);
+    int dfd = open_in_root(t->pid, dir);
+    if (dfd < 0 && errno == EACCES) { /* no access to its root: our /tmp is the best guess */
+        snprintf(path, pathlen, "%s", dir);
+        dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (dfd < 0) {
+        if (errno == EACCES)
+            snprintf(err, errlen,
+                     "pid %d runs as uid %u and %s is not open to us: run threadleak as that "
+                     "user or as root",
+                     t->pid, t->euid, dir);
+        else
+            snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(dfd, &st) != 0 || st.st_uid != t->euid || (st.st_mode & 077)) {
+        snprintf(err, errlen,
+                 "%s is not a private directory of uid %u (mode 0700): not trusted; remove it", dir,
+                 t->euid);
+        close(dfd);
+        errno = EPERM; /* refused, not missing */
+        return -1;
+    }
+    return dfd;
+}
+
+/* The process's announced page, mapped; NULL when there is none for this
+ * very process (none yet, or one left by an earlier process of that pid). */
+static struct tl_channel_page *open_page(int dfd, const target *t)
+{
+    char name[32];
+    tl_channel_file(name, sizeof name, t->nspid, "ctl");
+    int fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    void *p = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == t->euid &&
+        st.st_size >= TL_CHANNEL_SIZE)
+        p = mmap(NULL, TL_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return NULL;
+    struct tl_channel_page *pg = p;
+    if (pg->magic != TL_CHANNEL_MAGIC || pg->version != TL_CHANNEL_VERSION || pg->pid != t->nspid ||
+        (t->start_ticks && pg->start_ticks != t->start_ticks)) {
+        munmap(p, TL_CHANNEL_SIZE);
+        return NULL;
+    }
+    return pg;
+}
+
+static void close_page(struct tl_channel_page *pg)
+{
+    if (pg)
+        munmap(pg, TL_CHANNEL_SIZE);
+}
+
+typedef struct channel {
+    target t;
+    int dfd;
+    struct tl_channel_page *page;
+    char dir[PATH_MAX];
+} channel;
+
+/* 0 with the channel open, 1 when the process has none (why in err), -1. */
+static int channel_open(int pid, channel *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->dfd = -1;
+    if (probe(pid, &c->t)) {
+        snprintf(err, errlen, "cannot read /proc/%d/status: %s", pid, strerror(errno));
+        return -1;
+    }
+    c->dfd = open_dir(&c->t, c->dir, sizeof c->dir, err, errlen);
+    if (c->dfd < 0 && errno != ENOENT)
+        return -1;
+    if (c->dfd >= 0)
+        c->page = open_page(c->dfd, &c->t);
+    if (c->page)
+        return 0;
+    if (c->t.threads == 1)
+        snprintf(err, errlen,
+                 "it has a single thread, and threadleak's sampler starts with a program's "
+                 "first thread (a lone main thread cannot leak one)");
+    else
+        snprintf(err, errlen,
+                 "no sampler of threadleak's announced itself in /tmp/threadleak-%u/ (is it "
+                 "running under libthreadleak.so, with a writable /tmp?)",
+                 c->t.ns_euid);
+    return 1;
+}
+
+static void channel_close(channel *c)
+{
+    close_page(c->page);
+    if (c->dfd >= 0)
+        close(c->dfd);
+}
+
+static void wake(struct tl_channel_page *pg)
+{
+    __atomic_store_n(&pg->wake, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &pg->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* Writes the request as the process's uid (aside, then linked into place:
+ * never over a pending one). 0, 1 when one is pending, -1. */
+static int place_request(channel *c, const char *body, size_t n, char *err, size_t errlen)
+{
+    char req[32], tmp[64];
+    tl_channel_file(req, sizeof req, c->t.nspid, "req");
+    snprintf(tmp, sizeof tmp, ".%s-%d", req, (int)getpid());
+    unlinkat(c->dfd, tmp, 0);
+    int fd = openat(c->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write in %s: %s", c->dir, strerror(errno));
+        return -1;
+    }
+    int bad = write(fd, body, n) != (ssize_t)n;
+    if (!bad && geteuid() != c->t.euid)
+        bad = fchown(fd, c->t.euid, c->t.egid) != 0;
+    bad |= close(fd) != 0;
+    int rc = 0;
+    if (bad) {
+        snprintf(err, errlen, "cannot write %s/%s: %s", c->dir, tmp, strerror(errno));
+        rc = -1;
+    } else if (linkat(c->dfd, tmp, c->dfd, req, 0) != 0) {
+        rc = errno == EEXIST ? 1 : -1;
+        if (rc < 0)
+            snprintf(err, errlen, "cannot write %s/%s: %s", c->dir, req, strerror(errno));
+    }
+    unlinkat(c->dfd, tmp, 0);
+    return rc;
+}
+
+int threadleak_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
+                            size_t errlen)
+{
+    struct tl_request r = {.formats = tl_parse_formats(format), .detail_threads = threads};
+    char body[TL_REQUEST_MAX];
+    snprintf(r.stem, sizeof r.stem, "%s", stem);
+    int n = strlen(stem) < sizeof r.stem ? tl_request_format(body, sizeof body, &r) : -1;
+    if (n < 0) {
+        snprintf(err, errlen, "not a dump path a process can be asked for: %s", stem);
+        return -1;
+    }
+    channel c;
+    int rc = channel_open(pid, &c, err, errlen);
+    if (rc) {
+        channel_close(&c);
+        return rc;
+    }
+    /* a pending request (another dump or run asking): its turn first */
+    long deadline = tl_now_ms() + 1000 + 2 * c.page->interval_ms;
+    while ((rc = place_request(&c, body, (size_t)n, err, errlen)) == 1 && tl_now_ms() < deadline) {
+        wake(c.page);
+        tl_sleep_ms(10);
+    }
+    if (rc == 1)
+        snprintf(err, errlen, "another request for pid %d is still waiting in %s", pid, c.dir);
+    else if (rc == 0)
+        wake(c.page);
+    channel_close(&c);
+    return rc ? -1 : 0;
+}
+
+static int req_exists(int pid, int unlink_it)
+{
+    channel c;
+    char err[256];
+    int found = 0;
+    if (channel_open(pid, &c, err, sizeof err) >= 0 && c.dfd >= 0) {
+        char req[32];
+        tl_channel_file(req, sizeof req, c.t.nspid, "req");
+        found = faccessat(c.dfd, req, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        if (found && unlink_it)
+            unlinkat(c.dfd, req, 0);
+    }
+    channel_close(&c);
+    return found;
+}
+
+int threadleak_request_pending(int pid)
+{
+    return req_exists(pid, 0);
+}
+
+void threadleak_request_cancel(int pid)
+{
+    req_exists(pid, 1);
 }
 
 long threadleak_proc_interval_ms(int pid)
 {
-    char v[64];
-    long ms;
-    if (proc_env(pid, "THREADLEAK_INTERVAL_MS", v, sizeof v) == 0 &&
-        tl_parse_long(v, 1, 3600000, &ms) == 0)
-        return ms;
-    return 1000;
+    channel c;
+    char err[256];
+    long ms = TL_INTERVAL_MS_DEFAULT;
+    if (channel_open(pid, &c, err, sizeof err) == 0 && c.page->interval_ms >= TL_INTERVAL_MS_MIN &&
+        c.page->interval_ms <= TL_INTERVAL_MS_MAX)
+        ms = c.page->interval_ms;
+    channel_close(&c);
+    return ms;
 }
 
 int threadleak_proc_has_lib(int pid)
@@ -131,70 +367,45 @@ int threadleak_proc_has_lib(int pid)
     return r;
 }
 
-int threadleak_request_pending(int pid)
+int threadleak_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_stem, size_t local_len,
+                              char *remote_stem, size_t remote_len, char *err, size_t errlen)
 {
-    char path[128];
-    request_path(path, sizeof path, pid, "");
-    return access(path, F_OK) == 0;
-}
-
-void threadleak_request_cancel(int pid)
-{
-    char path[128];
-    request_path(path, sizeof path, pid, "");
-    unlink(path);
-}
-
-static int ensure_dir(char *err, size_t errlen)
-{
-    char dir[64];
-    request_dir(dir, sizeof dir);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-        (st.st_mode & 0077)) {
+    /* The process writes the dump in its own /tmp: when its mount namespace
+     * has another one (a container, systemd's PrivateTmp), we reach it
+     * through its root. */
+    char root_tmp[64];
+    struct stat ours, theirs;
+    snprintf(root_tmp, sizeof root_tmp, "/proc/%d/root/tmp", pid);
+    int elsewhere = stat("/tmp", &ours) == 0 && stat(root_tmp, &theirs) == 0 &&
+                    (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino);
+    const char *tmp = getenv("TMPDIR");
+    if (elsewhere)
+        snprintf(dir, dirlen, "%s/threadleak-dump.XXXXXX", root_tmp);
+    else
+        snprintf(dir, dirlen, "%s/threadleak-dump.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    unsigned char rnd[8];
+    if (!mkdtemp(dir) || getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
         snprintf(err, errlen,
-                 "%s is not a private directory of yours (mode 0700): remove it and retry", dir);
+                 "cannot create a temporary directory %s: %s; set TMPDIR to a writable one", dir,
+                 strerror(errno));
         return -1;
     }
-    return 0;
-}
-
-int threadleak_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
-                            size_t errlen)
-{
-    char tmp[128], path[128], body[4096 + 64];
-    if (ensure_dir(err, errlen))
-        return -1;
-    request_path(tmp, sizeof tmp, pid, ".tmp");
-    request_path(path, sizeof path, pid, "");
-    int n = snprintf(body, sizeof body, "stem=%s\nformat=%s\ndetail=%s\n", stem, format,
-                     threads ? "threads" : "groups");
-    if (n < 0 || (size_t)n >= sizeof body || strchr(stem, '\n')) {
-        snprintf(err, errlen, "dump path too long or has a newline: %s", stem);
+    /* Whatever uid the process writes as (one that dropped its privileges,
+     * or switches between root and a user), it can create its dump here;
+     * nobody else can list the directory, find the random name, or remove
+     * what the process wrote (sticky). */
+    if (chmod(dir, 01733) != 0) {
+        snprintf(err, errlen, "cannot open %s to the process: %s", dir, strerror(errno));
+        rmdir(dir);
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    int bad = write(fd, body, (size_t)n) != n;
-    bad |= close(fd) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    char sv[64] = "";
-    proc_env(pid, "THREADLEAK_SIGNAL", sv, sizeof sv);
-    int sig = parse_signal(sv);
-    /* Only a process that catches the signal gets it: an unhandled SIGUSR1
-     * would kill a program the library is not (yet) loaded into. */
-    if (sig > 0 && catches(pid, sig) == 1)
-        kill(pid, sig);
+    char name[32];
+    snprintf(name, sizeof name, "dump-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+             rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    snprintf(local_stem, local_len, "%s/%s", dir, name);
+    if (elsewhere)
+        snprintf(remote_stem, remote_len, "/tmp/%s/%s", strrchr(dir, '/') + 1, name);
+    else
+        snprintf(remote_stem, remote_len, "%s", local_stem);
     return 0;
 }

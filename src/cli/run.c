@@ -401,6 +401,7 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
             tl_msg("cannot read %s: %s", series, strerror(errno));
             warned_series = 1;
         }
+        threadleak_series_fill_quiet(&r->series, o->interval_ms);
         check_taken(r);
         if (now >= next_scan) {
             tl_tree_scan(r, now);
@@ -433,6 +434,10 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
             }
             if (give_up_at >= 0 && now >= give_up_at)
                 break;
+        }
+        if (!done && kill_at < 0 && o->fail_deadlock && tl_run_deadlock_check(o, r, NULL)) {
+            r->deadlock_stop = 1; /* the verdict is decided: stop as --duration would */
+            stop_at = now;
         }
         if (!done && stop_at >= 0 && now >= stop_at && kill_at < 0) {
             /* the pre-stop dump: the final picture for the suspects */

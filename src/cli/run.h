@@ -27,6 +27,7 @@ typedef struct tl_run_opts {
     long duration_ms; /* --duration, 0: none */
     int fail_growth;  /* --fail-on */
     int fail_exit;
+    int fail_deadlock;
     char **ignore; /* --ignore, repeatable */
     int n_ignore;
     char **ignore_files; /* --ignore-file, repeatable */
@@ -57,11 +58,12 @@ typedef struct tl_taken {
 } tl_taken;
 
 typedef struct tl_run_result {
-    int pid;         /* the direct child */
-    int exited;      /* ended by exit (not a signal) */
-    int exit_status; /* its status when exited */
-    int signal;      /* the signal that killed it, when not exited */
-    int stopped;     /* --duration stopped it */
+    int pid;           /* the direct child */
+    int exited;        /* ended by exit (not a signal) */
+    int exit_status;   /* its status when exited */
+    int signal;        /* the signal that killed it, when not exited */
+    int stopped;       /* --duration stopped it (or a deadlock, see deadlock_stop) */
+    int deadlock_stop; /* stopped because a deadlock was confirmed */
     long elapsed_ms;
     long started_unix_ms; /* dumps older than this are not this run's */
     tl_series series;
@@ -126,6 +128,18 @@ typedef struct tl_unjudged {
     char why[512];
 } tl_unjudged;
 
+/* deadlock.c: a cycle seen in two dumps at least one interval apart. */
+typedef struct tl_deadlock_found {
+    int found;
+    tl_deadlock cycle; /* points into a dump deadlock.c keeps loaded */
+    long first_ms, last_ms;
+} tl_deadlock_found;
+
+int tl_run_deadlock_check(const tl_run_opts *o, const tl_run_result *r, tl_deadlock_found *out);
+void tl_run_deadlock_print(FILE *out, const tl_deadlock_found *f, int pid, int failing);
+void tl_run_deadlock_json(FILE *f, const tl_deadlock_found *found);
+void tl_run_deadlock_free(void);
+
 typedef struct tl_verdict {
     int leak;
     int unjudged; /* no leak found, but something was not seen */
@@ -136,8 +150,10 @@ typedef struct tl_verdict {
     int n_unseen;
     int trimmed; /* growth judged on the life before a shutdown drop */
     long trimmed_peak, trimmed_end, trimmed_at_ms;
-    int growth;            /* growth counted as a leak reason */
-    int exit;              /* exit counted as a leak reason */
+    int growth;   /* growth counted as a leak reason */
+    int exit;     /* exit counted as a leak reason */
+    int deadlock; /* deadlock counted as a leak reason */
+    tl_deadlock_found dl;
     int growth_detected;   /* what the statistic said, before --fail-on */
     int growth_in_ignored; /* growth there was, but in ignored groups */
     int exit_detected;

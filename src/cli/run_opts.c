@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "common/env_syntax.h"
 
 static int bad(const char *opt, const char *val, const char *want)
 {
@@ -14,7 +15,7 @@ static int bad(const char *opt, const char *val, const char *want)
 
 static int parse_fail_on(const char *v, tl_run_opts *o)
 {
-    o->fail_growth = o->fail_exit = 0;
+    o->fail_growth = o->fail_exit = o->fail_deadlock = 0;
     if (strcmp(v, "none") == 0)
         return 0;
     char buf[64];
@@ -26,10 +27,12 @@ static int parse_fail_on(const char *v, tl_run_opts *o)
             o->fail_growth = 1;
         else if (strcmp(tok, "exit") == 0)
             o->fail_exit = 1;
+        else if (strcmp(tok, "deadlock") == 0)
+            o->fail_deadlock = 1;
         else
             return -1;
     }
-    return o->fail_growth || o->fail_exit ? 0 : -1;
+    return o->fail_growth || o->fail_exit || o->fail_deadlock ? 0 : -1;
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out)
@@ -56,7 +59,7 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->interval_ms = 200;
-    o->fail_growth = o->fail_exit = 1;
+    o->fail_growth = o->fail_exit = o->fail_deadlock = 1;
     o->exit_code = 3;
     threadleak_growth_defaults(&o->growth);
     o->ignore = tl_xcalloc((size_t)argc + 1, sizeof *o->ignore);
@@ -103,8 +106,9 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             val = argv[++i];
         }
         if (strcmp(name, "--interval") == 0) {
-            if (threadleak_parse_duration(val, &o->interval_ms) || o->interval_ms < 10 ||
-                o->interval_ms > 3600000)
+            /* the library's THREADLEAK_INTERVAL_MS range, which run passes it on as */
+            if (threadleak_parse_duration(val, &o->interval_ms) ||
+                o->interval_ms < TL_INTERVAL_MS_MIN || o->interval_ms > TL_INTERVAL_MS_MAX)
                 return bad(name, val,
                            "bad duration: give 10ms to 60m with a unit ms, s or m, like 200ms");
         } else if (strcmp(name, "--duration") == 0) {
@@ -113,7 +117,8 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
                            "bad duration: give a number with a unit ms, s or m, like 30s or 5m");
         } else if (strcmp(name, "--fail-on") == 0) {
             if (parse_fail_on(val, o))
-                return bad(name, val, "expected growth, exit, growth,exit or none");
+                return bad(name, val,
+                           "expected a comma-separated list of growth, exit, deadlock, or none");
         } else if (strcmp(name, "--ignore") == 0) {
             if (!*val)
                 return bad(name, "\"\"", "expected a glob on function names, like 'worker_*'");

@@ -3,45 +3,23 @@
  * for the rest. Lines are split per pid, and per "incarnation" of a pid
  * when its t_ms goes back (the process exec'ed and the library restarted). */
 #include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/series_line.h"
 
-#define MAX_LINE_BYTES 4096
-#define MAX_VALUE (1LL << 53)
-
-static int field(json_t *o, const char *key, int required, long *out)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v) {
-        *out = 0;
-        return required ? -1 : 0;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > MAX_VALUE)
-        return -1;
-    *out = (long)json_integer_value(v);
-    return 0;
-}
+#define MAX_LINE_BYTES TL_SERIES_LINE_MAX
 
 int threadleak_series_parse_line(const char *line, size_t len, int *pid, tl_sample *x)
 {
-    if (len == 0 || len > MAX_LINE_BYTES)
+    struct tl_series_line l;
+    if (tl_series_line_parse(line, len, &l))
         return -1;
-    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-    if (!o)
-        return -1;
-    long p = 0;
-    int bad = !json_is_object(o) || field(o, "pid", 1, &p) || p < 1 || p > 4194304 ||
-              field(o, "t_ms", 1, &x->t_ms) || field(o, "live", 1, &x->live) ||
-              field(o, "running", 0, &x->running) || field(o, "blocked", 0, &x->blocked) ||
-              field(o, "exited_unjoined", 0, &x->exited_unjoined) ||
-              field(o, "created", 0, &x->created) || field(o, "joined", 0, &x->joined) ||
-              field(o, "detached", 0, &x->detached);
-    json_decref(o);
-    *pid = (int)p;
-    return bad ? -1 : 0;
+    *pid = (int)l.pid;
+    *x = (tl_sample){l.t_ms,    l.live,   l.running,  l.blocked, l.exited_unjoined,
+                     l.created, l.joined, l.detached, l.mono_ms};
+    return 0;
 }
 
 tl_proc_series *threadleak_series_find(tl_series *s, int pid)
@@ -122,6 +100,46 @@ int threadleak_series_poll(tl_series *s, const char *path)
     }
     fclose(in);
     return 0;
+}
+
+/* 1 when pid is a live process with a single thread, read after `now`. */
+static int single_threaded(int pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int threads = -1;
+    char state = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "State: %c", &state) == 1)
+            continue;
+        if (sscanf(line, "Threads: %d", &threads) == 1)
+            break;
+    }
+    fclose(f);
+    return threads == 1 && state != 'Z' && state != 'X';
+}
+
+void threadleak_series_fill_quiet(tl_series *s, long interval_ms)
+{
+    long now = tl_now_ms();
+    for (int i = 0; i < s->n; i++) {
+        tl_proc_series *p = &s->procs[i];
+        if (p != threadleak_series_find(s, p->pid) || p->n == 0)
+            continue; /* an earlier incarnation */
+        tl_sample x = p->s[p->n - 1];
+        if (x.mono_ms < 0 || x.live != 1 || x.exited_unjoined || now - x.mono_ms < interval_ms)
+            continue;
+        /* Read after `now`: with one thread there, no sampler existed, so
+         * any line still to come from this process is later than this one. */
+        if (!single_threaded(p->pid))
+            continue;
+        x.t_ms += now - x.mono_ms;
+        x.mono_ms = now;
+        threadleak_series_add(s, p->pid, &x);
+    }
 }
 
 void threadleak_series_free(tl_series *s)

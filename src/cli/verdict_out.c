@@ -117,7 +117,10 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
 {
     fflush(out);
     long last_ms = v->primary && v->primary->n ? v->primary->s[v->primary->n - 1].t_ms : 0;
-    if (r->stopped)
+    if (r->deadlock_stop)
+        tl_msg("stopped pid %d once its deadlock was seen twice (SIGTERM%s)", r->pid,
+               r->signal == 9 ? ", then SIGKILL" : "");
+    else if (r->stopped)
         tl_msg("stopped pid %d after --duration (SIGTERM%s): threads the stop interrupted are "
                "not counted as left at exit",
                r->pid, r->signal == 9 ? ", then SIGKILL" : "");
@@ -163,6 +166,7 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
                    o->fail_exit ? "leak" : "note", x->exit_leaked, x->exit_leaked == 1 ? "" : "s",
                    x->pid);
     }
+    tl_run_deadlock_print(out, &v->dl, r->pid, v->deadlock);
     if (v->leak) {
         if (v->n_suspects) {
             char when[32];
@@ -194,8 +198,10 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
             }
             fputc('\n', out);
         }
-        tl_msg("verdict: leak (%s%s%s): exit status %d", v->growth ? "growth" : "",
-               v->growth && v->exit ? ", " : "", v->exit ? "exit" : "", o->exit_code);
+        tl_msg("verdict: leak (%s%s%s%s%s): exit status %d", v->growth ? "growth" : "",
+               v->growth && v->exit ? ", " : "", v->exit ? "exit" : "",
+               (v->growth || v->exit) && v->deadlock ? ", " : "", v->deadlock ? "deadlock" : "",
+               o->exit_code);
     } else if (v->unjudged) {
         tl_msg("verdict: unjudged: %d process%s of the tree could not be judged (see above): "
                "exit status %d",
@@ -300,8 +306,9 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
             v->leak       ? "leak"
             : v->unjudged ? "unjudged"
                           : "clean");
-    fprintf(f, "%s%s%s]", v->growth ? "\"growth\"" : "", v->growth && v->exit ? "," : "",
-            v->exit ? "\"exit\"" : "");
+    fprintf(f, "%s%s%s%s%s]", v->growth ? "\"growth\"" : "", v->growth && v->exit ? "," : "",
+            v->exit ? "\"exit\"" : "", (v->growth || v->exit) && v->deadlock ? "," : "",
+            v->deadlock ? "\"deadlock\"" : "");
     fputs(",\n\"program\":{\"argv\":", f);
     write_argv(f, o);
     fprintf(f, ",\"pid\":%d,\"exit_code\":", r->pid);
@@ -337,7 +344,9 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
         }
         fputs("]}", f);
     }
-    fputs("],\n\"forgiven\":[", f);
+    fputs("]", f);
+    tl_run_deadlock_json(f, &v->dl);
+    fputs(",\n\"forgiven\":[", f);
     for (int i = 0; i < v->n_forgiven; i++)
         write_forgiven(f, &v->forgiven[i], i);
     fputs("],\n\"unjudged\":[", f);

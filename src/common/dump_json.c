@@ -88,6 +88,10 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     write_tids(out, g->tids, g->n_tids);
     if (g->growth >= 0)
         fprintf(out, ",\"growth\":%ld", g->growth);
+    if (g->owner.known) {
+        fputs(",\"owner\":", out);
+        tl_write_owner_json(out, &g->owner);
+    }
     fputc('}', out);
     return ferror(out) ? -1 : 0;
 }
@@ -111,6 +115,10 @@ static void write_thread_json(FILE *out, const tl_thread *t)
     tl_write_stack_json(out, &t->stack);
     fputs(",\"spawn_stack\":", out);
     tl_write_stack_json(out, &t->spawn_stack);
+    if (t->owner.known) {
+        fputs(",\"owner\":", out);
+        tl_write_owner_json(out, &t->owner);
+    }
     fputc('}', out);
 }
 
@@ -146,6 +154,7 @@ int tl_write_json(FILE *out, const tl_dump *d)
         tl_write_group_json(out, &d->groups[i]);
     }
     fputs("]", out);
+    tl_write_deadlocks_json(out, d);
     if (d->n_threads >= 0) {
         fputs(",\n\"threads\":[", out);
         for (int i = 0; i < d->n_threads; i++) {

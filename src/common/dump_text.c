@@ -19,7 +19,7 @@ static void write_seconds(FILE *out, uint64_t ns)
         fprintf(out, "%.0fs", s);
 }
 
-static void write_frames(FILE *out, const tl_stack *s)
+void tl_write_frames_text(FILE *out, const tl_stack *s)
 {
     for (int i = 0; i < s->depth; i++) {
         const tl_frame *f = &s->frames[i];
@@ -71,7 +71,8 @@ int tl_write_group_text(FILE *out, const tl_group *g)
     else
         fputs("running", out);
     fputc('\n', out);
-    write_frames(out, &g->stack);
+    tl_write_frames_text(out, &g->stack);
+    tl_write_owner_text(out, "  ", g->wait, &g->owner);
     if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
         fputs(g->has_main ? "  main thread\n" : "  created where threadleak could not see\n", out);
     } else {
@@ -81,7 +82,7 @@ int tl_write_group_text(FILE *out, const tl_group *g)
         if (g->n_creators > 1)
             fprintf(out, " and %d other%s", g->n_creators - 1, g->n_creators == 2 ? "" : "s");
         fputs(" at\n", out);
-        write_frames(out, &g->spawn_stack);
+        tl_write_frames_text(out, &g->spawn_stack);
     }
     return ferror(out) ? -1 : 0;
 }
@@ -102,6 +103,7 @@ int tl_write_text(FILE *out, const tl_dump *d)
             c->live, c->blocked, c->running, c->exited_unjoined, c->created, c->joined);
     if (d->stacks_unknown)
         fprintf(out, "stacks: %s\n", d->stacks_unknown);
+    tl_write_deadlocks_text(out, d);
     for (int i = 0; i < d->n_groups; i++) {
         fputc('\n', out);
         tl_write_group_text(out, &d->groups[i]);

@@ -45,6 +45,55 @@ typedef struct tl_stack {
     tl_frame *frames;
 } tl_stack;
 
+/* Who a blocked thread waits for: the holder of its mutex or rwlock, the
+ * holder of the mutex its condvar wait passed, or the thread it joins.
+ * Read from the lock word at dump time: a hint, never a certainty. */
+enum {
+    TL_OWNER_GONE = 1,       /* no longer a thread of the process */
+    TL_OWNER_DIED = 2,       /* robust mutex: a previous owner died, not made consistent */
+    TL_OWNER_UNUSABLE = 4,   /* robust mutex: not recoverable */
+    TL_OWNER_READERS = 8,    /* rwlock held by readers, who are not recorded */
+    TL_OWNER_UNKNOWN = 16,   /* the lock could not be read (freed, unmapped) */
+    TL_OWNER_FOREIGN = 32,   /* process-shared lock held outside this process */
+    TL_OWNER_UNTRACKED = 64, /* a thread of the process threadleak does not know */
+    /* Not shown: relocking this lock returns EDEADLK at once instead of
+     * blocking (error-checking and recursive mutexes, rwlocks), so a
+     * thread "waiting" on one it holds is about to return, not stuck. */
+    TL_OWNER_NO_SELF_WAIT = 128
+};
+
+typedef struct tl_owner {
+    int known;      /* 0: nothing to say (not a lock or join wait, or not held) */
+    uint64_t mutex; /* cond waits: the mutex passed, 0 otherwise */
+    pid_t tid;      /* 0 with TL_OWNER_READERS or TL_OWNER_UNKNOWN */
+    char name[16];
+    int state; /* TL_RUNNING, TL_BLOCKED, TL_EXITED (also with TL_OWNER_GONE) */
+    int wait;
+    const char *wait_call;
+    uint64_t object;
+    int flags;        /* TL_OWNER_* */
+    int readers;      /* TL_OWNER_READERS: how many */
+    int group;        /* index of the owner's group in the dump, -1 */
+    tl_frame at;      /* where it is blocked, or its start routine (ip 0: unknown) */
+    tl_frame created; /* exited owners: where they were created (ip 0: unknown) */
+} tl_owner;
+
+/* One thread of a deadlock cycle; owner_tid is the next one's tid. */
+typedef struct tl_cycle_thread {
+    pid_t tid;
+    char name[16];
+    int wait;
+    const char *wait_call;
+    uint64_t object;
+    pid_t owner_tid;
+    tl_stack stack;
+} tl_cycle_thread;
+
+typedef struct tl_deadlock {
+    int n;
+    tl_cycle_thread *threads;
+} tl_deadlock;
+
 typedef struct tl_thread {
     pid_t tid;
     char name[16];
@@ -56,6 +105,7 @@ typedef struct tl_thread {
     pid_t creator_tid;
     tl_stack stack;
     tl_stack spawn_stack;
+    tl_owner owner;
 } tl_thread;
 
 typedef struct tl_group {
@@ -74,8 +124,9 @@ typedef struct tl_group {
     pid_t *creator_tids;
     int n_tids;
     pid_t *tids;
-    long growth;  /* suspects only: how much the group grew; -1 otherwise */
-    int has_main; /* the process's main thread is one of tids */
+    long growth;    /* suspects only: how much the group grew; -1 otherwise */
+    int has_main;   /* the process's main thread is one of tids */
+    tl_owner owner; /* when all its threads wait on one object */
 } tl_group;
 
 typedef struct tl_counts {
@@ -95,16 +146,25 @@ typedef struct tl_dump {
     tl_group *groups; /* largest first */
     int n_threads;    /* -1: per-thread detail not recorded */
     tl_thread *threads;
+    int n_deadlocks;
+    tl_deadlock *deadlocks;
     const char *stacks_unknown; /* why blocked-at stacks are missing; NULL: they are not */
 } tl_dump;
 
 /* Writers. Both return 0, or -1 with errno set when the stream failed. */
 int tl_write_text(FILE *out, const tl_dump *d);
 int tl_write_group_text(FILE *out, const tl_group *g);
+void tl_write_frames_text(FILE *out, const tl_stack *s);
 int tl_write_json(FILE *out, const tl_dump *d);
 int tl_write_frame_json(FILE *out, const tl_frame *f);
 int tl_write_stack_json(FILE *out, const tl_stack *s);
 int tl_write_group_json(FILE *out, const tl_group *g);
 void tl_write_json_string(FILE *out, const char *s);
+
+/* Lock owners and deadlock cycles (dump_owner_text.c, dump_owner_json.c). */
+void tl_write_owner_text(FILE *out, const char *indent, int wait, const tl_owner *o);
+void tl_write_deadlocks_text(FILE *out, const tl_dump *d);
+void tl_write_owner_json(FILE *out, const tl_owner *o);
+void tl_write_deadlocks_json(FILE *out, const tl_dump *d);
 
 #endif

@@ -18,9 +18,16 @@ struct threadleak_snapshot {
     pid_t tids[];
 };
 
-TL_EXPORT int threadleak_active(void)
+/* Internal callers use this, never the exported symbol: a call through
+ * the PLT could bind to another object's threadleak_active. */
+static int active(void)
 {
     return tl_enabled && tl_real_ready;
+}
+
+TL_EXPORT int threadleak_active(void)
+{
+    return active();
 }
 
 static int build_here(void *arg)
@@ -56,7 +63,7 @@ static int unstarted(const tl_dump *d)
  * snapshot waits (up to a second) until every thread in it has its tid. */
 TL_EXPORT threadleak_snapshot *threadleak_snapshot_take(void)
 {
-    tl_dump *d = threadleak_active() ? build() : NULL;
+    tl_dump *d = active() ? build() : NULL;
     for (int tries = 0; d && unstarted(d) && tries < 1000; tries++) {
         tl_dump_free(d);
         struct timespec ts = {0, 1000000};
@@ -128,12 +135,37 @@ static int count_leaks(const tl_dump *d, const threadleak_options *o, pid_t self
     return n;
 }
 
+static const tl_thread *thread_of(const tl_dump *d, pid_t tid)
+{
+    for (int k = 0; k < d->n_threads; k++)
+        if (d->threads[k].tid == tid)
+            return &d->threads[k];
+    return NULL;
+}
+
+/* The cycles whose every thread is blamed: why those threads never end. */
+static void report_deadlocks(FILE *out, const tl_dump *d, const threadleak_options *o, pid_t self)
+{
+    for (int i = 0; i < d->n_deadlocks; i++) {
+        int blamed = 1;
+        for (int k = 0; k < d->deadlocks[i].n && blamed; k++) {
+            const tl_thread *t = thread_of(d, d->deadlocks[i].threads[k].tid);
+            blamed = t && leaked(t, o, self);
+        }
+        if (!blamed)
+            continue;
+        tl_dump one = {.n_deadlocks = 1, .deadlocks = &d->deadlocks[i]};
+        tl_write_deadlocks_text(out, &one);
+    }
+}
+
 /* The groups of d reduced to the leaked threads, largest first. */
 static void report(FILE *out, tl_dump *d, const threadleak_options *o, pid_t self, int leaks,
                    unsigned waited_ms)
 {
     fprintf(out, "threadleak: found %d unexpected thread%s after waiting %u ms\n", leaks,
             leaks == 1 ? "" : "s", waited_ms);
+    report_deadlocks(out, d, o, self);
     for (int g = 0; g < d->n_groups; g++) {
         tl_group *grp = &d->groups[g];
         int kept = 0;
@@ -167,7 +199,7 @@ static uint64_t now_ms(void)
 TL_EXPORT int threadleak_verify_none(const threadleak_options *opts)
 {
     FILE *out = opts && opts->report ? opts->report : stderr;
-    if (!threadleak_active()) {
+    if (!active()) {
         fprintf(out, "threadleak: not active in this process (see its earlier stderr line); "
                      "no threads were checked\n");
         fflush(out);
@@ -200,7 +232,7 @@ TL_EXPORT int threadleak_verify_none(const threadleak_options *opts)
 
 TL_EXPORT int threadleak_dump(const char *path_stem, const char *formats)
 {
-    if (!threadleak_active())
+    if (!active())
         return -ENOSYS;
     if (!path_stem || !*path_stem || tl_check_stem(path_stem) != 0)
         return -EINVAL;

@@ -1,99 +1,16 @@
 /* Parsing THREADLEAK_*: a bad value is said once and replaced by its
  * default; the host program is never stopped by its configuration. */
 #include <ctype.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/env_syntax.h"
 #include "preload/config.h"
 #include "preload/log.h"
 
 TL_HIDDEN struct tl_config tl_config;
-
-static const struct {
-    const char *name;
-    int number;
-} signal_names[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"TRAP", SIGTRAP},
-    {"USR1", SIGUSR1}, {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
-    {"TERM", SIGTERM}, {"CHLD", SIGCHLD},     {"CONT", SIGCONT}, {"TSTP", SIGTSTP},
-    {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},
-    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
-    {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS},
-};
-
-/* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
-static long parse_number(const char *s, long lo, long hi)
-{
-    if (!s || !*s)
-        return -1;
-    long v = 0;
-    for (const char *p = s; *p; p++) {
-        if (!isdigit((unsigned char)*p) || v > hi)
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    return v >= lo && v <= hi ? v : -1;
-}
-
-TL_HIDDEN int tl_parse_signal(const char *s)
-{
-    if (!s || !*s)
-        return -1;
-    if (strcasecmp(s, "none") == 0)
-        return 0;
-    long n = parse_number(s, 1, SIGRTMAX);
-    if (n > 0)
-        return n == SIGKILL || n == SIGSTOP || n == SIGSEGV || n == SIGBUS || n == SIGFPE ||
-                       n == SIGILL || n == SIGABRT ||
-                       (n > 31 && n < SIGRTMIN) /* the C library's own (glibc: 32, 33) */
-                   ? -1
-                   : (int)n;
-    if (strncasecmp(s, "SIG", 3) == 0)
-        s += 3;
-    for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
-        if (strcasecmp(s, signal_names[i].name) == 0)
-            return signal_names[i].number;
-    if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
-        int base = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN : SIGRTMAX;
-        const char *rest = s + 5;
-        if (!*rest)
-            return base;
-        long off = parse_number(rest + 1, 0, SIGRTMAX - SIGRTMIN);
-        if (off < 0 || (base == SIGRTMIN && rest[0] != '+') || (base == SIGRTMAX && rest[0] != '-'))
-            return -1;
-        int v = base == SIGRTMIN ? base + (int)off : base - (int)off;
-        return v >= SIGRTMIN && v <= SIGRTMAX ? v : -1;
-    }
-    return -1;
-}
-
-TL_HIDDEN int tl_parse_formats(const char *s)
-{
-    if (!s)
-        return 0;
-    if (strcmp(s, "text") == 0)
-        return TL_FORMAT_TEXT;
-    if (strcmp(s, "json") == 0)
-        return TL_FORMAT_JSON;
-    if (strcmp(s, "text,json") == 0 || strcmp(s, "json,text") == 0)
-        return TL_FORMAT_TEXT | TL_FORMAT_JSON;
-    return 0;
-}
-
-TL_HIDDEN int tl_check_stem(const char *s)
-{
-    for (const char *p = s; *p; p++) {
-        if (*p != '%')
-            continue;
-        p++;
-        if (*p != 'p' && *p != 'n' && *p != '%')
-            return -1;
-    }
-    return 0;
-}
 
 /* A value as it can be shown on one line: printable, bounded. */
 static void shown(const char *v, char *out, size_t size)
@@ -145,7 +62,7 @@ static long parse_range(const char *var, const char *v, long lo, long hi, long d
 {
     if (!v)
         return dflt;
-    long n = parse_number(v, lo, hi);
+    long n = tl_env_number(v, lo, hi);
     if (n >= 0)
         return n;
     char why[64], d[32];
@@ -208,8 +125,9 @@ TL_HIDDEN void tl_config_parse(struct tl_config *c, const char *(*get)(const cha
             bad(warn, "THREADLEAK_DETAIL", v, "not groups or threads", "groups");
     }
 
-    c->interval_ms = (int)parse_range("THREADLEAK_INTERVAL_MS", get("THREADLEAK_INTERVAL_MS"), 10,
-                                      3600000, 1000, warn);
+    c->interval_ms =
+        (int)parse_range("THREADLEAK_INTERVAL_MS", get("THREADLEAK_INTERVAL_MS"),
+                         TL_INTERVAL_MS_MIN, TL_INTERVAL_MS_MAX, TL_INTERVAL_MS_DEFAULT, warn);
     parse_path(c, c->series, "THREADLEAK_SERIES", get("THREADLEAK_SERIES"), warn, "", 0);
     c->exit_dump =
         (int)parse_range("THREADLEAK_EXIT_DUMP", get("THREADLEAK_EXIT_DUMP"), 0, 1, 0, warn);

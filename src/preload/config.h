@@ -4,9 +4,8 @@
 
 #include <limits.h>
 
+#include "common/env_syntax.h"
 #include "preload/real.h"
-
-enum { TL_FORMAT_TEXT = 1, TL_FORMAT_JSON = 2 };
 
 struct tl_config {
     int signal; /* 0: none */
@@ -27,8 +26,5 @@ TL_HIDDEN extern struct tl_config tl_config;
  * as one line and replaced by its default. Pure: fuzzed on its own. */
 TL_HIDDEN void tl_config_parse(struct tl_config *c, const char *(*get)(const char *name),
                                void (*warn)(const char *line), int secure);
-TL_HIDDEN int tl_parse_formats(const char *s); /* TL_FORMAT_* bits, 0 if bad */
-TL_HIDDEN int tl_parse_signal(const char *s);  /* number, 0 for none, -1 if bad */
-TL_HIDDEN int tl_check_stem(const char *s);    /* 0, or -1 when a % escape is bad */
 
 #endif

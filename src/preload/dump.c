@@ -10,6 +10,7 @@
 
 #include "preload/config.h"
 #include "preload/dump.h"
+#include "preload/dump_owners.h"
 #include "preload/program.h"
 #include "preload/registry.h"
 #include "preload/snapshot.h"
@@ -327,6 +328,11 @@ static void fill_threads(struct build *b, tl_dump *d)
     }
 }
 
+static tl_stack stack_of(void *b, uint32_t id)
+{
+    return symbolized(b, id);
+}
+
 static uint64_t now_ns(clockid_t clk)
 {
     struct timespec ts;
@@ -412,6 +418,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         d->n_threads = 0;
         fill_threads(&b, d);
     }
+    tl_dump_owners(d, b.snaps, b.n_snaps, stack_of, &b);
     /* Creator names point into the snapshot: keep names before freeing. */
     for (int i = 0; i < d->n_groups; i++)
         if (d->groups[i].creator_name)
@@ -440,6 +447,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     }
     free(d->groups);
     free(d->threads);
+    tl_dump_owners_free(d);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)
     {

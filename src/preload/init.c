@@ -5,6 +5,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "preload/channel.h"
 #include "preload/config.h"
 #include "preload/dump.h"
 #include "preload/log.h"
@@ -85,4 +86,5 @@ __attribute__((destructor)) static void threadleak_fini(void)
                                       "exit"};
         tl_dump_write(&req);
     }
+    tl_channel_remove();
 }

@@ -9,7 +9,6 @@ enum tl_log_level { TL_LOG_QUIET, TL_LOG_WARN, TL_LOG_DEBUG };
 /* Things said once per process, however often they happen. */
 enum tl_once {
     TL_ONCE_SLOTS,
-    TL_ONCE_HANDLER,
     TL_ONCE_UNWIND,
     TL_ONCE_SYMBOLS,
     TL_ONCE_SERIES,

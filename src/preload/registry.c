@@ -27,9 +27,11 @@ static struct tl_counters counters;
 static long tls_offset; /* &tl_self_slot - pthread_self(), equal in every thread */
 static pthread_key_t exit_key;
 
+/* glibc's gettid(), not syscall(): that would reach our own syscall()
+ * wrapper through the PLT. */
 TL_HIDDEN pid_t tl_gettid(void)
 {
-    return (pid_t)syscall(SYS_gettid);
+    return gettid();
 }
 
 static void on_thread_exit(void *p)

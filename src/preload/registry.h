@@ -34,6 +34,7 @@ struct tl_slot {
     uint32_t wait;
     const char *call;
     uint64_t object;
+    uint64_t aux; /* cond waits: the mutex passed; stale for other waits */
     uint64_t since_ns;
     struct tl_regs regs;
     /* Owner only: where the noting wrapper's frame keeps a mark that says
@@ -128,7 +129,10 @@ static inline uint64_t tl_coarse_now_ns(void)
  * race detector can see this is a sequence lock, not a data race. */
 #define TL_STORE(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 
-#define TL_BLOCK_BEGIN(s, kind, callname, obj)                                                     \
+/* `extra` stores what only some waits record (aux), so that the others
+ * pay nothing for it. */
+#define TL_BLOCK_BEGIN(s, kind, callname, obj) TL_BLOCK_BEGIN_WITH(s, kind, callname, obj, (void)0)
+#define TL_BLOCK_BEGIN_WITH(s, kind, callname, obj, extra)                                         \
     do {                                                                                           \
         uint32_t q_ = (s)->seq;                                                                    \
         __atomic_store_n(&(s)->seq, q_ + 1, __ATOMIC_RELAXED);                                     \
@@ -136,6 +140,7 @@ static inline uint64_t tl_coarse_now_ns(void)
         TL_STORE((s)->wait, (uint32_t)(kind));                                                     \
         TL_STORE((s)->call, (callname));                                                           \
         TL_STORE((s)->object, (uint64_t)(uintptr_t)(obj));                                         \
+        extra;                                                                                     \
         TL_STORE((s)->since_ns, tl_coarse_now_ns());                                               \
         TL_CAPTURE_REGS(&(s)->regs);                                                               \
         __atomic_store_n(&(s)->seq, q_ + 2, __ATOMIC_RELEASE);                                     \

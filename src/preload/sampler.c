@@ -4,11 +4,12 @@
  * us and hand to something else). Everything else happens on the sampler
  * thread, which runs with every signal blocked but the synchronous ones
  * (sampler_isolate.c) so that the program's own handlers keep running on
- * the program's threads, and with a file table of its own. */
+ * the program's threads, and with a file table of its own. The command
+ * reaches the sampler through the request channel (channel.c), never by a
+ * signal. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/series_line.h"
+#include "preload/channel.h"
 #include "preload/config.h"
 #include "preload/dump.h"
 #include "preload/log.h"
@@ -23,7 +26,6 @@
 #include "preload/sampler.h"
 #include "preload/snapshot.h"
 
-static int wake_word;   /* the sampler sleeps on it */
 static int leader_gone; /* the process's first thread ended by pthread_exit */
 static int signal_pending;
 static int running;               /* the sampler thread exists in this process */
@@ -44,15 +46,9 @@ static uint64_t mono_ns(void)
 
 TL_HIDDEN __thread unsigned tl_signal_hits;
 
-static void wake(void)
-{
-    __atomic_store_n(&wake_word, 1, __ATOMIC_RELEASE);
-    tl_real.syscall(SYS_futex, (long)&wake_word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
-}
-
 TL_HIDDEN void tl_sampler_wake(void)
 {
-    wake();
+    tl_channel_wake();
 }
 
 TL_HIDDEN int tl_sampler_running(void)
@@ -67,9 +63,7 @@ static void sleep_period(void)
     int ms = tl_config.interval_ms;
     if (__atomic_load_n(&leader_gone, __ATOMIC_ACQUIRE) && ms > 20)
         ms = 20;
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    tl_real.syscall(SYS_futex, (long)&wake_word, FUTEX_WAIT_PRIVATE, 0, (long)&ts, 0, 0);
-    __atomic_store_n(&wake_word, 0, __ATOMIC_RELEASE);
+    tl_channel_sleep(ms);
 }
 
 static void on_signal(int sig)
@@ -78,7 +72,7 @@ static void on_signal(int sig)
     int saved = errno;
     tl_signal_hits++;
     if (!__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL))
-        wake();
+        tl_channel_wake();
     errno = saved;
 }
 
@@ -88,11 +82,14 @@ static void check_handler(void)
         return;
     struct sigaction cur;
     if (sigaction(tl_config.signal, NULL, &cur) == 0 && cur.sa_handler != on_signal) {
+        /* Said where threadleak's users look, never on the program's
+         * stderr by default: a program's own handler is no fault. */
         handler_installed = 0;
-        tl_log_once(TL_ONCE_HANDLER,
-                    "the program installed its own handler for signal %d; it wins: dump with "
-                    "'threadleak dump %d' or choose another THREADLEAK_SIGNAL",
-                    tl_config.signal, (int)getpid());
+        tl_channel_set_flag(TL_CHANNEL_SIGNAL_TAKEN);
+        tl_log(TL_LOG_DEBUG,
+               "the program installed its own handler for signal %d; it wins: dump with "
+               "'threadleak dump %d' or choose another THREADLEAK_SIGNAL",
+               tl_config.signal, (int)getpid());
     }
 }
 
@@ -118,53 +115,38 @@ static void write_series(void)
     }
     tl_counts c;
     tl_count(&c);
+    uint64_t now = mono_ns();
+    struct tl_series_line x = {(long)getpid(),
+                               (long)((now - start_ns) / 1000000),
+                               (long)(now / 1000000),
+                               c.live,
+                               c.running,
+                               c.blocked,
+                               c.exited_unjoined,
+                               c.created,
+                               c.joined,
+                               c.detached};
     char line[256];
-    int n = snprintf(line, sizeof line,
-                     "{\"pid\":%d,\"t_ms\":%llu,\"live\":%ld,\"running\":%ld,\"blocked\":%ld,"
-                     "\"exited_unjoined\":%ld,\"created\":%ld,\"joined\":%ld,\"detached\":%ld}\n",
-                     (int)getpid(), (unsigned long long)((mono_ns() - start_ns) / 1000000), c.live,
-                     c.running, c.blocked, c.exited_unjoined, c.created, c.joined, c.detached);
-    if (tl_real.write(series_fd, line, (size_t)n) < 0)
+    int n = tl_series_line_format(line, sizeof line, &x);
+    if (n > 0 && tl_real.write(series_fd, line, (size_t)n) < 0)
         tl_log_once(TL_ONCE_SERIES, "cannot append to THREADLEAK_SERIES: %s", strerror(errno));
 }
 
-/* A request file from 'threadleak dump PID': lines stem=, format=, detail=.
- * 1 when there was one: the signal that came with it asked for nothing more. */
+/* A request from 'threadleak dump PID' or 'threadleak run'; 1 when there
+ * was one: the signal that may have come with it asked for nothing more. */
 static int serve_request(void)
 {
     if (tl_config.secure)
         return 0;
-    char path[128];
-    snprintf(path, sizeof path, "/tmp/threadleak-%u/request.%d", (unsigned)getuid(), (int)getpid());
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return 0;
-    struct stat st;
-    char buf[4200];
-    ssize_t n = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid())
-        n = tl_real.read(fd, buf, sizeof buf - 1);
-    close(fd);
-    unlink(path);
-    if (n <= 0)
-        return 1;
-    buf[n] = 0;
-    char stem[PATH_MAX] = "";
-    struct tl_dump_request req = {.stem = stem, .formats = TL_FORMAT_TEXT, .reason = "request"};
-    char *save = NULL;
-    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, "stem=", 5) == 0 && strlen(line + 5) < sizeof stem - 32)
-            strcpy(stem, line + 5);
-        else if (strncmp(line, "format=", 7) == 0 && tl_parse_formats(line + 7))
-            req.formats = tl_parse_formats(line + 7);
-        else if (strcmp(line, "detail=threads") == 0)
-            req.detail_threads = 1;
-    }
-    if (!stem[0] || stem[0] != '/' || tl_check_stem(stem) != 0) {
-        tl_log(TL_LOG_WARN, "ignored a dump request without an absolute stem= line");
-        return 1;
-    }
+    struct tl_request r;
+    int got = tl_channel_take(&r);
+    if (got < 0)
+        tl_log(TL_LOG_WARN, "ignored a malformed dump request");
+    if (got <= 0)
+        return got < 0;
+    struct tl_dump_request req = {r.stem, r.formats, r.detail_threads, "request"};
     tl_dump_write(&req);
+    tl_channel_served();
     return 1;
 }
 
@@ -203,7 +185,7 @@ TL_HIDDEN void tl_sampler_leader_exiting(void)
     if (!__atomic_load_n(&running, __ATOMIC_ACQUIRE))
         return;
     __atomic_store_n(&leader_gone, 1, __ATOMIC_RELEASE);
-    wake();
+    tl_channel_wake();
 }
 
 static void *sampler_main(void *arg)
@@ -211,9 +193,11 @@ static void *sampler_main(void *arg)
     (void)arg;
     tl_busy = 1;
     tl_sampler_isolate();
+    tl_channel_announce();
     for (;;) {
         sleep_period();
         tl_sampler_serve_calls();
+        tl_channel_announce();
         /* The program's last thread has ended: glibc would end the process
          * now with exit(0); only the sampler is keeping it alive. */
         if (__atomic_load_n(&leader_gone, __ATOMIC_ACQUIRE) && process_threads() == 1)
@@ -274,9 +258,17 @@ TL_HIDDEN void tl_sampler_init(void)
         else if (sigaction(tl_config.signal, &sa, NULL) == 0)
             handler_installed = 1;
     }
-    /* A series is asked for by 'threadleak run': sample from the start. */
-    if (tl_config.series[0] && !tl_config.secure)
-        tl_sampler_want();
+    /* A series is asked for by 'threadleak run'. The sampler still waits
+     * for the program's first thread (a thread of ours before it would
+     * change what the program can do: unshare(CLONE_NEWUSER), a zygote's
+     * fork); one line now says the process is here, with one thread. The
+     * descriptor goes at once: the program's main has not run yet. */
+    tl_dump_lock();
+    write_series();
+    if (series_fd >= 0)
+        close(series_fd);
+    series_fd = -1;
+    tl_dump_unlock();
 }
 
 static int starting; /* one thread at a time starts it */
@@ -315,7 +307,7 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
     leader_gone = 0;
     signal_pending = 0;
     start_ns = mono_ns();
-    wake_word = 0;
+    tl_channel_after_fork_child();
     tl_sampler_calls_after_fork_child();
 }
 

@@ -6,8 +6,8 @@
 
 #include "preload/real.h"
 
-/* The sampler starts with the process's first thread of its own (or at
- * start when a series is asked for), never in a single-threaded program:
+/* The sampler starts with the process's first thread of its own, never
+ * in a single-threaded program (not even under 'threadleak run'):
  * a second thread would cost it glibc's and the kernel's single-thread
  * fast paths (locks without atomics, I/O without cancellation points). */
 TL_HIDDEN extern int tl_sampler_missing; /* wanted but not running */

@@ -62,6 +62,8 @@ static uint64_t resolve_object(uint64_t object)
 {
     if (!(object & (TL_OBJ_AT_INT | TL_OBJ_AT_U64)))
         return object;
+    if (tl_unwind_unknown()) /* a sandbox forbids the read: unknown */
+        return 0;
     int is_int = (object & TL_OBJ_AT_INT) != 0, saved = errno;
     uint64_t v = 0;
     int32_t i = 0;
@@ -95,6 +97,8 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
     if (adopted_and_gone(s, life))
         return 0;
     memset(out, 0, sizeof *out);
+    out->idx = idx;
+    out->handle = __atomic_load_n(&s->handle, __ATOMIC_RELAXED);
     out->tid = *(volatile pid_t *)&s->tid;
     out->creator = s->creator_tid;
     out->spawn = s->spawn_stack;
@@ -115,6 +119,7 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
         const char *call = __atomic_load_n(&s->call, __ATOMIC_RELAXED);
         uint64_t object = __atomic_load_n(&s->object, __ATOMIC_RELAXED);
         uint64_t since = __atomic_load_n(&s->since_ns, __ATOMIC_RELAXED);
+        uint64_t aux = __atomic_load_n(&s->aux, __ATOMIC_RELAXED);
         struct tl_regs regs;
         memcpy(&regs, (const void *)&s->regs, sizeof regs);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -137,6 +142,8 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
         out->call = call;
         out->object = resolve_object(object);
         out->blocked_ns = now > since ? now - since : 0;
+        out->aux = wait == TL_WAIT_COND ? aux : 0;
+        out->seq = q;
         out->stack = stack;
         return 1;
     }
@@ -155,6 +162,14 @@ TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int 
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     return shown && __atomic_load_n(&s->gen, __ATOMIC_RELAXED) == gen &&
            __atomic_load_n(&s->state, __ATOMIC_RELAXED) == TL_SLOT_LIVE;
+}
+
+TL_HIDDEN int tl_snap_still(const struct tl_snap *s)
+{
+    struct tl_slot *slot = tl_slot_at(s->idx);
+    return s->state == TL_BLOCKED && __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE) == s->seq &&
+           __atomic_load_n(&slot->state, __ATOMIC_RELAXED) == TL_SLOT_LIVE &&
+           *(volatile pid_t *)&slot->tid == s->tid;
 }
 
 TL_HIDDEN void tl_count(tl_counts *c)

@@ -11,6 +11,10 @@ struct tl_snap {
     uint64_t object, blocked_ns;
     uint32_t stack, spawn; /* interned stack ids */
     char name[16];
+    /* For lock owners and cycles (dump_owners.c): */
+    uint32_t idx, seq; /* its slot, and the slot's seq while it was read */
+    uint64_t handle;   /* pthread_t, what a joiner waits on */
+    uint64_t aux;      /* cond waits: the mutex passed */
 };
 
 /* Before reading slots [0, n): makes room for the per-slot stack cache. */
@@ -18,6 +22,10 @@ TL_HIDDEN void tl_snapshot_prepare(uint32_t n);
 /* 1 when slot idx holds a thread to show; its blocked stack is unwound
  * (or taken from the cache) when want_stacks. */
 TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int want_stacks);
+
+/* 1 when slot idx still shows the wait read into s: same thread, same
+ * wait, never left in between. */
+TL_HIDDEN int tl_snap_still(const struct tl_snap *s);
 
 /* Counts only, for the series: cheap, no stacks. */
 TL_HIDDEN void tl_count(tl_counts *c);

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <libiberty/demangle.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -23,6 +24,7 @@ static struct {
     int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, void *),
                       void *);
     int (*proc_report)(Dwfl *, pid_t);
+    int (*maps_report)(Dwfl *, FILE *);
     Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
     const char *(*addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *, GElf_Word *, Elf **,
                             Dwarf_Addr *);
@@ -73,10 +75,12 @@ TL_HIDDEN void tl_symbolize_init(void)
     if (!lib ||
         !(TL_DW(begin, "dwfl_begin") && TL_DW(end, "dwfl_end") &&
           TL_DW(report_begin, "dwfl_report_begin") && TL_DW(report_end, "dwfl_report_end") &&
-          TL_DW(proc_report, "dwfl_linux_proc_report") && TL_DW(addrmodule, "dwfl_addrmodule") &&
-          TL_DW(addrinfo, "dwfl_module_addrinfo") && TL_DW(getsrc, "dwfl_module_getsrc") &&
-          TL_DW(lineinfo, "dwfl_lineinfo") && TL_DW(module_info, "dwfl_module_info") &&
-          TL_DW(find_elf, "dwfl_linux_proc_find_elf") && tl_debug_files_init(lib) == 0)) {
+          TL_DW(proc_report, "dwfl_linux_proc_report") &&
+          TL_DW(maps_report, "dwfl_linux_proc_maps_report") &&
+          TL_DW(addrmodule, "dwfl_addrmodule") && TL_DW(addrinfo, "dwfl_module_addrinfo") &&
+          TL_DW(getsrc, "dwfl_module_getsrc") && TL_DW(lineinfo, "dwfl_lineinfo") &&
+          TL_DW(module_info, "dwfl_module_info") && TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
+          tl_debug_files_init(lib) == 0)) {
         tl_log_once(TL_ONCE_SYMBOLS, "libdw.so.1 not found (install libdw1): functions are "
                                      "named from dynamic symbols only, without file:line");
         d.begin = NULL;
@@ -95,7 +99,15 @@ static void report(void)
     if (!dwfl)
         return;
     d.report_begin(dwfl);
-    d.proc_report(dwfl, getpid());
+    /* After setuid the process is not dumpable: its /proc/PID/auxv is
+     * root's and proc_report gives up, though its maps stay readable. */
+    if (d.proc_report(dwfl, getpid()) != 0) {
+        FILE *maps = fopen("/proc/self/maps", "re");
+        if (maps) {
+            d.maps_report(dwfl, maps);
+            fclose(maps);
+        }
+    }
     d.report_end(dwfl, NULL, NULL);
 }
 

@@ -50,14 +50,18 @@ static inline void tl_sampler_if_missing(void)
  * `obj`. Must stay a macro: the registers are captured in the wrapper's
  * own frame, which is live for as long as the call blocks, and so is the
  * mark that tells a nested wrapper the note is not stale. */
-#define TL_WAIT(kind, callname, obj, call)                                                         \
+#define TL_WAIT(kind, callname, obj, call) TL_WAIT_WITH(kind, callname, obj, (void)0, call)
+/* The same, also noting a cond wait's mutex for the dump. */
+#define TL_WAIT_AUX(kind, callname, obj, mutex, call)                                              \
+    TL_WAIT_WITH(kind, callname, obj, TL_STORE(s_->aux, (uint64_t)(uintptr_t)(mutex)), call)
+#define TL_WAIT_WITH(kind, callname, obj, extra, call)                                             \
     ({                                                                                             \
         struct tl_slot *s_ = tl_noting();                                                          \
         __typeof__(call) r_;                                                                       \
         if (s_) {                                                                                  \
             volatile uint64_t mark_ = tl_mark_of(s_, s_->seq + 2);                                 \
             s_->mark = (uint64_t)(uintptr_t)&mark_;                                                \
-            TL_BLOCK_BEGIN(s_, kind, callname, obj);                                               \
+            TL_BLOCK_BEGIN_WITH(s_, kind, callname, obj, extra);                                   \
             r_ = (call);                                                                           \
             tl_block_end(s_);                                                                      \
         } else {                                                                                   \

@@ -13,21 +13,22 @@ TL_EXPORT int tl_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     tl_real_ensure();
     tl_sampler_if_missing();
-    return TL_WAIT(TL_WAIT_COND, "pthread_cond_wait", c, tl_real.cond_wait(c, m));
+    return TL_WAIT_AUX(TL_WAIT_COND, "pthread_cond_wait", c, m, tl_real.cond_wait(c, m));
 }
 
 TL_EXPORT int tl_cond_wait_old(pthread_cond_t *c, pthread_mutex_t *m)
 {
     tl_real_ensure();
     tl_sampler_if_missing();
-    return TL_WAIT(TL_WAIT_COND, "pthread_cond_wait", c, tl_real.cond_wait_old(c, m));
+    return TL_WAIT_AUX(TL_WAIT_COND, "pthread_cond_wait", c, m, tl_real.cond_wait_old(c, m));
 }
 
 TL_EXPORT int tl_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts)
 {
     tl_real_ensure();
     tl_sampler_if_missing();
-    return TL_WAIT(TL_WAIT_COND, "pthread_cond_timedwait", c, tl_real.cond_timedwait(c, m, ts));
+    return TL_WAIT_AUX(TL_WAIT_COND, "pthread_cond_timedwait", c, m,
+                       tl_real.cond_timedwait(c, m, ts));
 }
 
 TL_EXPORT int tl_cond_timedwait_old(pthread_cond_t *c, pthread_mutex_t *m,
@@ -35,7 +36,8 @@ TL_EXPORT int tl_cond_timedwait_old(pthread_cond_t *c, pthread_mutex_t *m,
 {
     tl_real_ensure();
     tl_sampler_if_missing();
-    return TL_WAIT(TL_WAIT_COND, "pthread_cond_timedwait", c, tl_real.cond_timedwait_old(c, m, ts));
+    return TL_WAIT_AUX(TL_WAIT_COND, "pthread_cond_timedwait", c, m,
+                       tl_real.cond_timedwait_old(c, m, ts));
 }
 
 TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
@@ -43,15 +45,15 @@ TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 {
     tl_real_ensure();
     tl_sampler_if_missing();
-    return TL_WAIT(TL_WAIT_COND, "pthread_cond_clockwait", c,
-                   tl_real.pthread_cond_clockwait(c, m, clk, ts));
+    return TL_WAIT_AUX(TL_WAIT_COND, "pthread_cond_clockwait", c, m,
+                       tl_real.pthread_cond_clockwait(c, m, clk, ts));
 }
 
 TL_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
     tl_real_ensure();
     tl_sampler_if_missing();
-    return TL_WAIT(TL_WAIT_COND, "cnd_wait", c, tl_real.cnd_wait(c, m));
+    return TL_WAIT_AUX(TL_WAIT_COND, "cnd_wait", c, m, tl_real.cnd_wait(c, m));
 }
 
 TL_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
@@ -59,5 +61,5 @@ TL_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
 {
     tl_real_ensure();
     tl_sampler_if_missing();
-    return TL_WAIT(TL_WAIT_COND, "cnd_timedwait", c, tl_real.cnd_timedwait(c, m, ts));
+    return TL_WAIT_AUX(TL_WAIT_COND, "cnd_timedwait", c, m, tl_real.cnd_timedwait(c, m, ts));
 }

@@ -28,6 +28,35 @@ static int futex_op_waits(long op)
     }
 }
 
+/* A timed futex wait answers EINTR to any handler, ours included: it is
+ * made again, for what is left of a relative timeout (FUTEX_WAIT's; the
+ * others' are absolute). *timeout is read only once the kernel accepted it.
+ * A word that changed meanwhile answers EAGAIN instead of a wake-up's 0:
+ * to every futex user both mean "look again". */
+static long futex_resumed(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    int e = errno;
+    uint64_t start = tl_mono_ns();
+    struct timespec left;
+    int relative = nr == SYS_futex && (a2 & FUTEX_CMD_MASK) == FUTEX_WAIT && a4;
+    for (;;) {
+        unsigned h = tl_signal_hits;
+        long r = tl_real.syscall(nr, a1, a2, a3, a4, a5, a6);
+        if (r != -1 || errno != EINTR || tl_signal_hits == h)
+            return r;
+        errno = e;
+        if (relative) {
+            left = tl_left_ts((const struct timespec *)a4, start);
+            a4 = (long)&left;
+            relative = 0;
+            start = tl_mono_ns();
+        } else if (a4 == (long)&left) {
+            left = tl_left_ts(&left, start);
+            start = tl_mono_ns();
+        }
+    }
+}
+
 TL_EXPORT long syscall(long number, ...)
 {
     va_list ap;
@@ -38,7 +67,7 @@ TL_EXPORT long syscall(long number, ...)
     tl_real_ensure();
     if (number == SYS_futex && futex_op_waits(a2)) {
         tl_sampler_if_missing();
-        return TL_WAIT(TL_WAIT_FUTEX, "futex", a1, tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
+        return TL_WAIT(TL_WAIT_FUTEX, "futex", a1, futex_resumed(number, a1, a2, a3, a4, a5, a6));
     }
     if (number == SYS_futex_waitv && a1 && a2 > 0) {
         /* struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 rsvd; }:
@@ -46,7 +75,7 @@ TL_EXPORT long syscall(long number, ...)
          * pointer (the call then fails with EFAULT). */
         uint64_t first = TL_OBJ_AT_U64 | (uint64_t)(a1 + 8);
         return TL_WAIT(TL_WAIT_FUTEX, "futex_waitv", first,
-                       tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
+                       futex_resumed(number, a1, a2, a3, a4, a5, a6));
     }
     return tl_real.syscall(number, a1, a2, a3, a4, a5, a6);
 }

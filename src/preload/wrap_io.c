@@ -5,6 +5,103 @@
  * made again; connect is not, as a second connect would change its answer. */
 #include "preload/wrap.h"
 
+/* A blocking transfer that a signal interrupts after some bytes went
+ * through returns short. Bare, one interrupted only by our dump signal
+ * would have gone on: writes, and reads with MSG_WAITALL, go on with the
+ * rest (an error or another signal then answers with what went through). */
+enum transfer { T_WRITE, T_SEND, T_RECV, T_WRITEV, T_SENDMSG, T_RECVMSG };
+
+static ssize_t one(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov, int cnt,
+                   int flags)
+{
+    struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
+    switch (k) {
+    case T_WRITE:
+        return tl_real.write(fd, buf, n);
+    case T_SEND:
+        return tl_real.send(fd, buf, n, flags);
+    case T_RECV:
+        return tl_real.recv(fd, buf, n, flags);
+    case T_WRITEV:
+        return tl_real.writev(fd, iov, cnt);
+    case T_SENDMSG:
+        return tl_real.sendmsg(fd, &m, flags);
+    default:
+        return tl_real.recvmsg(fd, &m, flags);
+    }
+}
+
+static size_t iov_total(const struct iovec *iov, int cnt)
+{
+    size_t n = 0;
+    for (int i = 0; i < cnt; i++)
+        n += iov[i].iov_len;
+    return n;
+}
+
+/* The rest of a transfer of `total` bytes after `done` went through, from
+ * a buffer or an iovec array (the kernel has read it already): a part
+ * short for any reason but our signal ends it. */
+static __attribute__((noinline)) ssize_t go_on(enum transfer k, int fd, char *buf, size_t total,
+                                               const struct iovec *iov, int cnt, int flags,
+                                               ssize_t done)
+{
+    int e = errno;
+    while ((size_t)done < total) {
+        const struct iovec *v = iov;
+        struct iovec part;
+        int c = cnt;
+        size_t asked = total - (size_t)done;
+        if (iov) {
+            size_t skip = (size_t)done;
+            while (c > 0 && skip >= v->iov_len)
+                skip -= v->iov_len, v++, c--;
+            if (c == 0)
+                break;
+            if (skip) { /* the rest of a part-done entry first, alone */
+                part.iov_base = (char *)v->iov_base + skip;
+                part.iov_len = asked = v->iov_len - skip;
+                v = &part, c = 1;
+            }
+        }
+        unsigned h = tl_signal_hits;
+        ssize_t r = one(k, fd, buf ? buf + done : NULL, asked, v, c, flags);
+        if (r == -1 && errno == EINTR && tl_signal_hits != h)
+            continue;
+        if (r <= 0)
+            break;
+        done += r;
+        if ((size_t)r < asked && tl_signal_hits == h)
+            break;
+    }
+    errno = e;
+    return done;
+}
+
+/* The call, made again while only our signal interrupts it before any
+ * byte went through, and gone on with when it did after some. */
+static ssize_t transfer(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov,
+                        int cnt, int flags)
+{
+    int e = errno;
+    for (;;) {
+        unsigned h = tl_signal_hits;
+        ssize_t r = one(k, fd, buf, n, iov, cnt, flags);
+        if (r == -1 && errno == EINTR && tl_signal_hits != h) {
+            errno = e;
+            continue;
+        }
+        if (r <= 0 || tl_likely(tl_signal_hits == h))
+            return r;
+        if (k == T_RECV || k == T_RECVMSG) {
+            if (!(flags & MSG_WAITALL))
+                return r;
+        }
+        size_t total = iov ? iov_total(iov, cnt) : n;
+        return (size_t)r < total ? go_on(k, fd, buf, total, iov, cnt, flags, r) : r;
+    }
+}
+
 #define TL_IO(name, call)                                                                          \
     do {                                                                                           \
         tl_real_ensure();                                                                          \
@@ -31,46 +128,118 @@ TL_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
     TL_IO("pread", tl_real.pread64(fd, buf, n, off));
 }
 
+#define TL_TRANSFER(name, k, buf, n, iov, cnt, flags)                                              \
+    do {                                                                                           \
+        tl_real_ensure();                                                                          \
+        return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd,                                             \
+                       transfer(k, fd, (char *)(buf), n, iov, cnt, flags));                        \
+    } while (0)
+
 TL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-    TL_IO("write", tl_real.write(fd, buf, n));
+    TL_TRANSFER("write", T_WRITE, buf, n, NULL, 0, 0);
 }
 
 TL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
-    TL_IO("writev", tl_real.writev(fd, iov, n));
+    TL_TRANSFER("writev", T_WRITEV, NULL, 0, iov, n, 0);
 }
 
 TL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-    TL_IO("recv", tl_real.recv(fd, buf, n, flags));
+    TL_TRANSFER("recv", T_RECV, buf, n, NULL, 0, flags);
+}
+
+/* The rest of a MSG_WAITALL read goes on with recv: the address is the
+ * first part's. */
+static ssize_t recvfrom_full(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
+                             socklen_t *alen)
+{
+    int e = errno;
+    for (;;) {
+        unsigned h = tl_signal_hits;
+        ssize_t r = tl_real.recvfrom(fd, buf, n, flags, a, alen);
+        if (r == -1 && errno == EINTR && tl_signal_hits != h) {
+            errno = e;
+            continue;
+        }
+        if (r <= 0 || tl_likely(tl_signal_hits == h) || !(flags & MSG_WAITALL) || (size_t)r >= n)
+            return r;
+        return go_on(T_RECV, fd, buf, n, NULL, 0, flags, r);
+    }
 }
 
 TL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
                            socklen_t *alen)
 {
-    TL_IO("recvfrom", tl_real.recvfrom(fd, buf, n, flags, a, alen));
+    tl_real_ensure();
+    return TL_WAIT(TL_WAIT_IO, "recvfrom", (uint64_t)fd, recvfrom_full(fd, buf, n, flags, a, alen));
+}
+
+/* recvmsg and sendmsg keep the program's msghdr for their first part (name,
+ * control data, flags); the rest goes through its iovec array only. */
+static ssize_t msg_full(enum transfer k, int fd, struct msghdr *msg, int flags)
+{
+    int e = errno;
+    for (;;) {
+        unsigned h = tl_signal_hits;
+        ssize_t r =
+            k == T_SENDMSG ? tl_real.sendmsg(fd, msg, flags) : tl_real.recvmsg(fd, msg, flags);
+        if (r == -1 && errno == EINTR && tl_signal_hits != h) {
+            errno = e;
+            continue;
+        }
+        if (r <= 0 || tl_likely(tl_signal_hits == h) || (k == T_RECVMSG && !(flags & MSG_WAITALL)))
+            return r;
+        size_t total = iov_total(msg->msg_iov, (int)msg->msg_iovlen);
+        if ((size_t)r >= total)
+            return r;
+        return go_on(k, fd, NULL, total, msg->msg_iov, (int)msg->msg_iovlen, flags, r);
+    }
 }
 
 TL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    TL_IO("recvmsg", tl_real.recvmsg(fd, msg, flags));
+    tl_real_ensure();
+    return TL_WAIT(TL_WAIT_IO, "recvmsg", (uint64_t)fd, msg_full(T_RECVMSG, fd, msg, flags));
 }
 
 TL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-    TL_IO("send", tl_real.send(fd, buf, n, flags));
+    TL_TRANSFER("send", T_SEND, buf, n, NULL, 0, flags);
+}
+
+/* sendto's address matters for datagrams only, which go whole or not at
+ * all: the rest of a stream goes on with send. */
+static ssize_t sendto_full(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
+                           socklen_t alen)
+{
+    int e = errno;
+    for (;;) {
+        unsigned h = tl_signal_hits;
+        ssize_t r = tl_real.sendto(fd, buf, n, flags, a, alen);
+        if (r == -1 && errno == EINTR && tl_signal_hits != h) {
+            errno = e;
+            continue;
+        }
+        if (r <= 0 || tl_likely(tl_signal_hits == h) || (size_t)r >= n)
+            return r;
+        return go_on(T_SEND, fd, (char *)buf, n, NULL, 0, flags, r);
+    }
 }
 
 TL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
                          socklen_t alen)
 {
-    TL_IO("sendto", tl_real.sendto(fd, buf, n, flags, a, alen));
+    tl_real_ensure();
+    return TL_WAIT(TL_WAIT_IO, "sendto", (uint64_t)fd, sendto_full(fd, buf, n, flags, a, alen));
 }
 
 TL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    TL_IO("sendmsg", tl_real.sendmsg(fd, msg, flags));
+    tl_real_ensure();
+    return TL_WAIT(TL_WAIT_IO, "sendmsg", (uint64_t)fd,
+                   msg_full(T_SENDMSG, fd, (struct msghdr *)msg, flags));
 }
 
 TL_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *alen)

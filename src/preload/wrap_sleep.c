@@ -1,7 +1,9 @@
 /* Sleeps and signal waits: they always block. The first call gets the
- * program's arguments as they are (a bad pointer fails as it would bare);
- * when only threadleak's dump signal interrupted it, the wait is made
- * again for exactly what is left of it, to the nanosecond. */
+ * program's request as it is (a bad pointer fails as it would bare); when
+ * only threadleak's dump signal interrupted it, the wait is made again for
+ * exactly what is left of it, to the nanosecond. */
+#include <sys/syscall.h>
+
 #include "preload/wrap.h"
 
 /* Made again after our signal: a relative nanosleep for `rest`; returns as
@@ -19,18 +21,20 @@ static int nanosleep_rest(struct timespec rest, struct timespec *out)
     }
 }
 
-/* sleep() and usleep() hide their remainder: what is left is measured. */
+/* sleep() and usleep() hide their remainder, and sleep() rounds it down
+ * to whole seconds (0 when less than one is left): what is left is
+ * measured. */
 static unsigned sleep_resumed(unsigned s)
 {
     int e = errno;
     uint64_t start = tl_mono_ns();
     unsigned h = tl_signal_hits;
     unsigned left = tl_real.sleep(s);
-    if (left == 0 || tl_signal_hits == h)
+    if (tl_signal_hits == h)
         return left;
-    struct timespec total = {(time_t)s, 0}, out;
+    struct timespec total = {(time_t)s, 0}, rest = tl_left_ts(&total, start), out;
     errno = e;
-    if (nanosleep_rest(tl_left_ts(&total, start), &out) == 0)
+    if ((rest.tv_sec == 0 && rest.tv_nsec == 0) || nanosleep_rest(rest, &out) == 0)
         return 0;
     return (unsigned)out.tv_sec; /* glibc's sleep: the whole seconds left */
 }
@@ -60,19 +64,31 @@ TL_EXPORT int usleep(useconds_t us)
     return TL_WAIT(TL_WAIT_SLEEP, "usleep", 0, usleep_resumed(us));
 }
 
-/* The kernel writes the remainder where it is asked to: into the program's
- * rem if it gave one (it is writable once the kernel has written it), else
- * into ours. */
+/* The remainder goes to the program's rem only when the program's own
+ * signal interrupted the sleep, as bare: the kernel writes it into ours,
+ * and it is copied into rem the way the kernel would, EFAULT if rem cannot
+ * be written (a system call that writes a timespec checks that first). */
+static int store_rem(struct timespec *rem, const struct timespec *out)
+{
+    if (tl_real.syscall(SYS_clock_gettime, CLOCK_MONOTONIC, (long)rem, 0, 0, 0, 0) != 0)
+        return EFAULT;
+    *rem = *out;
+    return 0;
+}
+
 static int nanosleep_resumed(const struct timespec *req, struct timespec *rem)
 {
     int e = errno;
-    struct timespec out, *where = rem ? rem : &out;
+    struct timespec out;
     unsigned h = tl_signal_hits;
-    int r = tl_real.nanosleep(req, where);
-    if (r == 0 || errno != EINTR || tl_signal_hits == h)
-        return r;
-    errno = e;
-    return nanosleep_rest(*where, where);
+    int r = tl_real.nanosleep(req, &out);
+    if (r == -1 && errno == EINTR && tl_signal_hits != h) {
+        errno = e;
+        r = nanosleep_rest(out, &out);
+    }
+    if (r == -1 && errno == EINTR && rem && store_rem(rem, &out))
+        errno = EFAULT;
+    return r;
 }
 
 TL_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
@@ -87,14 +103,18 @@ TL_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 static int clock_nanosleep_resumed(clockid_t clk, int flags, const struct timespec *req,
                                    struct timespec *rem)
 {
-    struct timespec out, rest, *where = rem ? rem : &out;
+    struct timespec out, rest;
+    int relative = !(flags & TIMER_ABSTIME);
     for (;;) {
         unsigned h = tl_signal_hits;
-        int r = tl_real.clock_nanosleep(clk, flags, req, where);
-        if (r != EINTR || tl_signal_hits == h)
+        int r = tl_real.clock_nanosleep(clk, flags, req, relative ? &out : rem);
+        if (r != EINTR || tl_signal_hits == h) {
+            if (r == EINTR && relative && rem && store_rem(rem, &out))
+                return EFAULT;
             return r;
-        if (!(flags & TIMER_ABSTIME)) {
-            rest = *where;
+        }
+        if (relative) {
+            rest = out;
             req = &rest;
         }
     }
@@ -112,13 +132,13 @@ TL_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
  * on error. */
 static int thrd_sleep_resumed(const struct timespec *req, struct timespec *rem)
 {
-    struct timespec out, rest, *where = rem ? rem : &out;
+    struct timespec out, rest;
     for (;;) {
         unsigned h = tl_signal_hits;
-        int r = tl_real.thrd_sleep(req, where);
+        int r = tl_real.thrd_sleep(req, &out);
         if (r != -1 || tl_signal_hits == h)
-            return r;
-        rest = *where;
+            return r == -1 && rem && store_rem(rem, &out) ? -2 : r;
+        rest = out;
         req = &rest;
     }
 }
@@ -141,10 +161,22 @@ TL_EXPORT int sigsuspend(const sigset_t *mask)
     return TL_WAIT(TL_WAIT_SLEEP, "sigsuspend", 0, TL_RESUMED(tl_real.sigsuspend(mask)));
 }
 
+/* glibc's sigwait makes its wait again after EINTR itself, and leaves
+ * errno EINTR behind even when it then succeeds. */
+static int sigwait_quiet(const sigset_t *set, int *sig)
+{
+    int e = errno;
+    unsigned h = tl_signal_hits;
+    int r = tl_real.sigwait(set, sig);
+    if (r == 0 && tl_signal_hits != h && errno == EINTR)
+        errno = e;
+    return r;
+}
+
 TL_EXPORT int sigwait(const sigset_t *set, int *sig)
 {
     tl_real_ensure();
-    return TL_WAIT(TL_WAIT_SLEEP, "sigwait", 0, tl_real.sigwait(set, sig));
+    return TL_WAIT(TL_WAIT_SLEEP, "sigwait", 0, sigwait_quiet(set, sig));
 }
 
 TL_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)

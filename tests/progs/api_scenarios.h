@@ -58,6 +58,7 @@ static const struct api_scenario api_scenarios[] = {
     {"baseline_newer", 1, {"found 1 unexpected thread", "blocked_forever", NULL}, {NULL}},
     {"timeout_long", 0, {NULL}, {"threadleak", NULL}},
     {"timeout_short", 1, {"blocked in sleep", "sleeper", "spawn_sleeper", NULL}, {NULL}},
+    {"deadlocked", 2, {"\ndeadlock: 2 threads\n", "#0  lock_pair", NULL}, {NULL}},
 };
 #define API_N_SCENARIOS ((int)(sizeof api_scenarios / sizeof api_scenarios[0]))
 
@@ -144,6 +145,30 @@ API_NOINLINE static void spawn_exited(void)
     usleep(10000); /* past the exit hook */
 }
 
+static pthread_mutex_t api_pair[2] = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER};
+static pthread_barrier_t api_pair_held;
+
+static void *lock_pair(void *arg)
+{
+    int i = (int)(uintptr_t)arg;
+    pthread_mutex_lock(&api_pair[i]);
+    pthread_barrier_wait(&api_pair_held);
+    pthread_mutex_lock(&api_pair[1 - i]);
+    return NULL;
+}
+
+/* Two threads that lock two mutexes in opposite orders; returns once both
+ * hold their first. */
+API_NOINLINE static void spawn_deadlocked(void)
+{
+    pthread_t t;
+    pthread_barrier_init(&api_pair_held, NULL, 3);
+    for (uintptr_t i = 0; i < 2; i++)
+        pthread_create(&t, NULL, lock_pair, (void *)i);
+    pthread_barrier_wait(&api_pair_held);
+    usleep(20000); /* into their second lock */
+}
+
 static int api_run_scenario(const struct api *api, const char *name, FILE *report)
 {
     threadleak_options o;
@@ -181,6 +206,10 @@ static int api_run_scenario(const struct api *api, const char *name, FILE *repor
          * give three creation stacks that differ in their return address. */
         for (volatile int i = 0; i < 3; i++)
             spawn_blocked();
+        return api->verify_none(&o);
+    }
+    if (strcmp(name, "deadlocked") == 0) {
+        spawn_deadlocked();
         return api->verify_none(&o);
     }
     if (strcmp(name, "ignore_blocked_stack") == 0) {

@@ -114,7 +114,8 @@ int main(int argc, char **argv)
             }
             for (int i = 0; i < 30; i++)
                 pthread_join(t[i], NULL);
-            cli_sleep_ms(cycle - cli_now_ms());
+            if (cycle > cli_now_ms()) /* a slow machine may have overrun the cycle */
+                cli_sleep_ms(cycle - cli_now_ms());
         }
     } else if (strcmp(mode, "noisy") == 0) {
         for (int i = 0; i < 6; i++)

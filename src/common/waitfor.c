@@ -1,0 +1,62 @@
+/* Cycles of the wait-for graph, and cycles compared between dumps. */
+#include <stdlib.h>
+
+#include "common/waitfor.h"
+
+int tl_waitfor_cycles(const int *next, int n, int *cycle)
+{
+    /* visit[i]: 0 unseen, k+1 seen by the walk that started at k */
+    int *visit = calloc((size_t)n + 1, sizeof *visit);
+    int cycles = 0;
+    if (!visit) {
+        for (int i = 0; i < n; i++)
+            cycle[i] = -1;
+        return 0;
+    }
+    for (int i = 0; i < n; i++)
+        cycle[i] = -1;
+    for (int start = 0; start < n; start++) {
+        int i = start;
+        while (i >= 0 && i < n && !visit[i]) {
+            visit[i] = start + 1;
+            i = next[i];
+        }
+        /* Back at a node of this walk: the walk closed a loop there. */
+        if (i >= 0 && i < n && visit[i] == start + 1 && cycle[i] < 0) {
+            int k = i;
+            do {
+                cycle[k] = cycles;
+                k = next[k];
+            } while (k != i);
+            cycles++;
+        }
+    }
+    free(visit);
+    return cycles;
+}
+
+static int has(const tl_deadlock *d, pid_t tid, uint64_t object)
+{
+    for (int i = 0; i < d->n; i++)
+        if (d->threads[i].tid == tid && d->threads[i].object == object)
+            return 1;
+    return 0;
+}
+
+int tl_deadlock_same(const tl_deadlock *a, const tl_deadlock *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (int i = 0; i < a->n; i++)
+        if (!has(b, a->threads[i].tid, a->threads[i].object))
+            return 0;
+    return 1;
+}
+
+int tl_deadlock_find(const tl_dump *d, const tl_deadlock *c)
+{
+    for (int i = 0; d && i < d->n_deadlocks; i++)
+        if (tl_deadlock_same(&d->deadlocks[i], c))
+            return i;
+    return -1;
+}
