@@ -26,11 +26,16 @@ LIB_LINK = -shared -Wl,--version-script=src/preload/threadleak.map -Wl,-z,now \
 	$(shell $(CC) -print-file-name=libiberty.a)
 JANSSON_CFLAGS = $(shell pkg-config --cflags jansson)
 JANSSON_LIBS = $(shell pkg-config --libs jansson)
+# pprof profiles: C generated from src/cli/proto/profile.proto by protoc-c at
+# build time (so it always matches the installed libprotobuf-c), gzipped by zlib.
+PROTOC_C ?= protoc-c
+GEN := $(BUILD)/gen
+CLI_LIBS = $(JANSSON_LIBS) $(shell pkg-config --libs libprotobuf-c zlib libmicrohttpd)
 
 LIB_SRC := $(wildcard src/preload/*.c) $(wildcard src/common/*.c)
 CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/common/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/lib/%.o)
-CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/cli/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/cli/%.o) $(BUILD)/obj/cli/gen/profile.pb-c.o
 
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB_SRC := $(wildcard tests/lib/*.c)
@@ -51,19 +56,20 @@ PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
 # suites (host programs, sanitizer builds, install, benchmarks, stress) and
 # the slow tests (Criterion patterns) of the others.
 SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress test_runtimes
-SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_*
+SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_* serve/prometheus_*
 FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 
 # Plain make checks its build dependencies (package:header that proves it is
 # there) and names what is missing. Goals that install them, or need none, skip this.
 NEEDS_BUILD := pkg-config:pkg-config libunwind-dev:libunwind.h uthash-dev:uthash.h \
 	libdw-dev:elfutils/libdw.h libelf-dev:libelf.h libiberty-dev:libiberty/demangle.h \
-	libjansson-dev:jansson.h
+	libjansson-dev:jansson.h libprotobuf-c-dev:protobuf-c/protobuf-c.h zlib1g-dev:zlib.h \
+	protobuf-c-compiler:protoc-c libmicrohttpd-dev:microhttpd.h
 NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
 GOALS := $(or $(MAKECMDGOALS),all)
 ifeq ($(filter deps deps-build demo check check-fast bench stress clean format uninstall,$(GOALS)),)
 MISSING := $(shell CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' sh scripts/missing-deps.sh $(NEEDS_BUILD) \
-	$(if $(filter tests $(BUILD)/tests/%,$(GOALS)),$(NEEDS_TESTS)))
+	$(if $(filter tests $(BUILD)/tests/test_%,$(GOALS)),$(NEEDS_TESTS)))
 ifneq ($(MISSING),)
 $(error threadleak: missing Debian package(s) $(MISSING): run `make deps` (installs all make check needs) or apt-get install $(MISSING))
 endif
@@ -86,7 +92,7 @@ $(BUILD)/libthreadleak.so: $(LIB_OBJ) src/preload/threadleak.map
 
 $(BUILD)/threadleak: $(CLI_OBJ)
 	@echo "  BUILD $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(JANSSON_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(CLI_LIBS) -lm
 
 $(BUILD)/obj/lib/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -96,7 +102,20 @@ $(BUILD)/obj/lib/%.o: %.c
 $(BUILD)/obj/cli/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(JANSSON_CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -I$(GEN) $(CFLAGS) $(JANSSON_CFLAGS) -MMD -MP -c -o $@ $<
+
+# A pattern rule: one protoc-c run makes both files.
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: src/cli/proto/%.proto
+	@mkdir -p $(GEN)
+	@echo "  PROTO $<"
+	$(Q)$(PROTOC_C) --c_out=$(GEN) -Isrc/cli/proto $<
+$(BUILD)/obj/cli/src/cli/pprof.o: $(GEN)/profile.pb-c.h
+
+# Generated code: protoc-c's own, compiled without our warnings as errors.
+$(BUILD)/obj/cli/gen/profile.pb-c.o: $(GEN)/profile.pb-c.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 -I$(GEN) $(CFLAGS) -c -o $@ $<
 
 # Test programs are built the way users build theirs: no -rdynamic, with -g,
 # none of this build's flags.
@@ -124,8 +143,9 @@ $(BUILD)/obj/tests/%.o: %.c
 		-MMD -MP -c -o $@ $<
 
 $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/tests/%.o $(TEST_LIB_OBJ)
+	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(TEST_LDLIBS_$*) $(JANSSON_LIBS) \
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(TEST_LDLIBS_$*) $(CLI_LIBS) \
 		-lcriterion -pthread -lm
 
 # test_cli_unit links the command's own objects (all but main.o).

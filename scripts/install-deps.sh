@@ -15,6 +15,8 @@ build=(
     libdw-dev libelf-dev          # symbols, file:line
     libiberty-dev                 # C++ and Rust demangling
     libjansson-dev                # the command's JSON reader
+    libprotobuf-c-dev protobuf-c-compiler zlib1g-dev  # pprof profiles (protoc-c at build time)
+    libmicrohttpd-dev             # threadleak serve
     python3                       # scripts/bench.sh, test_languages
 )
 # A test needing a runtime adds it here and skips, saying which package, only
@@ -24,9 +26,12 @@ tests=(
     "libpython$py-testsuite"      # test_hosts: CPython's own thread tests
     redis-tools                   # test_hosts: redis-server (redis-check-rdb) under redis-benchmark
     rustc                         # test_languages: Rust programs
-    clang                         # test_hostile: libFuzzer targets (scripts/fuzz.sh)
+    clang libclang-rt-dev         # test_hostile: libFuzzer + ASan (scripts/fuzz.sh); bench TSan
     memcached                     # test_trigger: a server that stops on SIGUSR1
     nodejs                        # test_trigger, test_runtimes: Node.js programs
+    golang-go                     # test_export: go tool pprof reads our profiles
+    chromium                      # test_export: the HTML report rendered headless
+    prometheus                    # test_export: promtool check metrics, a real scrape of serve
     default-jdk-headless          # test_runtimes: JVM programs
     cargo                         # test_runtimes: cargo build of a crate
     libglib2.0-dev                # test_runtimes: GLib GThreadPool/GTask programs

@@ -426,7 +426,9 @@ Test(run, usage_errors)
     const char *a3[] = {tl, "run", "--duration", "10", "--", "true", NULL};
     expect_usage_error(a3, NULL, "--duration 10: bad duration");
     const char *a4[] = {tl, "run", "--fail-on", "leaks", "--", "true", NULL};
-    expect_usage_error(a4, NULL, "--fail-on leaks: expected a comma-separated list of growth, exit, deadlock, or none");
+    expect_usage_error(
+        a4, NULL,
+        "--fail-on leaks: expected a comma-separated list of growth, exit, deadlock, or none");
     const char *a5[] = {tl, "run", "--exit-code", "0", "--", "true", NULL};
     expect_usage_error(a5, NULL, "--exit-code 0: expected a status from 1 to 255");
     const char *a6[] = {tl, "run", NULL};

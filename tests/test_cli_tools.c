@@ -30,35 +30,15 @@ static void expect_error(cli_result *r, int status, const char *msg)
               "not one prefixed line: %s", r->err);
 }
 
-/* Waits until the library's sampler runs in pid (its signal handler is in). */
-static void wait_preloaded(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    for (int i = 0; i < 300; i++) {
-        FILE *f = fopen(path, "r");
-        char line[256];
-        unsigned long long mask = 0;
-        while (f && fgets(line, sizeof line, f))
-            if (strncmp(line, "SigCgt:", 7) == 0)
-                mask = strtoull(line + 7, NULL, 16);
-        if (f)
-            fclose(f);
-        if (mask & (1ull << (SIGUSR1 - 1)))
-            return;
-        usleep(10000);
-    }
-    cr_assert_fail("pid %d never installed its dump signal handler (is the library loaded?)",
-                   (int)pid);
-}
-
 TestSuite(dump, .timeout = 30);
 
 Test(dump, live_process_in_each_form)
 {
     const char *argv[] = {tlt_prog_path("cli_server"), "pool", NULL};
     pid_t pid = cli_spawn_preloaded(argv, NULL);
-    wait_preloaded(pid);
+    cr_assert_eq(cli_wait_preloaded(pid), 0,
+                 "pid %d never installed its dump signal handler (is the library loaded?)",
+                 (int)pid);
     char pids[16];
     snprintf(pids, sizeof pids, "%d", (int)pid);
     cli_result *r = cli_new();
@@ -234,7 +214,7 @@ Test(report, errors)
     expect_error(r, 2, "report needs a JSON dump");
     const char *a2[] = {tl, "report", "--format", "svg", "x.json", NULL};
     cli_exec(r, NULL, 0, a2, NULL);
-    expect_error(r, 2, "--format svg: expected text, json or folded");
+    expect_error(r, 2, "--format svg: expected text, json, folded, pprof or html");
     const char *a3[] = {tl, "report", "/no/such.json", NULL};
     cli_exec(r, NULL, 0, a3, NULL);
     expect_error(r, 1, "/no/such.json: cannot open: No such file or directory");

@@ -531,3 +531,39 @@ Test(growth, judged_on_the_life_before_a_shutdown_drop)
     cr_expect(!life(&r, &trimmed), "levelled-off ramp: false alarm");
     unmk(&r);
 }
+
+/* ---- the wait-for graph (src/common/waitfor.c) ---- */
+
+#include "common/waitfor.h"
+
+Test(waitfor, cycles_and_the_chains_leading_into_them)
+{
+    /* 0 -> 1 -> 2 -> 0 a cycle; 3 -> 0 leads into it; 4 -> 4 waits for
+     * itself; 5 -> 6 -> 7 -> 6 a cycle behind a chain; 8 waits for nobody;
+     * 9 -> 8 waits for a thread that is not stuck. */
+    int next[] = {1, 2, 0, 0, 4, 6, 7, 6, -1, 8};
+    int cycle[10];
+    int n = tl_waitfor_cycles(next, 10, cycle);
+    cr_assert_eq(n, 3);
+    cr_expect(cycle[0] >= 0 && cycle[0] == cycle[1] && cycle[1] == cycle[2]);
+    cr_expect_eq(cycle[3], -1);
+    cr_expect(cycle[4] >= 0 && cycle[4] != cycle[0]);
+    cr_expect_eq(cycle[5], -1);
+    cr_expect(cycle[6] >= 0 && cycle[6] == cycle[7] && cycle[6] != cycle[4]);
+    cr_expect_eq(cycle[8], -1);
+    cr_expect_eq(cycle[9], -1);
+}
+
+Test(waitfor, the_same_deadlock_in_two_dumps)
+{
+    tl_cycle_thread a[] = {{.tid = 10, .object = 0x100}, {.tid = 11, .object = 0x200}};
+    tl_cycle_thread b[] = {{.tid = 11, .object = 0x200}, {.tid = 10, .object = 0x100}};
+    tl_cycle_thread c[] = {{.tid = 11, .object = 0x300}, {.tid = 10, .object = 0x100}};
+    tl_deadlock da = {2, a}, db = {2, b}, dc = {2, c};
+    cr_expect(tl_deadlock_same(&da, &db), "order does not matter");
+    cr_expect(!tl_deadlock_same(&da, &dc), "another object is another deadlock");
+    tl_dump d = {.n_deadlocks = 1, .deadlocks = &dc};
+    cr_expect_eq(tl_deadlock_find(&d, &da), -1);
+    d.deadlocks = &db;
+    cr_expect_eq(tl_deadlock_find(&d, &da), 0);
+}

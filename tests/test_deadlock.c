@@ -261,6 +261,33 @@ Test(deadlock, cond_mutex_held_by_stuck_thread)
     tlt_stop(p);
 }
 
+/* C11 threads: mtx_t is a pthread_mutex_t, cnd_wait passes its mutex,
+ * thrd_join names the joined thread (tests/progs/lang_c11.c). */
+Test(deadlock, c11_owners_and_join_targets)
+{
+    tlt_proc *p = tlt_start("lang_c11", NULL);
+    tlt_dump(p);
+    json_t *m = tlt_find_group_fn(p, "blocked", "mutex", "c11_mtx_waiter");
+    json_t *o = json_object_get(m, "owner");
+    tlt_expect(p, o && json_integer_value(json_object_get(o, "tid")) == p->pid,
+               "the mtx_lock group's owner is not main");
+    json_t *c = tlt_find_group_fn(p, "blocked", "cond", "c11_cnd_waiter");
+    o = json_object_get(c, "owner");
+    tlt_expect(p,
+               o && json_is_string(json_object_get(o, "mutex")) &&
+                   json_is_null(json_object_get(o, "tid")),
+               "the cnd_wait group does not show its mutex, not held");
+    tlt_expect_text(p, " not held\n");
+    json_t *j = tlt_find_group(p, "blocked", "join");
+    o = json_object_get(j, "owner");
+    tlt_expect(p, o || json_integer_value(json_object_get(j, "objects")) > 1,
+               "a join group on one thread has no owner");
+    tlt_expect_text(p, "  joins thread ");
+    tlt_expect_text(p, ", blocked in cond at c11_cnd_waiter");
+    expect_no_deadlock(p);
+    tlt_stop(p);
+}
+
 /* A cycle reported where there is none is a defect, like a false leak:
  * dumps of a program that locks hard but in order, many times over. */
 Test(deadlock, contention_never_a_cycle, .timeout = 600)
@@ -346,4 +373,34 @@ Test(deadlock, run_contention_is_no_deadlock)
     cr_expect(json_is_null(json_object_get(v, "deadlock")));
     json_decref(v);
     cli_free(r);
+}
+
+/* ---- the command reads them back ---- */
+
+Test(deadlock, report_renders_owners_and_deadlocks_again)
+{
+    const char *env[] = {"THREADLEAK_DETAIL=threads", NULL};
+    tlt_proc *p = start_mode("deadlock_cycle", "join_mutex", env);
+    tlt_dump(p);
+    char path[512];
+    snprintf(path, sizeof path, "%s/dump.%d.1.json", p->dir, (int)p->pid);
+    cli_result *r = cli_new();
+    const char *text[] = {cli_threadleak(), "report", path, NULL};
+    cli_exec(r, NULL, 0, text, NULL);
+    tlt_expect(p, r->status == 0 && r->out && strcmp(r->out, p->text) == 0,
+               "threadleak report's text differs from the library's:\n%s", r->out ? r->out : "");
+    cli_free(r);
+    r = cli_new();
+    const char *json[] = {cli_threadleak(), "report", "--format", "json", path, NULL};
+    cli_exec(r, NULL, 0, json, NULL);
+    char *dumped = json_dumps(p->json, JSON_SORT_KEYS);
+    json_t *again = json_loads(r->out ? r->out : "", 0, NULL);
+    char *redone = again ? json_dumps(again, JSON_SORT_KEYS) : NULL;
+    tlt_expect(p, redone && strcmp(dumped, redone) == 0,
+               "threadleak report --format json lost something of the owners or deadlocks");
+    free(dumped);
+    free(redone);
+    json_decref(again);
+    cli_free(r);
+    tlt_stop(p);
 }

@@ -166,6 +166,7 @@ int threadleak_cmd_run(int argc, char **argv);
 int threadleak_cmd_dump(int argc, char **argv);
 int threadleak_cmd_report(int argc, char **argv);
 int threadleak_cmd_diff(int argc, char **argv);
+int threadleak_cmd_serve(int argc, char **argv);
 void threadleak_usage(FILE *out);
 
 /* ---- report.c ---- */
@@ -173,5 +174,19 @@ void threadleak_usage(FILE *out);
  * [creation stack outermost first;"[new thread]";] blocked stack outermost
  * first;"[state]" count */
 int threadleak_write_folded(FILE *out, const tl_dump *d, int with_spawn);
+
+/* ---- pprof.c ---- */
+/* The dump as a gzipped pprof profile (Go's goroutine profile shape,
+ * threads/count): 0 with a malloc'd buffer in *out, or -1. */
+int threadleak_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_t *len);
+int threadleak_write_pprof(FILE *out, const tl_dump *d, int with_spawn);
+/* A JSON dump file as a profile on out; -1 after saying why it failed. */
+int threadleak_pprof_from_json(const char *json_path, FILE *out, int with_spawn);
+
+/* ---- html.c ---- */
+/* `report --format html`: the dump, and the counts over time from a series
+ * file (NULL: none) judged as run would. 0, -1 when out failed, -2 after
+ * saying the series could not be read. */
+int threadleak_html_report(FILE *out, const tl_dump *d, const char *series_path);
 
 #endif

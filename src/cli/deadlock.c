@@ -9,9 +9,9 @@
 #include "cli/run.h"
 #include "common/waitfor.h"
 
-/* Dumps of r->taken loaded so far (index: taken index; NULL: not yet, or
- * unreadable). Kept until tl_run_deadlock_free: a found cycle points into
- * one of them. */
+/* Dumps of r->taken that show a deadlock (index: taken index; NULL: not
+ * loaded yet, unreadable, or without one). Kept until tl_run_deadlock_free:
+ * a found cycle points into one of them. */
 static threadleak_dump_file **files;
 static char *tried;
 static int n_files;
@@ -30,6 +30,11 @@ static const tl_dump *dump_at(const tl_run_result *r, int i)
         snprintf(path, sizeof path, "%s.json", r->taken[i].stem);
         tried[i] = 1;
         files[i] = threadleak_dump_load(path, err, sizeof err);
+        const tl_dump *d = threadleak_dump_of(files[i]);
+        if (d && d->n_deadlocks == 0) { /* a long run must not hold every dump */
+            threadleak_dump_free(files[i]);
+            files[i] = NULL;
+        }
     }
     return threadleak_dump_of(files[i]);
 }

@@ -30,18 +30,20 @@ static int copy_out(const char *path)
 
 int threadleak_cmd_dump(int argc, char **argv)
 {
-    int json = 0, threads = 0;
+    int json = 0, threads = 0, pprof = 0;
     const char *pid_arg = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--pprof") == 0)
+            json = pprof = 1; /* the profile is made from the JSON dump */
         else if (strcmp(argv[i], "--threads") == 0)
             threads = 1;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             threadleak_usage(stdout);
             return TL_EXIT_OK;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            tl_msg("unknown option %s for dump: it takes --json and --threads", argv[i]);
+            tl_msg("unknown option %s for dump: it takes --json, --pprof and --threads", argv[i]);
             return TL_EXIT_USAGE;
         } else if (pid_arg) {
             tl_msg("dump takes one PID, got %s and %s", pid_arg, argv[i]);
@@ -90,7 +92,10 @@ int threadleak_cmd_dump(int argc, char **argv)
     int rc = TL_EXIT_FAIL;
     for (;;) {
         if (access(path, F_OK) == 0) {
-            rc = copy_out(path) ? TL_EXIT_FAIL : TL_EXIT_OK;
+            if (pprof)
+                rc = threadleak_pprof_from_json(path, stdout, 1) ? TL_EXIT_FAIL : TL_EXIT_OK;
+            else
+                rc = copy_out(path) ? TL_EXIT_FAIL : TL_EXIT_OK;
             break;
         }
         if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {

@@ -176,6 +176,13 @@ static void read_frame(rd *r, json_t *v, const char *path, tl_frame *f)
     f->module = get_str(r, v, path, "module", 1, 1);
     f->file = get_str(r, v, path, "file", 1, 1);
     f->line = (int)get_int(r, v, path, "line", 0, MAX_LINE, 0, 1);
+    json_t *inl = json_object_get(v, "inlined");
+    f->inlined = json_is_true(inl);
+    if (inl && !json_is_boolean(inl)) {
+        char p[512];
+        sub(p, sizeof p, path, "inlined");
+        fail(r, p, "expected true or false");
+    }
 }
 
 static void read_stack(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s)
@@ -228,31 +235,18 @@ static void read_opt_frame(rd *r, json_t *obj, const char *path, const char *key
 
 static int owner_flag(const char *s)
 {
-    static const struct {
-        int bit;
-        const char *name;
-    } names[] = {{TL_OWNER_GONE, "exited"},
-                 {TL_OWNER_DIED, "owner_died"},
-                 {TL_OWNER_UNUSABLE, "not_recoverable"},
-                 {TL_OWNER_READERS, "readers"},
-                 {TL_OWNER_UNKNOWN, "unreadable"},
-                 {TL_OWNER_FOREIGN, "other_process"},
-                 {TL_OWNER_UNTRACKED, "untracked"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(s, names[i].name) == 0)
-            return names[i].bit;
+    for (int bit = 1; bit <= TL_OWNER_NO_SELF_WAIT; bit <<= 1)
+        if (tl_owner_flag_name(bit) && strcmp(s, tl_owner_flag_name(bit)) == 0)
+            return bit;
     return 0; /* a newer writer's flag: not an error */
 }
 
-/* "owner" of a group or thread: optional, null when absent. */
-static void read_owner(rd *r, json_t *obj, const char *path, tl_owner *o)
+/* An owner object (v at path); null leaves o unknown. */
+static void read_owner_at(rd *r, json_t *v, const char *p, tl_owner *o)
 {
-    char p[512];
-    json_t *v = json_object_get(obj, "owner");
     o->group = -1;
     if (!v || json_is_null(v))
         return;
-    sub(p, sizeof p, path, "owner");
     if (!json_is_object(v)) {
         fail(r, p, "expected an owner object or null");
         return;
@@ -281,6 +275,30 @@ static void read_owner(rd *r, json_t *obj, const char *path, tl_owner *o)
         if (json_is_string(f))
             o->flags |= owner_flag(json_string_value(f));
     }
+}
+
+/* "owner" of a group or thread: optional, null when absent. */
+static void read_owner(rd *r, json_t *obj, const char *path, tl_owner *o)
+{
+    char p[512];
+    sub(p, sizeof p, path, "owner");
+    read_owner_at(r, json_object_get(obj, "owner"), p, o);
+}
+
+/* "owners" of a group waiting on several objects: optional. */
+static void read_owners(rd *r, json_t *obj, const char *path, tl_group *g)
+{
+    char p[512], q[600];
+    json_t *a = get_array(r, obj, path, "owners", 64, 1);
+    if (!a)
+        return;
+    sub(p, sizeof p, path, "owners");
+    g->owners = tl_xcalloc(json_array_size(a) + 1, sizeof *g->owners);
+    for (size_t i = 0; i < json_array_size(a) && !r->failed; i++) {
+        idx(q, sizeof q, p, i);
+        read_owner_at(r, json_array_get(a, i), q, &g->owners[g->n_owners++]);
+    }
+    g->more_owners = (int)get_int(r, obj, path, "more_owners", 0, MAX_TIDS, 0, 1);
 }
 
 static void read_cycle_thread(rd *r, json_t *v, const char *path, tl_cycle_thread *t)
@@ -361,6 +379,7 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
         if (g->tids[i] == pid)
             g->has_main = 1;
     read_owner(r, v, path, &g->owner);
+    read_owners(r, v, path, g);
 }
 
 static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
@@ -421,6 +440,7 @@ static void free_model(tl_dump *d)
         free_stack(&d->groups[i].spawn_stack);
         free(d->groups[i].creator_tids);
         free(d->groups[i].tids);
+        free(d->groups[i].owners);
     }
     free(d->groups);
     for (int i = 0; d->threads && i < d->n_threads; i++) {

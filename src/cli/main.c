@@ -26,11 +26,14 @@ int main(int argc, char **argv)
         return threadleak_cmd_report(argc - 2, argv + 2);
     if (strcmp(cmd, "diff") == 0)
         return threadleak_cmd_diff(argc - 2, argv + 2);
+    if (strcmp(cmd, "serve") == 0)
+        return threadleak_cmd_serve(argc - 2, argv + 2);
     if (cmd[0] == '-')
         tl_msg("unknown option %s: the command comes first (run, dump, report, diff); see "
                "threadleak --help",
                cmd);
     else
-        tl_msg("unknown command %s: use run, dump, report or diff; see threadleak --help", cmd);
+        tl_msg("unknown command %s: use run, dump, report, diff or serve; see threadleak --help",
+               cmd);
     return TL_EXIT_USAGE;
 }

@@ -1,7 +1,8 @@
-/* `threadleak report [--format text|json|folded] [--no-spawn] DUMP.json`:
- * re-render a JSON dump for people, for tools, or as folded stacks for
- * flamegraph.pl and speedscope. */
+/* `threadleak report [--format text|json|folded|pprof|html] [--no-spawn]
+ * DUMP.json`: re-render a JSON dump for people, for tools, as folded stacks
+ * for flamegraph.pl and speedscope, or as a pprof profile. */
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -56,26 +57,32 @@ int threadleak_write_folded(FILE *out, const tl_dump *d, int with_spawn)
 
 int threadleak_cmd_report(int argc, char **argv)
 {
-    const char *format = "text", *path = NULL;
+    const char *format = "text", *path = NULL, *series = NULL;
     int with_spawn = 1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--format") == 0 || strcmp(a, "-f") == 0) {
             if (i + 1 >= argc) {
-                tl_msg("%s needs a value: text, json or folded", a);
+                tl_msg("%s needs a value: text, json, folded, pprof or html", a);
                 return TL_EXIT_USAGE;
             }
             format = argv[++i];
         } else if (strncmp(a, "--format=", 9) == 0) {
             format = a + 9;
+        } else if (strcmp(a, "--series") == 0) {
+            if (i + 1 >= argc) {
+                tl_msg("--series needs the series file (series.jsonl of run --out)");
+                return TL_EXIT_USAGE;
+            }
+            series = argv[++i];
         } else if (strcmp(a, "--no-spawn") == 0) {
             with_spawn = 0;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             threadleak_usage(stdout);
             return TL_EXIT_OK;
         } else if (a[0] == '-' && a[1]) {
-            tl_msg("unknown option %s for report: it takes --format text|json|folded and "
-                   "--no-spawn",
+            tl_msg("unknown option %s for report: it takes --format text|json|folded|pprof|html, "
+                   "--no-spawn and --series FILE",
                    a);
             return TL_EXIT_USAGE;
         } else if (path) {
@@ -85,13 +92,24 @@ int threadleak_cmd_report(int argc, char **argv)
             path = a;
         }
     }
-    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "folded")) {
-        tl_msg("--format %s: expected text, json or folded", format);
+    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "folded") &&
+        strcmp(format, "pprof") && strcmp(format, "html")) {
+        tl_msg("--format %s: expected text, json, folded, pprof or html", format);
         return TL_EXIT_USAGE;
     }
     if (!path) {
         tl_msg("report needs a JSON dump, as in threadleak report threadleak.4242.1.json "
                "(write one with THREADLEAK_FORMAT=json or threadleak dump --json)");
+        return TL_EXIT_USAGE;
+    }
+    if (series && strcmp(format, "html")) {
+        tl_msg("--series goes with --format html (the chart of thread counts)");
+        return TL_EXIT_USAGE;
+    }
+    if (strcmp(format, "pprof") == 0 && isatty(STDOUT_FILENO)) {
+        tl_msg("a pprof profile is gzipped binary: redirect it, as in threadleak report "
+               "--format pprof %s > threads.pb.gz",
+               path);
         return TL_EXIT_USAGE;
     }
     char err[1024];
@@ -106,9 +124,15 @@ int threadleak_cmd_report(int argc, char **argv)
         rc = tl_write_text(stdout, d);
     else if (strcmp(format, "json") == 0)
         rc = tl_write_json(stdout, d);
+    else if (strcmp(format, "pprof") == 0)
+        rc = threadleak_write_pprof(stdout, d, with_spawn);
+    else if (strcmp(format, "html") == 0)
+        rc = threadleak_html_report(stdout, d, series);
     else
         rc = threadleak_write_folded(stdout, d, with_spawn);
     threadleak_dump_free(f);
+    if (rc == -2) /* html: the series could not be read, said so */
+        return TL_EXIT_FAIL;
     if (rc || fflush(stdout)) {
         tl_msg("cannot write to stdout");
         return TL_EXIT_FAIL;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -287,6 +288,24 @@ static int place_request(channel *c, const char *body, size_t n, char *err, size
     return rc;
 }
 
+/* How long the process has run, in ms; a large number when unknown. */
+static long age_ms(int pid)
+{
+    size_t len;
+    char *stat = read_proc(pid, "stat", &len);
+    uint64_t start = stat ? tl_proc_start_ticks(stat) : 0;
+    free(stat);
+    double up = 0;
+    FILE *f = fopen("/proc/uptime", "r");
+    int ok = f && fscanf(f, "%lf", &up) == 1;
+    if (f)
+        fclose(f);
+    long hz = sysconf(_SC_CLK_TCK);
+    if (!ok || !start || hz <= 0)
+        return 1L << 30;
+    return (long)(up * 1000.0) - (long)(start * 1000 / (uint64_t)hz);
+}
+
 int threadleak_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
                             size_t errlen)
 {
@@ -299,7 +318,15 @@ int threadleak_request_dump(int pid, const char *stem, const char *format, int t
         return -1;
     }
     channel c;
-    int rc = channel_open(pid, &c, err, errlen);
+    /* A process with threads but no announcement yet may be starting its
+     * sampler (it announces itself as it starts): give a young one a moment. */
+    int rc;
+    for (long until = tl_now_ms() + (age_ms(pid) < 5000 ? 2000 : 0);; tl_sleep_ms(20)) {
+        rc = channel_open(pid, &c, err, errlen);
+        if (rc != 1 || c.t.threads == 1 || tl_now_ms() > until || kill(pid, 0) != 0)
+            break;
+        channel_close(&c);
+    }
     if (rc) {
         channel_close(&c);
         return rc;
@@ -391,10 +418,10 @@ int threadleak_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_ste
         return -1;
     }
     /* Whatever uid the process writes as (one that dropped its privileges,
-     * or switches between root and a user), it can create its dump here;
-     * nobody else can list the directory, find the random name, or remove
-     * what the process wrote (sticky). */
-    if (chmod(dir, 01733) != 0) {
+     * or switches between root and a user, even between writing its file
+     * and renaming it into place: no sticky bit), it can create its dump
+     * here; nobody else can list the directory or guess the random name. */
+    if (chmod(dir, 0733) != 0) {
         snprintf(err, errlen, "cannot open %s to the process: %s", dir, strerror(errno));
         rmdir(dir);
         return -1;

@@ -37,6 +37,7 @@ typedef struct tl_run_opts {
     long dump_every_ms;       /* --dump-every, 0: geometric */
     tl_forgive forgive;
     const char *json_path;         /* --json */
+    const char *html_path;         /* --html */
     const char *out_dir;           /* --out */
     int exit_code;                 /* --exit-code, default 3 */
     const char *lib;               /* --lib */

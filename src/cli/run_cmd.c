@@ -2,6 +2,7 @@
  * exit with the leak status or the program's own. */
 #include <stdlib.h>
 
+#include "cli/html.h"
 #include "cli/run.h"
 
 int threadleak_cmd_run(int argc, char **argv)
@@ -28,6 +29,8 @@ int threadleak_cmd_run(int argc, char **argv)
     tl_judge(&o, &r, &v);
     tl_verdict_print(stderr, &o, &r, &v);
     if (o.json_path && tl_verdict_write_json(o.json_path, &o, &r, &v))
+        rc = TL_EXIT_FAIL;
+    if (o.html_path && tl_html_run_write(o.html_path, &o, &r, &v))
         rc = TL_EXIT_FAIL;
     int status = v.leak ? o.exit_code : v.program_exit_code;
     if (!v.leak && v.unjudged && !status)

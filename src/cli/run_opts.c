@@ -48,11 +48,10 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 }
 
 static const char *const with_value[] = {
-    "--interval",         "--duration",   "--fail-on",
-    "--ignore",           "--json",       "--out",
-    "--exit-code",        "--lib",        "--confidence",
-    "--min-growth",       "--window",     "--ignore-file",
-    "--wait-descendants", "--dump-every", NULL,
+    "--interval", "--duration",  "--fail-on",     "--ignore",           "--json",
+    "--out",      "--exit-code", "--lib",         "--confidence",       "--min-growth",
+    "--window",   "--html",      "--ignore-file", "--wait-descendants", "--dump-every",
+    NULL,
 };
 
 int tl_run_parse(int argc, char **argv, tl_run_opts *o)
@@ -138,6 +137,10 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             if (!*val)
                 return bad(name, "\"\"", "expected a file name for the verdict");
             o->json_path = val;
+        } else if (strcmp(name, "--html") == 0) {
+            if (!*val)
+                return bad(name, "\"\"", "expected a file name for the HTML report");
+            o->html_path = val;
         } else if (strcmp(name, "--out") == 0) {
             if (!*val)
                 return bad(name, "\"\"", "expected a directory to keep dumps and series in");

@@ -136,8 +136,10 @@ void threadleak_series_fill_quiet(tl_series *s, long interval_ms)
          * any line still to come from this process is later than this one. */
         if (!single_threaded(p->pid))
             continue;
-        x.t_ms += now - x.mono_ms;
-        x.mono_ms = now;
+        /* 2 ms early: the library's t_ms and mono_ms are truncated apart,
+         * and a later real line must never look older (a new incarnation) */
+        x.t_ms += now - x.mono_ms - 2;
+        x.mono_ms = now - 2;
         threadleak_series_add(s, p->pid, &x);
     }
 }

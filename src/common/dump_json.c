@@ -44,9 +44,10 @@ int tl_write_frame_json(FILE *out, const tl_frame *f)
     fputs(",\"file\":", out);
     tl_write_json_string(out, f->file);
     if (f->line > 0)
-        fprintf(out, ",\"line\":%d}", f->line);
+        fprintf(out, ",\"line\":%d", f->line);
     else
-        fputs(",\"line\":null}", out);
+        fputs(",\"line\":null", out);
+    fputs(f->inlined ? ",\"inlined\":true}" : "}", out);
     return ferror(out) ? -1 : 0;
 }
 
@@ -91,6 +92,15 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     if (g->owner.known) {
         fputs(",\"owner\":", out);
         tl_write_owner_json(out, &g->owner);
+    }
+    if (g->n_owners > 0) {
+        fputs(",\"owners\":[", out);
+        for (int i = 0; i < g->n_owners; i++) {
+            if (i)
+                fputc(',', out);
+            tl_write_owner_json(out, &g->owners[i]);
+        }
+        fprintf(out, "],\"more_owners\":%d", g->more_owners);
     }
     fputc('}', out);
     return ferror(out) ? -1 : 0;

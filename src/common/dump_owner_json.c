@@ -9,24 +9,37 @@ static void write_frame_or_null(FILE *out, const tl_frame *f)
         fputs("null", out);
 }
 
+const char *tl_owner_flag_name(int bit)
+{
+    switch (bit) {
+    case TL_OWNER_GONE:
+        return "exited";
+    case TL_OWNER_DIED:
+        return "owner_died";
+    case TL_OWNER_UNUSABLE:
+        return "not_recoverable";
+    case TL_OWNER_READERS:
+        return "readers";
+    case TL_OWNER_UNKNOWN:
+        return "unreadable";
+    case TL_OWNER_FOREIGN:
+        return "other_process";
+    case TL_OWNER_UNTRACKED:
+        return "untracked";
+    default:
+        return NULL; /* internal, not shown */
+    }
+}
+
 static void write_flags(FILE *out, int flags)
 {
-    static const struct {
-        int bit;
-        const char *name;
-    } names[] = {{TL_OWNER_GONE, "exited"},
-                 {TL_OWNER_DIED, "owner_died"},
-                 {TL_OWNER_UNUSABLE, "not_recoverable"},
-                 {TL_OWNER_READERS, "readers"},
-                 {TL_OWNER_UNKNOWN, "unreadable"},
-                 {TL_OWNER_FOREIGN, "other_process"},
-                 {TL_OWNER_UNTRACKED, "untracked"}};
     fputc('[', out);
     int first = 1;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (!(flags & names[i].bit))
+    for (int bit = 1; bit <= TL_OWNER_NO_SELF_WAIT; bit <<= 1) {
+        const char *name = tl_owner_flag_name(bit);
+        if (!(flags & bit) || !name)
             continue;
-        fprintf(out, "%s\"%s\"", first ? "" : ",", names[i].name);
+        fprintf(out, "%s\"%s\"", first ? "" : ",", name);
         first = 0;
     }
     fputc(']', out);

@@ -123,7 +123,16 @@ void tl_write_owner_text(FILE *out, const char *indent, int wait, const tl_owner
     fputc('\n', out);
 }
 
-static void write_cycle_thread(FILE *out, const tl_cycle_thread *t)
+void tl_write_owners_text(FILE *out, const tl_group *g)
+{
+    tl_write_owner_text(out, "  ", g->wait, &g->owner);
+    for (int i = 0; i < g->n_owners; i++)
+        tl_write_owner_text(out, "  ", g->wait, &g->owners[i]);
+    if (g->more_owners > 0)
+        fprintf(out, "  and %d other%s\n", g->more_owners, g->more_owners == 1 ? "" : "s");
+}
+
+static void write_cycle_thread(FILE *out, const tl_cycle_thread *t, const tl_cycle_thread *next)
 {
     fputs("  ", out);
     write_thread(out, t->tid, t->name);
@@ -133,6 +142,8 @@ static void write_cycle_thread(FILE *out, const tl_cycle_thread *t)
         fprintf(out, " (%s 0x%llx)", t->wait_call, (unsigned long long)t->object);
     fprintf(out, t->wait == TL_WAIT_JOIN ? ", joining thread %d" : ", held by thread %d",
             (int)t->owner_tid);
+    if (next->tid == t->owner_tid && next->name[0])
+        fprintf(out, " (%s)", next->name);
     fputc('\n', out);
     tl_write_frames_text(out, &t->stack);
 }
@@ -143,6 +154,6 @@ void tl_write_deadlocks_text(FILE *out, const tl_dump *d)
         const tl_deadlock *c = &d->deadlocks[i];
         fprintf(out, "\ndeadlock: %d thread%s\n", c->n, c->n == 1 ? " waiting for itself" : "s");
         for (int k = 0; k < c->n; k++)
-            write_cycle_thread(out, &c->threads[k]);
+            write_cycle_thread(out, &c->threads[k], &c->threads[(k + 1) % c->n]);
     }
 }

@@ -25,7 +25,7 @@ void tl_write_frames_text(FILE *out, const tl_stack *s)
         const tl_frame *f = &s->frames[i];
         char fn[64], where[256];
         if (f->function)
-            snprintf(fn, sizeof fn, "%s", f->function);
+            snprintf(fn, sizeof fn, "%s%s", f->function, f->inlined ? " (inlined)" : "");
         else
             snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
         if (f->file && f->line > 0)
@@ -72,7 +72,7 @@ int tl_write_group_text(FILE *out, const tl_group *g)
         fputs("running", out);
     fputc('\n', out);
     tl_write_frames_text(out, &g->stack);
-    tl_write_owner_text(out, "  ", g->wait, &g->owner);
+    tl_write_owners_text(out, g);
     if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
         fputs(g->has_main ? "  main thread\n" : "  created where threadleak could not see\n", out);
     } else {

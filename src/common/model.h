@@ -38,6 +38,7 @@ typedef struct tl_frame {
     const char *module;   /* path of the object file, NULL: not known */
     const char *file;     /* source file, NULL: no debug information */
     int line;             /* 0: not known */
+    int inlined;          /* a call the compiler inlined at ip: no frame of its own */
 } tl_frame;
 
 typedef struct tl_stack {
@@ -127,6 +128,9 @@ typedef struct tl_group {
     long growth;    /* suspects only: how much the group grew; -1 otherwise */
     int has_main;   /* the process's main thread is one of tids */
     tl_owner owner; /* when all its threads wait on one object */
+    /* When they wait on several: their distinct owners, the first few. */
+    int n_owners, more_owners;
+    tl_owner *owners;
 } tl_group;
 
 typedef struct tl_counts {
@@ -164,7 +168,9 @@ void tl_write_json_string(FILE *out, const char *s);
 /* Lock owners and deadlock cycles (dump_owner_text.c, dump_owner_json.c). */
 void tl_write_owner_text(FILE *out, const char *indent, int wait, const tl_owner *o);
 void tl_write_deadlocks_text(FILE *out, const tl_dump *d);
+void tl_write_owners_text(FILE *out, const tl_group *g); /* the group's owner lines */
 void tl_write_owner_json(FILE *out, const tl_owner *o);
+const char *tl_owner_flag_name(int bit); /* a TL_OWNER_* bit's JSON name; NULL: not shown */
 void tl_write_deadlocks_json(FILE *out, const tl_dump *d);
 
 #endif

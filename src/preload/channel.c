@@ -59,12 +59,12 @@ TL_HIDDEN void tl_channel_wake(void)
     futex(w, FUTEX_WAKE, NULL);
 }
 
-TL_HIDDEN void tl_channel_sleep(int ms)
+TL_HIDDEN int tl_channel_sleep(int ms)
 {
     int *w = __atomic_load_n(&wake_addr, __ATOMIC_ACQUIRE);
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     futex(w, FUTEX_WAIT, &ts);
-    __atomic_store_n(w, 0, __ATOMIC_RELEASE);
+    return __atomic_exchange_n(w, 0, __ATOMIC_ACQ_REL) != 0;
 }
 
 static uint64_t own_start_ticks(void)
@@ -109,6 +109,10 @@ static void use(struct announced *a)
 {
     cur = a;
     page = a->page;
+    /* A wake-up sent to the old word just before the switch would be
+     * lost: the sampler goes round once more before it sleeps here, and
+     * sees whatever that wake-up was for (its flag was set first). */
+    __atomic_store_n(&a->page->wake, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&wake_addr, &a->page->wake, __ATOMIC_RELEASE);
 }
 
@@ -190,12 +194,12 @@ static int create(unsigned uid)
     return 0;
 }
 
-TL_HIDDEN void tl_channel_announce(void)
+TL_HIDDEN void tl_channel_announce(int check_file)
 {
     if (tl_config.secure)
         return;
     unsigned uid = (unsigned)geteuid();
-    if (cur && cur->uid == uid && in_place(cur))
+    if (cur && cur->uid == uid && (!check_file || in_place(cur)))
         return;
     for (int i = 0; i < n_all; i++)
         if (all[i].uid == uid && &all[i] != cur && in_place(&all[i])) {

@@ -9,12 +9,13 @@
 #include "common/channel.h"
 #include "preload/real.h"
 
-/* Sampler thread: (re)creates the announcement when it is missing, was
- * replaced, or the process changed its effective uid. Cheap when nothing
- * changed (one stat). */
-TL_HIDDEN void tl_channel_announce(void);
-/* Sampler thread: sleeps up to ms, or until woken. */
-TL_HIDDEN void tl_channel_sleep(int ms);
+/* Sampler thread: (re)creates the announcement when the process changed
+ * its effective uid, or with check_file, when it is missing or was
+ * replaced. Without check_file no file is touched (a sandboxed process may
+ * trap every system call on files). */
+TL_HIDDEN void tl_channel_announce(int check_file);
+/* Sampler thread: sleeps up to ms, or until woken; 1 when woken. */
+TL_HIDDEN int tl_channel_sleep(int ms);
 /* Async-signal-safe: wakes the sampler. */
 TL_HIDDEN void tl_channel_wake(void);
 /* Sampler thread: 1 with a request in r, 0 when there is none, -1 when the

@@ -15,6 +15,7 @@ struct tl_config {
     int interval_ms;
     char series[PATH_MAX]; /* "": none */
     int exit_dump;
+    int counters; /* THREADLEAK_COUNTERS: keep the counters file for threadleak serve */
     int frames;
     int log_level;
     int secure; /* AT_SECURE: no paths from the environment */

@@ -140,6 +140,29 @@ static uint32_t canonical_id(struct build *b, uint32_t id)
     return e && e->canon ? e->canon->id : id;
 }
 
+static tl_stack expanded(const uint64_t *ips, int depth)
+{
+    tl_stack st = {0, NULL};
+    int cap = depth;
+    st.frames = calloc((size_t)cap, sizeof *st.frames);
+    for (int i = 0; st.frames && i < depth; i++) {
+        tl_frame f[TL_MAX_INLINED + 1];
+        int n = tl_symbolize_all(ips[i], f, TL_MAX_INLINED + 1);
+        if (st.depth + n > cap) {
+            cap = (st.depth + n) * 2;
+            tl_frame *more = realloc(st.frames, (size_t)cap * sizeof *more);
+            if (!more)
+                break;
+            st.frames = more;
+        }
+        memcpy(st.frames + st.depth, f, (size_t)n * sizeof *f);
+        st.depth += n;
+    }
+    if (!st.frames)
+        st.depth = 0;
+    return st;
+}
+
 static struct stack_entry *stack_entry(struct build *b, uint32_t id)
 {
     struct stack_entry *e;
@@ -149,11 +172,8 @@ static struct stack_entry *stack_entry(struct build *b, uint32_t id)
     tl_stack st = {0, NULL};
     const uint64_t *ips;
     int depth = tl_stack_get(id, &ips);
-    if (depth > 0 && (st.frames = calloc((size_t)depth, sizeof *st.frames))) {
-        for (int i = 0; i < depth; i++)
-            st.frames[i] = tl_symbolize(ips[i]);
-        st.depth = depth;
-    }
+    if (depth > 0) /* inlined calls are frames of their own */
+        st = expanded(ips, depth);
     if (!(e = calloc(1, sizeof *e))) {
         free(st.frames);
         return NULL;
@@ -245,23 +265,6 @@ static int unique_sorted_pid(pid_t *v, int n)
     return m;
 }
 
-static void read_comm(pid_t tid, char *name, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = tl_real.read(fd, name, size - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    name[n] = 0;
-    char *nl = strchr(name, '\n');
-    if (nl)
-        *nl = 0;
-}
-
 static const char *creator_name(struct build *b, pid_t tid)
 {
     if (tid == getpid())
@@ -271,7 +274,7 @@ static const char *creator_name(struct build *b, pid_t tid)
         if (s->tid != tid)
             continue;
         if (!s->name[0])
-            read_comm(s->tid, s->name, sizeof s->name);
+            tl_thread_comm(s->tid, s->name, sizeof s->name);
         return s->name;
     }
     return NULL;
@@ -314,7 +317,7 @@ static void fill_threads(struct build *b, tl_dump *d)
         struct tl_snap *s = &b->snaps[i];
         tl_thread *t = &d->threads[d->n_threads++];
         if (!s->name[0])
-            read_comm(s->tid, s->name, sizeof s->name);
+            tl_thread_comm(s->tid, s->name, sizeof s->name);
         t->tid = s->tid;
         memcpy(t->name, s->name, sizeof t->name);
         t->state = s->state;
@@ -440,6 +443,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     if (!d)
         return;
     struct owned *o = (struct owned *)d;
+    tl_dump_owners_free(d); /* before the groups it points into */
     for (int i = 0; i < d->n_groups; i++) {
         free(d->groups[i].tids);
         free(d->groups[i].creator_tids);
@@ -447,7 +451,6 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     }
     free(d->groups);
     free(d->threads);
-    tl_dump_owners_free(d);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)
     {

@@ -1,12 +1,10 @@
 /* Lock owners and the wait-for graph at dump time. Everything here is a
  * hint read without stopping anyone, so a cycle is only reported when it
  * cannot be a mix of moments: every thread on it was blocked in the same
- * wait from before its owner was read until after (see cycle_holds). */
-#include <errno.h>
-#include <fcntl.h>
+ * wait from before its owner was read until after (see cycle_holds), and
+ * still is a moment later (cycle_stays). */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/waitfor.h"
@@ -41,31 +39,6 @@ static int find(const struct key *keys, int n, uint64_t k)
     struct key want = {k, 0};
     const struct key *hit = bsearch(&want, keys, (size_t)n, sizeof *keys, cmp_key);
     return hit ? hit->snap : -1;
-}
-
-static int thread_exists(pid_t tid)
-{
-    int saved = errno;
-    int gone = tl_real.syscall(SYS_tgkill, getpid(), tid, 0, 0, 0, 0) == -1 && errno == ESRCH;
-    errno = saved;
-    return !gone;
-}
-
-static void read_comm(pid_t tid, char *name, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = tl_real.read(fd, name, size - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    name[n] = 0;
-    char *nl = strchr(name, '\n');
-    if (nl)
-        *nl = 0;
 }
 
 static tl_frame first_frame(struct ctx *c, uint32_t stack)
@@ -117,7 +90,7 @@ static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
         if (!o->name[0] && tid == getpid())
             snprintf(o->name, sizeof o->name, "main");
         else if (!o->name[0] && s->state != TL_EXITED)
-            read_comm(tid, o->name, sizeof o->name);
+            tl_thread_comm(tid, o->name, sizeof o->name);
         o->state = s->state;
         o->wait = s->wait;
         o->wait_call = s->call;
@@ -131,10 +104,10 @@ static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
         }
         return;
     }
-    if (thread_exists(tid)) {
+    if (!tl_tid_gone(tid)) {
         o->state = TL_RUNNING;
         o->flags |= TL_OWNER_UNTRACKED;
-        read_comm(tid, o->name, sizeof o->name);
+        tl_thread_comm(tid, o->name, sizeof o->name);
         return;
     }
     o->state = TL_EXITED;
@@ -251,6 +224,29 @@ static int cycle_holds(struct ctx *c, const int *members, int m)
     return 1;
 }
 
+/* The one gap in that argument: a thread whose lock call has returned but
+ * that has not yet cleared its note (preempted right there) "waits" on a
+ * lock it holds. Seen from outside it is a thread waiting for itself, so a
+ * cycle is read once more a little later (one pause for all of them): a
+ * real one has not moved. */
+static int cycle_stays(struct ctx *c, const int *members, int m)
+{
+    for (int i = 0; i < m; i++) {
+        const struct tl_snap *s = &c->snaps[members[i]];
+        pid_t next = c->snaps[members[(i + 1) % m]].tid;
+        struct tl_lock_owner lo = {0};
+        if (s->wait == TL_WAIT_MUTEX)
+            tl_mutex_owner(s->object, &lo);
+        else if (s->wait == TL_WAIT_RWLOCK)
+            tl_rwlock_owner(s->object, &lo);
+        else
+            lo.tid = next; /* a join's target does not change */
+        if (lo.tid != next)
+            return 0;
+    }
+    return cycle_holds(c, members, m);
+}
+
 static void add_deadlock(struct ctx *c, tl_dump *d, const int *members, int m, const tl_owner *own)
 {
     tl_deadlock *a = realloc(d->deadlocks, ((size_t)d->n_deadlocks + 1) * sizeof *a);
@@ -265,7 +261,7 @@ static void add_deadlock(struct ctx *c, tl_dump *d, const int *members, int m, c
         t[i].tid = s->tid;
         memcpy(t[i].name, s->name, sizeof t[i].name);
         if (!t[i].name[0])
-            read_comm(s->tid, t[i].name, sizeof t[i].name);
+            tl_thread_comm(s->tid, t[i].name, sizeof t[i].name);
         t[i].wait = s->wait;
         t[i].wait_call = s->call;
         t[i].object = s->object;
@@ -277,34 +273,80 @@ static void add_deadlock(struct ctx *c, tl_dump *d, const int *members, int m, c
     d->n_deadlocks++;
 }
 
+/* Cycle k's threads into members, from its lowest tid in wait-for order
+ * (stable between dumps); returns how many. */
+static int members_of(struct ctx *c, const int *next, const int *cycle, int k, int *members)
+{
+    int first = -1;
+    for (int i = 0; i < c->n; i++)
+        if (cycle[i] == k && (first < 0 || c->snaps[i].tid < c->snaps[first].tid))
+            first = i;
+    int m = 0, i = first;
+    do {
+        members[m++] = i;
+        i = next[i];
+    } while (i != first && m < c->n);
+    return m;
+}
+
 static void find_deadlocks(struct ctx *c, tl_dump *d, const tl_owner *own)
 {
     int *next = malloc(((size_t)c->n + 1) * sizeof *next);
     int *cycle = malloc(((size_t)c->n + 1) * sizeof *cycle);
     int *members = malloc(((size_t)c->n + 1) * sizeof *members);
+    int *held = NULL;
     if (!next || !cycle || !members)
         goto out;
     for (int i = 0; i < c->n; i++)
         next[i] = next_of(c, &c->snaps[i], &own[i]);
-    int cycles = tl_waitfor_cycles(next, c->n, cycle);
+    int cycles = tl_waitfor_cycles(next, c->n, cycle), candidates = 0;
+    if (!cycles || !(held = calloc((size_t)cycles, sizeof *held)))
+        goto out;
     for (int k = 0; k < cycles; k++) {
-        /* From its lowest tid, in wait-for order: stable between dumps. */
-        int first = -1;
-        for (int i = 0; i < c->n; i++)
-            if (cycle[i] == k && (first < 0 || c->snaps[i].tid < c->snaps[first].tid))
-                first = i;
-        int m = 0, i = first;
-        do {
-            members[m++] = i;
-            i = next[i];
-        } while (i != first && m < c->n);
-        if (cycle_holds(c, members, m))
+        int m = members_of(c, next, cycle, k, members);
+        candidates += held[k] = cycle_holds(c, members, m);
+    }
+    if (!candidates)
+        goto out;
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    tl_real.nanosleep(&pause, NULL);
+    for (int k = 0; k < cycles; k++) {
+        int m = members_of(c, next, cycle, k, members);
+        if (held[k] && cycle_stays(c, members, m))
             add_deadlock(c, d, members, m, own);
     }
 out:
     free(next);
     free(cycle);
     free(members);
+    free(held);
+}
+
+/* A group waiting on several objects: who holds them (or whom its threads
+ * join), each owner once, the first MAX_GROUP_OWNERS of them. */
+#define MAX_GROUP_OWNERS 5
+static void group_owners(struct ctx *c, tl_group *g, const tl_owner *own)
+{
+    if (g->state != TL_BLOCKED || g->objects <= 1)
+        return;
+    for (int k = 0; k < g->n_tids; k++) {
+        int s = find(c->by_tid, c->n, (uint64_t)g->tids[k]);
+        if (s < 0 || !own[s].known)
+            continue;
+        int seen = 0;
+        for (int i = 0; i < g->n_owners && !seen; i++)
+            seen = g->owners[i].tid == own[s].tid && g->owners[i].mutex == own[s].mutex &&
+                   g->owners[i].flags == own[s].flags;
+        if (seen)
+            continue;
+        if (g->n_owners == MAX_GROUP_OWNERS) {
+            g->more_owners++;
+            continue;
+        }
+        if (!g->owners && !(g->owners = calloc(MAX_GROUP_OWNERS, sizeof *g->owners)))
+            return;
+        g->owners[g->n_owners++] = own[s];
+    }
 }
 
 static int *groups_of_snaps(struct ctx *c, const tl_dump *d)
@@ -348,6 +390,8 @@ TL_HIDDEN void tl_dump_owners(tl_dump *d, const struct tl_snap *snaps, int n,
         if (s >= 0)
             g->owner = own[s];
     }
+    for (int i = 0; i < d->n_groups; i++)
+        group_owners(&c, &d->groups[i], own);
     for (int i = 0; i < d->n_threads; i++) {
         int s = find(c.by_tid, n, (uint64_t)d->threads[i].tid);
         if (s >= 0)
@@ -363,6 +407,8 @@ out:
 
 TL_HIDDEN void tl_dump_owners_free(tl_dump *d)
 {
+    for (int i = 0; i < d->n_groups; i++)
+        free(d->groups[i].owners);
     for (int i = 0; i < d->n_deadlocks; i++)
         free(d->deadlocks[i].threads);
     free(d->deadlocks);

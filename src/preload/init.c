@@ -7,6 +7,7 @@
 
 #include "preload/channel.h"
 #include "preload/config.h"
+#include "preload/counters_file.h"
 #include "preload/dump.h"
 #include "preload/log.h"
 #include "preload/program.h"
@@ -39,6 +40,7 @@ static void after_fork_child(void)
     tl_registry_after_fork_child();
     tl_dump_file_after_fork_child();
     tl_sampler_after_fork_child();
+    tl_cfile_after_fork_child();
 }
 
 static void disable(const char *why)
@@ -81,6 +83,7 @@ __attribute__((destructor)) static void threadleak_fini(void)
     if (!tl_enabled)
         return;
     tl_sampler_final_sample();
+    tl_cfile_remove();
     if (tl_config.exit_dump && !tl_config.secure) {
         struct tl_dump_request req = {tl_config.output, tl_config.formats, tl_config.detail_threads,
                                       "exit"};

@@ -14,6 +14,7 @@ enum tl_once {
     TL_ONCE_SERIES,
     TL_ONCE_SAMPLER,
     TL_ONCE_DISABLED,
+    TL_ONCE_COUNTERS,
     TL_ONCE_COUNT
 };
 

@@ -102,6 +102,14 @@ static inline struct tl_slot *tl_self(void)
     return tl_adopt_self();
 }
 
+/* What a noting wrapper's frame holds while its wait lasts (wrap.h): a
+ * value no other episode of any slot writes (the slot's seq once the note
+ * is made). */
+static inline uint64_t tl_mark_of(const struct tl_slot *s, uint32_t seq)
+{
+    return ((uint64_t)seq * 0x9e3779b97f4a7c15ull) ^ (uint64_t)(uintptr_t)s;
+}
+
 static inline uint64_t tl_coarse_now_ns(void)
 {
     struct timespec ts;

@@ -20,6 +20,7 @@
 #include "common/series_line.h"
 #include "preload/channel.h"
 #include "preload/config.h"
+#include "preload/counters_file.h"
 #include "preload/dump.h"
 #include "preload/log.h"
 #include "preload/registry.h"
@@ -58,12 +59,12 @@ TL_HIDDEN int tl_sampler_running(void)
 
 /* Sleeps one period, or less when woken. Once the leader has ended, the
  * sampler looks often whether it is the last thread. */
-static void sleep_period(void)
+static int sleep_period(void)
 {
     int ms = tl_config.interval_ms;
     if (__atomic_load_n(&leader_gone, __ATOMIC_ACQUIRE) && ms > 20)
         ms = 20;
-    tl_channel_sleep(ms);
+    return tl_channel_sleep(ms);
 }
 
 static void on_signal(int sig)
@@ -132,22 +133,20 @@ static void write_series(void)
         tl_log_once(TL_ONCE_SERIES, "cannot append to THREADLEAK_SERIES: %s", strerror(errno));
 }
 
-/* A request from 'threadleak dump PID' or 'threadleak run'; 1 when there
- * was one: the signal that may have come with it asked for nothing more. */
-static int serve_request(void)
+/* A request from 'threadleak dump PID' or 'threadleak run', if any. */
+static void serve_request(void)
 {
     if (tl_config.secure)
-        return 0;
+        return;
     struct tl_request r;
     int got = tl_channel_take(&r);
     if (got < 0)
         tl_log(TL_LOG_WARN, "ignored a malformed dump request");
     if (got <= 0)
-        return got < 0;
+        return;
     struct tl_dump_request req = {r.stem, r.formats, r.detail_threads, "request"};
     tl_dump_write(&req);
     tl_channel_served();
-    return 1;
 }
 
 /* Threads of this process that have not ended (an ended leader stays
@@ -193,20 +192,24 @@ static void *sampler_main(void *arg)
     (void)arg;
     tl_busy = 1;
     tl_sampler_isolate();
-    tl_channel_announce();
-    for (;;) {
-        sleep_period();
+    tl_channel_announce(1);
+    for (unsigned periods = 1;; periods++) {
+        /* Requests come with a wake-up: a quiet period touches no file
+         * (but the series), and only every 16th looks after the
+         * announcement and for a request whose wake-up went astray. */
+        int woken = sleep_period(), thorough = woken || periods % 16 == 0;
         tl_sampler_serve_calls();
-        tl_channel_announce();
+        tl_channel_announce(thorough);
         /* The program's last thread has ended: glibc would end the process
          * now with exit(0); only the sampler is keeping it alive. */
         if (__atomic_load_n(&leader_gone, __ATOMIC_ACQUIRE) && process_threads() == 1)
             exit(0);
         tl_dump_lock();
         write_series();
+        tl_cfile_update();
         tl_dump_unlock();
-        if (serve_request())
-            __atomic_store_n(&signal_pending, 0, __ATOMIC_RELEASE);
+        if (thorough)
+            serve_request();
         check_handler();
         if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL) && !tl_config.secure) {
             struct tl_dump_request req = {tl_config.output, tl_config.formats,

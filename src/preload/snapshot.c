@@ -2,6 +2,8 @@
  * sequence counter, and a blocked thread's stack is unwound from the
  * registers its wrapper saved, then checked against the counter again. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -44,16 +46,37 @@ static uint32_t blocked_stack(uint32_t idx, uint32_t seq, const struct tl_regs *
 
 /* A thread threadleak adopted but did not start may end without running
  * its exit hook (raw clone): it is gone when the kernel no longer knows it. */
-static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
+TL_HIDDEN int tl_tid_gone(pid_t tid)
 {
-    if (!(life & TL_LIFE_ADOPTED))
-        return 0;
-    pid_t tid = *(volatile pid_t *)&s->tid;
     int saved = errno;
     int gone = tid != getpid() && tl_real.syscall(SYS_tgkill, getpid(), tid, 0, 0, 0, 0) == -1 &&
                errno == ESRCH;
     errno = saved;
     return gone;
+}
+
+static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
+{
+    if (!(life & TL_LIFE_ADOPTED))
+        return 0;
+    return tl_tid_gone(*(volatile pid_t *)&s->tid);
+}
+
+TL_HIDDEN void tl_thread_comm(pid_t tid, char *name, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = tl_real.read(fd, name, size - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    name[n] = 0;
+    char *nl = strchr(name, '\n');
+    if (nl)
+        *nl = 0;
 }
 
 /* An object the waiting thread left for us to read (TL_OBJ_AT_*): read it
@@ -73,6 +96,24 @@ static uint64_t resolve_object(uint64_t object)
         v = 0, i = 0;
     errno = saved;
     return is_int ? (uint64_t)(int64_t)i : v;
+}
+
+/* A note left behind when the program siglongjmp'ed out of a wait: its
+ * wrapper's frame no longer holds the mark (wrap.h) once the thread has
+ * run over it. Checked when a note's stack is first unwound (a system call
+ * next to the unwind's dozens): a note seen live once is not checked again,
+ * which would cost every dump one call per blocked thread. A mark that
+ * cannot be read leaves the note as it is. */
+static int left_behind(const struct tl_slot *s, uint32_t seq, uint64_t mark)
+{
+    if (!mark || tl_unwind_unknown())
+        return 0;
+    int saved = errno;
+    uint64_t v = 0;
+    struct iovec local = {&v, sizeof v}, remote = {(void *)(uintptr_t)mark, sizeof v};
+    ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    errno = saved;
+    return n == (ssize_t)sizeof v && v != tl_mark_of(s, seq);
 }
 
 /* A running thread is never interrupted to see where it is: its stack in a
@@ -119,13 +160,15 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
         const char *call = __atomic_load_n(&s->call, __ATOMIC_RELAXED);
         uint64_t object = __atomic_load_n(&s->object, __ATOMIC_RELAXED);
         uint64_t since = __atomic_load_n(&s->since_ns, __ATOMIC_RELAXED);
+        uint64_t mark = __atomic_load_n(&s->mark, __ATOMIC_RELAXED);
         uint64_t aux = __atomic_load_n(&s->aux, __ATOMIC_RELAXED);
         struct tl_regs regs;
         memcpy(&regs, (const void *)&s->regs, sizeof regs);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q)
             continue;
-        if (wait == TL_WAIT_NONE) {
+        int cached = idx < cached_cap && cached_seq[idx] == q;
+        if (wait == TL_WAIT_NONE || (want_stacks && !cached && left_behind(s, q, mark))) {
             out->stack = start_stack(s);
             return 1;
         }

@@ -27,6 +27,12 @@ TL_HIDDEN int tl_read_slot(uint32_t idx, struct tl_snap *out, uint64_t now, int 
  * wait, never left in between. */
 TL_HIDDEN int tl_snap_still(const struct tl_snap *s);
 
+/* 1 when tid is no longer a thread of this process. */
+TL_HIDDEN int tl_tid_gone(pid_t tid);
+/* The kernel's name of thread tid (/proc/self/task/TID/comm) into name;
+ * left as it is when it cannot be read. */
+TL_HIDDEN void tl_thread_comm(pid_t tid, char *name, size_t size);
+
 /* Counts only, for the series: cheap, no stacks. */
 TL_HIDDEN void tl_count(tl_counts *c);
 

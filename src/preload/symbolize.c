@@ -16,6 +16,7 @@
 #include "preload/log.h"
 #include "preload/sampler.h"
 #include "preload/symbolize.h"
+#include "preload/symbolize_inline.h"
 
 static struct {
     Dwfl *(*begin)(const Dwfl_Callbacks *);
@@ -39,7 +40,9 @@ static Dwfl *dwfl;
 
 struct cached {
     uint64_t ip;
-    tl_frame frame;
+    int n;            /* frames: inlined calls, then the function */
+    tl_frame *frames; /* n > 1 */
+    tl_frame frame;   /* n == 1 */
     UT_hash_handle hh;
 };
 static struct cached *cache;
@@ -86,6 +89,7 @@ TL_HIDDEN void tl_symbolize_init(void)
         d.begin = NULL;
         return;
     }
+    tl_inline_init(lib); /* without it, no inlined frames */
     callbacks.find_elf = d.find_elf;
     callbacks.find_debuginfo = tl_find_debuginfo_here; /* never DEBUGINFOD_URLS */
 }
@@ -152,12 +156,12 @@ static const char *nice_name(const char *raw)
     return intern(raw);
 }
 
-static void lookup_dwfl(uint64_t ip, tl_frame *f)
+static int lookup_dwfl(uint64_t ip, tl_frame *f, tl_frame *inl, int max_inl)
 {
     uint64_t at = ip - 1;
     Dwfl_Module *m = d.addrmodule(dwfl, at);
     if (!m)
-        return;
+        return 0;
     const char *modname = d.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     f->module = intern(modname);
     GElf_Off off = 0;
@@ -174,6 +178,12 @@ static void lookup_dwfl(uint64_t ip, tl_frame *f)
         f->file = intern(file);
         f->line = lineno;
     }
+    int n = tl_inline_frames(m, at, inl, max_inl, &f->file, &f->line, intern);
+    for (int i = 0; i < n; i++) {
+        inl[i].ip = ip;
+        inl[i].module = f->module;
+    }
+    return n;
 }
 
 static void lookup_dladdr(uint64_t ip, tl_frame *f)
@@ -188,24 +198,54 @@ static void lookup_dladdr(uint64_t ip, tl_frame *f)
     }
 }
 
-TL_HIDDEN tl_frame tl_symbolize(uint64_t ip)
+static struct cached *lookup(uint64_t ip)
 {
     struct cached *c;
     HASH_FIND(hh, cache, &ip, sizeof ip, c);
     if (c)
-        return c->frame;
-    tl_frame f = {.ip = ip};
+        return c;
+    tl_frame f = {.ip = ip}, inl[TL_MAX_INLINED];
+    int n_inl = 0;
     if (d.begin && !dwfl)
         report();
     if (dwfl)
-        lookup_dwfl(ip, &f);
+        n_inl = lookup_dwfl(ip, &f, inl, TL_MAX_INLINED);
     else
         lookup_dladdr(ip, &f);
-    c = malloc(sizeof *c);
-    if (c) {
-        c->ip = ip;
-        c->frame = f;
-        HASH_ADD(hh, cache, ip, sizeof ip, c);
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->ip = ip;
+    c->frame = f;
+    c->n = 1;
+    if (n_inl > 0 && (c->frames = calloc((size_t)n_inl + 1, sizeof *c->frames))) {
+        memcpy(c->frames, inl, (size_t)n_inl * sizeof *inl);
+        c->frames[n_inl] = f;
+        c->n = n_inl + 1;
     }
-    return f;
+    HASH_ADD(hh, cache, ip, sizeof ip, c);
+    return c;
+}
+
+TL_HIDDEN int tl_symbolize_all(uint64_t ip, tl_frame *out, int max)
+{
+    struct cached *c = lookup(ip);
+    if (!c) {
+        out[0] = (tl_frame){.ip = ip};
+        return 1;
+    }
+    if (c->n == 1) {
+        out[0] = c->frame;
+        return 1;
+    }
+    int n = c->n < max ? c->n : max;
+    memcpy(out, c->frames + (c->n - n), (size_t)n * sizeof *out); /* the outer ones if cut */
+    return n;
+}
+
+TL_HIDDEN tl_frame tl_symbolize(uint64_t ip)
+{
+    tl_frame f[TL_MAX_INLINED + 1];
+    tl_symbolize_all(ip, f, TL_MAX_INLINED + 1);
+    return f[0];
 }

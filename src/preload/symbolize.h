@@ -14,6 +14,11 @@ TL_HIDDEN void tl_symbolize_refresh(void);
 /* The frame for ip, cached; the strings live as long as the process.
  * Every ip is a return address, so the call site (ip - 1) is looked up. */
 TL_HIDDEN tl_frame tl_symbolize(uint64_t ip);
+/* The frames at ip: the calls inlined there, innermost first, then the
+ * function ip is in, at most max (max >= 1); returns how many. tl_symbolize
+ * returns the first of them. */
+#define TL_MAX_INLINED 15
+TL_HIDDEN int tl_symbolize_all(uint64_t ip, tl_frame *out, int max);
 /* After a dump: closes the ELF files read unless they are in the sampler's
  * own file table. */
 TL_HIDDEN void tl_symbolize_release_files(void);

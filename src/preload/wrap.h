@@ -30,13 +30,6 @@ static inline struct tl_slot *tl_noting(void)
     return tl_note_live(s, sp) ? NULL : s;
 }
 
-/* What a noting wrapper's frame holds while its wait lasts: a value no
- * other episode of any slot writes (the slot's seq once the note is made). */
-static inline uint64_t tl_mark_of(const struct tl_slot *s, uint32_t seq)
-{
-    return ((uint64_t)seq * 0x9e3779b97f4a7c15ull) ^ (uint64_t)(uintptr_t)s;
-}
-
 /* The sampler is started lazily (in a fork child, at the first wait), but
  * only from wrappers of calls that are not async-signal-safe: a signal
  * handler's write() must never create a thread. */
@@ -60,7 +53,7 @@ static inline void tl_sampler_if_missing(void)
         __typeof__(call) r_;                                                                       \
         if (s_) {                                                                                  \
             volatile uint64_t mark_ = tl_mark_of(s_, s_->seq + 2);                                 \
-            s_->mark = (uint64_t)(uintptr_t)&mark_;                                                \
+            TL_STORE(s_->mark, (uint64_t)(uintptr_t)&mark_);                                       \
             TL_BLOCK_BEGIN_WITH(s_, kind, callname, obj, extra);                                   \
             r_ = (call);                                                                           \
             tl_block_end(s_);                                                                      \

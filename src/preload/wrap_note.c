@@ -8,7 +8,9 @@
  * caller's stack pointer, or in a frame on the thread's own stack. */
 #include "preload/wrap.h"
 
-TL_HIDDEN int tl_note_live(const struct tl_slot *s, uint64_t sp)
+/* The mark may lie where a later frame has its redzones (ASan builds). */
+TL_HIDDEN __attribute__((no_sanitize_address)) int tl_note_live(const struct tl_slot *s,
+                                                                uint64_t sp)
 {
     uint64_t note_sp = s->regs.sp, hi = s->stack_hi, mark = s->mark;
     int note_on_own_stack = hi && note_sp < hi;

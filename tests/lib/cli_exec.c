@@ -213,3 +213,23 @@ int cli_stack_has(json_t *stack, const char *glob)
     }
     return 0;
 }
+
+int cli_wait_preloaded(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(path, "r");
+        char line[256];
+        unsigned long long mask = 0;
+        while (f && fgets(line, sizeof line, f))
+            if (strncmp(line, "SigCgt:", 7) == 0)
+                mask = strtoull(line + 7, NULL, 16);
+        if (f)
+            fclose(f);
+        if (mask & (1ull << (SIGUSR1 - 1)))
+            return 0;
+        usleep(10000);
+    }
+    return -1;
+}

@@ -43,5 +43,8 @@ int cli_stack_has(json_t *stack, const char *glob);
  * returns its pid (the test must kill and reap it with cli_stop). */
 pid_t cli_spawn_preloaded(const char *const *argv, const char *const *env);
 void cli_stop(pid_t pid);
+/* Waits up to 10 s until the library's sampler runs in pid (its dump signal
+ * handler is in); 0, or -1 when it never does. */
+int cli_wait_preloaded(pid_t pid);
 
 #endif

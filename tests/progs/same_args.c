@@ -481,8 +481,52 @@ static void pointers(void)
     SHOW("accept4 nothing pending", accept4(ls, NULL, NULL, SOCK_CLOEXEC));
 }
 
+static int c11_quick(void *arg)
+{
+    return (int)(intptr_t)arg;
+}
+
+/* Thread lifecycle calls: their answers and errno, in the odd cases. */
+static void lifecycle(void)
+{
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 1 << 20);
+    SHOW_ERR("create with a stack size", pthread_create(&t, &a, quick, (void *)&(pid_t){0}));
+    SHOW_ERR("join it", pthread_join(t, NULL));
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    SHOW_ERR("create detached", pthread_create(&t, &a, quick, (void *)&(pid_t){0}));
+    pthread_attr_setdetachstate(&a, 77);
+    SHOW_ERR("setdetachstate 77", pthread_attr_setdetachstate(&a, 77));
+    pthread_attr_destroy(&a);
+    t = finished_thread();
+    SHOW_ERR("detach a finished thread", pthread_detach(t));
+    t = finished_thread();
+    SHOW_ERR("cancel a finished thread", pthread_cancel(t));
+    SHOW_ERR("setname of a finished thread", pthread_setname_np(t, "late"));
+    SHOW_ERR("tryjoin it", pthread_tryjoin_np(t, NULL));
+    SHOW_ERR("setname too long",
+             pthread_setname_np(pthread_self(), "a name much longer than sixteen"));
+    SHOW_ERR("setname", pthread_setname_np(pthread_self(), "same_args"));
+    char name[32] = "";
+    SHOW_ERR("getname", pthread_getname_np(pthread_self(), name, sizeof name));
+    printf("    name %s\n", name);
+    SHOW_ERR("getname short buffer", pthread_getname_np(pthread_self(), name, 4));
+    thrd_t c;
+    int res = -1;
+    SHOW_ERR("thrd_create", thrd_create(&c, c11_quick, (void *)5));
+    SHOW_ERR("thrd_join", thrd_join(c, &res));
+    printf("    result %d\n", res);
+    SHOW_ERR("thrd_create", thrd_create(&c, c11_quick, (void *)6));
+    SHOW_ERR("thrd_detach", thrd_detach(c));
+    SHOW_ERR("join self", pthread_join(pthread_self(), NULL));
+    SHOW_ERR("detach self then join self", pthread_detach(pthread_self()));
+}
+
 static void group_timeouts(void)
 {
+    isolated("lifecycle", lifecycle);
     isolated("rwlocks", rwlocks);
     isolated("mutexes", mutexes);
     isolated("semaphores", semaphores);

@@ -6,7 +6,9 @@
  *     stack, or on the thread's stack) called write();
  *   longjmp_deeper, longjmp_shallower: the handler siglongjmp'ed out of
  *     read(), then cond_waiter() waits in pthread_cond_wait, called from
- *     deeper or shallower than read() was. */
+ *     deeper or shallower than read() was;
+ *   longjmp_then_run: after siglongjmp out of read(), the thread runs
+ *     deeper and waits in nothing threadleak wraps (a raw pause). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define STACK (1 << 20)
@@ -49,6 +52,12 @@ static __attribute__((noinline, noreturn)) void cond_waiter(void)
         pthread_cond_wait(&cv, &mu);
 }
 
+static __attribute__((noinline, noreturn)) void runner(void)
+{
+    for (;;)
+        syscall(SYS_pause);
+}
+
 /* Frames that write their locals, as real code does, down to depth 0. */
 static __attribute__((noinline, noreturn)) void deeper(int depth)
 {
@@ -57,6 +66,8 @@ static __attribute__((noinline, noreturn)) void deeper(int depth)
         scratch[i] = (char)i;
     if (depth > 0)
         deeper(depth - 1);
+    if (!strcmp(mode, "longjmp_then_run"))
+        runner();
     cond_waiter();
 }
 
@@ -77,12 +88,12 @@ static void *thread_main(void *arg)
     (void)arg;
     if (!strncmp(mode, "longjmp", 7)) {
         if (sigsetjmp(env, 1) == 0) {
-            if (!strcmp(mode, "longjmp_deeper"))
+            if (strcmp(mode, "longjmp_shallower"))
                 reader();
             else
                 read_from_deep(30);
         }
-        if (!strcmp(mode, "longjmp_deeper"))
+        if (strcmp(mode, "longjmp_shallower"))
             deeper(30);
         else
             cond_waiter();

@@ -1,0 +1,11 @@
+/* The counters file for `threadleak serve` (common/counters_file.h). */
+#ifndef THREADLEAK_PRELOAD_COUNTERS_FILE_H
+#define THREADLEAK_PRELOAD_COUNTERS_FILE_H
+
+#include "preload/real.h"
+
+TL_HIDDEN void tl_cfile_update(void); /* the sampler, each period, under the dump lock */
+TL_HIDDEN void tl_cfile_remove(void); /* at exit */
+TL_HIDDEN void tl_cfile_after_fork_child(void);
+
+#endif
