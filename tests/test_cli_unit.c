@@ -509,6 +509,13 @@ Test(growth, judged_on_the_life_before_a_shutdown_drop)
     EXPECT_CLEAN(s, "as sampled, the drop hides it");
     cr_expect(life(&s, &trimmed) && trimmed, "the life before the drop grew");
     unmk(&s);
+    series q = mk(21, 200); /* the same, then samples of the one thread left */
+    for (int i = 0; i < 17; i++)
+        q.y[i] = 4 + i * 56 / 16;
+    for (int i = 17; i < 21; i++)
+        q.y[i] = 1;
+    cr_expect(life(&q, &trimmed) && trimmed, "a quiet tail after the drop hides nothing");
+    unmk(&q);
 
     for (int phase = 0; phase < 8; phase++) { /* sawtooth, ending anywhere in a cycle */
         series w = mk(20 + phase, 200);
@@ -524,6 +531,11 @@ Test(growth, judged_on_the_life_before_a_shutdown_drop)
     b.y[29] = 1;
     cr_expect(!life(&b, &trimmed), "bursts: false alarm");
     unmk(&b);
+    series u = mk(10, 200); /* a short run: start-up ramp 1 -> 11, a little flat, exit */
+    long startup[] = {1, 1, 3, 6, 9, 11, 11, 11, 11, 2};
+    memcpy(u.y, startup, sizeof startup);
+    cr_expect(!life(&u, &trimmed), "start-up ramp then shutdown: false alarm");
+    unmk(&u);
     series r = mk(30, 200); /* warm-up ramp to 24 that levels off, then exit */
     for (int i = 0; i < 30; i++)
         r.y[i] = i < 12 ? 2 + 2 * i : 24;

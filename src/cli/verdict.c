@@ -212,13 +212,19 @@ void tl_judge_life(const long *t, const long *y, int n, const threadleak_growth_
     threadleak_judge_growth(t, y, n, o, g);
     if (g->detected || n < 2)
         return;
-    int k = n - 1;
-    while (k > 0 && y[k - 1] >= y[k])
+    /* the final decline: from k, the last sample before it (a plateau at the
+     * top stays in the life), to j, where the count settled (the samples of
+     * a process left with one thread may follow) */
+    int j = n - 1;
+    while (j > 0 && y[j - 1] == y[j])
+        j--;
+    int k = j;
+    while (k > 0 && y[k - 1] > y[k])
         k--;
-    if (k == n - 1 || y[k] <= y[n - 1])
+    if (k == j || y[k] <= y[j])
         return;
     long span = t[n - 1] - t[0];
-    if (t[n - 1] - t[k] > (span / 4 > 1000 ? span / 4 : 1000))
+    if (t[j] - t[k] > (span / 4 > 1000 ? span / 4 : 1000))
         return; /* a slow decline: the load tapered off, not a shutdown */
     long lo = y[0], hi = y[0], peak = y[0], drawdown = 0;
     for (int i = 0; i <= k; i++) {
@@ -232,6 +238,23 @@ void tl_judge_life(const long *t, const long *y, int n, const threadleak_growth_
     threadleak_growth h;
     threadleak_judge_growth(t, y, k + 1, o, &h);
     if (!h.detected)
+        return;
+    /* and it rose to the very end: the window's last quarter is above all of
+     * its first half (a warm-up that levelled off, then a shutdown, is not) */
+    int from = 0;
+    while (from < k && t[from] < h.window_start_ms)
+        from++;
+    int nw = k + 1 - from;
+    long first_half_max = y[from];
+    for (int i = from; i < from + nw / 2; i++)
+        first_half_max = y[i] > first_half_max ? y[i] : first_half_max;
+    double *last = tl_xcalloc((size_t)nw, sizeof *last);
+    int m = 0;
+    for (int i = from + (3 * nw) / 4; i <= k; i++)
+        last[m++] = (double)y[i];
+    double last_median = median(last, m);
+    free(last);
+    if (!(last_median > (double)first_half_max))
         return;
     h.n = n;
     h.why = "kept growing until the shutdown joined them";
