@@ -33,11 +33,11 @@ static void set_env(void *arg)
     }
 }
 
-static char *run(const char *prog, const char *arg, int preload, int *status)
+static char *run(const char *prog, const char *arg, const char *arg2, int preload, int *status)
 {
     struct run_env e = {.preload = preload};
     snprintf(e.output, sizeof e.output, "/tmp/tl-same.%d.%%p.%%n", (int)getpid());
-    const char *argv[] = {tlt_prog_path(prog), arg, NULL};
+    const char *argv[] = {tlt_prog_path(prog), arg, arg2, NULL};
     char *out = NULL;
     *status = tlt_run_captured(argv, set_env, &e, 60, &out);
     return out;
@@ -64,22 +64,22 @@ static void first_difference(const char *a, const char *b, char *msg, size_t siz
              (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
 }
 
-static void expect_same(const char *prog, const char *arg)
+static void expect_same2(const char *prog, const char *arg, const char *arg2)
 {
     int bare_status, pre_status;
-    char *bare = run(prog, arg, 0, &bare_status);
-    char *pre = run(prog, arg, 1, &pre_status);
+    char *bare = run(prog, arg, arg2, 0, &bare_status);
+    char *pre = run(prog, arg, arg2, 1, &pre_status);
     cr_assert(!strncmp(bare, "preloaded no\n", 13), "%s bare did not run as expected:\n%s", prog,
               bare);
     cr_assert(!strncmp(pre, "preloaded yes\n", 14), "%s preloaded did not have the library:\n%s",
               prog, pre);
-    cr_assert(bare_status == 0, "%s %s bare exited with status %#x:\n%s", prog, arg ? arg : "",
-              bare_status, bare);
+    cr_assert(bare_status == 0, "%s %s %s bare exited with status %#x:\n%s", prog, arg ? arg : "",
+              arg2 ? arg2 : "", bare_status, bare);
     char diff[1024] = "";
     if (strcmp(body(bare), body(pre)))
         first_difference(body(bare), body(pre), diff, sizeof diff);
-    cr_expect(!diff[0], "%s %s sees something else preloaded, first at %s", prog, arg ? arg : "",
-              diff);
+    cr_expect(!diff[0], "%s %s %s sees something else preloaded, first at %s", prog, arg ? arg : "",
+              arg2 ? arg2 : "", diff);
     cr_expect(pre_status == bare_status, "%s %s: exit status %#x preloaded, %#x bare", prog,
               arg ? arg : "", pre_status, bare_status);
     free(bare);
@@ -88,6 +88,11 @@ static void expect_same(const char *prog, const char *arg)
     snprintf(cmd, sizeof cmd, "rm -f /tmp/tl-same.%d.*", (int)getpid());
     if (system(cmd) != 0)
         cr_log_warn("could not remove the dumps: %s", cmd);
+}
+
+static void expect_same(const char *prog, const char *arg)
+{
+    expect_same2(prog, arg, NULL);
 }
 
 /* Bad clocks and timespecs, on free and busy locks, semaphores, joins,
@@ -117,6 +122,23 @@ Test(same, cancellation_at_each_call)
 Test(same, dump_signal_during_each_wait)
 {
     expect_same("same_signals", NULL);
+}
+
+/* Arguments drawn at random for the timed, polling and futex calls (see
+ * tests/progs/same_fuzz.c): fixed seeds, THREADLEAK_FUZZ_SEED for another,
+ * more and longer under THREADLEAK_STRESS=1. */
+Test(same, fuzzed_arguments)
+{
+    int stress = getenv("THREADLEAK_STRESS") && atoi(getenv("THREADLEAK_STRESS"));
+    const char *given = getenv("THREADLEAK_FUZZ_SEED");
+    int seeds = given ? 1 : stress ? 20 : 3;
+    for (int i = 0; i < seeds; i++) {
+        char seed[32];
+        snprintf(seed, sizeof seed, "%s", given ? given : "");
+        if (!given)
+            snprintf(seed, sizeof seed, "%d", 1000 + i);
+        expect_same2("same_fuzz", seed, stress ? "20000" : "1500");
+    }
 }
 
 /* Wait notes while a signal handler runs during the wait, or after it

@@ -205,6 +205,10 @@ static int next_of(struct ctx *c, const struct tl_snap *s, const tl_owner *o)
 {
     if (s->wait != TL_WAIT_MUTEX && s->wait != TL_WAIT_RWLOCK && s->wait != TL_WAIT_JOIN)
         return -1;
+    /* A timed wait (pthread_mutex_timedlock, pthread_clockjoin_np, ...)
+     * ends by itself: it is not stuck, whoever holds what it waits for. */
+    if (s->call && (strstr(s->call, "timed") || strstr(s->call, "clock")))
+        return -1;
     if (!o->known || o->tid <= 0 || o->state != TL_BLOCKED)
         return -1;
     if (o->tid == s->tid && (o->flags & TL_OWNER_NO_SELF_WAIT))

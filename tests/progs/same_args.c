@@ -60,38 +60,6 @@ static const struct timespec *stamp(int i, clockid_t clk, struct timespec *buf, 
 static volatile int runtime_big; /* 0, unknown to the compiler */
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static int holding[2], release[2];
-
-/* Holds rw for writing and mu until a byte arrives on `release`. */
-static void *holder(void *arg)
-{
-    (void)arg;
-    pthread_rwlock_wrlock(&rw);
-    pthread_mutex_lock(&mu);
-    write(holding[1], "h", 1);
-    char c;
-    read(release[0], &c, 1);
-    pthread_mutex_unlock(&mu);
-    pthread_rwlock_unlock(&rw);
-    return NULL;
-}
-
-static pthread_t hold(void)
-{
-    pthread_t h;
-    char c;
-    if (pipe(holding) || pipe(release) || pthread_create(&h, NULL, holder, NULL) ||
-        read(holding[0], &c, 1) != 1)
-        exit(3);
-    return h;
-}
-
-static void unhold(pthread_t h)
-{
-    write(release[1], "x", 1);
-    pthread_join(h, NULL);
-}
-
 /* Whether the call took the lock; either way it is free again after. */
 static void taken_rw(void)
 {
@@ -103,7 +71,7 @@ static void taken_rw(void)
 static void rwlocks(void)
 {
     for (int busy = 0; busy < 2; busy++) {
-        pthread_t h = busy ? hold() : 0;
+        pthread_t h = busy ? hold(&rw, &mu) : 0;
         printf("rwlock %s\n", busy ? "held by another thread" : "free");
         for (int i = 0; i < 4; i++) {
             struct timespec b;
@@ -148,7 +116,7 @@ static void taken_mu(pthread_mutex_t *m)
 static void mutexes(void)
 {
     for (int busy = 0; busy < 2; busy++) {
-        pthread_t h = busy ? hold() : 0;
+        pthread_t h = busy ? hold(&rw, &mu) : 0;
         printf("mutex %s\n", busy ? "held by another thread" : "free");
         for (int i = 0; i < 4; i++) {
             struct timespec b;
@@ -221,26 +189,6 @@ static void semaphores(void)
     SHOW("sem_timedwait empty past", sem_timedwait(&s, &(struct timespec){1, 0}));
     SHOW("sem_timedwait empty nsec=2e9", sem_timedwait(&s, &nsec_big));
     SHOW("sem_clockwait empty cputime", sem_clockwait(&s, CLOCK_PROCESS_CPUTIME_ID, &nsec_big));
-}
-
-static void *quick(void *arg)
-{
-    *(volatile pid_t *)arg = gettid();
-    return (void *)7;
-}
-
-/* A thread that has returned, not joined: the kernel has let it go. */
-static pthread_t finished_thread(void)
-{
-    static volatile pid_t tid;
-    tid = 0;
-    pthread_t t;
-    pthread_create(&t, NULL, quick, (void *)&tid);
-    while (!tid)
-        sched_yield();
-    while (syscall(SYS_tgkill, getpid(), tid, 0) == 0)
-        usleep(1000);
-    return t;
 }
 
 static void *blocked_reader(void *arg)

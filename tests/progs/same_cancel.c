@@ -33,26 +33,6 @@ static int blocked; /* the second mode */
 static long wait_ms = 20;
 static struct timespec nap = {0, 0};
 
-static void *quick(void *arg)
-{
-    *(volatile pid_t *)arg = gettid();
-    return NULL;
-}
-
-/* A joinable thread that has returned and been let go by the kernel. */
-static pthread_t finished_thread(void)
-{
-    static volatile pid_t tid;
-    tid = 0;
-    pthread_t t;
-    pthread_create(&t, NULL, quick, (void *)&tid);
-    while (!tid)
-        sched_yield();
-    while (syscall(SYS_tgkill, getpid(), tid, 0) == 0)
-        usleep(1000);
-    return t;
-}
-
 static void unlock_mu(void *m)
 {
     pthread_mutex_unlock(m);

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,7 +65,7 @@ __attribute__((unused)) static void isolated(const char *name, void (*fn)(void))
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
-        alarm(20);
+        alarm(getenv("SAME_ALARM") ? atoi(getenv("SAME_ALARM")) : 20);
         fn();
         fflush(stdout);
         _exit(0);
@@ -107,6 +108,62 @@ __attribute__((unused)) static long long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
+__attribute__((unused)) static void *quick(void *arg)
+{
+    *(volatile pid_t *)arg = gettid();
+    return (void *)7;
+}
+
+/* A joinable thread that has returned, not joined: the kernel has let it
+ * go (so a join need not wait). */
+__attribute__((unused)) static pthread_t finished_thread(void)
+{
+    static volatile pid_t tid;
+    tid = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, quick, (void *)&tid);
+    while (!tid)
+        sched_yield();
+    while (syscall(SYS_tgkill, getpid(), tid, 0) == 0)
+        usleep(1000);
+    return t;
+}
+
+/* Another thread holds a rwlock (for writing) and a mutex until unhold(). */
+static pthread_rwlock_t *held_rw;
+static pthread_mutex_t *held_mu;
+static int holding[2], release_holder[2];
+
+static void *holder(void *arg)
+{
+    pthread_rwlock_wrlock(held_rw);
+    pthread_mutex_lock(held_mu);
+    write(holding[1], "h", 1);
+    char c;
+    read(release_holder[0], &c, 1);
+    pthread_mutex_unlock(held_mu);
+    pthread_rwlock_unlock(held_rw);
+    return arg;
+}
+
+__attribute__((unused)) static pthread_t hold(pthread_rwlock_t *rw, pthread_mutex_t *mu)
+{
+    pthread_t h;
+    char c;
+    held_rw = rw, held_mu = mu;
+    if (pipe(holding) || pipe(release_holder) || pthread_create(&h, NULL, holder, NULL) ||
+        read(holding[0], &c, 1) != 1)
+        exit(3);
+    return h;
+}
+
+__attribute__((unused)) static void unhold(pthread_t h)
+{
+    write(release_holder[1], "x", 1);
+    pthread_join(h, NULL);
+    close(holding[0]), close(holding[1]), close(release_holder[0]), close(release_holder[1]);
 }
 
 __attribute__((unused)) static void start_output(void)

@@ -10,6 +10,7 @@
  *   longjmp_then_run: after siglongjmp out of read(), the thread runs
  *     deeper and waits in nothing threadleak wraps (a raw pause). */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -83,9 +84,24 @@ static __attribute__((noinline)) void read_from_deep(int depth)
     scratch[0] = 0;
 }
 
+static volatile pid_t thread_tid;
+
+/* Whether the thread is inside system call nr. */
+static int in_syscall(long nr)
+{
+    char path[64], buf[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)thread_tid);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    return n > 0 && strtol(buf, NULL, 10) == nr && buf[0] != '-' && buf[0] != 'r';
+}
+
 static void *thread_main(void *arg)
 {
     (void)arg;
+    thread_tid = gettid();
     if (!strncmp(mode, "longjmp", 7)) {
         if (sigsetjmp(env, 1) == 0) {
             if (strcmp(mode, "longjmp_shallower"))
@@ -138,12 +154,19 @@ int main(int argc, char **argv)
     pthread_t t;
     if (pthread_create(&t, &attr, alt ? with_altstack : thread_main, altstack))
         return 1;
-    usleep(300 * 1000); /* into read() */
+    while (!thread_tid || !in_syscall(SYS_read))
+        usleep(1000);
     pthread_kill(t, SIGUSR2);
     char c;
     if (read(handler_pipe[0], &c, 1) != 1)
         return 1;
-    usleep(300 * 1000); /* back in read(), or on to the condvar */
+    /* Back in read(), or on to the condvar or the raw pause. */
+    long next = !strncmp(mode, "longjmp", 7)
+                    ? (!strcmp(mode, "longjmp_then_run") ? SYS_pause : SYS_futex)
+                    : SYS_read;
+    while (!in_syscall(next))
+        usleep(1000);
+    usleep(50 * 1000); /* a futex wait may be the mutex's: the condvar's comes next */
     printf("ready\n");
     fflush(stdout);
     for (;;)

@@ -447,6 +447,20 @@ static void setup(void)
     pthread_create(&never_ends, NULL, ends_later, &never_pipe[0]);
 }
 
+/* Whether the thread is inside a system call (its wait), so that the event
+ * cannot come before the call it is for, however loaded the machine. */
+static int in_syscall(pid_t tid)
+{
+    char path[64], buf[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 1; /* gone: nothing to wait for */
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n > 0 && buf[0] >= '0' && buf[0] <= '9';
+}
+
 static void sleep_until(long long t)
 {
     long long left;
@@ -519,6 +533,9 @@ int main(void)
             syscall(SYS_tgkill, getpid(), tids[i], SIGUSR1);
     }
     sleep_until(t0 + EVENT_MS);
+    for (int i = 0; i < N; i++)
+        while (cases[i].kind == EVENT && !in_syscall(tids[i]))
+            usleep(1000);
     event();
     for (int i = 0; i < N; i++)
         pthread_join(threads[i], NULL);
