@@ -60,7 +60,7 @@ PROG_BIN += $(PLUGINS)
 # The tiers: make check runs every suite; make check-fast leaves out the slow
 # suites (host programs, sanitizer builds, install, benchmarks, stress) and
 # the slow tests (Criterion patterns) of the others.
-SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress
+SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress test_runtimes
 SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_* serve/prometheus_*
 FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 
@@ -184,7 +184,19 @@ PROG_LDLIBS_cli_static := -static
 PROG_LDLIBS_api_cancel_fork := -Iinclude -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lthreadleak
 $(BUILD)/tests/progs/api_cancel_fork: $(BUILD)/libthreadleak.so
 
-tests: all $(TEST_BIN) $(PROG_BIN)
+# Runtime programs (tests/runtimes): each built when its toolchain is
+# installed (checked when the recipe runs, after install-deps); their tests
+# skip with a message otherwise.
+RT_STAMP := $(BUILD)/tests/runtimes/.built
+$(RT_STAMP): $(wildcard tests/runtimes/*.java tests/runtimes/*.c) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $(dir $@)"
+	$(Q)if command -v javac >/dev/null; then javac -d $(dir $@) tests/runtimes/RtJava.java; fi
+	$(Q)if pkg-config --exists gio-2.0; then $(CC) -std=gnu11 -O1 -g -Wall -o $(dir $@)rt_glib \
+		tests/runtimes/rt_glib.c $$(pkg-config --cflags --libs gio-2.0); fi
+	$(Q)touch $@
+
+tests: all $(TEST_BIN) $(PROG_BIN) $(RT_STAMP)
 
 check: deps
 	@$(MAKE) --no-print-directory tests
@@ -210,7 +222,8 @@ stress: deps
 # What install puts where: file:directory under PREFIX:mode. uninstall removes
 # the same files (and the threadleak/ directories, when left empty).
 INSTALL_FILES := $(BUILD)/libthreadleak.so:lib:0755 $(BUILD)/threadleak:bin:0755 \
-	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644
+	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644 \
+	share/threadleak/runtimes.ignore:share/threadleak:0644
 PC_FILE := lib/pkgconfig/threadleak.pc
 
 install: all
