@@ -51,6 +51,9 @@ PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
 RUSTC ?= $(shell command -v rustc 2>/dev/null)
 PROG_RS := $(if $(RUSTC),$(wildcard tests/progs/*.rs))
 PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
+# Plugins a test program dlopens and dlcloses (one source, two names).
+PLUGINS := $(BUILD)/tests/progs/lib_a.so $(BUILD)/tests/progs/lib_b.so
+PROG_BIN += $(PLUGINS)
 
 # The tiers: make check runs every suite; make check-fast leaves out the slow
 # suites (host programs, sanitizer builds, install, benchmarks, stress) and
@@ -128,6 +131,12 @@ $(BUILD)/tests/progs/%: tests/progs/%.cpp
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
 	$(Q)$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -MMD -MP -o $@ $< $(PROG_LDLIBS_$*)
+
+$(BUILD)/tests/progs/lib_%.so: tests/progs/plugin/plugin.c
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $@"
+	$(Q)$(CC) -std=gnu11 -O1 -g -fno-inline -fPIC -shared -pthread -Wall -DPLUGIN=$*_ -o $@ $<
+$(BUILD)/tests/progs/names_plugins $(BUILD)/tests/progs/names_same: $(PLUGINS)
 
 $(BUILD)/tests/progs/%: tests/progs/%.rs
 	@mkdir -p $(dir $@)

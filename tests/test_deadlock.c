@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/cli_exec.h"
 #include "lib/tlt.h"
@@ -27,6 +28,18 @@ static const char *printed(tlt_proc *p, const char *key)
     char *v = keep[next++ % 4];
     snprintf(v, sizeof keep[0], "%s", tlt_printed(p, key));
     return v;
+}
+
+/* Dumps until one shows a deadlock (a slow machine may not have put every
+ * thread into its last wait by "ready"), at most 10 times. */
+static void dump_deadlocked(tlt_proc *p)
+{
+    for (int i = 0; i < 10; i++) {
+        tlt_dump(p);
+        if (json_array_size(json_object_get(p->json, "deadlocks")) > 0)
+            return;
+        usleep(200 * 1000);
+    }
 }
 
 static json_t *only_deadlock(tlt_proc *p, size_t n_threads)
@@ -90,7 +103,7 @@ static void expect_no_deadlock(tlt_proc *p)
 Test(deadlock, mutex_two_threads)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "mutex2", NULL);
-    tlt_dump(p);
+    dump_deadlocked(p);
     const char *objs[] = {printed(p, "lock0"), printed(p, "lock1"), NULL};
     expect_cycle(p, only_deadlock(p, 2), "mutex", objs, "take_in_order");
     tlt_expect_text(p, "\ndeadlock: 2 threads\n  thread ");
@@ -106,7 +119,7 @@ Test(deadlock, mutex_two_threads)
 Test(deadlock, mutex_three_threads)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "mutex3", NULL);
-    tlt_dump(p);
+    dump_deadlocked(p);
     const char *objs[] = {printed(p, "lock0"), printed(p, "lock1"), printed(p, "lock2"), NULL};
     expect_cycle(p, only_deadlock(p, 3), "mutex", objs, "take_in_order");
     tlt_expect_text(p, "\ndeadlock: 3 threads\n");
@@ -116,7 +129,7 @@ Test(deadlock, mutex_three_threads)
 Test(deadlock, rwlock_writers)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "rwlock", NULL);
-    tlt_dump(p);
+    dump_deadlocked(p);
     json_t *c = only_deadlock(p, 2);
     expect_cycle(p, c, "rwlock", NULL, "write_in_order");
     tlt_expect(p,
@@ -129,7 +142,7 @@ Test(deadlock, rwlock_writers)
 Test(deadlock, join_cycle)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "join3", NULL);
-    tlt_dump(p);
+    dump_deadlocked(p);
     expect_cycle(p, only_deadlock(p, 3), "join", NULL, "join_next");
     tlt_expect_text(p, ", joining thread ");
     /* Each joiner's group names the thread it joins. */
@@ -141,7 +154,7 @@ Test(deadlock, join_cycle)
 Test(deadlock, join_and_mutex)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "join_mutex", NULL);
-    tlt_dump(p);
+    dump_deadlocked(p);
     json_t *c = only_deadlock(p, 2);
     expect_cycle(p, c, NULL, NULL, NULL);
     json_t *j = tlt_find_group_fn(p, "blocked", "join", "hold_and_join");
@@ -158,7 +171,7 @@ Test(deadlock, join_and_mutex)
 Test(deadlock, waiting_for_itself)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "self", NULL);
-    tlt_dump(p);
+    dump_deadlocked(p);
     /* glibc refuses to join the calling thread; the program still sees that. */
     tlt_expect(p, atoi(tlt_printed(p, "selfjoin")) == EDEADLK,
                "pthread_join(self) was not EDEADLK");

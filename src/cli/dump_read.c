@@ -158,7 +158,7 @@ static int get_wait(rd *r, json_t *obj, const char *path)
         sub(p, sizeof p, path, "wait");
         fail(r, p,
              "expected a wait kind (join, mutex, rwlock, cond, sem, barrier, futex, sleep, "
-             "io, poll) or null");
+             "io, poll, child) or null");
         return TL_WAIT_NONE;
     }
     return w;
@@ -220,6 +220,29 @@ static pid_t *read_tids(rd *r, json_t *obj, const char *path, const char *key, i
     }
     *n = (int)json_array_size(a);
     return t;
+}
+
+/* thread_names: parallel to tids (NULL when absent or of another length). */
+static tl_name *read_names(rd *r, json_t *obj, const char *path, int n)
+{
+    char p[512], q[600];
+    json_t *a = get_array(r, obj, path, "thread_names", MAX_TIDS, 1);
+    if (!a || json_array_size(a) != (size_t)n || n == 0)
+        return NULL;
+    sub(p, sizeof p, path, "thread_names");
+    tl_name *names = tl_xcalloc((size_t)n, sizeof *names);
+    for (int i = 0; i < n; i++) {
+        json_t *v = json_array_get(a, (size_t)i);
+        if (json_is_null(v))
+            continue;
+        if (!json_is_string(v)) {
+            idx(q, sizeof q, p, (size_t)i);
+            fail(r, q, "expected a string or null");
+            break;
+        }
+        snprintf(names[i], sizeof names[i], "%s", json_string_value(v));
+    }
+    return names;
 }
 
 /* An optional frame, null allowed; ip 0 when absent. */
@@ -374,6 +397,9 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
     g->creator_tid = g->n_creators ? g->creator_tids[0] : 0;
     g->creator_name = get_str(r, v, path, "creator_name", 1, 1);
     g->tids = read_tids(r, v, path, "tids", &g->n_tids);
+    g->names = read_names(r, v, path, g->n_tids);
+    g->name = get_str(r, v, path, "name", 1, 1);
+    g->target = get_str(r, v, path, "fd_target", 1, 1);
     g->growth = (long)get_int(r, v, path, "growth", 0, MAX_TIDS, -1, 1);
     for (int i = 0; i < g->n_tids; i++)
         if (g->tids[i] == pid)
@@ -396,6 +422,10 @@ static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
     t->wait = get_wait(r, v, path);
     t->wait_call = get_str(r, v, path, "wait_call", 1, 1);
     t->object = get_hex(r, v, path, "object", 1);
+    t->target = get_str(r, v, path, "fd_target", 1, 1);
+    const char *creator = get_str(r, v, path, "creator_name", 1, 1);
+    if (creator)
+        snprintf(t->creator_name, sizeof t->creator_name, "%s", creator);
     t->blocked_ns = (uint64_t)get_int(r, v, path, "blocked_ns", 0, INT64_MAX, 0, 1);
     t->creator_tid = (pid_t)get_int(r, v, path, "creator_tid", 0, MAX_PID, 0, 1);
     read_stack(r, v, path, "stack", &t->stack);
@@ -440,6 +470,7 @@ static void free_model(tl_dump *d)
         free_stack(&d->groups[i].spawn_stack);
         free(d->groups[i].creator_tids);
         free(d->groups[i].tids);
+        free(d->groups[i].names);
         free(d->groups[i].owners);
     }
     free(d->groups);

@@ -30,6 +30,8 @@ static const char index_text[] =
     "/debug/pprof/threads?pid=N           a fresh dump of pid N as a pprof profile\n"
     "/debug/pprof/threads?pid=N&debug=1   the same as text\n";
 
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
                              void *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
@@ -140,19 +142,28 @@ static enum MHD_Result pprof_threads(struct MHD_Connection *c)
                                   err, sizeof err))
         return error(c, 500, "%s\n", err);
     snprintf(path, sizeof path, "%s.%s", local, text ? "txt" : "json");
+    /* One request at a time: a process has one request file, and two
+     * scrapes of the same pid must not take each other's dump. */
+    pthread_mutex_lock(&dump_lock);
     int asked = threadleak_request_dump((int)pid, stem, text ? "text" : "json", 0, err, sizeof err);
     if (asked) {
+        pthread_mutex_unlock(&dump_lock);
         tl_remove_dir(dir);
         return error(c, 503, "cannot ask pid %ld for a dump: %s\n", pid, err);
     }
-    long deadline = tl_now_ms() + 3000 + 2 * threadleak_proc_interval_ms((int)pid);
+    /* The request wakes the sampler at once; a long period only matters to
+     * a busy sampler, and a scrape does not wait for ever. */
+    long wait_ms = 3000 + 2 * threadleak_proc_interval_ms((int)pid);
+    long deadline = tl_now_ms() + (wait_ms < 30000 ? wait_ms : 30000);
     while (access(path, F_OK) != 0 && tl_now_ms() < deadline)
         tl_sleep_ms(10);
+    if (access(path, F_OK) != 0)
+        threadleak_request_cancel((int)pid);
+    pthread_mutex_unlock(&dump_lock);
     enum MHD_Result rc;
     size_t len = 0;
     char *body = access(path, F_OK) == 0 ? slurp(path, &len) : NULL;
     if (!body) {
-        threadleak_request_cancel((int)pid);
         rc = error(c, 504, "pid %ld did not answer in time\n", pid);
     } else if (text) {
         rc = reply(c, 200, "text/plain; charset=utf-8", body, len, MHD_RESPMEM_MUST_FREE);

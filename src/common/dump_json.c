@@ -35,6 +35,19 @@ static void write_tids(FILE *out, const pid_t *tids, int n)
     fputc(']', out);
 }
 
+/* Beside "object" (kept as it always was): the descriptor in decimal and
+ * what it is, or the child waited for in waitpid's terms (-1: any). */
+static void write_object_extras(FILE *out, int wait, const char *call, uint64_t object,
+                                const char *target)
+{
+    if (tl_wait_object_is_fd(wait, call)) {
+        fprintf(out, ",\"fd\":%d,\"fd_target\":", (int)object);
+        tl_write_json_string(out, target);
+    } else if (wait == TL_WAIT_CHILD) {
+        fprintf(out, ",\"child\":%lld", object ? (long long)(int64_t)object : -1ll);
+    }
+}
+
 int tl_write_frame_json(FILE *out, const tl_frame *f)
 {
     fprintf(out, "{\"ip\":\"0x%llx\",\"function\":", (unsigned long long)f->ip);
@@ -71,6 +84,8 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     tl_write_json_string(out, g->wait_call);
     fputs(",\"object\":", out);
     write_hex_or_null(out, g->objects <= 1 ? g->object : 0);
+    if (g->state == TL_BLOCKED && g->objects == 1)
+        write_object_extras(out, g->wait, g->wait_call, g->object, g->target);
     fprintf(out, ",\"objects\":%d,\"blocked_ns\":", g->objects);
     if (g->state == TL_BLOCKED)
         fprintf(out, "{\"min\":%llu,\"max\":%llu}", (unsigned long long)g->blocked_min_ns,
@@ -87,6 +102,21 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     tl_write_json_string(out, g->creator_name);
     fputs(",\"tids\":", out);
     write_tids(out, g->tids, g->n_tids);
+    if (g->names) {
+        fputs(",\"thread_names\":[", out);
+        for (int i = 0; i < g->n_tids; i++) {
+            char name[sizeof(tl_name)];
+            snprintf(name, sizeof name, "%s", g->names[i]);
+            if (i)
+                fputc(',', out);
+            tl_write_json_string(out, name);
+        }
+        fputc(']', out);
+    }
+    if (g->name) {
+        fputs(",\"name\":", out);
+        tl_write_json_string(out, g->name);
+    }
     if (g->growth >= 0)
         fprintf(out, ",\"growth\":%ld", g->growth);
     if (g->owner.known) {
@@ -116,12 +146,16 @@ static void write_thread_json(FILE *out, const tl_thread *t)
     tl_write_json_string(out, t->wait_call);
     fputs(",\"object\":", out);
     write_hex_or_null(out, t->object);
+    if (t->state == TL_BLOCKED)
+        write_object_extras(out, t->wait, t->wait_call, t->object, t->target);
     fputs(",\"blocked_ns\":", out);
     if (t->state == TL_BLOCKED)
         fprintf(out, "%llu", (unsigned long long)t->blocked_ns);
     else
         fputs("null", out);
-    fprintf(out, ",\"creator_tid\":%d,\"stack\":", (int)t->creator_tid);
+    fprintf(out, ",\"creator_tid\":%d,\"creator_name\":", (int)t->creator_tid);
+    tl_write_json_string(out, t->creator_name[0] ? t->creator_name : NULL);
+    fputs(",\"stack\":", out);
     tl_write_stack_json(out, &t->stack);
     fputs(",\"spawn_stack\":", out);
     tl_write_stack_json(out, &t->spawn_stack);

@@ -125,7 +125,11 @@ void tl_write_owner_text(FILE *out, const char *indent, int wait, const tl_owner
 
 void tl_write_owners_text(FILE *out, const tl_group *g)
 {
-    tl_write_owner_text(out, "  ", g->wait, &g->owner);
+    if (g->owner.known && g->owner.tid > 0 && g->n_tids == 1 && g->tids[0] == g->owner.tid &&
+        g->wait != TL_WAIT_COND && g->wait != TL_WAIT_JOIN)
+        fputs("  held by this thread itself\n", out);
+    else
+        tl_write_owner_text(out, "  ", g->wait, &g->owner);
     for (int i = 0; i < g->n_owners; i++)
         tl_write_owner_text(out, "  ", g->wait, &g->owners[i]);
     if (g->more_owners > 0)

@@ -111,6 +111,12 @@ static int create(void)
     return 0;
 }
 
+TL_HIDDEN void tl_cfile_open(void)
+{
+    if (tl_config.counters && !tl_config.secure && !failed && !map)
+        create();
+}
+
 TL_HIDDEN void tl_cfile_update(void)
 {
     if (!tl_config.counters || tl_config.secure || failed || (!map && create() != 0))

@@ -4,6 +4,9 @@
 
 #include "preload/real.h"
 
+/* The sampler, as it starts: maps the page before the program can unmap
+ * memory of its own whose address a later mapping of ours would take. */
+TL_HIDDEN void tl_cfile_open(void);
 TL_HIDDEN void tl_cfile_update(void); /* the sampler, each period, under the dump lock */
 TL_HIDDEN void tl_cfile_remove(void); /* at exit */
 TL_HIDDEN void tl_cfile_after_fork_child(void);

@@ -193,9 +193,10 @@ static void *sampler_main(void *arg)
     tl_busy = 1;
     tl_sampler_isolate();
     tl_channel_announce(1);
+    tl_cfile_open();
     for (unsigned periods = 1;; periods++) {
         /* Requests come with a wake-up: a quiet period touches no file
-         * (but the series), and only every 16th looks after the
+         * (but the series; the counters page is memory), and only every 16th looks after the
          * announcement and for a request whose wake-up went astray. */
         int woken = sleep_period(), thorough = woken || periods % 16 == 0;
         tl_sampler_serve_calls();

@@ -58,9 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tl_config c;
     tl_config_parse(&c, get, warn, size > 0 && (data[0] & 0x80));
     if (c.frames < 1 || c.frames > 128 || c.interval_ms < 10 || c.interval_ms > 3600000 ||
-        c.formats < 1 || c.formats > 3 || c.exit_dump < 0 || c.exit_dump > 1 || c.signal < 0 ||
-        c.signal > 64 || !c.output[0] || tl_check_stem(c.output) != 0 ||
-        c.log_level < TL_LOG_QUIET || c.log_level > TL_LOG_DEBUG)
+        c.formats < 1 || c.formats > 3 || c.exit_dump < 0 || c.exit_dump > 1 || c.counters < 0 ||
+        c.counters > 1 || c.signal < 0 || c.signal > 64 || !c.output[0] ||
+        tl_check_stem(c.output) != 0 || c.log_level < TL_LOG_QUIET || c.log_level > TL_LOG_DEBUG)
         abort();
     if (c.secure && (strcmp(c.output, "threadleak.%p.%n") || c.series[0]))
         abort();
