@@ -28,7 +28,7 @@ tests=(
     rustc                         # test_languages: Rust programs
     clang libclang-rt-dev         # test_hostile: libFuzzer + ASan (scripts/fuzz.sh); bench TSan
     memcached                     # test_trigger: a server that stops on SIGUSR1
-    nodejs                        # test_trigger: a runtime that opens its debugger on SIGUSR1
+    nodejs                        # test_trigger, test_names: node's debugger on SIGUSR1; JIT perf map
     golang-go                     # test_export: go tool pprof reads our profiles
     chromium                      # test_export: the HTML report rendered headless
     prometheus                    # test_export: promtool check metrics, a real scrape of serve

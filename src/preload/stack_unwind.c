@@ -110,7 +110,8 @@ static void probe(void)
     uint64_t word = 1, copy = 0;
     struct iovec local = {&copy, sizeof copy}, remote = {&word, sizeof word};
     errno = 0;
-    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof copy || copy != 1)
+    if (process_vm_readv(tl_gettid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof copy ||
+        copy != 1)
         forbidden(errno ? errno : EIO);
 }
 
@@ -127,7 +128,9 @@ static int read_safely(struct unwind_arg *a, uint64_t addr, unw_word_t *val)
         if (len > sizeof a->cache)
             len = sizeof a->cache;
         struct iovec local = {a->cache, len}, remote = {(void *)(uintptr_t)start, len};
-        ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        /* Through our own tid: once main has called pthread_exit, the pid
+         * names a zombie without memory and every read would fail. */
+        ssize_t n = process_vm_readv(tl_gettid(), &local, 1, &remote, 1, 0);
         if (n < 0 && errno != EFAULT && errno != ESRCH)
             forbidden(errno);
         if (n < 8)

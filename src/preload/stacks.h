@@ -21,7 +21,8 @@ TL_HIDDEN uint32_t tl_capture_spawn_stack(void);
 
 /* Interning. An id is never 0 for a stored stack. */
 TL_HIDDEN uint32_t tl_intern(const uint64_t *ips, int depth);
-TL_HIDDEN int tl_stack_get(uint32_t id, const uint64_t **ips);
+/* The addresses of a stack and the unload epoch it was captured in. */
+TL_HIDDEN int tl_stack_get(uint32_t id, const uint64_t **ips, uint32_t *epoch);
 
 /* Sampler only: unwinds a blocked thread from its saved registers without
  * trusting its stack memory; returns the depth, frames of threadleak itself
