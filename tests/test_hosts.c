@@ -164,7 +164,7 @@ Test(hosts, redis_server_under_benchmark_and_dumps)
     for (long end = rb_now_ms() + 10000; !port_open(port) && rb_now_ms() < end;)
         rb_sleep_ms(50);
     cr_assert(port_open(port), "redis-server did not answer on port %d", port);
-    const char *requests = rb_stress() ? "400000" : "100000";
+    const char *requests = rb_stress() ? "400000" : "20000";
     const char *bench[] = {
         "redis-benchmark",    "-p", portstr, "-q", "-n", requests, "-c", "50", "-t",
         "set,get,lpush,lpop", "-P", "4",     NULL};
