@@ -49,7 +49,8 @@ PROG_C := $(wildcard tests/progs/*.c)
 PROG_CXX := $(wildcard tests/progs/*.cpp)
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
 	$(PROG_CXX:tests/progs/%.cpp=$(BUILD)/tests/progs/%)
-# Rust test programs, built when rustc is installed (their tests skip otherwise).
+# Rust test programs, built when rustc is installed (their tests skip otherwise);
+# rustc is kept from the jobserver it would warn it cannot reach.
 RUSTC ?= $(shell command -v rustc 2>/dev/null)
 PROG_RS := $(if $(RUSTC),$(wildcard tests/progs/*.rs))
 PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
@@ -143,7 +144,7 @@ $(BUILD)/tests/progs/names_plugins $(BUILD)/tests/progs/names_same: $(PLUGINS)
 $(BUILD)/tests/progs/%: tests/progs/%.rs
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
-	$(Q)$(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
+	$(Q)env -u MAKEFLAGS -u MFLAGS $(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
 
 # Test suites: one object per source (tests/lib built once for all), each
 # with its dependency file, so touching any header they include rebuilds them.
