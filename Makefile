@@ -30,8 +30,10 @@ JANSSON_LIBS = $(shell pkg-config --libs jansson)
 # build time (so it always matches the installed libprotobuf-c), gzipped by zlib.
 PROTOC_C ?= protoc-c
 GEN := $(BUILD)/gen
-CLI_LIBS = $(JANSSON_LIBS) $(shell pkg-config --libs libprotobuf-c zlib libmicrohttpd)
-
+# The command links libdw itself (attach: unwinding and symbols of another
+# process); libiberty demangles in both.
+CLI_LIBS = $(JANSSON_LIBS) $(shell pkg-config --libs libprotobuf-c zlib libmicrohttpd) \
+	-ldw -lelf $(shell $(CC) -print-file-name=libiberty.a)
 LIB_SRC := $(wildcard src/preload/*.c) $(wildcard src/common/*.c)
 CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/common/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/lib/%.o)
@@ -47,7 +49,8 @@ PROG_C := $(wildcard tests/progs/*.c)
 PROG_CXX := $(wildcard tests/progs/*.cpp)
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
 	$(PROG_CXX:tests/progs/%.cpp=$(BUILD)/tests/progs/%)
-# Rust test programs, built when rustc is installed (their tests skip otherwise).
+# Rust test programs, built when rustc is installed (their tests skip otherwise);
+# rustc is kept from the jobserver it would warn it cannot reach.
 RUSTC ?= $(shell command -v rustc 2>/dev/null)
 PROG_RS := $(if $(RUSTC),$(wildcard tests/progs/*.rs))
 PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
@@ -141,7 +144,7 @@ $(BUILD)/tests/progs/names_plugins $(BUILD)/tests/progs/names_same: $(PLUGINS)
 $(BUILD)/tests/progs/%: tests/progs/%.rs
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
-	$(Q)$(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
+	$(Q)env -u MAKEFLAGS -u MFLAGS $(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
 
 # Test suites: one object per source (tests/lib built once for all), each
 # with its dependency file, so touching any header they include rebuilds them.
@@ -157,15 +160,18 @@ $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/tests/%.o $(TEST_LIB_OBJ)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(TEST_LDLIBS_$*) $(CLI_LIBS) \
 		-lcriterion -pthread -lm
 
-# test_cli_unit links the command's own objects (all but main.o).
-TEST_LDLIBS_test_cli_unit := $(filter-out %/main.o,$(CLI_OBJ))
-$(BUILD)/tests/test_cli_unit: $(filter-out %/main.o,$(CLI_OBJ))
+# test_cli_unit and test_attach_unit link the command's own objects (all but
+# main.o), and what the command links.
+CLI_UNIT_OBJ = $(filter-out %/main.o,$(CLI_OBJ))
+TEST_LDLIBS_test_cli_unit = $(CLI_UNIT_OBJ)
+TEST_LDLIBS_test_attach_unit = $(CLI_UNIT_OBJ)
+$(BUILD)/tests/test_cli_unit $(BUILD)/tests/test_attach_unit: $(filter-out %/main.o,$(CLI_OBJ))
 
 # test_contract links both sides of each contract between library and
 # command: src/common as the command builds it, and the library's config.c.
 CONTRACT_OBJ := $(filter $(BUILD)/obj/cli/src/common/%.o,$(CLI_OBJ)) \
 	$(BUILD)/obj/lib/src/preload/config.o
-TEST_LDLIBS_test_contract := $(CONTRACT_OBJ)
+TEST_LDLIBS_test_contract = $(CONTRACT_OBJ)
 $(BUILD)/tests/test_contract: $(CONTRACT_OBJ)
 
 # The API's tests link the library the way users do (-lthreadleak, found

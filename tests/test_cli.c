@@ -286,8 +286,10 @@ Test(run, clean_flat_noisy)
 
 Test(run, duration_leaking_server)
 {
-    cli_result *r =
-        run(NULL, "--duration", "2500ms", "--", tlt_prog_path("cli_server"), "leak", NULL);
+    /* --interval 100ms: 2.5 s at the default 200 ms judges a window of about 6
+     * samples, growth's minimum, and a loaded machine's late start left fewer. */
+    cli_result *r = run(NULL, "--duration", "2500ms", "--interval", "100ms", "--",
+                        tlt_prog_path("cli_server"), "leak", NULL);
     EXPECT_STATUS(r, 3);
     json_t *v = verdict(r);
     cr_expect(has_reason(v, "growth") && !has_reason(v, "exit"));

@@ -5,7 +5,11 @@
 static const char usage_text[] =
     "usage:\n"
     "  threadleak run [options] -- PROGRAM [ARGS...]   run under the profiler, judge, report\n"
-    "  threadleak dump [--json|--pprof] [--threads] PID  dump a running preloaded process now\n"
+    "  threadleak dump [--json|--pprof] [--threads] [--attach] PID\n"
+    "                                                  dump a running process now (ptrace when it\n"
+    "                                                  was not started under threadleak; "
+    "--attach:\n"
+    "                                                  both, for threads the library cannot see)\n"
     "  threadleak report [--format text|json|folded|pprof|html] [--no-spawn]\n"
     "                    [--series SERIES.jsonl] DUMP.json\n"
     "                                                  re-render a dump (- reads stdin); pprof:\n"

@@ -225,8 +225,24 @@ static void write_object(FILE *out, int wait, const char *call, uint64_t object,
     }
 }
 
+/* 1000 as "1,000": the pause line is read by people. */
+static void write_thousands(FILE *out, long n)
+{
+    if (n >= 1000) {
+        write_thousands(out, n / 1000);
+        fprintf(out, ",%03ld", n % 1000);
+    } else {
+        fprintf(out, "%ld", n);
+    }
+}
+
 static void write_wait(FILE *out, const tl_group *g)
 {
+    if (!tl_wait_name(g->wait) && g->wait_call) {
+        /* A system call no wait kind describes (seen through ptrace). */
+        fprintf(out, "blocked in syscall (%s)", g->wait_call);
+        return;
+    }
     fprintf(out, "blocked in %s", tl_wait_name(g->wait) ? tl_wait_name(g->wait) : "?");
     /* an fd or child object can be 0: known when the group has exactly one */
     int known = g->object || (g->objects == 1 && (tl_wait_object_is_fd(g->wait, g->wait_call) ||
@@ -243,6 +259,8 @@ static void write_wait(FILE *out, const tl_group *g)
     } else if (g->wait_call) {
         fprintf(out, " (%s)", g->wait_call);
     }
+    if (g->unknown & TL_UNKNOWN_BLOCKED_NS)
+        return;
     fputs(" for ", out);
     write_seconds(out, g->blocked_min_ns);
     if (g->blocked_max_ns - g->blocked_min_ns >= 50000000) {
@@ -318,7 +336,9 @@ static int write_group(FILE *out, const tl_group *g, int list_threads)
     fit_columns(&cols, &g->spawn_stack);
     write_frames(out, &g->stack, &cols);
     tl_write_owners_text(out, g);
-    if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
+    if ((g->unknown & TL_UNKNOWN_SPAWN) && !g->has_main) {
+        fputs("  created by: not known (attached with ptrace)\n", out);
+    } else if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
         fputs(g->has_main ? "  main thread\n" : "  created where threadleak could not see\n", out);
     } else {
         fprintf(out, "  created by thread %d", (int)g->creator_tid);
@@ -345,12 +365,37 @@ int tl_write_text(FILE *out, const tl_dump *d)
     if (gmtime_r(&secs, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     const tl_counts *c = &d->counts;
-    fprintf(out, "threadleak dump %d \u00b7 pid %d \u00b7 %s \u00b7 %s\n", d->number, d->pid,
-            d->program ? d->program : "?", when);
-    fprintf(out,
-            "threads: %ld live (%ld blocked, %ld running), %ld exited unjoined \u00b7 "
-            "%ld created, %ld joined\n",
-            c->live, c->blocked, c->running, c->exited_unjoined, c->created, c->joined);
+    /* "ptrace": all of it; "preload+ptrace": the library's dump, plus the
+     * threads it does not track, seen through ptrace. */
+    int ptrace = d->source && strcmp(d->source, "ptrace") == 0;
+    int mixed = d->source && strcmp(d->source, "preload+ptrace") == 0;
+    fprintf(out, "threadleak dump %d \u00b7 pid %d \u00b7 %s \u00b7 %s%s\n", d->number, d->pid,
+            d->program ? d->program : "?", when,
+            ptrace  ? " \u00b7 attached with ptrace"
+            : mixed ? " \u00b7 and ptrace for the threads the library does not track"
+                    : "");
+    fprintf(out, "threads: %ld live (%ld blocked, %ld running)", c->live, c->blocked, c->running);
+    if (c->unknown & TL_UNKNOWN_LIFECYCLE)
+        fputc('\n', out);
+    else
+        fprintf(out, ", %ld exited unjoined \u00b7 %ld created, %ld joined\n", c->exited_unjoined,
+                c->created, c->joined);
+    if (ptrace || mixed) {
+        fputs("paused ", out);
+        write_thousands(out, d->paused_threads);
+        fprintf(out, d->pause_ns < 10000000 ? " thread%s for %.1f ms" : " thread%s for %.0f ms",
+                d->paused_threads == 1 ? "" : "s", d->pause_ns / 1e6);
+        if (d->pause_free > 0)
+            fprintf(out, " (%ld more read without stopping them)", d->pause_free);
+        if (d->pause_late > 0)
+            fprintf(out, " (%ld did not stop within the limit: shown as /proc sees them)",
+                    d->pause_late);
+        fputs(ptrace ? "; not known without libthreadleak.so: where threads were created, how "
+                       "long they have waited, exited-unjoined threads\n"
+                     : "; groups \"created by: not known\" are threads the library does not "
+                       "track\n",
+              out);
+    }
     if (d->stacks_unknown)
         fprintf(out, "stacks: %s\n", d->stacks_unknown);
     tl_write_deadlocks_text(out, d);

@@ -48,6 +48,15 @@ typedef struct tl_stack {
 } tl_stack;
 
 typedef char tl_name[16]; /* a thread's name, as the kernel keeps it */
+/* What a dump does not know (tl_group.unknown, tl_thread.unknown,
+ * tl_counts.unknown): a dump taken with ptrace, without the library, has no
+ * creation stacks, no wait durations and no lifecycle counts. Writers put
+ * null where a value is unknown, never a made-up one. */
+enum {
+    TL_UNKNOWN_SPAWN = 1,      /* spawn_stack, creator */
+    TL_UNKNOWN_BLOCKED_NS = 2, /* how long the thread has waited */
+    TL_UNKNOWN_LIFECYCLE = 4,  /* counts: exited_unjoined, created, joined, detached */
+};
 
 /* Who a blocked thread waits for: the holder of its mutex or rwlock, the
  * holder of the mutex its condvar wait passed, or the thread it joins.
@@ -111,6 +120,7 @@ typedef struct tl_thread {
     tl_name creator_name;
     tl_stack stack;
     tl_stack spawn_stack;
+    unsigned unknown; /* TL_UNKNOWN_* */
     tl_owner owner;
 } tl_thread;
 
@@ -139,12 +149,14 @@ typedef struct tl_group {
     /* When they wait on several: their distinct owners, the first few. */
     int n_owners, more_owners;
     tl_owner *owners;
+    unsigned unknown; /* TL_UNKNOWN_* */
 } tl_group;
 
 typedef struct tl_counts {
     long live, running, blocked, exited_unjoined;
     long created, joined, detached;
     long by_wait[TL_WAIT_COUNT];
+    unsigned unknown; /* TL_UNKNOWN_LIFECYCLE */
 } tl_counts;
 
 typedef struct tl_dump {
@@ -158,6 +170,11 @@ typedef struct tl_dump {
     tl_group *groups; /* largest first */
     int n_threads;    /* -1: per-thread detail not recorded */
     tl_thread *threads;
+    const char *source;  /* "preload" (also when NULL) or "ptrace" */
+    long paused_threads; /* ptrace: threads stopped to take the dump */
+    uint64_t pause_ns;   /* ptrace: from the first stop to the last detach */
+    long pause_late;     /* ptrace: threads that did not stop within the limit (seen from /proc) */
+    long pause_free;     /* ptrace: threads read from /proc without stopping them */
     int n_deadlocks;
     tl_deadlock *deadlocks;
     const char *stacks_unknown; /* why blocked-at stacks are missing; NULL: they are not */

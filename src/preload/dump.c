@@ -8,6 +8,7 @@
 #include <uthash.h>
 #include <unistd.h>
 
+#include "common/stack_key.h"
 #include "preload/config.h"
 #include "preload/dump.h"
 #include "preload/fd_describe.h"
@@ -83,31 +84,9 @@ struct build {
     int n_snaps;
 };
 
-/* Function, file and line of each frame; function and offset where there is
- * no line, the address where there is not even a function. */
-static char *source_key(const tl_stack *st)
-{
-    size_t size = 0;
-    char *key = NULL;
-    FILE *f = open_memstream(&key, &size);
-    if (!f)
-        return NULL;
-    for (int i = 0; i < st->depth; i++) {
-        const tl_frame *fr = &st->frames[i];
-        if (fr->function && fr->file && fr->line > 0)
-            fprintf(f, "%s@%s:%d;", fr->function, fr->file, fr->line);
-        else if (fr->function)
-            fprintf(f, "%s+%llu;", fr->function, (unsigned long long)fr->offset);
-        else
-            fprintf(f, "0x%llx;", (unsigned long long)fr->ip);
-    }
-    fclose(f);
-    return key;
-}
-
 static struct canon_entry *canonical(struct build *b, uint32_t id, const tl_stack *st)
 {
-    char *key = source_key(st);
+    char *key = tl_stack_source_key(st);
     if (!key)
         return NULL;
     struct canon_entry *c;

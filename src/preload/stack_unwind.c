@@ -8,6 +8,7 @@
  * does the CFI work with these accessors. */
 #include <dlfcn.h>
 #include <libunwind.h>
+#include <pthread.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,16 +252,39 @@ TL_EXPORT int pipe2(int fds[2], int flags)
 
 static int init_libunwind(void);
 
+/* Held while the sampler opens libunwind, and by fork's prepare handler: a
+ * fork in the middle of that dlopen left the child a half-loaded library
+ * that its own sampler could not use (no blocked-at stacks in its dumps). */
+static pthread_mutex_t init_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+TL_HIDDEN void tl_unwind_fork_prepare(void)
+{
+    tl_real.pthread_mutex_lock(&init_mutex);
+}
+
+TL_HIDDEN void tl_unwind_fork_parent(void)
+{
+    pthread_mutex_unlock(&init_mutex);
+}
+
+TL_HIDDEN void tl_unwind_after_fork_child(void)
+{
+    pthread_mutex_init(&init_mutex, NULL);
+}
+
 /* Run by the sampler as it starts. */
 TL_HIDDEN int tl_unwind_init(void)
 {
-    if (space)
-        return 0;
-    __atomic_store_n(&initialising, 1, __ATOMIC_RELAXED);
-    int rc = init_libunwind();
-    __atomic_store_n(&initialising, 0, __ATOMIC_RELAXED);
-    if (space)
-        probe();
+    tl_real.pthread_mutex_lock(&init_mutex);
+    int rc = 0;
+    if (!space) {
+        __atomic_store_n(&initialising, 1, __ATOMIC_RELAXED);
+        rc = init_libunwind();
+        __atomic_store_n(&initialising, 0, __ATOMIC_RELAXED);
+        if (space)
+            probe();
+    }
+    pthread_mutex_unlock(&init_mutex);
     return rc;
 }
 

@@ -38,5 +38,9 @@ TL_HIDDEN int tl_unwind_init(void);
 /* Why blocked-at stacks cannot be read (NULL: they can). */
 TL_HIDDEN const char *tl_unwind_unknown(void);
 TL_HIDDEN void tl_unwind_refresh(void); /* before a batch of unwinds */
+/* fork's handlers, through tl_stacks_fork_*: no fork while libunwind loads. */
+TL_HIDDEN void tl_unwind_fork_prepare(void);
+TL_HIDDEN void tl_unwind_fork_parent(void);
+TL_HIDDEN void tl_unwind_after_fork_child(void);
 
 #endif

@@ -13,7 +13,6 @@
  * cached by address until the loader's list of modules changes. */
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
-#include <libiberty/demangle.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <uthash.h>
 #include <unistd.h>
 
+#include "common/symbol_name.h"
 #include "preload/log.h"
 #include "preload/maps.h"
 #include "preload/perf_map.h"
@@ -194,25 +194,10 @@ TL_HIDDEN void tl_symbolize_release_files(void)
 
 static const char *nice_name(const char *raw)
 {
-    if (!raw)
-        return NULL;
-    char plain[1024];
-    const char *at = strchr(raw, '@'); /* "__libc_start_main@@GLIBC_2.34" */
-    if (at && at != raw && (size_t)(at - raw) < sizeof plain) {
-        memcpy(plain, raw, (size_t)(at - raw));
-        plain[at - raw] = 0;
-        raw = plain;
-    }
-    if (raw[0] == '_' && (raw[1] == 'Z' || raw[1] == 'R')) {
-        /* C++ and Rust (legacy and v0), without parameter lists. */
-        char *out = cplus_demangle(raw, DMGL_ANSI | DMGL_AUTO);
-        if (out) {
-            const char *r = intern(out);
-            free(out);
-            return r;
-        }
-    }
-    return intern(raw);
+    char *name = tl_symbol_name(raw);
+    const char *r = intern(name);
+    free(name);
+    return r;
 }
 
 static int lookup_dwfl(Dwfl *w, uint64_t ip, tl_frame *f, tl_frame *inl, int max_inl)
