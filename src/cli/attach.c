@@ -428,6 +428,7 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
         return -1;
     }
     wait_stops(a, start + (uint64_t)limit_ms * 1000000ull);
+    tl_attach_copy_locks(a);
     for (int i = 0; i < a->n; i++) {
         tl_attach_thread *t = &a->t[i];
         if (t->stopped) {
