@@ -49,7 +49,8 @@ PROG_C := $(wildcard tests/progs/*.c)
 PROG_CXX := $(wildcard tests/progs/*.cpp)
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
 	$(PROG_CXX:tests/progs/%.cpp=$(BUILD)/tests/progs/%)
-# Rust test programs, built when rustc is installed (their tests skip otherwise).
+# Rust test programs, built when rustc is installed (their tests skip otherwise);
+# rustc is kept from the jobserver it would warn it cannot reach.
 RUSTC ?= $(shell command -v rustc 2>/dev/null)
 PROG_RS := $(if $(RUSTC),$(wildcard tests/progs/*.rs))
 PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
@@ -60,7 +61,7 @@ PROG_BIN += $(PLUGINS)
 # The tiers: make check runs every suite; make check-fast leaves out the slow
 # suites (host programs, sanitizer builds, install, benchmarks, stress) and
 # the slow tests (Criterion patterns) of the others.
-SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress
+SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress test_runtimes
 SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_* serve/prometheus_*
 FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 
@@ -143,7 +144,7 @@ $(BUILD)/tests/progs/names_plugins $(BUILD)/tests/progs/names_same: $(PLUGINS)
 $(BUILD)/tests/progs/%: tests/progs/%.rs
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
-	$(Q)$(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
+	$(Q)env -u MAKEFLAGS -u MFLAGS $(RUSTC) --edition 2021 -C opt-level=1 -g -o $@ $<
 
 # Test suites: one object per source (tests/lib built once for all), each
 # with its dependency file, so touching any header they include rebuilds them.
@@ -184,7 +185,19 @@ PROG_LDLIBS_cli_static := -static
 PROG_LDLIBS_api_cancel_fork := -Iinclude -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lthreadleak
 $(BUILD)/tests/progs/api_cancel_fork: $(BUILD)/libthreadleak.so
 
-tests: all $(TEST_BIN) $(PROG_BIN)
+# Runtime programs (tests/runtimes): each built when its toolchain is
+# installed (checked when the recipe runs, after install-deps); their tests
+# skip with a message otherwise.
+RT_STAMP := $(BUILD)/tests/runtimes/.built
+$(RT_STAMP): $(wildcard tests/runtimes/*.java tests/runtimes/*.c) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $(dir $@)"
+	$(Q)if command -v javac >/dev/null; then javac -d $(dir $@) tests/runtimes/RtJava.java; fi
+	$(Q)if pkg-config --exists gio-2.0; then $(CC) -std=gnu11 -O1 -g -Wall -o $(dir $@)rt_glib \
+		tests/runtimes/rt_glib.c $$(pkg-config --cflags --libs gio-2.0); fi
+	$(Q)touch $@
+
+tests: all $(TEST_BIN) $(PROG_BIN) $(RT_STAMP)
 
 check: deps
 	@$(MAKE) --no-print-directory tests
@@ -210,7 +223,8 @@ stress: deps
 # What install puts where: file:directory under PREFIX:mode. uninstall removes
 # the same files (and the threadleak/ directories, when left empty).
 INSTALL_FILES := $(BUILD)/libthreadleak.so:lib:0755 $(BUILD)/threadleak:bin:0755 \
-	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644
+	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644 \
+	share/threadleak/runtimes.ignore:share/threadleak:0644
 PC_FILE := lib/pkgconfig/threadleak.pc
 
 install: all

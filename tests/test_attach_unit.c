@@ -97,7 +97,7 @@ Test(attach_wait, io_poll_sleep_from_the_system_call)
     tl_frame c[] = {fr("__waitpid", LIBC), fr("do_system", LIBC), fr("run_child", PROG)};
     uint64_t pid[6] = {4321};
     tl_wait_classify(SYS_wait4, pid, c, 3, &w);
-    cr_expect_eq(w.wait, TL_WAIT_JOIN);
+    cr_expect_eq(w.wait, TL_WAIT_CHILD);
     cr_expect_eq(w.object, 4321);
 }
 

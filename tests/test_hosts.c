@@ -126,7 +126,7 @@ Test(hosts, redis_server_under_benchmark_and_dumps)
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
     const char *env[] = {out, "THREADLEAK_FORMAT=text,json", NULL};
     pid_t srv = rb_redis_start(server_path, port, dir, env, 1);
-    const char *requests = rb_stress() ? "400000" : "100000";
+    const char *requests = rb_stress() ? "400000" : "20000";
     const char *bench[] = {
         "redis-benchmark",    "-p", portstr, "-q", "-n", requests, "-c", "50", "-t",
         "set,get,lpush,lpop", "-P", "4",     NULL};

@@ -71,6 +71,23 @@ Test(trigger, signal_11_never_reaches_a_segv_handler)
     tlt_stop(p);
 }
 
+/* A copy of the program (in a fresh directory under /tmp, *dir) that uid
+ * 65534 can reach: a root user's clone under /root (0700) is out of its
+ * reach, and a process that dropped to nobody could not read its own file
+ * for names. */
+static const char *prog_nobody_can_read(const char *name, char *dir, size_t size)
+{
+    snprintf(dir, size, "/tmp/tlt-nobody-XXXXXX");
+    cr_assert(mkdtemp(dir), "mkdtemp");
+    cr_assert_eq(chmod(dir, 0755), 0);
+    static char copy[4300];
+    snprintf(copy, sizeof copy, "%s/%s", dir, name);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 0755 '%s'", tlt_prog_path(name), copy, copy);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    return copy;
+}
+
 /* Root dumps a process that became 'nobody', before and after its sampler
  * started: the process announces itself in the directory of its new uid,
  * and writes the dump where the command made room for it. */
@@ -79,7 +96,8 @@ static void dump_a_process_that_became_nobody(const char *mode)
     if (geteuid() != 0)
         cr_skip_test("needs root (to start a program that drops to uid 65534)");
     const char *env[] = {"THREADLEAK_INTERVAL_MS=50", NULL};
-    const char *argv[] = {tlt_prog_path("trigger_catcher"), mode, NULL};
+    char dir[64];
+    const char *argv[] = {prog_nobody_can_read("trigger_catcher", dir, sizeof dir), mode, NULL};
     tlt_proc *p = tlt_start_argv(argv, env);
     cli_result *r = cli_new();
     dump_of(r, p->pid, 3000);
@@ -98,6 +116,9 @@ static void dump_a_process_that_became_nobody(const char *mode)
                tlt_stderr(p));
     cli_free(r);
     tlt_stop(p);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    (void)system(cmd);
 }
 
 Test(trigger, root_dumps_a_process_that_dropped_to_nobody_first)
