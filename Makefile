@@ -30,8 +30,10 @@ JANSSON_LIBS = $(shell pkg-config --libs jansson)
 # build time (so it always matches the installed libprotobuf-c), gzipped by zlib.
 PROTOC_C ?= protoc-c
 GEN := $(BUILD)/gen
-CLI_LIBS = $(JANSSON_LIBS) $(shell pkg-config --libs libprotobuf-c zlib libmicrohttpd)
-
+# The command links libdw itself (attach: unwinding and symbols of another
+# process); libiberty demangles in both.
+CLI_LIBS = $(JANSSON_LIBS) $(shell pkg-config --libs libprotobuf-c zlib libmicrohttpd) \
+	-ldw -lelf $(shell $(CC) -print-file-name=libiberty.a)
 LIB_SRC := $(wildcard src/preload/*.c) $(wildcard src/common/*.c)
 CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/common/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/lib/%.o)
@@ -52,11 +54,14 @@ PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/tests/progs/%) \
 RUSTC ?= $(shell command -v rustc 2>/dev/null)
 PROG_RS := $(if $(RUSTC),$(wildcard tests/progs/*.rs))
 PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
+# Plugins a test program dlopens and dlcloses (one source, two names).
+PLUGINS := $(BUILD)/tests/progs/lib_a.so $(BUILD)/tests/progs/lib_b.so
+PROG_BIN += $(PLUGINS)
 
 # The tiers: make check runs every suite; make check-fast leaves out the slow
 # suites (host programs, sanitizer builds, install, benchmarks, stress) and
 # the slow tests (Criterion patterns) of the others.
-SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress
+SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress test_runtimes
 SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_* serve/prometheus_*
 FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 
@@ -130,6 +135,12 @@ $(BUILD)/tests/progs/%: tests/progs/%.cpp
 	@echo "  BUILD $@"
 	$(Q)$(CXX) -std=gnu++17 -O1 -g -fno-inline -pthread -Wall -MMD -MP -o $@ $< $(PROG_LDLIBS_$*)
 
+$(BUILD)/tests/progs/lib_%.so: tests/progs/plugin/plugin.c
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $@"
+	$(Q)$(CC) -std=gnu11 -O1 -g -fno-inline -fPIC -shared -pthread -Wall -DPLUGIN=$*_ -o $@ $<
+$(BUILD)/tests/progs/names_plugins $(BUILD)/tests/progs/names_same: $(PLUGINS)
+
 $(BUILD)/tests/progs/%: tests/progs/%.rs
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $@"
@@ -149,15 +160,18 @@ $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/tests/%.o $(TEST_LIB_OBJ)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(TEST_LDLIBS_$*) $(CLI_LIBS) \
 		-lcriterion -pthread -lm
 
-# test_cli_unit links the command's own objects (all but main.o).
-TEST_LDLIBS_test_cli_unit := $(filter-out %/main.o,$(CLI_OBJ))
-$(BUILD)/tests/test_cli_unit: $(filter-out %/main.o,$(CLI_OBJ))
+# test_cli_unit and test_attach_unit link the command's own objects (all but
+# main.o), and what the command links.
+CLI_UNIT_OBJ = $(filter-out %/main.o,$(CLI_OBJ))
+TEST_LDLIBS_test_cli_unit = $(CLI_UNIT_OBJ)
+TEST_LDLIBS_test_attach_unit = $(CLI_UNIT_OBJ)
+$(BUILD)/tests/test_cli_unit $(BUILD)/tests/test_attach_unit: $(filter-out %/main.o,$(CLI_OBJ))
 
 # test_contract links both sides of each contract between library and
 # command: src/common as the command builds it, and the library's config.c.
 CONTRACT_OBJ := $(filter $(BUILD)/obj/cli/src/common/%.o,$(CLI_OBJ)) \
 	$(BUILD)/obj/lib/src/preload/config.o
-TEST_LDLIBS_test_contract := $(CONTRACT_OBJ)
+TEST_LDLIBS_test_contract = $(CONTRACT_OBJ)
 $(BUILD)/tests/test_contract: $(CONTRACT_OBJ)
 
 # The API's tests link the library the way users do (-lthreadleak, found
@@ -171,7 +185,19 @@ PROG_LDLIBS_cli_static := -static
 PROG_LDLIBS_api_cancel_fork := -Iinclude -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lthreadleak
 $(BUILD)/tests/progs/api_cancel_fork: $(BUILD)/libthreadleak.so
 
-tests: all $(TEST_BIN) $(PROG_BIN)
+# Runtime programs (tests/runtimes): each built when its toolchain is
+# installed (checked when the recipe runs, after install-deps); their tests
+# skip with a message otherwise.
+RT_STAMP := $(BUILD)/tests/runtimes/.built
+$(RT_STAMP): $(wildcard tests/runtimes/*.java tests/runtimes/*.c) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $(dir $@)"
+	$(Q)if command -v javac >/dev/null; then javac -d $(dir $@) tests/runtimes/RtJava.java; fi
+	$(Q)if pkg-config --exists gio-2.0; then $(CC) -std=gnu11 -O1 -g -Wall -o $(dir $@)rt_glib \
+		tests/runtimes/rt_glib.c $$(pkg-config --cflags --libs gio-2.0); fi
+	$(Q)touch $@
+
+tests: all $(TEST_BIN) $(PROG_BIN) $(RT_STAMP)
 
 check: deps
 	@$(MAKE) --no-print-directory tests
@@ -197,7 +223,8 @@ stress: deps
 # What install puts where: file:directory under PREFIX:mode. uninstall removes
 # the same files (and the threadleak/ directories, when left empty).
 INSTALL_FILES := $(BUILD)/libthreadleak.so:lib:0755 $(BUILD)/threadleak:bin:0755 \
-	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644
+	include/threadleak.h:include:0644 include/threadleak/criterion.h:include/threadleak:0644 \
+	share/threadleak/runtimes.ignore:share/threadleak:0644
 PC_FILE := lib/pkgconfig/threadleak.pc
 
 install: all

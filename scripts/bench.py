@@ -60,7 +60,7 @@ PIN_CPU = max(os.sched_getaffinity(0))
 SERVER_CPU = min(os.sched_getaffinity(0))
 CLIENT_CPU = PIN_CPU
 TOOLS = ["helgrind", "drd", "tsan"]
-SECTIONS = ["micro", "tools", "redis", "dump", "memory"]
+SECTIONS = ["micro", "tools", "redis", "dump", "attach", "memory"]
 
 
 def git_describe():
@@ -336,6 +336,44 @@ def bench_dump(args):
     return row
 
 
+# ---- threadleak dump PID of a process without the library (ptrace) ----
+
+def bench_attach(args):
+    prog = os.path.join(BENCH, "attach_many")
+    cli = os.path.join(BUILD, "threadleak")
+    threads, groups = (100, 10) if args.smoke else (args.attach_threads, 50)
+    runs = 1 if args.smoke else args.attach_runs
+    target = subprocess.Popen([prog, str(threads), str(groups)], stdout=subprocess.PIPE, text=True)
+    walls, pauses = [], []
+    try:
+        if target.stdout.readline().strip() != "ready":
+            raise RuntimeError("attach_many did not start")
+        for _ in range(runs):
+            t0 = time.monotonic()
+            out = run([cli, "dump", "--json", str(target.pid)], timeout=120).stdout
+            walls.append((time.monotonic() - t0) * 1000)
+            d = json.loads(out)
+            pauses.append(d["pause"]["ns"] / 1e6)
+            blocked = sum(g["count"] for g in d["groups"] if g["wait"] == "cond")
+            if d["source"] != "ptrace" or blocked != threads or d["pause"]["threads"] < threads:
+                raise RuntimeError("attach dump: %d of %d threads in cond, source %s"
+                                   % (blocked, threads, d["source"]))
+            if len(d["groups"]) != groups + 1:
+                raise RuntimeError("attach dump: %d groups, expected %d and main"
+                                   % (len(d["groups"]), groups))
+    finally:
+        target.kill()
+        target.wait()
+    w, p = median(walls), median(pauses)
+    row = {"name": "attach", "what": "threadleak dump PID (ptrace, no library) of %d threads "
+           "in %d groups" % (threads, groups), "unit": "ms", "threads": threads,
+           "groups": groups, "wall_ms": w, "pause_ms": p, "wall_samples": walls,
+           "pause_samples": pauses, "target": "wall < 2000 ms",
+           "met": None if args.smoke else w < 2000}
+    log("  attach: %.1f ms wall, threads paused %.1f ms" % (w, p))
+    return row
+
+
 # ---- memory per tracked thread ----
 
 def bench_memory(args):
@@ -414,6 +452,10 @@ def table(results):
         L.append("| %s (`dump`) | – | first **%s ms**, repeated **%s ms** | | %s | %s%s" % (
             r["what"], fmt(r["first_ms"]), fmt(r["repeat_ms"]), r["target"], verdict(r),
             blank))
+    r = results.get("attach")
+    if r:
+        L.append("| %s (`attach`) | – | **%s ms** wall, threads paused %s ms | | %s | %s%s" % (
+            r["what"], fmt(r["wall_ms"]), fmt(r["pause_ms"]), r["target"], verdict(r), blank))
     r = results.get("memory")
     if r:
         L.append("| %s (`memory`) | – | **%s bytes**/thread (struct tl_slot: %d) | | %s | %s%s"
@@ -433,6 +475,8 @@ def main():
     ap.add_argument("--redis-pairs", type=int, default=9)
     ap.add_argument("--dump-threads", type=int, default=10000)
     ap.add_argument("--dump-runs", type=int, default=3)
+    ap.add_argument("--attach-threads", type=int, default=1000)
+    ap.add_argument("--attach-runs", type=int, default=5)
     ap.add_argument("--mem-reps", type=int, default=3)
     ap.add_argument("--only", default=",".join(SECTIONS),
                     help="sections to run; a partial run writes results-partial.*")
@@ -459,14 +503,16 @@ def main():
         if "tools" in only:
             log("bench: the same under helgrind, drd, ThreadSanitizer")
             bench_tools(args, results["micro"])
-    for name, fn in (("redis", bench_redis), ("dump", bench_dump), ("memory", bench_memory)):
+    for name, fn in (("redis", bench_redis), ("dump", bench_dump), ("attach", bench_attach),
+                     ("memory", bench_memory)):
         if name in only:
             log("bench: " + name)
             results[name] = fn(args)
     results["host"]["loadavg_end"] = os.getloadavg()
     results["seconds"] = round(time.time() - t0, 1)
 
-    rows = results["micro"] + [results[k] for k in ("redis", "dump", "memory") if k in results]
+    rows = results["micro"] + [results[k] for k in ("redis", "dump", "attach", "memory")
+                               if k in results]
     missed = [r["name"] for r in rows if r.get("met") is False]
     results["missed"] = missed
     head = ("threadleak bench%s · %s · tree %s · %d CPUs · load %.2f→%.2f · %d rounds · %.0f s"

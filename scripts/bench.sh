@@ -23,6 +23,7 @@ apt_install() {
 
 command -v python3 >/dev/null || apt_install python3
 [ -f "$BUILD/libthreadleak.so" ] || make -s lib BUILD="$BUILD"
+[ -x "$BUILD/threadleak" ] || make -s cli BUILD="$BUILD"
 export BUILD
 # The server workload: installed when missing, except in the smoke run, which
 # must stay short and offline (its row then says it was skipped).
@@ -45,6 +46,7 @@ build() { # output, compiler and flags..., source
 CC=${CC:-gcc}
 build "$OUT/micro" "$CC" $CFLAGS_BENCH bench/micro.c
 build "$OUT/dump_many" "$CC" $CFLAGS_BENCH bench/dump_many.c -ldl
+build "$OUT/attach_many" "$CC" $CFLAGS_BENCH bench/attach_many.c
 build "$OUT/mem_threads" "$CC" $CFLAGS_BENCH -Iinclude -Isrc bench/mem_threads.c
 if command -v clang >/dev/null; then
     # ThreadSanitizer's ratios are to the same source built by clang without it.

@@ -11,12 +11,19 @@ if [ -n "${SKIP_TESTS:-}" ]; then
     filter=(--filter "!($(IFS='|'; echo "${pats[*]}"))")
 fi
 passed=0 failed=0 failed_names=() skipped=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for t in "$@"; do
     echo "=== $t"
     t0=$(date +%s)
     # --verbose is what makes Criterion print [SKIP] lines; its per-test
     # [RUN ]/[PASS] lines are left out.
-    out=$("$t" --jobs 2 --verbose "${filter[@]}" 2>&1); rc=$?
+    # Into a file, not a pipe: a program a failed test left running would
+    # hold a pipe open and stall the suite. A binary that hangs is stopped.
+    timeout -k 10 "${TEST_TIMEOUT:-900}" "$t" --jobs 2 --verbose "${filter[@]}" >"$log" 2>&1
+    rc=$?
+    [ $rc -eq 124 ] && echo "$t: still running after ${TEST_TIMEOUT:-900} s, stopped" >>"$log"
+    out=$(cat "$log")
     printf '%s\n' "$out" | grep -v -E '^\[(RUN |PASS)\] |^\[----\] Criterion v|^\[====\] Running ' |
         tail -n 40
     echo "--- $(basename "$t"): $(($(date +%s) - t0)) s"

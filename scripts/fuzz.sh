@@ -25,7 +25,7 @@ build() { # target sources...
     local newest
     newest=$(ls -t "$@" "scripts/fuzz.sh" | head -1)
     if [ ! -x "$B/$t" ] || [ "$newest" -nt "$B/$t" ]; then
-        "$CLANG" $SAN $INC -o "$B/$t" "$@" $JANSSON -lm || return 1
+        "$CLANG" $SAN $INC -o "$B/$t" "$@" $JANSSON "$(gcc -print-file-name=libiberty.a)" -lm || return 1
     fi
 }
 rc=0

@@ -28,10 +28,14 @@ tests=(
     rustc                         # test_languages: Rust programs
     clang libclang-rt-dev         # test_hostile: libFuzzer + ASan (scripts/fuzz.sh); bench TSan
     memcached                     # test_trigger: a server that stops on SIGUSR1
-    nodejs                        # test_trigger: a runtime that opens its debugger on SIGUSR1
+    nodejs                        # test_trigger, test_names, test_runtimes: Node.js programs; JIT perf map
     golang-go                     # test_export: go tool pprof reads our profiles
     chromium                      # test_export: the HTML report rendered headless
     prometheus                    # test_export: promtool check metrics, a real scrape of serve
+    default-jdk-headless          # test_runtimes: JVM programs
+    cargo                         # test_runtimes: cargo build of a crate
+    libglib2.0-dev                # test_runtimes: GLib GThreadPool/GTask programs
+    nginx-light                   # test_runtimes: nginx (aio threads) with workers as nobody
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")

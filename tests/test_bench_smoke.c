@@ -22,6 +22,7 @@ static const char *const rows[] = {
     "(`futex_wake`)",
     "(`redis`)",
     "(`dump`)",
+    "(`attach`)",
     "(`memory`)",
 };
 

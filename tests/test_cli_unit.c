@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli/run.h"
 #include "lib/tlt.h"
 
 /* ---- synthetic series ---- */
@@ -483,6 +483,65 @@ Test(report, folded_lines)
     free(buf);
     threadleak_dump_free(f);
     free(a);
+}
+
+/* Growth over the life of the program: a leak the runtime joins at its
+ * shutdown is judged on the life before the drop; a sawtooth (a batch pool
+ * that ramps to 30 and joins, every 1.5 s), bursts and a ramp that levels
+ * off are not growth, whatever sample they end on. */
+static int life(series *s, int *trimmed)
+{
+    threadleak_growth_opts o;
+    threadleak_growth_defaults(&o);
+    threadleak_growth g;
+    int peak;
+    tl_judge_life(s->t, s->y, s->n, &o, &g, trimmed, &peak);
+    return g.detected;
+}
+
+Test(growth, judged_on_the_life_before_a_shutdown_drop)
+{
+    int trimmed;
+    series s = mk(18, 200); /* 4 -> 60 in 3.4 s, then interpreter exit joins them */
+    for (int i = 0; i < 17; i++)
+        s.y[i] = 4 + i * 56 / 16;
+    s.y[17] = 1;
+    EXPECT_CLEAN(s, "as sampled, the drop hides it");
+    cr_expect(life(&s, &trimmed) && trimmed, "the life before the drop grew");
+    unmk(&s);
+    series q = mk(21, 200); /* the same, then samples of the one thread left */
+    for (int i = 0; i < 17; i++)
+        q.y[i] = 4 + i * 56 / 16;
+    for (int i = 17; i < 21; i++)
+        q.y[i] = 1;
+    cr_expect(life(&q, &trimmed) && trimmed, "a quiet tail after the drop hides nothing");
+    unmk(&q);
+
+    for (int phase = 0; phase < 8; phase++) { /* sawtooth, ending anywhere in a cycle */
+        series w = mk(20 + phase, 200);
+        for (int i = 0; i < w.n; i++)
+            w.y[i] = 1 + (i % 8) * 4;
+        w.y[w.n - 1] = 1;
+        cr_expect(!life(&w, &trimmed), "batch pool, phase %d: false alarm", phase);
+        unmk(&w);
+    }
+    series b = mk(30, 200); /* bursts back to a baseline of 4, then exit */
+    for (int i = 0; i < 30; i++)
+        b.y[i] = i % 3 == 1 ? 44 : 4;
+    b.y[29] = 1;
+    cr_expect(!life(&b, &trimmed), "bursts: false alarm");
+    unmk(&b);
+    series u = mk(10, 200); /* a short run: start-up ramp 1 -> 11, a little flat, exit */
+    long startup[] = {1, 1, 3, 6, 9, 11, 11, 11, 11, 2};
+    memcpy(u.y, startup, sizeof startup);
+    cr_expect(!life(&u, &trimmed), "start-up ramp then shutdown: false alarm");
+    unmk(&u);
+    series r = mk(30, 200); /* warm-up ramp to 24 that levels off, then exit */
+    for (int i = 0; i < 30; i++)
+        r.y[i] = i < 12 ? 2 + 2 * i : 24;
+    r.y[29] = 1;
+    cr_expect(!life(&r, &trimmed), "levelled-off ramp: false alarm");
+    unmk(&r);
 }
 
 /* ---- the wait-for graph (src/common/waitfor.c) ---- */

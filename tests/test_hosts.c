@@ -113,30 +113,10 @@ Test(hosts, cpython_thread_tests)
     rb_rmtree(dir);
 }
 
-static int port_open(int port)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "redis-cli -p %d ping 2>/dev/null | grep -q PONG", port);
-    return system(cmd) == 0;
-}
-
-/* Debian's redis-tools ships the server as redis-check-rdb, which serves when
- * argv[0] says redis-server; the package redis-server only adds a system
- * service, which make check has no business starting. */
-static const char *redis_server_path(void)
-{
-    const char *p = tlt_which("redis-server");
-    return p ? p : tlt_which("redis-check-rdb");
-}
-
 Test(hosts, redis_server_under_benchmark_and_dumps)
 {
-    /* tlt_which answers in one static buffer: keep the server's path first. */
-    char server_path[4200] = "";
-    const char *server = redis_server_path();
-    if (server)
-        snprintf(server_path, sizeof server_path, "%s", server);
-    if (!*server_path || !tlt_which("redis-benchmark") || !tlt_which("redis-cli"))
+    const char *server_path = rb_redis_server_path();
+    if (!server_path)
         cr_skip_test("redis-server, redis-benchmark or redis-cli is not installed (Debian: "
                      "redis-tools)");
     char dir[256], portstr[16], out[400];
@@ -145,25 +125,7 @@ Test(hosts, redis_server_under_benchmark_and_dumps)
     snprintf(portstr, sizeof portstr, "%d", port);
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
     const char *env[] = {out, "THREADLEAK_FORMAT=text,json", NULL};
-    char **envp = rb_env(env, 1);
-    fflush(NULL);
-    pid_t srv = fork();
-    if (srv == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (chdir(dir) != 0)
-            _exit(125);
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 0);
-        dup2(null, 1);
-        execle(server_path, "redis-server", "--port", portstr, "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--io-threads", "4", "--io-threads-do-reads", "yes",
-               "--daemonize", "no", (char *)NULL, envp);
-        _exit(127);
-    }
-    free(envp);
-    for (long end = rb_now_ms() + 10000; !port_open(port) && rb_now_ms() < end;)
-        rb_sleep_ms(50);
-    cr_assert(port_open(port), "redis-server did not answer on port %d", port);
+    pid_t srv = rb_redis_start(server_path, port, dir, env, 1);
     const char *requests = rb_stress() ? "400000" : "20000";
     const char *bench[] = {
         "redis-benchmark",    "-p", portstr, "-q", "-n", requests, "-c", "50", "-t",
@@ -195,18 +157,9 @@ Test(hosts, redis_server_under_benchmark_and_dumps)
             cr_expect(rb_check_dump(d, why, sizeof why) == 0, "%s: %s", path, why);
         json_decref(d);
     }
-    const char *shutdown[] = {"redis-cli", "-p", portstr, "shutdown", "nosave", NULL};
-    rb_result s = rb_run_in(shutdown, NULL, 0, dir, 20000);
-    int st = -1;
-    for (long end = rb_now_ms() + 10000; rb_now_ms() < end; rb_sleep_ms(20))
-        if (waitpid(srv, &st, WNOHANG) == srv)
-            break;
-    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "redis-server did not shut down cleanly: %s",
-              rb_status(st));
-    if (!WIFEXITED(st) && !WIFSIGNALED(st)) {
-        kill(srv, SIGKILL);
-        waitpid(srv, NULL, 0);
-    }
+    int st = rb_redis_stop(srv, port, dir);
+    cr_expect(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+              "redis-server did not shut down cleanly: %s", st < 0 ? "hung" : rb_status(st));
     char summary[600] = "";
     for (char *l = strtok(r.out, "\r\n"); l; l = strtok(NULL, "\r\n"))
         if (strstr(l, "requests per second")) {
@@ -217,6 +170,5 @@ Test(hosts, redis_server_under_benchmark_and_dumps)
               "dumps while it ran, clean shutdown: %s",
               requests, dumps, summary);
     rb_free(&r);
-    rb_free(&s);
     rb_rmtree(dir);
 }

@@ -26,6 +26,7 @@ Test(inlined, wait_in_an_inlined_function)
     tlt_expect(p, json_integer_value(json_object_get(f1, "line")) == 18,
                "frame #1 is not at the line of the inlined call (inlined_wait.c:18)");
     tlt_expect_text(p, "#0  wait_inlined_helper (inlined) inlined_wait.c:11");
-    tlt_expect_text(p, "#1  inlined_caller       inlined_wait.c:18");
+    /* columns fit the group's longest function, "wait_inlined_helper (inlined)" */
+    tlt_expect_text(p, "#1  inlined_caller                inlined_wait.c:18");
     tlt_stop(p);
 }

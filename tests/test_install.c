@@ -89,14 +89,19 @@ static void write_text(const char *path, const char *s)
     fclose(f);
 }
 
+/* Every test's .init installs, and Criterion runs two at a time: each make
+ * takes the build directory's lock, so two never bring the same targets up
+ * to date at once (one relinking what the other is copying). */
+#define LOCKED_MAKE "flock '%s/.make.lock' make -s -C '%s'"
+
 static void install(void)
 {
     cr_assert(mkdtemp(prefix));
     snprintf(work, sizeof work, "%s/work", prefix);
     mkdir(work, 0700);
-    char cmd[3 * PATH_MAX];
-    snprintf(cmd, sizeof cmd, "make -s -C '%s' install PREFIX='%s' BUILD='%s'", tlt_source_path(""),
-             prefix, tlt_build_dir());
+    char cmd[4 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, LOCKED_MAKE " install PREFIX='%s' BUILD='%s'", tlt_build_dir(),
+             tlt_source_path(""), prefix, tlt_build_dir());
     char *out;
     int st = sh(prefix, cmd, 120, &out);
     cr_assert(ok(st), "%s failed:\n%s", cmd, out);
@@ -214,10 +219,10 @@ Test(install, destdir_stages_install_and_uninstall)
     char dest[PATH_MAX + 16], cmd[8 * PATH_MAX], *out;
     snprintf(dest, sizeof dest, "%s/stage", prefix);
     snprintf(cmd, sizeof cmd,
-             "make -s -C '%s' install DESTDIR='%s' PREFIX=/usr BUILD='%s' && "
-             "grep -qx 'prefix=/usr' '%s/usr/lib/pkgconfig/threadleak.pc' && "
-             "test -x '%s/usr/bin/threadleak' && test -f '%s/usr/lib/libthreadleak.so'",
-             tlt_source_path(""), dest, tlt_build_dir(), dest, dest, dest);
+             LOCKED_MAKE " install DESTDIR='%s' PREFIX=/usr BUILD='%s' && "
+                         "grep -qx 'prefix=/usr' '%s/usr/lib/pkgconfig/threadleak.pc' && "
+                         "test -x '%s/usr/bin/threadleak' && test -f '%s/usr/lib/libthreadleak.so'",
+             tlt_build_dir(), tlt_source_path(""), dest, tlt_build_dir(), dest, dest, dest);
     int st = sh(prefix, cmd, 120, &out);
     cr_expect(ok(st), "%s failed:\n%s", cmd, out);
     free(out);

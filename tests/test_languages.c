@@ -13,6 +13,7 @@ TestSuite(languages, .fini = tlt_cleanup, .timeout = 30);
 Test(languages, c11_threads)
 {
     tlt_proc *p = tlt_start("lang_c11", NULL);
+    tlt_settle(p); /* its threads reach their waits late on a loaded machine */
     tlt_dump(p);
     json_t *g = tlt_expect_leak(p, "blocked", "cond", 6, "c11_cnd_waiter", "spawn_c11_threads");
     tlt_expect_wait_call(p, g, "cnd_wait");
@@ -56,6 +57,7 @@ static void expect_frame0_in(tlt_proc *p, json_t *g, const char *module_part)
 Test(languages, cpp_std_thread)
 {
     tlt_proc *p = tlt_start("lang_cpp", NULL);
+    tlt_settle(p); /* its threads reach their waits late on a loaded machine */
     tlt_dump(p);
     json_t *g = tlt_expect_leak(p, "blocked", "cond", 5, NULL, "spawn_cpp_threads");
     tlt_expect_on_stack(p, g, "stack", "cpp_cv_waiter");
@@ -101,6 +103,7 @@ Test(languages, rust_std)
         cr_assert_fail("%s is missing although rustc is installed: run make %s", prog, prog);
     }
     tlt_proc *p = tlt_start("lang_rust", NULL);
+    tlt_settle(p); /* its threads reach their waits late on a loaded machine */
     tlt_dump(p);
     /* Rust's std blocks in syscall(SYS_futex, FUTEX_WAIT_BITSET|FUTEX_PRIVATE_FLAG). */
     json_t *g = tlt_expect_leak(p, "blocked", "futex", 5, NULL, "spawn_rust_threads");
@@ -152,6 +155,7 @@ Test(languages, python_threading)
         cr_skip_test("python3 is not installed");
     const char *argv[] = {py, tlt_source_path("tests/progs/lang_python.py"), NULL};
     tlt_proc *p = tlt_start_argv(argv, NULL);
+    tlt_settle(p); /* its threads reach their waits late on a loaded machine */
     tlt_dump(p);
     tlt_expect_sorted(p);
     tlt_expect_no_lib_frames(p);
@@ -186,6 +190,7 @@ Test(languages, python_threading)
 Test(languages, cond_old_abi)
 {
     tlt_proc *p = tlt_start("lang_cond_old_abi", NULL);
+    tlt_settle(p); /* its threads reach their waits late on a loaded machine */
     tlt_dump(p);
     json_t *g =
         tlt_expect_leak(p, "blocked", "cond", 15, "old_cond_waiter", "spawn_old_cond_waiters");

@@ -205,6 +205,27 @@ Test(robust, cxx_exceptions_across_preloaded_threads)
     rb_rmtree(dir);
 }
 
+/* The dump signal, then the exit at once: the dump is written before the
+ * process ends, every time (the sampler had not always come round to it). */
+Test(robust, dump_signal_just_before_exit_is_written)
+{
+    char dir[256], out[400];
+    rb_tempdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
+    const char *argv[] = {tlt_prog_path("signal_then_exit"), NULL};
+    const char *env[] = {out, NULL};
+    int runs = 10, written = 0;
+    for (int i = 0; i < runs; i++) {
+        rb_result r = rb_run(argv, env, 30000);
+        cr_expect(rb_exited_0(&r), "signal_then_exit: %s\nstderr:\n%s", rb_status(r.status), r.err);
+        rb_free(&r);
+    }
+    written = rb_count_files(dir, ".txt");
+    cr_expect_eq(written, runs, "%d runs raised the dump signal and exited, %d dumps written", runs,
+                 written);
+    rb_rmtree(dir);
+}
+
 static void many_blocked(int n, int groups)
 {
     char ns[16], gs[16];

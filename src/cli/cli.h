@@ -12,7 +12,13 @@
 #define THREADLEAK_VERSION "0.1.0"
 
 /* Exit statuses of the command itself. */
-enum { TL_EXIT_OK = 0, TL_EXIT_FAIL = 1, TL_EXIT_USAGE = 2, TL_EXIT_LEAK = 3 };
+enum {
+    TL_EXIT_OK = 0,
+    TL_EXIT_FAIL = 1,
+    TL_EXIT_USAGE = 2,
+    TL_EXIT_LEAK = 3,
+    TL_EXIT_UNJUDGED = 4
+};
 
 /* ---- util.c ---- */
 /* One line on stderr, "threadleak: " + message + "\n". */
@@ -50,6 +56,8 @@ int threadleak_group_find(const tl_dump *d, const tl_group *g);
 /* 1 when a frame of the blocked or the creation stack has a function name
  * matched by one of the globs (fnmatch(3), no flags). */
 int threadleak_group_ignored(const tl_group *g, char *const *globs, int n_globs);
+/* The index of the first glob (in list order) that matches, or -1. */
+int threadleak_group_match(const tl_group *g, char *const *globs, int n_globs);
 /* 1 when the group holds the process's main thread. */
 int threadleak_group_is_main(const tl_group *g);
 

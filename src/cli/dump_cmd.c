@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/attach.h"
 #include "cli/cli.h"
 
 static int copy_out(const char *path)
@@ -30,7 +31,7 @@ static int copy_out(const char *path)
 
 int threadleak_cmd_dump(int argc, char **argv)
 {
-    int json = 0, threads = 0, pprof = 0;
+    int json = 0, threads = 0, pprof = 0, attach = 0;
     const char *pid_arg = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
@@ -39,11 +40,14 @@ int threadleak_cmd_dump(int argc, char **argv)
             json = pprof = 1; /* the profile is made from the JSON dump */
         else if (strcmp(argv[i], "--threads") == 0)
             threads = 1;
+        else if (strcmp(argv[i], "--attach") == 0)
+            attach = 1;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             threadleak_usage(stdout);
             return TL_EXIT_OK;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            tl_msg("unknown option %s for dump: it takes --json, --pprof and --threads", argv[i]);
+            tl_msg("unknown option %s for dump: it takes --json, --pprof, --threads and --attach",
+                   argv[i]);
             return TL_EXIT_USAGE;
         } else if (pid_arg) {
             tl_msg("dump takes one PID, got %s and %s", pid_arg, argv[i]);
@@ -64,21 +68,20 @@ int threadleak_cmd_dump(int argc, char **argv)
         tl_msg("no process with pid %ld: check the pid (ps, pgrep)", pid);
         return TL_EXIT_FAIL;
     }
-    if (threadleak_proc_has_lib((int)pid) == 0) {
-        tl_msg("pid %ld is not running under libthreadleak.so: start it with "
-               "LD_PRELOAD=/path/to/libthreadleak.so, or with threadleak run",
-               pid);
-        return TL_EXIT_FAIL;
-    }
+    int format = pprof ? TL_OUT_PPROF : json ? TL_OUT_JSON : TL_OUT_TEXT;
+    if (threadleak_proc_has_lib((int)pid) != 1) /* any process: through ptrace */
+        return tl_attach_dump((pid_t)pid, format, threads, stdout);
     char dir[PATH_MAX], local[PATH_MAX], stem[PATH_MAX], path[PATH_MAX + 8], err[512];
     if (threadleak_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem,
                                   err, sizeof err)) {
         tl_msg("%s", err);
         return TL_EXIT_FAIL;
     }
-    snprintf(path, sizeof path, "%s.%s", local, json ? "json" : "txt");
-    int asked =
-        threadleak_request_dump((int)pid, stem, json ? "json" : "text", threads, err, sizeof err);
+    /* --attach: the library's dump as JSON, merged with ptrace's view. */
+    int want_json = json || attach;
+    snprintf(path, sizeof path, "%s.%s", local, want_json ? "json" : "txt");
+    int asked = threadleak_request_dump((int)pid, stem, want_json ? "json" : "text", threads, err,
+                                        sizeof err);
     if (asked) {
         if (asked > 0)
             tl_msg("pid %ld did not answer: %s", pid, err);
@@ -92,7 +95,9 @@ int threadleak_cmd_dump(int argc, char **argv)
     int rc = TL_EXIT_FAIL;
     for (;;) {
         if (access(path, F_OK) == 0) {
-            if (pprof)
+            if (attach)
+                rc = tl_attach_merge((pid_t)pid, path, format, threads, stdout);
+            else if (pprof)
                 rc = threadleak_pprof_from_json(path, stdout, 1) ? TL_EXIT_FAIL : TL_EXIT_OK;
             else
                 rc = copy_out(path) ? TL_EXIT_FAIL : TL_EXIT_OK;

@@ -158,7 +158,7 @@ static int get_wait(rd *r, json_t *obj, const char *path)
         sub(p, sizeof p, path, "wait");
         fail(r, p,
              "expected a wait kind (join, mutex, rwlock, cond, sem, barrier, futex, sleep, "
-             "io, poll) or null");
+             "io, poll, child) or null");
         return TL_WAIT_NONE;
     }
     return w;
@@ -200,6 +200,22 @@ static void read_stack(rd *r, json_t *obj, const char *path, const char *key, tl
     }
 }
 
+/* A stack that a ptrace dump may write as null (not known): 1 when null. */
+static int read_stack_or_null(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v && json_is_null(v))
+        return 1;
+    read_stack(r, obj, path, key, s);
+    return 0;
+}
+
+static int is_null(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return v && json_is_null(v);
+}
+
 static pid_t *read_tids(rd *r, json_t *obj, const char *path, const char *key, int *n)
 {
     char p[512], q[600];
@@ -220,6 +236,29 @@ static pid_t *read_tids(rd *r, json_t *obj, const char *path, const char *key, i
     }
     *n = (int)json_array_size(a);
     return t;
+}
+
+/* thread_names: parallel to tids (NULL when absent or of another length). */
+static tl_name *read_names(rd *r, json_t *obj, const char *path, int n)
+{
+    char p[512], q[600];
+    json_t *a = get_array(r, obj, path, "thread_names", MAX_TIDS, 1);
+    if (!a || json_array_size(a) != (size_t)n || n == 0)
+        return NULL;
+    sub(p, sizeof p, path, "thread_names");
+    tl_name *names = tl_xcalloc((size_t)n, sizeof *names);
+    for (int i = 0; i < n; i++) {
+        json_t *v = json_array_get(a, (size_t)i);
+        if (json_is_null(v))
+            continue;
+        if (!json_is_string(v)) {
+            idx(q, sizeof q, p, (size_t)i);
+            fail(r, q, "expected a string or null");
+            break;
+        }
+        snprintf(names[i], sizeof names[i], "%s", json_string_value(v));
+    }
+    return names;
 }
 
 /* An optional frame, null allowed; ip 0 when absent. */
@@ -367,13 +406,20 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
             fail(r, p, "expected {\"min\": N, \"max\": N} or null");
         g->blocked_min_ns = (uint64_t)get_int(r, b, p, "min", 0, INT64_MAX, 0, 0);
         g->blocked_max_ns = (uint64_t)get_int(r, b, p, "max", 0, INT64_MAX, 0, 0);
+    } else if (b && g->state == TL_BLOCKED) {
+        g->unknown |= TL_UNKNOWN_BLOCKED_NS;
     }
     read_stack(r, v, path, "stack", &g->stack);
-    read_stack(r, v, path, "spawn_stack", &g->spawn_stack);
-    g->creator_tids = read_tids(r, v, path, "creator_tids", &g->n_creators);
+    if (read_stack_or_null(r, v, path, "spawn_stack", &g->spawn_stack))
+        g->unknown |= TL_UNKNOWN_SPAWN;
+    if (!is_null(v, "creator_tids"))
+        g->creator_tids = read_tids(r, v, path, "creator_tids", &g->n_creators);
     g->creator_tid = g->n_creators ? g->creator_tids[0] : 0;
     g->creator_name = get_str(r, v, path, "creator_name", 1, 1);
     g->tids = read_tids(r, v, path, "tids", &g->n_tids);
+    g->names = read_names(r, v, path, g->n_tids);
+    g->name = get_str(r, v, path, "name", 1, 1);
+    g->target = get_str(r, v, path, "fd_target", 1, 1);
     g->growth = (long)get_int(r, v, path, "growth", 0, MAX_TIDS, -1, 1);
     for (int i = 0; i < g->n_tids; i++)
         if (g->tids[i] == pid)
@@ -396,10 +442,17 @@ static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
     t->wait = get_wait(r, v, path);
     t->wait_call = get_str(r, v, path, "wait_call", 1, 1);
     t->object = get_hex(r, v, path, "object", 1);
+    t->target = get_str(r, v, path, "fd_target", 1, 1);
+    const char *creator = get_str(r, v, path, "creator_name", 1, 1);
+    if (creator)
+        snprintf(t->creator_name, sizeof t->creator_name, "%s", creator);
     t->blocked_ns = (uint64_t)get_int(r, v, path, "blocked_ns", 0, INT64_MAX, 0, 1);
+    if (t->state == TL_BLOCKED && is_null(v, "blocked_ns"))
+        t->unknown |= TL_UNKNOWN_BLOCKED_NS;
     t->creator_tid = (pid_t)get_int(r, v, path, "creator_tid", 0, MAX_PID, 0, 1);
     read_stack(r, v, path, "stack", &t->stack);
-    read_stack(r, v, path, "spawn_stack", &t->spawn_stack);
+    if (read_stack_or_null(r, v, path, "spawn_stack", &t->spawn_stack))
+        t->unknown |= TL_UNKNOWN_SPAWN;
     read_owner(r, v, path, &t->owner);
 }
 
@@ -415,9 +468,15 @@ static void read_counts(rd *r, json_t *root, tl_counts *c)
     c->live = (long)get_int(r, o, "counts", "live", 0, MAX_COUNT, 0, 0);
     c->running = (long)get_int(r, o, "counts", "running", 0, MAX_COUNT, 0, 0);
     c->blocked = (long)get_int(r, o, "counts", "blocked", 0, MAX_COUNT, 0, 0);
-    c->exited_unjoined = (long)get_int(r, o, "counts", "exited_unjoined", 0, MAX_COUNT, 0, 0);
-    c->created = (long)get_int(r, o, "counts", "created", 0, MAX_COUNT, 0, 0);
-    c->joined = (long)get_int(r, o, "counts", "joined", 0, MAX_COUNT, 0, 0);
+    /* null in a ptrace dump: not known without the library. */
+    int lifecycle_null =
+        is_null(o, "exited_unjoined") && is_null(o, "created") && is_null(o, "joined");
+    if (lifecycle_null)
+        c->unknown |= TL_UNKNOWN_LIFECYCLE;
+    int opt = lifecycle_null;
+    c->exited_unjoined = (long)get_int(r, o, "counts", "exited_unjoined", 0, MAX_COUNT, 0, opt);
+    c->created = (long)get_int(r, o, "counts", "created", 0, MAX_COUNT, 0, opt);
+    c->joined = (long)get_int(r, o, "counts", "joined", 0, MAX_COUNT, 0, opt);
     c->detached = (long)get_int(r, o, "counts", "detached", 0, MAX_COUNT, 0, 1);
     json_t *bw = json_object_get(o, "by_wait");
     if (bw && !json_is_object(bw)) {
@@ -440,6 +499,7 @@ static void free_model(tl_dump *d)
         free_stack(&d->groups[i].spawn_stack);
         free(d->groups[i].creator_tids);
         free(d->groups[i].tids);
+        free(d->groups[i].names);
         free(d->groups[i].owners);
     }
     free(d->groups);
@@ -481,6 +541,22 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
     d->number = (int)get_int(r, root, "", "dump", 0, INT32_MAX, 0, 0);
     d->reason = get_str(r, root, "", "reason", 1, 1);
     d->time_unix_ns = (uint64_t)get_int(r, root, "", "time_unix_ns", 0, INT64_MAX, 0, 0);
+    d->source = get_str(r, root, "", "source", 1, 1);
+    if (d->source && strcmp(d->source, "preload") && strcmp(d->source, "ptrace") &&
+        strcmp(d->source, "preload+ptrace")) {
+        fail(r, "source", "expected \"preload\", \"ptrace\" or \"preload+ptrace\"");
+        return;
+    }
+    json_t *pause = member(r, root, "", "pause", 1);
+    if (pause && json_is_object(pause)) {
+        d->paused_threads = (long)get_int(r, pause, "pause", "threads", 0, MAX_COUNT, 0, 0);
+        d->pause_ns = (uint64_t)get_int(r, pause, "pause", "ns", 0, INT64_MAX, 0, 0);
+        d->pause_late = (long)get_int(r, pause, "pause", "late", 0, MAX_COUNT, 0, 1);
+        d->pause_free = (long)get_int(r, pause, "pause", "not_stopped", 0, MAX_COUNT, 0, 1);
+    } else if (pause && !json_is_null(pause)) {
+        fail(r, "pause", "expected {\"threads\": N, \"ns\": N} or null");
+        return;
+    }
     read_counts(r, root, &d->counts);
     d->stacks_unknown = get_str(r, root, "", "stacks_unknown", 1, 1);
     json_t *groups = get_array(r, root, "", "groups", MAX_GROUPS, 0);

@@ -46,23 +46,28 @@ int threadleak_group_find(const tl_dump *d, const tl_group *g)
     return -1;
 }
 
+/* The first glob matching a function of s, or -1. */
 static int stack_matches(const tl_stack *s, char *const *globs, int n_globs)
 {
-    for (int i = 0; i < s->depth; i++) {
-        const char *fn = s->frames[i].function;
-        if (!fn)
-            continue;
-        for (int j = 0; j < n_globs; j++)
-            if (fnmatch(globs[j], fn, 0) == 0)
-                return 1;
-    }
-    return 0;
+    for (int j = 0; j < n_globs; j++)
+        for (int i = 0; i < s->depth; i++)
+            if (s->frames[i].function && fnmatch(globs[j], s->frames[i].function, 0) == 0)
+                return j;
+    return -1;
+}
+
+int threadleak_group_match(const tl_group *g, char *const *globs, int n_globs)
+{
+    if (n_globs <= 0)
+        return -1;
+    int a = stack_matches(&g->stack, globs, n_globs),
+        b = stack_matches(&g->spawn_stack, globs, n_globs);
+    return a < 0 ? b : b < 0 || a < b ? a : b;
 }
 
 int threadleak_group_ignored(const tl_group *g, char *const *globs, int n_globs)
 {
-    return n_globs > 0 && (stack_matches(&g->stack, globs, n_globs) ||
-                           stack_matches(&g->spawn_stack, globs, n_globs));
+    return threadleak_group_match(g, globs, n_globs) >= 0;
 }
 
 int threadleak_group_is_main(const tl_group *g)

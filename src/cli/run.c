@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -51,6 +53,38 @@ static int set_env(const tl_run_opts *o, const tl_run_result *r)
     return setenv("THREADLEAK_FORMAT", "text,json", 1) || setenv("THREADLEAK_EXIT_DUMP", "1", 1);
 }
 
+/* As root, the tree's processes may run as other users after dropping
+ * privileges (nginx workers as nobody): they report into a directory only
+ * the tree knows of — a random name (128 bits) under a private parent that
+ * others can traverse but not list — writable by all, sticky, so that no one
+ * replaces another's file. The series file is made for them, appendable by
+ * all. Anyone who could write there already controls a process of the tree. */
+static int open_for_the_tree(tl_run_result *r)
+{
+    unsigned char rnd[16];
+    char hex[40], sub[PATH_MAX + 64], series[PATH_MAX + 96];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        return -1;
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+    snprintf(sub, sizeof sub, "%s/tree.%s", r->dir, hex);
+    if (mkdir(sub, 0700) != 0 || chmod(sub, 01733) != 0 || chmod(r->dir, 0711) != 0)
+        return -1;
+    snprintf(series, sizeof series, "%s/series.jsonl", sub);
+    int fd = open(series, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod(fd, 0622) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    if (strlen(sub) >= sizeof r->dir)
+        return -1;
+    snprintf(r->top_dir, sizeof r->top_dir, "%s", r->dir);
+    memcpy(r->dir, sub, strlen(sub) + 1);
+    return 0;
+}
+
 static int make_dir(const tl_run_opts *o, tl_run_result *r)
 {
     if (o->out_dir) {
@@ -82,7 +116,21 @@ static int make_dir(const tl_run_opts *o, tl_run_result *r)
             return -1;
         }
     }
+    snprintf(r->top_dir, sizeof r->top_dir, "%s", r->dir);
+    if (geteuid() == 0 && open_for_the_tree(r))
+        tl_msg("cannot open %s to processes that drop privileges: %s; those cannot report", r->dir,
+               strerror(errno));
     return 0;
+}
+
+void tl_run_remove_dir(tl_run_result *r)
+{
+    if (!r->top_dir[0])
+        return;
+    if (strcmp(r->top_dir, r->dir) != 0)
+        tl_remove_dir(r->dir);
+    tl_remove_dir(r->top_dir);
+    r->top_dir[0] = 0;
 }
 
 static int json_exists(const char *stem)
@@ -93,21 +141,22 @@ static int json_exists(const char *stem)
 }
 
 /* Ask the child for a dump; remembers it in r->taken. */
-static tl_taken *ask(tl_run_result *r, long at, int prestop)
+static tl_taken *ask(tl_run_result *r, int pid, long at, int prestop)
 {
     char stem[PATH_MAX + 64], err[512];
-    snprintf(stem, sizeof stem, "%s/%s.%d.%d", r->dir, prestop ? "prestop" : "request", r->pid,
+    snprintf(stem, sizeof stem, "%s/%s.%d.%d", r->dir, prestop ? "prestop" : "request", pid,
              r->n_taken + 1);
-    int rc = threadleak_request_dump(r->pid, stem, "text,json", 0, err, sizeof err);
-    if (rc) { /* > 0: no sampler yet (one thread): nothing to ask */
+    int rc = threadleak_request_dump(pid, stem, "text,json", 0, err, sizeof err);
+    if (rc) { /* > 0: no sampler to ask (a single thread): nothing to dump */
         if (rc < 0)
-            tl_msg("cannot ask pid %d for a dump: %s", r->pid, err);
+            tl_msg("cannot ask pid %d for a dump: %s", pid, err);
         return NULL;
     }
     r->taken = tl_xrealloc(r->taken, (size_t)r->n_taken + 1, sizeof *r->taken);
     tl_taken *t = &r->taken[r->n_taken++];
     memset(t, 0, sizeof *t);
     snprintf(t->stem, sizeof t->stem, "%s", stem);
+    t->pid = pid;
     t->at_ms = at;
     t->prestop = prestop;
     return t;
@@ -140,10 +189,113 @@ static void wait_a_little(int pidfd, long ms)
     }
 }
 
-static int reaped(tl_run_result *r, int *status)
+/* Reaps every child that ended: the program, and the orphans of the tree
+ * the run adopted as subreaper. 1 when the program was among them. */
+static int reap(tl_run_result *r, int *status, long now)
 {
-    pid_t w = waitpid(r->pid, status, WNOHANG);
-    return w == r->pid || (w < 0 && errno == ECHILD);
+    int got_primary = 0, st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+        if (w == r->pid) {
+            *status = st;
+            got_primary = 1;
+            continue;
+        }
+        tl_proc_seen *s = tl_tree_find(r, w);
+        if (!s) {
+            r->seen = tl_xrealloc(r->seen, (size_t)r->n_seen + 1, sizeof *r->seen);
+            s = &r->seen[r->n_seen++];
+            memset(s, 0, sizeof *s);
+            s->pid = w;
+            s->first_ms = s->last_ms = now;
+        }
+        s->reaped = 1;
+        s->status = st;
+    }
+    return got_primary;
+}
+
+static int has_children(void)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+static int alive(tl_run_result *r, int pid)
+{
+    tl_proc_seen *s = tl_tree_find(r, pid);
+    if (s && s->reaped)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char buf[512];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* When each process of the tree is next asked for a dump. */
+typedef struct sched {
+    int pid;
+    long first, next;
+} sched;
+
+static sched *sched_of(sched **all, int *n, int pid, long now, long first_dump)
+{
+    for (int i = 0; i < *n; i++)
+        if ((*all)[i].pid == pid)
+            return &(*all)[i];
+    *all = tl_xrealloc(*all, (size_t)*n + 1, sizeof **all);
+    sched *s = &(*all)[(*n)++];
+    s->pid = pid;
+    s->first = now;
+    s->next = now + first_dump;
+    return s;
+}
+
+/* Asks every live process of the tree that reports for a dump now and then:
+ * at geometric times after it was first seen (0.5s, 1s, 2s, ...), at most
+ * DUMP_SPACING_MAX_MS apart, so one is near the start of the judged window
+ * whatever the run's length, and the latest is never too old. */
+static void ask_tree(const tl_run_opts *o, tl_run_result *r, sched **all, int *n, long now,
+                     long first_dump)
+{
+    for (int i = 0; i < r->series.n; i++) {
+        int pid = r->series.procs[i].pid;
+        sched *s = sched_of(all, n, pid, pid == r->pid ? 0 : now, first_dump);
+        if (now < s->next || !alive(r, pid))
+            continue;
+        if (!threadleak_request_pending(pid))
+            ask(r, pid, now, 0);
+        long age = now - s->first;
+        s->next = now + (o->dump_every_ms            ? o->dump_every_ms
+                         : age < DUMP_SPACING_MAX_MS ? age
+                                                     : DUMP_SPACING_MAX_MS);
+    }
+}
+
+/* A dump of each live reporting process of the tree, waited for a little:
+ * the final picture before they are stopped. */
+static void ask_final(const tl_run_opts *o, tl_run_result *r, long t0, int only_pid)
+{
+    int first = r->n_taken;
+    for (int i = 0; i < r->series.n; i++) {
+        int pid = r->series.procs[i].pid;
+        if ((only_pid && pid != only_pid) || !alive(r, pid) || threadleak_request_pending(pid))
+            continue;
+        ask(r, pid, tl_now_ms() - t0, 1);
+    }
+    long until = tl_now_ms() + 3000 + 2 * o->interval_ms;
+    for (int i = first; i < r->n_taken && tl_now_ms() < until; i++)
+        while (!json_exists(r->taken[i].stem) && alive(r, r->taken[i].pid) && tl_now_ms() < until)
+            tl_sleep_ms(LOOP_MS);
+    check_taken(r);
 }
 
 /* Start the program; -1 (after a message) when it cannot be started. */
@@ -217,21 +369,33 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
     gettimeofday(&tv, NULL);
     r->started_unix_ms = (long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
     long t0 = tl_now_ms();
+    /* orphans of the tree become our children: waited for, judged, reaped */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (spawn(o, r, &old_int, &old_quit)) {
         if (!o->out_dir)
-            tl_remove_dir(r->dir);
+            tl_run_remove_dir(r);
         r->dir[0] = 0;
         return TL_EXIT_USAGE;
     }
     int pidfd = open_pidfd(r->pid);
     long first_dump = o->interval_ms * 2 > 500 ? o->interval_ms * 2 : 500;
-    long next_dump = first_dump;
     long stop_at = o->duration_ms ? o->duration_ms : -1, kill_at = -1;
+    long linger_until = -1, desc_kill_at = -1, give_up_at = -1, next_scan = 0;
     int status = 0, done = 0, warned_series = 0;
-    while (!done) {
-        if (reaped(r, &status)) {
+    sched *plan = NULL;
+    int n_plan = 0;
+    for (;;) {
+        long now = tl_now_ms() - t0;
+        if (!done && reap(r, &status, now)) {
             done = 1;
-            break;
+            r->elapsed_ms = now;
+            linger_until = now + o->wait_descendants_ms;
+            if (pidfd >= 0)
+                close(pidfd);
+            pidfd = -1;
+            child_pid = 0;
+        } else if (done) {
+            reap(r, &status, now);
         }
         if (threadleak_series_poll(&r->series, series) && !warned_series) {
             tl_msg("cannot read %s: %s", series, strerror(errno));
@@ -239,45 +403,63 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
         }
         threadleak_series_fill_quiet(&r->series, o->interval_ms);
         check_taken(r);
-        long now = tl_now_ms() - t0;
-        if (kill_at < 0 && o->fail_deadlock && tl_run_deadlock_check(o, r, NULL)) {
+        if (now >= next_scan) {
+            tl_tree_scan(r, now);
+            next_scan = now + 500; /* a look over /proc costs us, not the program */
+        }
+        if (done) {
+            if (!has_children())
+                break;
+            r->lingered = 1;
+            for (int i = 0; i < r->n_seen; i++)
+                if (!r->seen[i].outlived && !r->seen[i].reaped && alive(r, r->seen[i].pid))
+                    r->seen[i].outlived = 1;
+            if (now >= linger_until && desc_kill_at < 0) {
+                /* the bound: a final dump of each, then stop them as --duration would */
+                ask_final(o, r, t0, 0);
+                for (int i = 0; i < r->n_seen; i++)
+                    if (!r->seen[i].reaped && alive(r, r->seen[i].pid)) {
+                        r->seen[i].stopped = 1;
+                        r->n_left_stopped++;
+                        kill(r->seen[i].pid, SIGTERM);
+                    }
+                desc_kill_at = tl_now_ms() - t0 + STOP_GRACE_MS;
+                give_up_at = desc_kill_at + 3000;
+            }
+            if (desc_kill_at >= 0 && now >= desc_kill_at) {
+                for (int i = 0; i < r->n_seen; i++)
+                    if (!r->seen[i].reaped && alive(r, r->seen[i].pid))
+                        kill(r->seen[i].pid, SIGKILL);
+                desc_kill_at = give_up_at;
+            }
+            if (give_up_at >= 0 && now >= give_up_at)
+                break;
+        }
+        if (!done && kill_at < 0 && o->fail_deadlock && tl_run_deadlock_check(o, r, NULL)) {
             r->deadlock_stop = 1; /* the verdict is decided: stop as --duration would */
             stop_at = now;
         }
-        if (stop_at >= 0 && now >= stop_at && kill_at < 0) {
+        if (!done && stop_at >= 0 && now >= stop_at && kill_at < 0) {
             /* the pre-stop dump: the final picture for the suspects */
-            if (threadleak_series_find(&r->series, r->pid) && !threadleak_request_pending(r->pid)) {
-                tl_taken *t = ask(r, now, 1);
-                long wait_until = tl_now_ms() + 3000 + 2 * o->interval_ms;
-                while (t && !json_exists(t->stem) && tl_now_ms() < wait_until &&
-                       !(done = reaped(r, &status)))
-                    wait_a_little(pidfd, LOOP_MS);
-                check_taken(r);
-                if (done)
-                    break;
-            }
+            if (threadleak_series_find(&r->series, r->pid))
+                ask_final(o, r, t0, 0);
             r->stopped = 1;
             kill(r->pid, SIGTERM);
             kill_at = tl_now_ms() - t0 + STOP_GRACE_MS;
+            continue;
         }
-        if (kill_at >= 0 && now >= kill_at) {
+        if (!done && kill_at >= 0 && now >= kill_at) {
             kill(r->pid, SIGKILL);
             kill_at = now + 3600000;
         }
-        if (kill_at < 0 && now >= next_dump && threadleak_series_find(&r->series, r->pid)) {
-            if (!threadleak_request_pending(r->pid))
-                ask(r, now, 0);
-            /* at geometric times (0.5s, 1s, 2s, ...), at most DUMP_SPACING_MAX_MS
-             * apart: one is near the start of the judged window, whatever the
-             * run's length, and the latest is never too old */
-            next_dump = now + (now < DUMP_SPACING_MAX_MS ? now : DUMP_SPACING_MAX_MS);
-        }
+        if (kill_at < 0 && desc_kill_at < 0)
+            ask_tree(o, r, &plan, &n_plan, now, first_dump);
         wait_a_little(pidfd, LOOP_MS);
     }
+    free(plan);
     if (pidfd >= 0)
         close(pidfd);
     child_pid = 0;
-    r->elapsed_ms = tl_now_ms() - t0;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
     sigaction(SIGTERM, &old_term, NULL);
@@ -288,8 +470,14 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
     } else if (WIFSIGNALED(status)) {
         r->signal = WTERMSIG(status);
     }
+    for (int i = 0; i < r->n_taken; i++)
+        threadleak_request_cancel(r->taken[i].pid);
+    for (int i = 0; i < r->n_seen; i++)
+        if (r->seen[i].has_lib && !r->seen[i].reaped && alive(r, r->seen[i].pid))
+            r->dir_kept = 1; /* it may still write there */
     threadleak_request_cancel(r->pid);
     threadleak_series_poll(&r->series, series);
+    tl_tree_scan(r, tl_now_ms() - t0);
     check_taken(r);
     return 0;
 }

@@ -8,6 +8,20 @@
 
 #include "cli/cli.h"
 
+typedef struct tl_ignore_rule {
+    char *glob;
+    char *why;
+} tl_ignore_rule;
+
+/* What is not counted as a leak (forgive.c). */
+typedef struct tl_forgive {
+    tl_ignore_rule *rules; /* --ignore, --ignore-file, THREADLEAK_IGNORE, then the defaults */
+    char **globs;          /* the same globs, NULL-terminated */
+    int n_rules;
+    int n_user;  /* rules[0..n_user) are the user's */
+    int service; /* the service-thread rule is on */
+} tl_forgive;
+
 typedef struct tl_run_opts {
     long interval_ms; /* --interval, default 200 */
     long duration_ms; /* --duration, 0: none */
@@ -16,6 +30,12 @@ typedef struct tl_run_opts {
     int fail_deadlock;
     char **ignore; /* --ignore, repeatable */
     int n_ignore;
+    char **ignore_files; /* --ignore-file, repeatable */
+    int n_ignore_files;
+    int strict;               /* --strict: forgive only what the user listed */
+    long wait_descendants_ms; /* --wait-descendants, default 10s */
+    long dump_every_ms;       /* --dump-every, 0: geometric */
+    tl_forgive forgive;
     const char *json_path;         /* --json */
     const char *html_path;         /* --html */
     const char *out_dir;           /* --out */
@@ -31,6 +51,7 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o);
 void tl_run_usage(FILE *out);
 
 typedef struct tl_taken {
+    int pid;
     char stem[PATH_MAX + 64];
     long at_ms;  /* when it was asked for, since the start */
     int prestop; /* the dump taken before --duration stopped the program */
@@ -49,22 +70,64 @@ typedef struct tl_run_result {
     tl_series series;
     tl_taken *taken;
     int n_taken;
+    struct tl_proc_seen *seen; /* every descendant seen in /proc */
+    int n_seen;
+    int lingered;       /* descendants outlived the program */
+    int n_left_stopped; /* descendants still running at the bound, stopped */
+    int dir_kept;       /* a descendant may still write there: not removed */
     char dir[PATH_MAX];
+    char top_dir[PATH_MAX]; /* what to remove: dir, or its private parent */
     char lib[PATH_MAX];
     char program[PATH_MAX];
 } tl_run_result;
 
+/* A descendant of the run seen in /proc while it ran. */
+typedef struct tl_proc_seen {
+    int pid;
+    unsigned uid;
+    char comm[32];
+    int has_lib;     /* libthreadleak.so mapped */
+    int max_threads; /* most threads seen */
+    long first_ms, last_ms;
+    int outlived; /* still running when the program exited */
+    int stopped;  /* stopped by the run after --wait-descendants */
+    int reaped;   /* the run reaped it (it became the run's child) */
+    int status;   /* its wait status then */
+} tl_proc_seen;
+
+/* Look over /proc for the run's descendants and update r->seen. */
+void tl_tree_scan(tl_run_result *r, long now_ms);
+tl_proc_seen *tl_tree_find(tl_run_result *r, int pid);
+
 /* Spawn, sample, stop. 0, or the exit status for "cannot start" (2). */
 int tl_run_program(const tl_run_opts *o, tl_run_result *r);
+/* Remove the run's temporary directory (and its private parent). */
+void tl_run_remove_dir(tl_run_result *r);
 
 typedef struct tl_other {
     int pid;
     int growth; /* its series grew */
     threadleak_growth g;
+    long last_ms;       /* t_ms of its last sample */
+    int outlived;       /* still running when the program exited */
     long exit_leaked;   /* threads left at its normal exit */
     tl_group *suspects; /* the groups left then, growth = count */
     int n_suspects;
 } tl_other;
+
+/* A group not counted, and why. */
+typedef struct tl_forgiven {
+    int pid;
+    tl_group g;
+    const char *rule; /* "service", "runtime" (default list), "ignore" (the user's) */
+    char why[512];
+} tl_forgiven;
+
+/* A process of the tree that could not be judged. */
+typedef struct tl_unjudged {
+    int pid;
+    char why[512];
+} tl_unjudged;
 
 /* deadlock.c: a cycle seen in two dumps at least one interval apart. */
 typedef struct tl_deadlock_found {
@@ -80,6 +143,14 @@ void tl_run_deadlock_free(void);
 
 typedef struct tl_verdict {
     int leak;
+    int unjudged; /* no leak found, but something was not seen */
+    int single;   /* the program never had a second thread: nothing to judge */
+    tl_forgiven *forgiven;
+    int n_forgiven;
+    tl_unjudged *unseen;
+    int n_unseen;
+    int trimmed; /* growth judged on the life before a shutdown drop */
+    long trimmed_peak, trimmed_end, trimmed_at_ms;
     int growth;   /* growth counted as a leak reason */
     int exit;     /* exit counted as a leak reason */
     int deadlock; /* deadlock counted as a leak reason */
@@ -104,6 +175,21 @@ typedef struct tl_verdict {
 
 void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v);
 void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v);
+int tl_forgive_load(tl_run_opts *o); /* -1 after a message */
+void tl_forgive_free(tl_forgive *f);
+void tl_forgive_default_path(char *out, size_t n);
+/* NULL, or why g is not a leak (in buf); *rule says which rule. */
+const char *tl_forgive_why(const tl_forgive *f, const tl_group *g, char *buf, size_t n,
+                           const char **rule);
+/* 1 when an ignore glob (user's or default) matches g. */
+int tl_forgive_ignores(const tl_forgive *f, const tl_group *g);
+
+/* Growth over the life of a process: the series as sampled, or, when its
+ * end is a shutdown that joined threads which had been growing, the life
+ * before that drop. trimmed: 1 when the second judgement decided. */
+void tl_judge_life(const long *t, const long *y, int n, const threadleak_growth_opts *o,
+                   threadleak_growth *g, int *trimmed, int *peak_idx);
+
 int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_result *r,
                           const tl_verdict *v);
 void tl_verdict_free(tl_verdict *v);

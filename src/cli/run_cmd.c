@@ -13,12 +13,16 @@ int threadleak_cmd_run(int argc, char **argv)
         if (p > 0)
             threadleak_usage(stdout);
         free(o.ignore);
+        free(o.ignore_files);
+        tl_forgive_free(&o.forgive);
         return p > 0 ? TL_EXIT_OK : TL_EXIT_USAGE;
     }
     tl_run_result r;
     int rc = tl_run_program(&o, &r);
     if (rc) {
         free(o.ignore);
+        free(o.ignore_files);
+        tl_forgive_free(&o.forgive);
         return rc;
     }
     tl_verdict v;
@@ -29,13 +33,18 @@ int threadleak_cmd_run(int argc, char **argv)
     if (o.html_path && tl_html_run_write(o.html_path, &o, &r, &v))
         rc = TL_EXIT_FAIL;
     int status = v.leak ? o.exit_code : v.program_exit_code;
+    if (!v.leak && v.unjudged && !status)
+        status = TL_EXIT_UNJUDGED;
     if (rc && !v.leak)
         status = status ? status : rc;
     tl_verdict_free(&v);
     threadleak_series_free(&r.series);
     free(r.taken);
-    if (!o.out_dir && r.dir[0])
-        tl_remove_dir(r.dir);
+    free(r.seen);
+    if (!o.out_dir && r.dir[0] && !r.dir_kept)
+        tl_run_remove_dir(&r);
     free(o.ignore);
+    free(o.ignore_files);
+    tl_forgive_free(&o.forgive);
     return status;
 }

@@ -48,8 +48,10 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 }
 
 static const char *const with_value[] = {
-    "--interval", "--duration",   "--fail-on",    "--ignore", "--json", "--out", "--exit-code",
-    "--lib",      "--confidence", "--min-growth", "--window", "--html", NULL,
+    "--interval", "--duration",  "--fail-on",     "--ignore",           "--json",
+    "--out",      "--exit-code", "--lib",         "--confidence",       "--min-growth",
+    "--window",   "--html",      "--ignore-file", "--wait-descendants", "--dump-every",
+    NULL,
 };
 
 int tl_run_parse(int argc, char **argv, tl_run_opts *o)
@@ -60,6 +62,8 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
     o->exit_code = 3;
     threadleak_growth_defaults(&o->growth);
     o->ignore = tl_xcalloc((size_t)argc + 1, sizeof *o->ignore);
+    o->ignore_files = tl_xcalloc((size_t)argc + 1, sizeof *o->ignore_files);
+    o->wait_descendants_ms = 10000;
     int i = 0;
     for (; i < argc; i++) {
         char *a = argv[i];
@@ -71,6 +75,10 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             break;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
             return 1;
+        if (strcmp(a, "--strict") == 0) {
+            o->strict = 1;
+            continue;
+        }
         char name[32];
         const char *val = NULL;
         const char *eq = strchr(a, '=');
@@ -114,6 +122,17 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             if (!*val)
                 return bad(name, "\"\"", "expected a glob on function names, like 'worker_*'");
             o->ignore[o->n_ignore++] = (char *)val;
+        } else if (strcmp(name, "--ignore-file") == 0) {
+            if (!*val)
+                return bad(name, "\"\"", "expected a file of globs, one a line");
+            o->ignore_files[o->n_ignore_files++] = (char *)val;
+        } else if (strcmp(name, "--wait-descendants") == 0) {
+            if (threadleak_parse_duration(val, &o->wait_descendants_ms))
+                return bad(name, val,
+                           "bad duration: give a number with a unit ms, s or m, like 10s");
+        } else if (strcmp(name, "--dump-every") == 0) {
+            if (threadleak_parse_duration(val, &o->dump_every_ms) || o->dump_every_ms < 50)
+                return bad(name, val, "bad duration: give 50ms or more with a unit, like 500ms");
         } else if (strcmp(name, "--json") == 0) {
             if (!*val)
                 return bad(name, "\"\"", "expected a file name for the verdict");
@@ -150,5 +169,5 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
     }
     o->argc = argc - i;
     o->argv = argv + i;
-    return 0;
+    return tl_forgive_load(o);
 }

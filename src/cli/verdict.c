@@ -195,3 +195,70 @@ void threadleak_judge_growth(const long *t_ms, const long *y, int n,
         r->why = "keeps growing";
     }
 }
+
+/* A runtime that joins its threads at exit (CPython's interpreter shutdown,
+ * Node's process.exit, a server's SIGTERM handler) ends the series with a
+ * drop: the leak grew for the whole life of the program and the last
+ * samples fall back. When the series ends with a quick, final decline, the
+ * life before it is judged too — if, until that peak, the count never fell
+ * back by more than a quarter of its range (or the minimum growth): a batch
+ * pool that ramps up and joins again, or bursts, fall back all along and
+ * stay judged as sampled. */
+void tl_judge_life(const long *t, const long *y, int n, const threadleak_growth_opts *o,
+                   threadleak_growth *g, int *trimmed, int *peak_idx)
+{
+    *trimmed = 0;
+    *peak_idx = -1;
+    threadleak_judge_growth(t, y, n, o, g);
+    if (g->detected || n < 2)
+        return;
+    /* the final decline: from k, the last sample before it (a plateau at the
+     * top stays in the life), to j, where the count settled (the samples of
+     * a process left with one thread may follow) */
+    int j = n - 1;
+    while (j > 0 && y[j - 1] == y[j])
+        j--;
+    int k = j;
+    while (k > 0 && y[k - 1] > y[k])
+        k--;
+    if (k == j || y[k] <= y[j])
+        return;
+    long span = t[n - 1] - t[0];
+    if (t[j] - t[k] > (span / 4 > 1000 ? span / 4 : 1000))
+        return; /* a slow decline: the load tapered off, not a shutdown */
+    long lo = y[0], hi = y[0], peak = y[0], drawdown = 0;
+    for (int i = 0; i <= k; i++) {
+        lo = y[i] < lo ? y[i] : lo;
+        hi = y[i] > hi ? y[i] : hi;
+        peak = y[i] > peak ? y[i] : peak;
+        drawdown = peak - y[i] > drawdown ? peak - y[i] : drawdown;
+    }
+    if ((double)drawdown > fmax(o->min_growth, 0.25 * (double)(hi - lo)))
+        return;
+    threadleak_growth h;
+    threadleak_judge_growth(t, y, k + 1, o, &h);
+    if (!h.detected)
+        return;
+    /* and it rose to the very end: the window's last quarter is above all of
+     * its first half (a warm-up that levelled off, then a shutdown, is not) */
+    int from = 0;
+    while (from < k && t[from] < h.window_start_ms)
+        from++;
+    int nw = k + 1 - from;
+    long first_half_max = y[from];
+    for (int i = from; i < from + nw / 2; i++)
+        first_half_max = y[i] > first_half_max ? y[i] : first_half_max;
+    double *last = tl_xcalloc((size_t)nw, sizeof *last);
+    int m = 0;
+    for (int i = from + (3 * nw) / 4; i <= k; i++)
+        last[m++] = (double)y[i];
+    double last_median = median(last, m);
+    free(last);
+    if (!(last_median > (double)first_half_max))
+        return;
+    h.n = n;
+    h.why = "kept growing until the shutdown joined them";
+    *g = h;
+    *trimmed = 1;
+    *peak_idx = k;
+}

@@ -1,4 +1,6 @@
 /* The JSON dump, for tools: the "threadleak-dump" object of SPEC.md. */
+#include <string.h>
+
 #include "common/model.h"
 
 void tl_write_json_string(FILE *out, const char *s)
@@ -33,6 +35,19 @@ static void write_tids(FILE *out, const pid_t *tids, int n)
     for (int i = 0; i < n; i++)
         fprintf(out, "%s%d", i ? "," : "", (int)tids[i]);
     fputc(']', out);
+}
+
+/* Beside "object" (kept as it always was): the descriptor in decimal and
+ * what it is, or the child waited for in waitpid's terms (-1: any). */
+static void write_object_extras(FILE *out, int wait, const char *call, uint64_t object,
+                                const char *target)
+{
+    if (tl_wait_object_is_fd(wait, call)) {
+        fprintf(out, ",\"fd\":%d,\"fd_target\":", (int)object);
+        tl_write_json_string(out, target);
+    } else if (wait == TL_WAIT_CHILD) {
+        fprintf(out, ",\"child\":%lld", object ? (long long)(int64_t)object : -1ll);
+    }
 }
 
 int tl_write_frame_json(FILE *out, const tl_frame *f)
@@ -71,22 +86,43 @@ int tl_write_group_json(FILE *out, const tl_group *g)
     tl_write_json_string(out, g->wait_call);
     fputs(",\"object\":", out);
     write_hex_or_null(out, g->objects <= 1 ? g->object : 0);
+    if (g->state == TL_BLOCKED && g->objects == 1)
+        write_object_extras(out, g->wait, g->wait_call, g->object, g->target);
     fprintf(out, ",\"objects\":%d,\"blocked_ns\":", g->objects);
-    if (g->state == TL_BLOCKED)
+    if (g->state == TL_BLOCKED && !(g->unknown & TL_UNKNOWN_BLOCKED_NS))
         fprintf(out, "{\"min\":%llu,\"max\":%llu}", (unsigned long long)g->blocked_min_ns,
                 (unsigned long long)g->blocked_max_ns);
     else
         fputs("null", out);
     fputs(",\"stack\":", out);
     tl_write_stack_json(out, &g->stack);
-    fputs(",\"spawn_stack\":", out);
-    tl_write_stack_json(out, &g->spawn_stack);
-    fputs(",\"creator_tids\":", out);
-    write_tids(out, g->creator_tids, g->n_creators);
+    if (g->unknown & TL_UNKNOWN_SPAWN && !g->has_main) {
+        fputs(",\"spawn_stack\":null,\"creator_tids\":null", out);
+    } else {
+        fputs(",\"spawn_stack\":", out);
+        tl_write_stack_json(out, &g->spawn_stack);
+        fputs(",\"creator_tids\":", out);
+        write_tids(out, g->creator_tids, g->n_creators);
+    }
     fputs(",\"creator_name\":", out);
     tl_write_json_string(out, g->creator_name);
     fputs(",\"tids\":", out);
     write_tids(out, g->tids, g->n_tids);
+    if (g->names) {
+        fputs(",\"thread_names\":[", out);
+        for (int i = 0; i < g->n_tids; i++) {
+            char name[sizeof(tl_name)];
+            snprintf(name, sizeof name, "%s", g->names[i]);
+            if (i)
+                fputc(',', out);
+            tl_write_json_string(out, name);
+        }
+        fputc(']', out);
+    }
+    if (g->name) {
+        fputs(",\"name\":", out);
+        tl_write_json_string(out, g->name);
+    }
     if (g->growth >= 0)
         fprintf(out, ",\"growth\":%ld", g->growth);
     if (g->owner.known) {
@@ -116,15 +152,26 @@ static void write_thread_json(FILE *out, const tl_thread *t)
     tl_write_json_string(out, t->wait_call);
     fputs(",\"object\":", out);
     write_hex_or_null(out, t->object);
-    fputs(",\"blocked_ns\":", out);
     if (t->state == TL_BLOCKED)
+        write_object_extras(out, t->wait, t->wait_call, t->object, t->target);
+    fputs(",\"blocked_ns\":", out);
+    if (t->state == TL_BLOCKED && !(t->unknown & TL_UNKNOWN_BLOCKED_NS))
         fprintf(out, "%llu", (unsigned long long)t->blocked_ns);
     else
         fputs("null", out);
-    fprintf(out, ",\"creator_tid\":%d,\"stack\":", (int)t->creator_tid);
+    if (t->unknown & TL_UNKNOWN_SPAWN) {
+        fputs(",\"creator_tid\":null,\"creator_name\":null", out);
+    } else {
+        fprintf(out, ",\"creator_tid\":%d,\"creator_name\":", (int)t->creator_tid);
+        tl_write_json_string(out, t->creator_name[0] ? t->creator_name : NULL);
+    }
+    fputs(",\"stack\":", out);
     tl_write_stack_json(out, &t->stack);
     fputs(",\"spawn_stack\":", out);
-    tl_write_stack_json(out, &t->spawn_stack);
+    if (t->unknown & TL_UNKNOWN_SPAWN)
+        fputs("null", out);
+    else
+        tl_write_stack_json(out, &t->spawn_stack);
     if (t->owner.known) {
         fputs(",\"owner\":", out);
         tl_write_owner_json(out, &t->owner);
@@ -139,12 +186,27 @@ int tl_write_json(FILE *out, const tl_dump *d)
     tl_write_json_string(out, d->program);
     fprintf(out, ",\"dump\":%d,\"reason\":", d->number);
     tl_write_json_string(out, d->reason);
-    fprintf(out,
-            ",\"time_unix_ns\":%llu,\"counts\":{\"live\":%ld,\"running\":%ld,\"blocked\":%ld,"
-            "\"exited_unjoined\":%ld,\"created\":%ld,\"joined\":%ld,\"detached\":%ld,"
-            "\"by_wait\":{",
-            (unsigned long long)d->time_unix_ns, c->live, c->running, c->blocked,
-            c->exited_unjoined, c->created, c->joined, c->detached);
+    int ptrace = d->source && strcmp(d->source, "ptrace") == 0;
+    int mixed = d->source && strcmp(d->source, "preload+ptrace") == 0;
+    fprintf(out, ",\"time_unix_ns\":%llu,\"source\":\"%s\"", (unsigned long long)d->time_unix_ns,
+            ptrace  ? "ptrace"
+            : mixed ? "preload+ptrace"
+                    : "preload");
+    if (ptrace || mixed)
+        fprintf(out, ",\"pause\":{\"threads\":%ld,\"ns\":%llu,\"late\":%ld,\"not_stopped\":%ld}",
+                d->paused_threads, (unsigned long long)d->pause_ns, d->pause_late, d->pause_free);
+    if (ptrace)
+        fputs(",\"unknown\":[\"spawn_stack\",\"creator_tids\",\"blocked_ns\",\"exited_unjoined\","
+              "\"created\",\"joined\",\"detached\"]",
+              out);
+    fprintf(out, ",\"counts\":{\"live\":%ld,\"running\":%ld,\"blocked\":%ld,", c->live, c->running,
+            c->blocked);
+    if (c->unknown & TL_UNKNOWN_LIFECYCLE)
+        fputs("\"exited_unjoined\":null,\"created\":null,\"joined\":null,\"detached\":null,", out);
+    else
+        fprintf(out, "\"exited_unjoined\":%ld,\"created\":%ld,\"joined\":%ld,\"detached\":%ld,",
+                c->exited_unjoined, c->created, c->joined, c->detached);
+    fputs("\"by_wait\":{", out);
     int first = 1;
     for (int w = 1; w < TL_WAIT_COUNT; w++) {
         if (!c->by_wait[w])

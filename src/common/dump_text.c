@@ -4,10 +4,35 @@
 
 #include "common/model.h"
 
+/* Columns of a stack: at least these, at most the caps; a longer function
+ * name is shortened (shorten()), a longer file:line widens its column. */
+#define FN_MIN 20
+#define FN_MAX 48
+#define WHERE_MIN 16
+#define WHERE_MAX 40
+/* Threads listed by tid in a group's text; the JSON lists them all. */
+#define LIST_MAX 32
+
 static const char *base_name(const char *path)
 {
     const char *slash = path ? strrchr(path, '/') : NULL;
     return slash ? slash + 1 : path;
+}
+
+/* Display width of UTF-8 text: one column per code point. */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
+static void pad(FILE *out, const char *s, size_t w)
+{
+    fputs(s, out);
+    for (size_t n = width(s); n < w; n++)
+        fputc(' ', out);
 }
 
 static void write_seconds(FILE *out, uint64_t ns)
@@ -19,35 +44,223 @@ static void write_seconds(FILE *out, uint64_t ns)
         fprintf(out, "%.0fs", s);
 }
 
-void tl_write_frames_text(FILE *out, const tl_stack *s)
+static int ident_char(char c)
 {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || (unsigned char)c >= 0x80;
+}
+
+#define ELLIPSIS "\u2026"
+
+/* Every top-level <...> and (...) as <…> and (…): C++ template arguments
+ * and parameter lists, Rust generic arguments. */
+static void collapse_lists(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    int depth = 0;
+    for (const char *p = in; *p && o + 4 < size; p++) {
+        int open = *p == '<' || *p == '(', close = *p == '>' || *p == ')';
+        /* "operator<" and "operator()" are names, not lists */
+        if ((open || close) && depth == 0 && p - in >= 8 && strncmp(p - 8, "operator", 8) == 0) {
+            out[o++] = *p;
+            continue;
+        }
+        /* C++'s "(anonymous namespace)" is a name, not a list */
+        if (depth == 0 && strncmp(p, "(anonymous namespace)", 21) == 0 && o + 22 < size) {
+            memcpy(out + o, p, 21);
+            o += 21;
+            p += 20;
+            continue;
+        }
+        if (open) {
+            if (depth++ == 0) {
+                out[o++] = *p;
+                memcpy(out + o, ELLIPSIS, 3);
+                o += 3;
+            }
+        } else if (close && depth > 0) {
+            if (--depth == 0)
+                out[o++] = *p;
+        } else if (depth == 0) {
+            out[o++] = *p;
+        }
+    }
+    out[o] = 0;
+}
+
+/* A function name in at most max columns, shortened where people expect it:
+ * argument lists first, then leading namespaces ("…::Worker::StartThread"),
+ * and only then cut, at the end of an identifier, never inside one. */
+static void shorten(const char *name, char *out, size_t size, size_t max)
+{
+    if (width(name) <= max) {
+        snprintf(out, size, "%s", name);
+        return;
+    }
+    char buf[1024];
+    collapse_lists(name, buf, sizeof buf);
+    const char *s = buf;
+    /* After collapsing, every "::" left separates namespaces or types. */
+    while (width(s) > max) {
+        const char *sep = strstr(s, "::");
+        if (!sep)
+            break;
+        s = sep + 2;
+        if (width(s) + 3 <= max) {
+            snprintf(out, size, ELLIPSIS "::%s", s);
+            return;
+        }
+    }
+    if (s == buf && width(s) <= max) {
+        snprintf(out, size, "%s", s);
+        return;
+    }
+    /* Cut at the last identifier boundary that leaves room for the
+     * ellipsis; inside one long identifier, after a '_' (a word of it). */
+    size_t keep = 0, word = 0, cols = 0;
+    for (size_t i = 0; s[i] && cols + 1 < max; i++) {
+        if (((unsigned char)s[i] & 0xc0) != 0x80)
+            cols++;
+        if (!(ident_char(s[i]) && ident_char(s[i + 1])))
+            keep = i + 1;
+        else if (s[i] == '_')
+            word = i + 1;
+    }
+    if (keep == 0)
+        keep = word;
+    if (keep == 0)
+        keep = max > 1 ? max - 1 : 1; /* one word longer than the column */
+    snprintf(out, size, "%.*s" ELLIPSIS, (int)keep, s);
+}
+
+/* A frame's function in at most max columns; a call the compiler inlined
+ * says so ("(inlined)" is kept whole, the name shortened before it). */
+static void frame_name(const tl_frame *f, char *out, size_t size, size_t max)
+{
+    static const char mark[] = " (inlined)";
+    size_t keep = f->inlined && max > sizeof mark + 8 ? max - (sizeof mark - 1) : max;
+    shorten(f->function, out, size, keep);
+    if (f->inlined && strlen(out) + sizeof mark <= size)
+        strcat(out, mark);
+}
+
+static void frame_where(const tl_frame *f, char *where, size_t size)
+{
+    if (f->file && f->line > 0)
+        snprintf(where, size, "%s:%d", base_name(f->file), f->line);
+    else if (f->file)
+        snprintf(where, size, "%s", base_name(f->file));
+    else
+        where[0] = 0;
+}
+
+struct columns {
+    size_t fn, where;
+};
+
+/* Widens the columns to fit the stack's frames, up to the caps. */
+static void fit_columns(struct columns *c, const tl_stack *s)
+{
+    char fn[1024], where[256];
     for (int i = 0; i < s->depth; i++) {
         const tl_frame *f = &s->frames[i];
-        char fn[64], where[256];
         if (f->function)
-            snprintf(fn, sizeof fn, "%s%s", f->function, f->inlined ? " (inlined)" : "");
+            frame_name(f, fn, sizeof fn, FN_MAX);
         else
             snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
-        if (f->file && f->line > 0)
-            snprintf(where, sizeof where, "%s:%d", base_name(f->file), f->line);
-        else if (f->file)
-            snprintf(where, sizeof where, "%s", base_name(f->file));
+        size_t w = width(fn);
+        if (w > c->fn)
+            c->fn = w;
+        frame_where(f, where, sizeof where);
+        if (width(where) > c->where)
+            c->where = width(where) < WHERE_MAX ? width(where) : WHERE_MAX;
+    }
+}
+
+static void write_frames(FILE *out, const tl_stack *s, const struct columns *c)
+{
+    size_t fn_w = c->fn, where_w = c->where;
+    char fn[1024], where[256];
+    for (int i = 0; i < s->depth; i++) {
+        const tl_frame *f = &s->frames[i];
+        if (f->function)
+            frame_name(f, fn, sizeof fn, fn_w);
         else
-            where[0] = 0;
-        fprintf(out, "    #%-2d %-20s %-16s %s\n", i, fn, where,
-                f->module ? base_name(f->module) : "?");
+            snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
+        frame_where(f, where, sizeof where);
+        fprintf(out, "    #%-2d ", i);
+        pad(out, fn, fn_w);
+        fputc(' ', out);
+        pad(out, where, where_w);
+        fprintf(out, " %s\n", f->module ? base_name(f->module) : "?");
+    }
+}
+
+/* A stack alone (an owner's, a deadlock cycle's), in columns of its own. */
+void tl_write_frames_text(FILE *out, const tl_stack *s)
+{
+    struct columns cols = {FN_MIN, WHERE_MIN};
+    fit_columns(&cols, s);
+    write_frames(out, s, &cols);
+}
+
+/* The object of a wait, as people name it: a descriptor (and what it is),
+ * a child process, or an address. */
+static void write_object(FILE *out, int wait, const char *call, uint64_t object, const char *target)
+{
+    if (tl_wait_object_is_fd(wait, call)) {
+        fprintf(out, " fd %d", (int)object);
+        if (target)
+            fprintf(out, " (%s)", target);
+    } else if (wait == TL_WAIT_CHILD) {
+        int64_t pid = (int64_t)object;
+        if (pid > 0)
+            fprintf(out, " pid %lld", (long long)pid);
+        else if (pid < 0)
+            fprintf(out, " group %lld", (long long)-pid);
+        else
+            fputs(" any child", out);
+    } else if (object) {
+        fprintf(out, " 0x%llx", (unsigned long long)object);
+    }
+}
+
+/* 1000 as "1,000": the pause line is read by people. */
+static void write_thousands(FILE *out, long n)
+{
+    if (n >= 1000) {
+        write_thousands(out, n / 1000);
+        fprintf(out, ",%03ld", n % 1000);
+    } else {
+        fprintf(out, "%ld", n);
     }
 }
 
 static void write_wait(FILE *out, const tl_group *g)
 {
+    if (!tl_wait_name(g->wait) && g->wait_call) {
+        /* A system call no wait kind describes (seen through ptrace). */
+        fprintf(out, "blocked in syscall (%s)", g->wait_call);
+        return;
+    }
     fprintf(out, "blocked in %s", tl_wait_name(g->wait) ? tl_wait_name(g->wait) : "?");
-    if (g->wait_call && g->objects <= 1 && g->object)
-        fprintf(out, " (%s 0x%llx)", g->wait_call, (unsigned long long)g->object);
-    else if (g->wait_call && g->objects > 1)
-        fprintf(out, " (%s, %d objects)", g->wait_call, g->objects);
-    else if (g->wait_call)
+    /* an fd or child object can be 0: known when the group has exactly one */
+    int known = g->object || (g->objects == 1 && (tl_wait_object_is_fd(g->wait, g->wait_call) ||
+                                                  g->wait == TL_WAIT_CHILD));
+    if (g->wait_call && g->objects > 1) {
+        const char *what = tl_wait_object_is_fd(g->wait, g->wait_call) ? "fds"
+                           : g->wait == TL_WAIT_CHILD                  ? "children"
+                                                                       : "objects";
+        fprintf(out, " (%s, %d %s)", g->wait_call, g->objects, what);
+    } else if (g->wait_call && known) {
+        fprintf(out, " (%s", g->wait_call);
+        write_object(out, g->wait, g->wait_call, g->object, g->target);
+        fputc(')', out);
+    } else if (g->wait_call) {
         fprintf(out, " (%s)", g->wait_call);
+    }
+    if (g->unknown & TL_UNKNOWN_BLOCKED_NS)
+        return;
     fputs(" for ", out);
     write_seconds(out, g->blocked_min_ns);
     if (g->blocked_max_ns - g->blocked_min_ns >= 50000000) {
@@ -56,7 +269,48 @@ static void write_wait(FILE *out, const tl_group *g)
     }
 }
 
-int tl_write_group_text(FILE *out, const tl_group *g)
+/* A thread name as text: any byte can be in one; control characters would
+ * break the dump's lines. */
+static const char *printable(const char *name, char out[16])
+{
+    size_t i = 0;
+    for (; i < 15 && name[i]; i++)
+        out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+    out[i] = 0;
+    return out;
+}
+
+/* "  threads 4300 (pool-1-thread-1), 4301 (pool-1-thread-2), … 12 more",
+ * wrapped under its first entry before LINE_WIDTH columns. */
+#define LINE_WIDTH 100
+static void write_tids(FILE *out, const tl_group *g)
+{
+    if (g->n_tids <= 0)
+        return;
+    fputs("  threads", out);
+    size_t col = 9;
+    int shown = g->n_tids <= LIST_MAX + 1 ? g->n_tids : LIST_MAX;
+    for (int i = 0; i < shown; i++) {
+        char item[48], clean[16];
+        int n = snprintf(item, sizeof item, "%d", (int)g->tids[i]);
+        if (g->names && g->names[i][0] && !(g->name && strcmp(g->name, g->names[i]) == 0))
+            snprintf(item + n, sizeof item - (size_t)n, " (%s)", printable(g->names[i], clean));
+        if (i && col + 2 + strlen(item) > LINE_WIDTH) {
+            fputs(",\n         ", out);
+            col = 9;
+        } else if (i) {
+            fputc(',', out);
+            col++;
+        }
+        fprintf(out, " %s", item);
+        col += 1 + strlen(item);
+    }
+    if (shown < g->n_tids)
+        fprintf(out, ", \u2026 %d more", g->n_tids - shown);
+    fputc('\n', out);
+}
+
+static int write_group(FILE *out, const tl_group *g, int list_threads)
 {
     fprintf(out, "%d thread%s", g->count, g->count == 1 ? "" : "s");
     if (g->growth >= 0)
@@ -71,20 +325,36 @@ int tl_write_group_text(FILE *out, const tl_group *g)
     else
         fputs("running", out);
     fputc('\n', out);
-    tl_write_frames_text(out, &g->stack);
+    char clean[16];
+    if (g->name)
+        fprintf(out, "  name %s\n", printable(g->name, clean));
+    if (list_threads || g->state == TL_EXITED)
+        write_tids(out, g);
+    /* One set of columns for both stacks of a group. */
+    struct columns cols = {FN_MIN, WHERE_MIN};
+    fit_columns(&cols, &g->stack);
+    fit_columns(&cols, &g->spawn_stack);
+    write_frames(out, &g->stack, &cols);
     tl_write_owners_text(out, g);
-    if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
+    if ((g->unknown & TL_UNKNOWN_SPAWN) && !g->has_main) {
+        fputs("  created by: not known (attached with ptrace)\n", out);
+    } else if (g->spawn_stack.depth == 0 && g->creator_tid == 0) {
         fputs(g->has_main ? "  main thread\n" : "  created where threadleak could not see\n", out);
     } else {
         fprintf(out, "  created by thread %d", (int)g->creator_tid);
         if (g->creator_name && g->creator_name[0])
-            fprintf(out, " (%s)", g->creator_name);
+            fprintf(out, " (%s)", printable(g->creator_name, clean));
         if (g->n_creators > 1)
             fprintf(out, " and %d other%s", g->n_creators - 1, g->n_creators == 2 ? "" : "s");
         fputs(" at\n", out);
-        tl_write_frames_text(out, &g->spawn_stack);
+        write_frames(out, &g->spawn_stack, &cols);
     }
     return ferror(out) ? -1 : 0;
+}
+
+int tl_write_group_text(FILE *out, const tl_group *g)
+{
+    return write_group(out, g, 0);
 }
 
 int tl_write_text(FILE *out, const tl_dump *d)
@@ -95,18 +365,43 @@ int tl_write_text(FILE *out, const tl_dump *d)
     if (gmtime_r(&secs, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     const tl_counts *c = &d->counts;
-    fprintf(out, "threadleak dump %d \u00b7 pid %d \u00b7 %s \u00b7 %s\n", d->number, d->pid,
-            d->program ? d->program : "?", when);
-    fprintf(out,
-            "threads: %ld live (%ld blocked, %ld running), %ld exited unjoined \u00b7 "
-            "%ld created, %ld joined\n",
-            c->live, c->blocked, c->running, c->exited_unjoined, c->created, c->joined);
+    /* "ptrace": all of it; "preload+ptrace": the library's dump, plus the
+     * threads it does not track, seen through ptrace. */
+    int ptrace = d->source && strcmp(d->source, "ptrace") == 0;
+    int mixed = d->source && strcmp(d->source, "preload+ptrace") == 0;
+    fprintf(out, "threadleak dump %d \u00b7 pid %d \u00b7 %s \u00b7 %s%s\n", d->number, d->pid,
+            d->program ? d->program : "?", when,
+            ptrace  ? " \u00b7 attached with ptrace"
+            : mixed ? " \u00b7 and ptrace for the threads the library does not track"
+                    : "");
+    fprintf(out, "threads: %ld live (%ld blocked, %ld running)", c->live, c->blocked, c->running);
+    if (c->unknown & TL_UNKNOWN_LIFECYCLE)
+        fputc('\n', out);
+    else
+        fprintf(out, ", %ld exited unjoined \u00b7 %ld created, %ld joined\n", c->exited_unjoined,
+                c->created, c->joined);
+    if (ptrace || mixed) {
+        fputs("paused ", out);
+        write_thousands(out, d->paused_threads);
+        fprintf(out, d->pause_ns < 10000000 ? " thread%s for %.1f ms" : " thread%s for %.0f ms",
+                d->paused_threads == 1 ? "" : "s", d->pause_ns / 1e6);
+        if (d->pause_free > 0)
+            fprintf(out, " (%ld more read without stopping them)", d->pause_free);
+        if (d->pause_late > 0)
+            fprintf(out, " (%ld did not stop within the limit: shown as /proc sees them)",
+                    d->pause_late);
+        fputs(ptrace ? "; not known without libthreadleak.so: where threads were created, how "
+                       "long they have waited, exited-unjoined threads\n"
+                     : "; groups \"created by: not known\" are threads the library does not "
+                       "track\n",
+              out);
+    }
     if (d->stacks_unknown)
         fprintf(out, "stacks: %s\n", d->stacks_unknown);
     tl_write_deadlocks_text(out, d);
     for (int i = 0; i < d->n_groups; i++) {
         fputc('\n', out);
-        tl_write_group_text(out, &d->groups[i]);
+        write_group(out, &d->groups[i], d->n_threads >= 0);
     }
     return ferror(out) ? -1 : 0;
 }

@@ -23,6 +23,7 @@ enum tl_wait {
     TL_WAIT_SLEEP,
     TL_WAIT_IO,
     TL_WAIT_POLL,
+    TL_WAIT_CHILD,
     TL_WAIT_COUNT
 };
 
@@ -45,6 +46,17 @@ typedef struct tl_stack {
     int depth;
     tl_frame *frames;
 } tl_stack;
+
+typedef char tl_name[16]; /* a thread's name, as the kernel keeps it */
+/* What a dump does not know (tl_group.unknown, tl_thread.unknown,
+ * tl_counts.unknown): a dump taken with ptrace, without the library, has no
+ * creation stacks, no wait durations and no lifecycle counts. Writers put
+ * null where a value is unknown, never a made-up one. */
+enum {
+    TL_UNKNOWN_SPAWN = 1,      /* spawn_stack, creator */
+    TL_UNKNOWN_BLOCKED_NS = 2, /* how long the thread has waited */
+    TL_UNKNOWN_LIFECYCLE = 4,  /* counts: exited_unjoined, created, joined, detached */
+};
 
 /* Who a blocked thread waits for: the holder of its mutex or rwlock, the
  * holder of the mutex its condvar wait passed, or the thread it joins.
@@ -97,15 +109,18 @@ typedef struct tl_deadlock {
 
 typedef struct tl_thread {
     pid_t tid;
-    char name[16];
+    tl_name name;
     int state;
     int wait;
     const char *wait_call; /* the primitive, "pthread_cond_wait" */
     uint64_t object;
+    const char *target; /* io/poll: what the descriptor is, "pipe:[1234]"; NULL: unknown */
     uint64_t blocked_ns;
     pid_t creator_tid;
+    tl_name creator_name;
     tl_stack stack;
     tl_stack spawn_stack;
+    unsigned unknown; /* TL_UNKNOWN_* */
     tl_owner owner;
 } tl_thread;
 
@@ -116,6 +131,7 @@ typedef struct tl_group {
     const char *wait_call; /* NULL when the group's calls differ */
     uint64_t object;       /* 0 when absent or when the group's objects differ */
     int objects;           /* how many distinct objects the group waits on */
+    const char *target;    /* io/poll with one object: what the descriptor is; NULL */
     uint64_t blocked_min_ns, blocked_max_ns;
     tl_stack stack;
     tl_stack spawn_stack;
@@ -125,18 +141,22 @@ typedef struct tl_group {
     pid_t *creator_tids;
     int n_tids;
     pid_t *tids;
-    long growth;    /* suspects only: how much the group grew; -1 otherwise */
-    int has_main;   /* the process's main thread is one of tids */
-    tl_owner owner; /* when all its threads wait on one object */
+    tl_name *names;   /* parallel to tids; NULL when not known */
+    const char *name; /* shared by its threads, or a pattern "pool-3-thread-*"; NULL */
+    long growth;      /* suspects only: how much the group grew; -1 otherwise */
+    int has_main;     /* the process's main thread is one of tids */
+    tl_owner owner;   /* when all its threads wait on one object */
     /* When they wait on several: their distinct owners, the first few. */
     int n_owners, more_owners;
     tl_owner *owners;
+    unsigned unknown; /* TL_UNKNOWN_* */
 } tl_group;
 
 typedef struct tl_counts {
     long live, running, blocked, exited_unjoined;
     long created, joined, detached;
     long by_wait[TL_WAIT_COUNT];
+    unsigned unknown; /* TL_UNKNOWN_LIFECYCLE */
 } tl_counts;
 
 typedef struct tl_dump {
@@ -150,10 +170,23 @@ typedef struct tl_dump {
     tl_group *groups; /* largest first */
     int n_threads;    /* -1: per-thread detail not recorded */
     tl_thread *threads;
+    const char *source;  /* "preload" (also when NULL) or "ptrace" */
+    long paused_threads; /* ptrace: threads stopped to take the dump */
+    uint64_t pause_ns;   /* ptrace: from the first stop to the last detach */
+    long pause_late;     /* ptrace: threads that did not stop within the limit (seen from /proc) */
+    long pause_free;     /* ptrace: threads read from /proc without stopping them */
     int n_deadlocks;
     tl_deadlock *deadlocks;
     const char *stacks_unknown; /* why blocked-at stacks are missing; NULL: they are not */
 } tl_dump;
+
+/* Where a wait's object is a file descriptor (io, poll but select), a
+ * pid (child), or an address. */
+int tl_wait_object_is_fd(int wait, const char *call);
+/* The group name of these thread names: the name when all are equal, the
+ * pattern with the last run of digits as '*' when that is what they share
+ * ("pool-3-thread-*"), else empty. out has room for 20 bytes. */
+void tl_names_pattern(const tl_name *names, int n, char out[20]);
 
 /* Writers. Both return 0, or -1 with errno set when the stream failed. */
 int tl_write_text(FILE *out, const tl_dump *d);

@@ -8,8 +8,10 @@
 #include <uthash.h>
 #include <unistd.h>
 
+#include "common/stack_key.h"
 #include "preload/config.h"
 #include "preload/dump.h"
+#include "preload/fd_describe.h"
 #include "preload/dump_owners.h"
 #include "preload/program.h"
 #include "preload/registry.h"
@@ -50,6 +52,7 @@ struct group_key {
 struct group {
     struct group_key key;
     tl_group g;
+    tl_name creator_name; /* the first thread's creator's, as recorded at creation */
     int cap;
     uint64_t *objects;
     UT_hash_handle hh;
@@ -81,31 +84,9 @@ struct build {
     int n_snaps;
 };
 
-/* Function, file and line of each frame; function and offset where there is
- * no line, the address where there is not even a function. */
-static char *source_key(const tl_stack *st)
-{
-    size_t size = 0;
-    char *key = NULL;
-    FILE *f = open_memstream(&key, &size);
-    if (!f)
-        return NULL;
-    for (int i = 0; i < st->depth; i++) {
-        const tl_frame *fr = &st->frames[i];
-        if (fr->function && fr->file && fr->line > 0)
-            fprintf(f, "%s@%s:%d;", fr->function, fr->file, fr->line);
-        else if (fr->function)
-            fprintf(f, "%s+%llu;", fr->function, (unsigned long long)fr->offset);
-        else
-            fprintf(f, "0x%llx;", (unsigned long long)fr->ip);
-    }
-    fclose(f);
-    return key;
-}
-
 static struct canon_entry *canonical(struct build *b, uint32_t id, const tl_stack *st)
 {
-    char *key = source_key(st);
+    char *key = tl_stack_source_key(st);
     if (!key)
         return NULL;
     struct canon_entry *c;
@@ -140,14 +121,14 @@ static uint32_t canonical_id(struct build *b, uint32_t id)
     return e && e->canon ? e->canon->id : id;
 }
 
-static tl_stack expanded(const uint64_t *ips, int depth)
+static tl_stack expanded(const uint64_t *ips, int depth, uint32_t epoch)
 {
     tl_stack st = {0, NULL};
     int cap = depth;
     st.frames = calloc((size_t)cap, sizeof *st.frames);
     for (int i = 0; st.frames && i < depth; i++) {
         tl_frame f[TL_MAX_INLINED + 1];
-        int n = tl_symbolize_all(ips[i], f, TL_MAX_INLINED + 1);
+        int n = tl_symbolize_all(ips[i], epoch, f, TL_MAX_INLINED + 1);
         if (st.depth + n > cap) {
             cap = (st.depth + n) * 2;
             tl_frame *more = realloc(st.frames, (size_t)cap * sizeof *more);
@@ -171,9 +152,10 @@ static struct stack_entry *stack_entry(struct build *b, uint32_t id)
         return e;
     tl_stack st = {0, NULL};
     const uint64_t *ips;
-    int depth = tl_stack_get(id, &ips);
+    uint32_t epoch;
+    int depth = tl_stack_get(id, &ips, &epoch);
     if (depth > 0) /* inlined calls are frames of their own */
-        st = expanded(ips, depth);
+        st = expanded(ips, depth, epoch);
     if (!(e = calloc(1, sizeof *e))) {
         free(st.frames);
         return NULL;
@@ -216,8 +198,17 @@ static int add_to_group(struct build *b, const struct tl_snap *s)
         if (!c)
             return -1;
         g->g.creator_tids = c;
+        tl_name *nm = realloc(g->g.names, (size_t)cap * sizeof *nm);
+        if (!nm)
+            return -1;
+        g->g.names = nm;
         g->cap = cap;
     }
+    if (g->g.count == 0) {
+        g->g.target = s->target;
+        snprintf(g->creator_name, sizeof g->creator_name, "%s", s->creator_name);
+    }
+    memcpy(g->g.names[g->g.count], s->name, sizeof(tl_name));
     g->g.tids[g->g.count] = s->tid;
     g->objects[g->g.count] = s->object;
     g->g.creator_tids[g->g.count] = s->creator;
@@ -255,6 +246,39 @@ static int unique_sorted_u64(uint64_t *v, int n)
     return m;
 }
 
+struct tid_name {
+    pid_t tid;
+    tl_name name;
+};
+
+static int by_tid(const void *a, const void *b)
+{
+    const struct tid_name *x = a, *y = b;
+    return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+/* Threads in tid order, each keeping its name. */
+static void sort_tids_and_names(tl_group *g)
+{
+    struct tid_name *v = malloc((size_t)g->n_tids * sizeof *v);
+    if (!v) {
+        qsort(g->tids, (size_t)g->n_tids, sizeof *g->tids, cmp_pid);
+        free(g->names);
+        g->names = NULL;
+        return;
+    }
+    for (int i = 0; i < g->n_tids; i++) {
+        v[i].tid = g->tids[i];
+        memcpy(v[i].name, g->names[i], sizeof v[i].name);
+    }
+    qsort(v, (size_t)g->n_tids, sizeof *v, by_tid);
+    for (int i = 0; i < g->n_tids; i++) {
+        g->tids[i] = v[i].tid;
+        memcpy(g->names[i], v[i].name, sizeof v[i].name);
+    }
+    free(v);
+}
+
 static int unique_sorted_pid(pid_t *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_pid);
@@ -265,19 +289,29 @@ static int unique_sorted_pid(pid_t *v, int n)
     return m;
 }
 
-static const char *creator_name(struct build *b, pid_t tid)
+/* The creator's name now if it is alive, else the one recorded when it
+ * created the thread. */
+static const char *creator_name(struct build *b, pid_t tid, const char *recorded)
 {
     if (tid == getpid())
         return "main";
+    for (int i = 0; i < b->n_snaps; i++)
+        if (b->snaps[i].tid == tid && b->snaps[i].state != TL_EXITED)
+            return b->snaps[i].name;
+    return recorded[0] ? recorded : NULL;
+}
+
+static void fill_names_and_targets(struct build *b)
+{
+    struct tl_sockets *sockets = NULL;
     for (int i = 0; i < b->n_snaps; i++) {
         struct tl_snap *s = &b->snaps[i];
-        if (s->tid != tid)
-            continue;
-        if (!s->name[0])
+        if (!s->name[0] && s->state != TL_EXITED)
             tl_thread_comm(s->tid, s->name, sizeof s->name);
-        return s->name;
+        if (s->state == TL_BLOCKED && tl_wait_object_is_fd(s->wait, s->call))
+            s->target = tl_fd_describe(s->tid, s->object, &sockets);
     }
-    return NULL;
+    tl_sockets_free(sockets);
 }
 
 static void finish_group(struct build *b, struct group *g)
@@ -290,12 +324,21 @@ static void finish_group(struct build *b, struct group *g)
     uint64_t first_object = g->objects[0];
     out->objects = out->state == TL_BLOCKED ? unique_sorted_u64(g->objects, out->count) : 0;
     out->object = out->objects == 1 ? first_object : 0;
-    out->creator_name = creator_name(b, out->creator_tid);
+    const char *cname = creator_name(b, out->creator_tid, g->creator_name);
+    out->creator_name = cname ? strdup(cname) : NULL;
+    char pattern[20];
+    tl_names_pattern(out->names, out->count, pattern);
+    if (pattern[0] && strcmp(pattern, tl_program_comm()) != 0)
+        out->name = strdup(pattern);
+    if (out->objects != 1)
+        out->target = NULL;
+    if (out->target)
+        out->target = strdup(out->target);
     out->n_creators = unique_sorted_pid(out->creator_tids, out->count);
     if (out->n_creators == 1 && out->creator_tids[0] == 0)
         out->n_creators = 0;
     out->n_tids = out->count;
-    qsort(out->tids, (size_t)out->n_tids, sizeof *out->tids, cmp_pid);
+    sort_tids_and_names(out);
 }
 
 static int by_count(const void *a, const void *b)
@@ -316,10 +359,10 @@ static void fill_threads(struct build *b, tl_dump *d)
     for (int i = 0; i < b->n_snaps; i++) {
         struct tl_snap *s = &b->snaps[i];
         tl_thread *t = &d->threads[d->n_threads++];
-        if (!s->name[0])
-            tl_thread_comm(s->tid, s->name, sizeof s->name);
         t->tid = s->tid;
         memcpy(t->name, s->name, sizeof t->name);
+        memcpy(t->creator_name, s->creator_name, sizeof t->creator_name);
+        t->target = s->target ? strdup(s->target) : NULL;
         t->state = s->state;
         t->wait = s->wait;
         t->wait_call = s->call;
@@ -376,6 +419,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
     /* Counts agree with the groups: both come from this one snapshot. */
     memset(d->counts.by_wait, 0, sizeof d->counts.by_wait);
     d->counts.live = d->counts.running = d->counts.blocked = d->counts.exited_unjoined = 0;
+    fill_names_and_targets(&b);
     for (int i = 0; i < b.n_snaps; i++) { /* every stack known before grouping */
         stack_entry(&b, b.snaps[i].stack);
         stack_entry(&b, b.snaps[i].spawn);
@@ -409,7 +453,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         if (d->groups)
             d->groups[k++] = g->g;
         else
-            free(g->g.tids), free(g->g.creator_tids);
+            free(g->g.tids), free(g->g.creator_tids), free(g->g.names);
         free(g->objects);
         HASH_DEL(b.groups, g);
         free(g);
@@ -422,10 +466,8 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         fill_threads(&b, d);
     }
     tl_dump_owners(d, b.snaps, b.n_snaps, stack_of, &b);
-    /* Creator names point into the snapshot: keep names before freeing. */
-    for (int i = 0; i < d->n_groups; i++)
-        if (d->groups[i].creator_name)
-            d->groups[i].creator_name = strdup(d->groups[i].creator_name);
+    for (int i = 0; i < b.n_snaps; i++)
+        free(b.snaps[i].target);
     free(b.snaps);
     struct canon_entry *c, *ctmp;
     HASH_ITER(hh, b.canon, c, ctmp)
@@ -435,6 +477,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         free(c);
     }
     o->stacks = b.stacks;
+    tl_symbolize_release();
     return d;
 }
 
@@ -448,8 +491,13 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
         free(d->groups[i].tids);
         free(d->groups[i].creator_tids);
         free((char *)d->groups[i].creator_name);
+        free(d->groups[i].names);
+        free((char *)d->groups[i].name);
+        free((char *)d->groups[i].target);
     }
     free(d->groups);
+    for (int i = 0; i < d->n_threads; i++)
+        free((char *)d->threads[i].target);
     free(d->threads);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)

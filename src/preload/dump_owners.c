@@ -10,9 +10,11 @@
 #include "common/waitfor.h"
 #include "preload/dump_owners.h"
 #include "preload/lock_owner.h"
+#include "preload/program.h"
 #include "preload/registry.h"
 #include "preload/stacks.h"
 #include "preload/symbolize.h"
+#include "preload/unloaded.h"
 
 struct key {
     uint64_t k;
@@ -70,10 +72,11 @@ static void describe_gone(pid_t tid, tl_owner *o)
         name[sizeof name - 1] = 0;
         memcpy(o->name, name, sizeof o->name);
         if (start && !(s->life & TL_LIFE_ADOPTED))
-            o->at = tl_symbolize((uint64_t)(uintptr_t)start + 1);
+            o->at = tl_symbolize_at((uint64_t)(uintptr_t)start + 1, tl_unload_epoch());
         const uint64_t *ips;
-        if (spawn && tl_stack_get(spawn, &ips) > 0)
-            o->created = tl_symbolize(ips[0]);
+        uint32_t epoch;
+        if (spawn && tl_stack_get(spawn, &ips, &epoch) > 0)
+            o->created = tl_symbolize_at(ips[0], epoch);
         return;
     }
 }
@@ -87,7 +90,8 @@ static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
     if (k >= 0) {
         const struct tl_snap *s = &c->snaps[k];
         memcpy(o->name, s->name, sizeof o->name);
-        if (!o->name[0] && tid == getpid())
+        /* main, unless it was given a name of its own */
+        if (tid == getpid() && (!o->name[0] || strcmp(o->name, tl_program_comm()) == 0))
             snprintf(o->name, sizeof o->name, "main");
         else if (!o->name[0] && s->state != TL_EXITED)
             tl_thread_comm(tid, o->name, sizeof o->name);

@@ -8,9 +8,11 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
 
@@ -95,7 +97,14 @@ typedef void *(*tl_start_fn)(void *);
     X(int, epoll_wait, (int, struct epoll_event *, int, int))                                      \
     X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))                   \
     X(int, epoll_pwait2,                                                                           \
-      (int, struct epoll_event *, int, const struct timespec *, const sigset_t *))
+      (int, struct epoll_event *, int, const struct timespec *, const sigset_t *))                 \
+    X(pid_t, wait, (int *))                                                                        \
+    X(pid_t, waitpid, (pid_t, int *, int))                                                         \
+    X(pid_t, wait3, (int *, int, struct rusage *))                                                 \
+    X(pid_t, wait4, (pid_t, int *, int, struct rusage *))                                          \
+    X(int, waitid, (idtype_t, id_t, siginfo_t *, int))                                             \
+    X(int, prctl, (int, ...))                                                                      \
+    X(int, dlclose, (void *))
 
 /* The condition-variable calls exist in two ABIs: resolved by version. */
 #define TL_REAL_COND_FUNCTIONS(X)                                                                  \

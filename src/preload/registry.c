@@ -129,6 +129,7 @@ TL_HIDDEN struct tl_slot *tl_slot_claim(void)
     s->handle = 0;
     s->creator_done = 0;
     s->name[0] = 0;
+    s->creator_name[0] = 0;
     return s;
 }
 
@@ -183,13 +184,15 @@ TL_HIDDEN struct tl_slot *tl_adopt_self(void)
         s->handle = (uint64_t)pthread_self();
         s->life = TL_LIFE_ADOPTED | (s->tid == getpid() ? 0 : TL_LIFE_DETACHED);
         s->creator_done = 1;
+        tl_name_self(s);
         /* The main thread's stack ends where the kernel put argv and the
          * environment; other adopted threads' stacks are unknown. */
         if (s->tid == getpid())
             s->stack_hi = (uint64_t)(uintptr_t)__libc_stack_end;
         tl_self_slot = s;
-        if (s->tid != getpid())
-            pthread_setspecific(exit_key, s);
+        /* The main thread too: its exit hook runs when it ends by
+         * pthread_exit or cancellation (never at exit()). */
+        pthread_setspecific(exit_key, s);
         __atomic_fetch_add(&counters.adopted, 1, __ATOMIC_RELAXED);
         publish(s);
     }
@@ -207,8 +210,12 @@ TL_HIDDEN void tl_thread_exiting(struct tl_slot *s)
     while (!__atomic_load_n(&s->creator_done, __ATOMIC_ACQUIRE))
         sched_yield();
     tl_block_end(s);
-    if (s->tid == getpid()) /* a fork child's only thread, returning */
+    /* The process's first thread (main, or a fork child's only thread)
+     * ending while others run: nobody can join it, it is gone. */
+    if (s->tid == getpid()) {
         tl_sampler_leader_exiting();
+        __atomic_fetch_or(&s->life, TL_LIFE_DETACHED, __ATOMIC_ACQ_REL);
+    }
     /* tl_self_slot stays: a joiner finds the slot through it. */
     tl_exiting = 1;
     uint32_t old = __atomic_fetch_or(&s->life, TL_LIFE_EXITED, __ATOMIC_ACQ_REL);

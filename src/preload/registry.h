@@ -56,7 +56,8 @@ struct tl_slot {
     tl_start_fn start;
     void *arg;
     int c11;
-    char name[16];
+    char name[16];         /* kept current by the naming wrappers (wrap_name.c) */
+    char creator_name[16]; /* the creator's name when it created this thread */
 } __attribute__((aligned(64)));
 
 struct tl_counters {
@@ -82,6 +83,10 @@ TL_HIDDEN void tl_note_joined(struct tl_slot *s, uint32_t gen, pthread_t t);
 TL_HIDDEN void tl_note_detached(struct tl_slot *s, pthread_t t);
 TL_HIDDEN void tl_registry_after_fork_child(void);
 TL_HIDDEN pid_t tl_gettid(void);
+/* Names (wrap_name.c): the calling thread's own name into its slot (once),
+ * and a new thread's inherited name and its creator's name. */
+TL_HIDDEN void tl_name_self(struct tl_slot *s);
+TL_HIDDEN void tl_names_at_create(struct tl_slot *creator, struct tl_slot *s);
 
 /* For the sampler: slots [0, tl_slot_count()) may be read at any time. */
 TL_HIDDEN struct tl_slot *tl_slot_at(uint32_t i);

@@ -187,6 +187,16 @@ TL_HIDDEN void tl_sampler_leader_exiting(void)
     tl_channel_wake();
 }
 
+/* The dump the signal asked for, if it is still to be written. */
+static void signal_dump(void)
+{
+    if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL) && !tl_config.secure) {
+        struct tl_dump_request req = {tl_config.output, tl_config.formats, tl_config.detail_threads,
+                                      "signal"};
+        tl_dump_write(&req);
+    }
+}
+
 static void *sampler_main(void *arg)
 {
     (void)arg;
@@ -212,11 +222,7 @@ static void *sampler_main(void *arg)
         if (thorough)
             serve_request();
         check_handler();
-        if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL) && !tl_config.secure) {
-            struct tl_dump_request req = {tl_config.output, tl_config.formats,
-                                          tl_config.detail_threads, "signal"};
-            tl_dump_write(&req);
-        }
+        signal_dump();
     }
     return NULL;
 }
@@ -321,6 +327,9 @@ static int final_sample(void *arg)
     tl_dump_lock();
     write_series();
     tl_dump_unlock();
+    /* A signal that came just before the exit still gets its dump: the
+     * sampler may not have come round to it, and the process ends now. */
+    signal_dump();
     return 0;
 }
 

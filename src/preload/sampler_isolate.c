@@ -49,7 +49,9 @@ TL_HIDDEN void tl_sampler_sigmask(sigset_t *set)
 TL_HIDDEN void tl_sampler_isolate(void)
 {
     tl_on_sampler = 1;
-    prctl(PR_SET_NAME, "threadleak"); /* pthread_setname_np would open /proc on a program thread */
+    /* pthread_setname_np would open /proc on a program thread; the real
+     * prctl, since the library's own prctl is a wrapper */
+    tl_real.prctl(PR_SET_NAME, (unsigned long)"threadleak", 0ul, 0ul, 0ul);
     own_file_table();
     tl_unwind_init(); /* libunwind opens a pipe at its first use: in our table */
 }

@@ -145,10 +145,13 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
     out->spawn = s->spawn_stack;
     memcpy(out->name, (const void *)s->name, sizeof out->name);
     out->name[sizeof out->name - 1] = 0;
+    memcpy(out->creator_name, (const void *)s->creator_name, sizeof out->creator_name);
+    out->creator_name[sizeof out->creator_name - 1] = 0;
     if (life & TL_LIFE_EXITED) {
         if (life & TL_LIFE_DETACHED)
             return 0;
         out->state = TL_EXITED;
+        out->stack = start_stack(s); /* which threads they were: what they ran */
         return 1;
     }
     out->state = TL_RUNNING;

@@ -11,6 +11,8 @@ struct tl_snap {
     uint64_t object, blocked_ns;
     uint32_t stack, spawn; /* interned stack ids */
     char name[16];
+    char creator_name[16];
+    char *target; /* what the descriptor of an io/poll wait is (dump.c), malloc'd */
     /* For lock owners and cycles (dump_owners.c): */
     uint32_t idx, seq; /* its slot, and the slot's seq while it was read */
     uint64_t handle;   /* pthread_t, what a joiner waits on */

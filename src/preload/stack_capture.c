@@ -25,12 +25,14 @@ static pthread_rwlock_t unwinding;
 
 TL_HIDDEN void tl_stacks_fork_prepare(void)
 {
+    tl_unwind_fork_prepare();
     tl_real.pthread_rwlock_wrlock(&unwinding);
 }
 
 TL_HIDDEN void tl_stacks_fork_parent(void)
 {
     pthread_rwlock_unlock(&unwinding);
+    tl_unwind_fork_parent();
 }
 
 /* Unlocking would not do: the child's thread has a new tid, and glibc
@@ -48,6 +50,7 @@ static void init_lock(void)
 TL_HIDDEN void tl_stacks_after_fork_child(void)
 {
     init_lock();
+    tl_unwind_after_fork_child();
 }
 
 struct range {

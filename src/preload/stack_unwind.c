@@ -8,6 +8,7 @@
  * does the CFI work with these accessors. */
 #include <dlfcn.h>
 #include <libunwind.h>
+#include <pthread.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,8 @@ static void probe(void)
     uint64_t word = 1, copy = 0;
     struct iovec local = {&copy, sizeof copy}, remote = {&word, sizeof word};
     errno = 0;
-    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof copy || copy != 1)
+    if (process_vm_readv(tl_gettid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof copy ||
+        copy != 1)
         forbidden(errno ? errno : EIO);
 }
 
@@ -126,7 +128,9 @@ static int read_safely(struct unwind_arg *a, uint64_t addr, unw_word_t *val)
         if (len > sizeof a->cache)
             len = sizeof a->cache;
         struct iovec local = {a->cache, len}, remote = {(void *)(uintptr_t)start, len};
-        ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        /* Through our own tid: once main has called pthread_exit, the pid
+         * names a zombie without memory and every read would fail. */
+        ssize_t n = process_vm_readv(tl_gettid(), &local, 1, &remote, 1, 0);
         if (n < 0 && errno != EFAULT && errno != ESRCH)
             forbidden(errno);
         if (n < 8)
@@ -248,16 +252,39 @@ TL_EXPORT int pipe2(int fds[2], int flags)
 
 static int init_libunwind(void);
 
+/* Held while the sampler opens libunwind, and by fork's prepare handler: a
+ * fork in the middle of that dlopen left the child a half-loaded library
+ * that its own sampler could not use (no blocked-at stacks in its dumps). */
+static pthread_mutex_t init_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+TL_HIDDEN void tl_unwind_fork_prepare(void)
+{
+    tl_real.pthread_mutex_lock(&init_mutex);
+}
+
+TL_HIDDEN void tl_unwind_fork_parent(void)
+{
+    pthread_mutex_unlock(&init_mutex);
+}
+
+TL_HIDDEN void tl_unwind_after_fork_child(void)
+{
+    pthread_mutex_init(&init_mutex, NULL);
+}
+
 /* Run by the sampler as it starts. */
 TL_HIDDEN int tl_unwind_init(void)
 {
-    if (space)
-        return 0;
-    __atomic_store_n(&initialising, 1, __ATOMIC_RELAXED);
-    int rc = init_libunwind();
-    __atomic_store_n(&initialising, 0, __ATOMIC_RELAXED);
-    if (space)
-        probe();
+    tl_real.pthread_mutex_lock(&init_mutex);
+    int rc = 0;
+    if (!space) {
+        __atomic_store_n(&initialising, 1, __ATOMIC_RELAXED);
+        rc = init_libunwind();
+        __atomic_store_n(&initialising, 0, __ATOMIC_RELAXED);
+        if (space)
+            probe();
+    }
+    pthread_mutex_unlock(&init_mutex);
     return rc;
 }
 

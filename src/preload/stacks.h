@@ -21,7 +21,8 @@ TL_HIDDEN uint32_t tl_capture_spawn_stack(void);
 
 /* Interning. An id is never 0 for a stored stack. */
 TL_HIDDEN uint32_t tl_intern(const uint64_t *ips, int depth);
-TL_HIDDEN int tl_stack_get(uint32_t id, const uint64_t **ips);
+/* The addresses of a stack and the unload epoch it was captured in. */
+TL_HIDDEN int tl_stack_get(uint32_t id, const uint64_t **ips, uint32_t *epoch);
 
 /* Sampler only: unwinds a blocked thread from its saved registers without
  * trusting its stack memory; returns the depth, frames of threadleak itself
@@ -37,5 +38,9 @@ TL_HIDDEN int tl_unwind_init(void);
 /* Why blocked-at stacks cannot be read (NULL: they can). */
 TL_HIDDEN const char *tl_unwind_unknown(void);
 TL_HIDDEN void tl_unwind_refresh(void); /* before a batch of unwinds */
+/* fork's handlers, through tl_stacks_fork_*: no fork while libunwind loads. */
+TL_HIDDEN void tl_unwind_fork_prepare(void);
+TL_HIDDEN void tl_unwind_fork_parent(void);
+TL_HIDDEN void tl_unwind_after_fork_child(void);
 
 #endif

@@ -3,19 +3,30 @@
  * libdw is loaded with dlopen(RTLD_LOCAL) so that it cannot clash with a
  * copy the program brings; without it, dladdr() names exported functions.
  * Names are demangled by libiberty (C++, and Rust's legacy and v0 schemes),
- * linked in statically with its symbols kept local. */
+ * linked in statically with its symbols kept local.
+ *
+ * Which code an address is: the address map (maps.c) says whether it is in
+ * a file or in anonymous memory; anonymous code (JIT) is never given to a
+ * neighbouring library, and is named from the runtime's perf map where
+ * there is one. Addresses of a stack captured before a module was
+ * dlclose'd are looked up in that module's file (unloaded.c). Frames are
+ * cached by address until the loader's list of modules changes. */
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
-#include <libiberty/demangle.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
 #include <unistd.h>
 
+#include "common/symbol_name.h"
 #include "preload/log.h"
+#include "preload/maps.h"
+#include "preload/perf_map.h"
 #include "preload/sampler.h"
 #include "preload/symbolize.h"
+#include "preload/unloaded.h"
 #include "preload/symbolize_inline.h"
 
 static struct {
@@ -24,8 +35,9 @@ static struct {
     void (*report_begin)(Dwfl *);
     int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, void *),
                       void *);
-    int (*proc_report)(Dwfl *, pid_t);
     int (*maps_report)(Dwfl *, FILE *);
+    Dwfl_Module *(*report_elf)(Dwfl *, const char *, const char *, int, GElf_Addr, bool);
+    int (*module_build_id)(Dwfl_Module *, const unsigned char **, GElf_Addr *);
     Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
     const char *(*addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *, GElf_Word *, Elf **,
                             Dwarf_Addr *);
@@ -39,13 +51,19 @@ static Dwfl_Callbacks callbacks;
 static Dwfl *dwfl;
 
 struct cached {
-    uint64_t ip;
+    uint64_t key;     /* the address; with (unloaded module + 1) << 48 for those */
     int n;            /* frames: inlined calls, then the function */
     tl_frame *frames; /* n > 1 */
     tl_frame frame;   /* n == 1 */
     UT_hash_handle hh;
 };
 static struct cached *cache;
+static unsigned long long seen_adds, seen_subs; /* the loader's counters the cache is of */
+
+/* Unloaded modules' files, opened for one dump (their descriptors are
+ * closed after it); 0 not tried, 1 open, -1 not usable. */
+static Dwfl *unloaded_dwfl[TL_UNLOADED_MAX];
+static signed char unloaded_state[TL_UNLOADED_MAX];
 
 struct interned {
     char *s;
@@ -78,8 +96,8 @@ TL_HIDDEN void tl_symbolize_init(void)
     if (!lib ||
         !(TL_DW(begin, "dwfl_begin") && TL_DW(end, "dwfl_end") &&
           TL_DW(report_begin, "dwfl_report_begin") && TL_DW(report_end, "dwfl_report_end") &&
-          TL_DW(proc_report, "dwfl_linux_proc_report") &&
           TL_DW(maps_report, "dwfl_linux_proc_maps_report") &&
+          TL_DW(report_elf, "dwfl_report_elf") && TL_DW(module_build_id, "dwfl_module_build_id") &&
           TL_DW(addrmodule, "dwfl_addrmodule") && TL_DW(addrinfo, "dwfl_module_addrinfo") &&
           TL_DW(getsrc, "dwfl_module_getsrc") && TL_DW(lineinfo, "dwfl_lineinfo") &&
           TL_DW(module_info, "dwfl_module_info") && TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
@@ -94,30 +112,71 @@ TL_HIDDEN void tl_symbolize_init(void)
     callbacks.find_debuginfo = tl_find_debuginfo_here; /* never DEBUGINFOD_URLS */
 }
 
+/* The modules as the address map has them now (read through a live
+ * thread, so that it works after main's pthread_exit). */
 static void report(void)
 {
-    if (!d.begin)
+    size_t len = 0;
+    const char *text = tl_maps_text(&len);
+    if (!d.begin || !text)
         return;
     if (!dwfl)
         dwfl = d.begin(&callbacks);
     if (!dwfl)
         return;
+    FILE *f = fmemopen((void *)text, len, "r");
+    if (!f)
+        return;
     d.report_begin(dwfl);
-    /* After setuid the process is not dumpable: its /proc/PID/auxv is
-     * root's and proc_report gives up, though its maps stay readable. */
-    if (d.proc_report(dwfl, getpid()) != 0) {
-        FILE *maps = fopen("/proc/self/maps", "re");
-        if (maps) {
-            d.maps_report(dwfl, maps);
-            fclose(maps);
-        }
-    }
+    d.maps_report(dwfl, f);
     d.report_end(dwfl, NULL, NULL);
+    fclose(f);
+}
+
+static int loader_counters(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    unsigned long long *c = data;
+    c[0] = info->dlpi_adds;
+    c[1] = info->dlpi_subs;
+    return 1;
+}
+
+/* A module loaded or unloaded since the cache was filled may have put other
+ * code at a cached address. */
+static void drop_cache_if_modules_changed(void)
+{
+    unsigned long long c[2] = {0, 0};
+    dl_iterate_phdr(loader_counters, c);
+    if (c[0] == seen_adds && c[1] == seen_subs)
+        return;
+    seen_adds = c[0];
+    seen_subs = c[1];
+    struct cached *e, *tmp;
+    HASH_ITER(hh, cache, e, tmp)
+    {
+        HASH_DEL(cache, e);
+        free(e->frames);
+        free(e);
+    }
 }
 
 TL_HIDDEN void tl_symbolize_refresh(void)
 {
+    drop_cache_if_modules_changed();
+    tl_maps_refresh();
     report();
+    tl_perf_map_refresh();
+}
+
+TL_HIDDEN void tl_symbolize_release(void)
+{
+    for (int i = 0; i < TL_UNLOADED_MAX; i++) {
+        if (unloaded_dwfl[i])
+            d.end(unloaded_dwfl[i]);
+        unloaded_dwfl[i] = NULL;
+        unloaded_state[i] = 0; /* the ring may hold another module there by the next dump */
+    }
 }
 
 /* libdw keeps the ELF files it read open. In the sampler's own file table
@@ -135,31 +194,16 @@ TL_HIDDEN void tl_symbolize_release_files(void)
 
 static const char *nice_name(const char *raw)
 {
-    if (!raw)
-        return NULL;
-    char plain[1024];
-    const char *at = strchr(raw, '@'); /* "__libc_start_main@@GLIBC_2.34" */
-    if (at && at != raw && (size_t)(at - raw) < sizeof plain) {
-        memcpy(plain, raw, (size_t)(at - raw));
-        plain[at - raw] = 0;
-        raw = plain;
-    }
-    if (raw[0] == '_' && (raw[1] == 'Z' || raw[1] == 'R')) {
-        /* C++ and Rust (legacy and v0), without parameter lists. */
-        char *out = cplus_demangle(raw, DMGL_ANSI | DMGL_AUTO);
-        if (out) {
-            const char *r = intern(out);
-            free(out);
-            return r;
-        }
-    }
-    return intern(raw);
+    char *name = tl_symbol_name(raw);
+    const char *r = intern(name);
+    free(name);
+    return r;
 }
 
-static int lookup_dwfl(uint64_t ip, tl_frame *f, tl_frame *inl, int max_inl)
+static int lookup_dwfl(Dwfl *w, uint64_t ip, tl_frame *f, tl_frame *inl, int max_inl)
 {
     uint64_t at = ip - 1;
-    Dwfl_Module *m = d.addrmodule(dwfl, at);
+    Dwfl_Module *m = d.addrmodule(w, at);
     if (!m)
         return 0;
     const char *modname = d.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
@@ -198,24 +242,79 @@ static void lookup_dladdr(uint64_t ip, tl_frame *f)
     }
 }
 
-static struct cached *lookup(uint64_t ip)
+/* The file of a module that was unloaded, at the address it had. */
+static Dwfl *unloaded_file(const struct tl_unloaded *u)
 {
+    int i = tl_unloaded_index(u);
+    if (unloaded_state[i] != 0)
+        return unloaded_dwfl[i];
+    unloaded_state[i] = -1;
+    Dwfl *w = d.begin ? d.begin(&callbacks) : NULL;
+    if (!w)
+        return NULL;
+    d.report_begin(w);
+    Dwfl_Module *m = d.report_elf(w, u->path, u->path, -1, u->bias, false);
+    d.report_end(w, NULL, NULL);
+    const unsigned char *id = NULL;
+    GElf_Addr id_at;
+    /* A file rebuilt since would name the wrong functions. */
+    if (!m || (u->build_id_len && (d.module_build_id(m, &id, &id_at) != u->build_id_len ||
+                                   memcmp(id, u->build_id, (size_t)u->build_id_len) != 0))) {
+        d.end(w);
+        return NULL;
+    }
+    unloaded_state[i] = 1;
+    return unloaded_dwfl[i] = w;
+}
+
+/* Anonymous executable memory: JIT code, named from the perf map if any. */
+static void lookup_anonymous(uint64_t ip, tl_frame *f)
+{
+    uint64_t start = 0;
+    const char *name = tl_perf_map_lookup(ip - 1, &start);
+    if (name) {
+        f->function = intern(name);
+        f->offset = ip - start;
+        f->module = intern(tl_perf_map_path());
+    } else {
+        f->module = "[anon]";
+    }
+}
+
+static int file_backed(const struct tl_mapping *m)
+{
+    return m->path && m->path[0] == '/';
+}
+
+/* The cached frames of ip: looked up in the unloaded module u when there
+ * is one, else in the modules loaded now (m: its mapping, may be NULL). */
+static struct cached *lookup(uint64_t ip, const struct tl_unloaded *u, const struct tl_mapping *m)
+{
+    uint64_t key = u ? ip | (uint64_t)(tl_unloaded_index(u) + 1) << 48 : ip;
     struct cached *c;
-    HASH_FIND(hh, cache, &ip, sizeof ip, c);
+    HASH_FIND(hh, cache, &key, sizeof key, c);
     if (c)
         return c;
     tl_frame f = {.ip = ip}, inl[TL_MAX_INLINED];
     int n_inl = 0;
-    if (d.begin && !dwfl)
-        report();
-    if (dwfl)
-        n_inl = lookup_dwfl(ip, &f, inl, TL_MAX_INLINED);
-    else
-        lookup_dladdr(ip, &f);
+    if (u) {
+        Dwfl *w = unloaded_file(u);
+        if (w)
+            n_inl = lookup_dwfl(w, ip, &f, inl, TL_MAX_INLINED);
+        if (!f.module)
+            f.module = intern(u->path);
+    } else {
+        if (d.begin && !dwfl)
+            report();
+        if (dwfl)
+            n_inl = lookup_dwfl(dwfl, ip, &f, inl, TL_MAX_INLINED);
+        if (!f.function && (!m || !file_backed(m)))
+            lookup_dladdr(ip, &f); /* the vDSO, or no address map */
+    }
     c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->ip = ip;
+    c->key = key;
     c->frame = f;
     c->n = 1;
     if (n_inl > 0 && (c->frames = calloc((size_t)n_inl + 1, sizeof *c->frames))) {
@@ -223,17 +322,22 @@ static struct cached *lookup(uint64_t ip)
         c->frames[n_inl] = f;
         c->n = n_inl + 1;
     }
-    HASH_ADD(hh, cache, ip, sizeof ip, c);
+    HASH_ADD(hh, cache, key, sizeof key, c);
     return c;
 }
 
-TL_HIDDEN int tl_symbolize_all(uint64_t ip, tl_frame *out, int max)
+TL_HIDDEN int tl_symbolize_all(uint64_t ip, uint32_t epoch, tl_frame *out, int max)
 {
-    struct cached *c = lookup(ip);
-    if (!c) {
-        out[0] = (tl_frame){.ip = ip};
+    const struct tl_unloaded *u = tl_unloaded_find(ip - 1, epoch);
+    const struct tl_mapping *m = u ? NULL : tl_maps_find(ip - 1);
+    out[0] = (tl_frame){.ip = ip};
+    if (m && !file_backed(m) && strcmp(m->path ? m->path : "", "[vdso]") != 0) {
+        lookup_anonymous(ip, &out[0]); /* not cached: code caches reuse addresses */
         return 1;
     }
+    struct cached *c = lookup(ip, u, m);
+    if (!c)
+        return 1;
     if (c->n == 1) {
         out[0] = c->frame;
         return 1;
@@ -243,9 +347,9 @@ TL_HIDDEN int tl_symbolize_all(uint64_t ip, tl_frame *out, int max)
     return n;
 }
 
-TL_HIDDEN tl_frame tl_symbolize(uint64_t ip)
+TL_HIDDEN tl_frame tl_symbolize_at(uint64_t ip, uint32_t epoch)
 {
     tl_frame f[TL_MAX_INLINED + 1];
-    tl_symbolize_all(ip, f, TL_MAX_INLINED + 1);
+    tl_symbolize_all(ip, epoch, f, TL_MAX_INLINED + 1);
     return f[0];
 }

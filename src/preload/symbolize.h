@@ -9,16 +9,19 @@
 #include "preload/real.h"
 
 TL_HIDDEN void tl_symbolize_init(void);
-/* Before a dump: notice objects loaded since the last one. */
+/* Before a dump: notice objects loaded or unloaded since the last one. */
 TL_HIDDEN void tl_symbolize_refresh(void);
-/* The frame for ip, cached; the strings live as long as the process.
- * Every ip is a return address, so the call site (ip - 1) is looked up. */
-TL_HIDDEN tl_frame tl_symbolize(uint64_t ip);
-/* The frames at ip: the calls inlined there, innermost first, then the
- * function ip is in, at most max (max >= 1); returns how many. tl_symbolize
- * returns the first of them. */
+/* After a dump: closes the files of unloaded modules it opened. */
+TL_HIDDEN void tl_symbolize_release(void);
+/* The frames at ip of a stack captured in unload epoch `epoch` (an ip of a
+ * module unloaded since is looked up in that module): the calls inlined
+ * there, innermost first, then the function ip is in, at most max (max >=
+ * 1); returns how many. The strings live as long as the process. Every ip
+ * is a return address, so the call site (ip - 1) is looked up. */
 #define TL_MAX_INLINED 15
-TL_HIDDEN int tl_symbolize_all(uint64_t ip, tl_frame *out, int max);
+TL_HIDDEN int tl_symbolize_all(uint64_t ip, uint32_t epoch, tl_frame *out, int max);
+/* The first of them. */
+TL_HIDDEN tl_frame tl_symbolize_at(uint64_t ip, uint32_t epoch);
 /* After a dump: closes the ELF files read unless they are in the sampler's
  * own file table. */
 TL_HIDDEN void tl_symbolize_release_files(void);

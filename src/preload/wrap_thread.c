@@ -38,6 +38,7 @@ static struct tl_slot *prepare(tl_start_fn start, void *arg, int detached)
     s->start = start;
     s->arg = arg;
     s->creator_tid = self ? self->tid : tl_gettid();
+    tl_names_at_create(self, s);
     s->spawn_stack = tl_capture_spawn_stack();
     s->life = detached ? TL_LIFE_DETACHED : 0;
     tl_slot_publish_new(s, detached);
@@ -196,20 +197,4 @@ TL_EXPORT int pthread_cancel(pthread_t t)
 {
     tl_real_ensure();
     return tl_real.pthread_cancel(t);
-}
-
-TL_EXPORT int pthread_setname_np(pthread_t t, const char *name)
-{
-    tl_real_ensure();
-    int rc = tl_real.pthread_setname_np(t, name);
-    if (rc == 0) {
-        struct tl_slot *s = pthread_equal(t, pthread_self()) ? tl_self() : tl_slot_of(t);
-        if (s) {
-            size_t i = 0;
-            for (; i < sizeof s->name - 1 && name[i]; i++)
-                s->name[i] = name[i];
-            s->name[i] = 0;
-        }
-    }
-    return rc;
 }

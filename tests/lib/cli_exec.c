@@ -1,7 +1,9 @@
 /* See cli_exec.h. */
 #include "lib/cli_exec.h"
 
+#include <criterion/criterion.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -158,6 +160,58 @@ void cli_stop(pid_t pid)
     kill(pid, SIGKILL);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
+}
+
+cli_result *cli_run(const char *const *env, const char *const *args)
+{
+    cli_result *r = cli_new();
+    const char *argv[64];
+    static char json[512];
+    int n = 0;
+    snprintf(json, sizeof json, "%s", cli_path(r, "v.json"));
+    argv[n++] = cli_threadleak();
+    argv[n++] = "run";
+    argv[n++] = "--json";
+    argv[n++] = json;
+    for (int i = 0; args[i] && n < 62; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    cli_exec(r, NULL, 0, argv, env);
+    return r;
+}
+
+json_t *cli_verdict(cli_result *r)
+{
+    json_t *v = cli_json(cli_path(r, "v.json"));
+    cr_assert(v, "no verdict JSON; status %d, stderr:\n%s", r->status, r->err);
+    cr_assert_str_eq(json_string_value(json_object_get(v, "format")), "threadleak-verdict");
+    return v;
+}
+
+const char *cli_verdict_word(json_t *v)
+{
+    return json_string_value(json_object_get(v, "verdict"));
+}
+
+int cli_has_reason(json_t *v, const char *reason)
+{
+    json_t *a = json_object_get(v, "reasons"), *x;
+    size_t i;
+    json_array_foreach(a, i, x) if (strcmp(json_string_value(x), reason) == 0) return 1;
+    return 0;
+}
+
+int cli_stack_has(json_t *stack, const char *glob)
+{
+    json_t *f;
+    size_t i;
+    json_array_foreach(stack, i, f)
+    {
+        const char *name = json_string_value(json_object_get(f, "function"));
+        if (name && fnmatch(glob, name, 0) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 int cli_wait_preloaded(pid_t pid)

@@ -29,6 +29,16 @@ const char *cli_path(cli_result *r, const char *name);
 json_t *cli_json(const char *path);
 void cli_free(cli_result *r);
 
+/* threadleak run --json <dir>/v.json ARGS (NULL-terminated), with extra env. */
+cli_result *cli_run(const char *const *env, const char *const *args);
+/* The verdict JSON of a cli_run (fails the test when missing). */
+json_t *cli_verdict(cli_result *r);
+/* The verdict word, and whether reasons has one. */
+const char *cli_verdict_word(json_t *v);
+int cli_has_reason(json_t *v, const char *reason);
+/* 1 when a frame of the stack has this function name (fnmatch glob). */
+int cli_stack_has(json_t *stack, const char *glob);
+
 /* Starts argv in the background with the library preloaded and extra env;
  * returns its pid (the test must kill and reap it with cli_stop). */
 pid_t cli_spawn_preloaded(const char *const *argv, const char *const *env);

@@ -21,6 +21,7 @@
 extern char **environ;
 
 #define READY_TIMEOUT_MS 10000
+#define SETTLE_TIMEOUT_MS 10000
 #define DUMP_TIMEOUT_MS 5000
 #define MAX_PROCS 16
 #define TEXT_SHOWN 12000  /* most characters of a dump put in a message */
@@ -643,6 +644,53 @@ json_t *tlt_wait_dump(tlt_proc *p, int number, const char *reason)
     tlt_expect(p, json_is_array(json_object_get(d, "groups")), "dump has no \"groups\" array");
     tlt_expect(p, json_is_object(json_object_get(d, "counts")), "dump has no \"counts\" object");
     return p->json;
+}
+
+/* How many of the process's threads are not sleeping (state other than S),
+ * or -1 when /proc has none of them. */
+static int threads_awake(pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int awake = 0, seen = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[340], buf[512];
+        snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+            continue; /* exited meanwhile */
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        /* "pid (comm) S ...": comm may hold spaces and parentheses. */
+        const char *rp = strrchr(buf, ')');
+        seen++;
+        awake += !(rp && rp[1] == ' ' && rp[2] == 'S');
+    }
+    closedir(d);
+    return seen ? awake : -1;
+}
+
+void tlt_settle(tlt_proc *p)
+{
+    long deadline = now_ms() + SETTLE_TIMEOUT_MS;
+    int quiet = 0;
+    while (quiet < 3 && now_ms() < deadline) {
+        int awake = threads_awake(p->pid);
+        if (awake < 0)
+            return;
+        quiet = awake ? 0 : quiet + 1;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 json_t *tlt_dump(tlt_proc *p)

@@ -62,6 +62,11 @@ const char *tlt_printed(tlt_proc *p, const char *key);
 /* What the program wrote on stderr so far (owned by p). */
 const char *tlt_stderr(tlt_proc *p);
 
+/* Waits (up to 10 s) until every thread of the program sleeps, seen three
+ * times 20 ms apart: its threads have reached their waits, however loaded
+ * the machine. Returns in any case; the dump then shows what is there. */
+void tlt_settle(tlt_proc *p);
+
 /* Sends SIGUSR1 and waits up to 5 s for dump number p->dumps + 1 (the .json
  * and the .txt), loads both, checks the dump's envelope (format, version,
  * pid, dump number, reason) and returns the JSON (owned by p). */

@@ -3,6 +3,7 @@
  *   ramp   a pool that grows by one thread every 40 ms to 24 (warm-up), then stays flat
  *   bursts bursts of 40 threads that finish within ~100 ms, every 300 ms
  *   noisy  a flat baseline of 6 plus 0-15 short-lived threads at any moment
+ *   batch  a batch pool: 30 threads started one every 40 ms, all joined, every 1.5 s
  * argv[2]: run time in ms (default 3000). Every thread is joined at the end. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -102,6 +103,19 @@ int main(int argc, char **argv)
         while (cli_now_ms() < end) {
             burst(40, &seed);
             cli_sleep_ms(200);
+        }
+    } else if (strcmp(mode, "batch") == 0) {
+        while (cli_now_ms() < end) {
+            pthread_t t[30];
+            long cycle = cli_now_ms() + 1500;
+            for (int i = 0; i < 30; i++) {
+                pthread_create(&t[i], NULL, short_task, (void *)(size_t)(1300 - 40 * i));
+                cli_sleep_ms(40);
+            }
+            for (int i = 0; i < 30; i++)
+                pthread_join(t[i], NULL);
+            if (cycle > cli_now_ms()) /* a slow machine may have overrun the cycle */
+                cli_sleep_ms(cycle - cli_now_ms());
         }
     } else if (strcmp(mode, "noisy") == 0) {
         for (int i = 0; i < 6; i++)

@@ -11,6 +11,8 @@
 
 static inline void cli_sleep_ms(long ms)
 {
+    if (ms <= 0)
+        return; /* nanosleep refuses a negative time, and would be retried forever */
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
     while (nanosleep(&ts, &ts))
         ;
@@ -27,8 +29,10 @@ static inline long cli_now_ms(void)
 static inline int cli_end(const char *how)
 {
     fflush(NULL);
-    if (how && strcmp(how, "_exit") == 0) _exit(0);
-    if (how && strcmp(how, "kill") == 0) raise(SIGKILL);
+    if (how && strcmp(how, "_exit") == 0)
+        _exit(0);
+    if (how && strcmp(how, "kill") == 0)
+        raise(SIGKILL);
     return 0;
 }
 

@@ -73,9 +73,11 @@ static void *relock_own(void *arg)
 static void start_cycle(void *(*fn)(void *), int n)
 {
     n_threads = n;
-    pthread_barrier_init(&all_hold, NULL, (unsigned)n);
+    /* main is a party too: no thread goes on before every handle is stored */
+    pthread_barrier_init(&all_hold, NULL, (unsigned)n + 1);
     for (int i = 0; i < TIMES(n); i++)
         threads[i] = start_thread(fn, (void *)(long)i);
+    pthread_barrier_wait(&all_hold);
 }
 
 int main(int argc, char **argv)

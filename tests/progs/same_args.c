@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <stddef.h>
 #include <threads.h>
 
@@ -427,6 +428,25 @@ static void pointers(void)
     SHOW("connect", connect(c, (struct sockaddr *)&a, alen));
     SHOW("accept bad address", accept(ls, bad, &(socklen_t){sizeof a}) >= 0);
     SHOW("accept4 nothing pending", accept4(ls, NULL, NULL, SOCK_CLOEXEC));
+    /* Child waits: a status, siginfo or rusage the kernel cannot write. */
+    for (int k = 0; k < 4; k++) {
+        fflush(stdout);
+        pid_t child = fork();
+        if (child == 0)
+            _exit(3);
+        static const char *const what[] = {"waitpid bad status", "wait4 bad rusage",
+                                           "waitid bad siginfo", "wait bad status"};
+        if (k == 0)
+            SHOW(what[k], waitpid(child, bad, 0) == child);
+        else if (k == 1)
+            SHOW(what[k], wait4(child, NULL, 0, bad) == child);
+        else if (k == 2)
+            SHOW(what[k], waitid(P_PID, (id_t)child, bad, WEXITED));
+        else
+            SHOW(what[k], wait(bad) == child);
+        int st = 0;
+        printf("    reaped after: %s\n", waitpid(child, &st, 0) == child ? "yes" : err_name(errno));
+    }
 }
 
 static int c11_quick(void *arg)

@@ -16,6 +16,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <threads.h>
 
 static sem_t sem;
@@ -30,6 +31,7 @@ static pthread_t finished;
 static uint32_t word = 1;
 static sigset_t usr2;
 static int blocked; /* the second mode */
+static pid_t child;  /* the child a wait case waits for */
 static long wait_ms = 20;
 static struct timespec nap = {0, 0};
 
@@ -178,11 +180,41 @@ static long call(const char *what)
         return epoll_pwait2(ep, &ev, 1, NULL, NULL);
     if (IS("epoll_pwait2_0"))
         return epoll_pwait2(ep, &ev, 1, &zero, NULL);
+    /* Child waits: the answer is 1 for "the child". */
+    siginfo_t si;
+    if (IS("wait"))
+        return wait(NULL) == child;
+    if (IS("waitpid"))
+        return waitpid(child, NULL, 0) == child;
+    if (IS("waitpid WNOHANG"))
+        return waitpid(child, NULL, WNOHANG) == child;
+    if (IS("wait3"))
+        return wait3(NULL, 0, NULL) == child;
+    if (IS("wait4"))
+        return wait4(child, NULL, 0, NULL) == child;
+    if (IS("waitid"))
+        return waitid(P_PID, (id_t)child, &si, WEXITED) == 0 && si.si_pid == child;
     fprintf(stderr, "unknown call %s\n", what);
     exit(2);
 }
 
 static long returned;
+
+/* A child that has exited (for a call with a cancellation pending), or
+ * one that waits for its parent to go (for one cancelled while blocked). */
+static pid_t new_child(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (blocked)
+            pause();
+        _exit(7);
+    }
+    if (!blocked) /* exited: a zombie, which waitid(WNOWAIT) sees */
+        waitid(P_PID, (id_t)pid, &(siginfo_t){0}, WEXITED | WNOWAIT);
+    return pid;
+}
 
 static void *canceller(void *arg)
 {
@@ -203,6 +235,7 @@ static int never_blocks(const char *c)
                                        "pthread_rwlock_timedwrlock",
                                        "pthread_barrier_wait",
                                        "futex",
+                                       "waitpid WNOHANG",
                                        "poll0",
                                        "ppoll0",
                                        "select0",
@@ -295,6 +328,12 @@ static const char *calls[] = {
     "epoll_pwait",
     "epoll_pwait2",
     "epoll_pwait2_0",
+    "wait",
+    "waitpid",
+    "waitpid WNOHANG",
+    "wait3",
+    "wait4",
+    "waitid",
 };
 
 int main(int argc, char **argv)
@@ -329,6 +368,8 @@ int main(int argc, char **argv)
         int joins = !blocked && strstr(calls[i], "join") != NULL;
         if (joins)
             finished = finished_thread();
+        if (!strncmp(calls[i], "wait", 4))
+            child = new_child();
         pthread_t t;
         void *ret;
         pthread_create(&t, NULL, canceller, (void *)calls[i]);
@@ -343,6 +384,14 @@ int main(int argc, char **argv)
             printf("%-28s not cancelled: rc=%ld\n", calls[i], returned);
         if (joins && (ret == PTHREAD_CANCELED || returned != 0))
             printf("    joined after: %s\n", err_name(pthread_join(finished, NULL)));
+        if (child) {
+            if (blocked)
+                kill(child, SIGKILL);
+            int st = 0;
+            printf("    child reaped after: %s\n",
+                   waitpid(child, &st, 0) == child ? "yes" : err_name(errno));
+            child = 0;
+        }
         int v = -1;
         sem_getvalue(&sem, &v);
         char buf[16];

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <threads.h>
 
 #ifndef SYS_futex_waitv
@@ -96,6 +97,10 @@ static const struct {
     {"recv MSG_WAITALL", EVENT},
     {"recvfrom MSG_WAITALL", EVENT},
     {"recvmsg MSG_WAITALL", EVENT},
+    {"waitpid", EVENT},
+    {"wait3", EVENT},
+    {"wait4", EVENT},
+    {"waitid", EVENT},
 };
 
 /* The partly cases: more than the pipe or socket holds, so the call has
@@ -135,7 +140,23 @@ static int go;
 static pthread_t ends_at_event, never_ends;
 static thrd_t c11_ends_at_event;
 static int end_pipe[2], never_pipe[2], listener;
+static pid_t children[N]; /* for the child waits: they exit at the event */
+static int child_pipe[2];
 static long long start_ms; /* the events happen EVENT_MS after it */
+
+/* A child that exits at the event. */
+static pid_t new_child(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c;
+        close(child_pipe[1]);
+        read(child_pipe[0], &c, 1);
+        _exit(0);
+    }
+    return pid;
+}
 
 static int is(int i, const char *name)
 {
@@ -330,6 +351,19 @@ static long call(int i)
         struct msghdr m = {.msg_iov = two, .msg_iovlen = 2};
         return recvmsg(socks[i][0], &m, MSG_WAITALL);
     }
+    siginfo_t si;
+    if (is(i, "wait"))
+        return wait(NULL) > 0; /* the only child waited for by any pid */
+    if (is(i, "waitpid"))
+        return waitpid(children[i], NULL, 0) == children[i];
+    if (is(i, "wait3")) { /* any child of this thread's: the one it starts */
+        children[i] = new_child();
+        return wait3(NULL, __WNOTHREAD, NULL) == children[i];
+    }
+    if (is(i, "wait4"))
+        return wait4(children[i], NULL, 0, NULL) == children[i];
+    if (is(i, "waitid"))
+        return waitid(P_PID, (id_t)children[i], &si, WEXITED) == 0 && si.si_pid == children[i];
     if (is(i, "futex wait forever"))
         return syscall(SYS_futex, &words[i], FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
     if (is(i, "poll forever"))
@@ -421,6 +455,11 @@ static void setup(void)
     for (int i = 0; i < N; i++)
         if (strstr(cases[i].name, "MSG_WAITALL"))
             write(socks[i][1], big, 10);
+    /* A child per child wait, all gone at the event. */
+    pipe(child_pipe);
+    for (int i = 0; i < N; i++)
+        if (!strncmp(cases[i].name, "wait", 4) && !is(i, "wait3"))
+            children[i] = new_child();
     listener = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "same_signals.%d", (int)getpid());
@@ -501,6 +540,7 @@ static void event(void)
         }
     }
     write(end_pipe[1], "ee", 2);
+    close(child_pipe[1]); /* every child reads EOF and exits */
     pthread_mutex_lock(&cond_mutex);
     go = 1;
     pthread_cond_broadcast(&cond);

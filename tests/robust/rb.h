@@ -380,4 +380,77 @@ __attribute__((unused)) static int rb_stress(void)
     return s && *s && strcmp(s, "0") != 0;
 }
 
+/* ---- redis-server, for the tests that serve load while being dumped ---- */
+
+/* Debian's redis-tools ships the server as redis-check-rdb, which serves when
+ * argv[0] says redis-server; the package redis-server only adds a system
+ * service, which make check has no business starting. NULL when missing
+ * (or redis-benchmark or redis-cli is). Static storage. */
+__attribute__((unused)) static const char *rb_redis_server_path(void)
+{
+    static char path[4200];
+    const char *p = tlt_which("redis-server");
+    if (!p)
+        p = tlt_which("redis-check-rdb");
+    if (!p)
+        return NULL;
+    snprintf(path, sizeof path, "%s", p);
+    return tlt_which("redis-benchmark") && tlt_which("redis-cli") ? path : NULL;
+}
+
+__attribute__((unused)) static int rb_redis_ping(int port)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "redis-cli -p %d ping 2>/dev/null | grep -q PONG", port);
+    return system(cmd) == 0;
+}
+
+/* Starts redis-server (4 io-threads) on 127.0.0.1:port in dir, preloaded or
+ * not, with `extra` environment; returns once it answers (fails otherwise). */
+__attribute__((unused)) static pid_t rb_redis_start(const char *server_path, int port,
+                                                    const char *dir, const char *const *extra,
+                                                    int preload)
+{
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    char **envp = rb_env(extra, preload);
+    fflush(NULL);
+    pid_t srv = fork();
+    if (srv == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (chdir(dir) != 0)
+            _exit(125);
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        execle(server_path, "redis-server", "--port", portstr, "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--io-threads", "4", "--io-threads-do-reads", "yes",
+               "--daemonize", "no", (char *)NULL, envp);
+        _exit(127);
+    }
+    free(envp);
+    for (long end = rb_now_ms() + 10000; !rb_redis_ping(port) && rb_now_ms() < end;)
+        rb_sleep_ms(50);
+    cr_assert(rb_redis_ping(port), "redis-server did not answer on port %d", port);
+    return srv;
+}
+
+/* redis-cli shutdown nosave; the server's wait status (-1: it did not end
+ * within 10 s, and was killed). */
+__attribute__((unused)) static int rb_redis_stop(pid_t srv, int port, const char *dir)
+{
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    const char *shutdown[] = {"redis-cli", "-p", portstr, "shutdown", "nosave", NULL};
+    rb_result s = rb_run_in(shutdown, NULL, 0, dir, 20000);
+    rb_free(&s);
+    int st = -1;
+    for (long end = rb_now_ms() + 10000; rb_now_ms() < end; rb_sleep_ms(20))
+        if (waitpid(srv, &st, WNOHANG) == srv)
+            return st;
+    kill(srv, SIGKILL);
+    waitpid(srv, NULL, 0);
+    return -1;
+}
+
 #endif

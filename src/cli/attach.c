@@ -1,0 +1,587 @@
+/* Stopping a process's threads with ptrace, eu-stack style, and letting
+ * them go again. PTRACE_SEIZE sends no signal and PTRACE_INTERRUPT stops a
+ * thread without one, so the program sees nothing; a wait it was in is
+ * restarted by the kernel at detach as after any ptrace stop. The threads
+ * stay stopped only while their registers and the top of their stacks are
+ * copied: unwinding happens after they run again. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/attach.h"
+#include "cli/cli.h"
+
+/* The session the signal handler must let go of. */
+static tl_attach *volatile session;
+static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static struct sigaction saved[sizeof fatal_signals / sizeof *fatal_signals];
+
+static long status_field(pid_t pid, const char *key);
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The calls signal(7) lists as failing with EINTR after a stop even
+ * without a handler: the program would see EINTR where nothing happened.
+ * Threads found waiting in them are not stopped at all (their registers
+ * come from /proc); one that entered such a wait just before the stop gets
+ * ERESTARTNOHAND as its result, which the kernel restarts when no handler
+ * runs, as it restarts read or a futex wait after a ptrace stop (a timeout
+ * then starts over). Async-signal-safe. */
+static int ends_with_eintr(long nr)
+{
+    return nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2 ||
+           nr == SYS_rt_sigtimedwait || nr == SYS_semop || nr == SYS_semtimedop;
+}
+
+static void restart_instead_of_eintr(pid_t tid, const struct user_regs_struct *r, int signal)
+{
+    if (signal || (long)r->rax != -EINTR || !ends_with_eintr((long)r->orig_rax))
+        return;
+    ptrace(PTRACE_POKEUSER, tid,
+           (void *)(offsetof(struct user, regs) + offsetof(struct user_regs_struct, rax)),
+           (void *)(long)-514 /* ERESTARTNOHAND */);
+}
+
+static int detach(tl_attach_thread *t)
+{
+    if (!t->seized)
+        return 0;
+    if (ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pass_signal) != 0)
+        return -1; /* not in a stop yet: reap_late, or the kernel at our exit */
+    t->seized = 0;
+    return 0;
+}
+
+/* Async-signal-safe: ptrace is a system call, and the array is never
+ * reallocated with these signals unblocked. Threads not stopped yet are
+ * detached by the kernel when the command dies, which it does next. */
+static void on_fatal(int sig)
+{
+    tl_attach *a = session;
+    for (int i = 0; a && i < a->n; i++) {
+        tl_attach_thread *t = &a->t[i];
+        if (!t->seized)
+            continue;
+        int st, pass = t->pass_signal;
+        if (!t->stopped) { /* stopped, maybe, but not seen yet */
+            if (waitpid(t->tid, &st, __WALL | WNOHANG) != t->tid || !WIFSTOPPED(st))
+                continue;
+            struct user_regs_struct r;
+            pass = ((unsigned)st >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(st);
+            if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) == 0)
+                restart_instead_of_eintr(t->tid, &r, pass);
+        }
+        ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)pass);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void block_fatal(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+        sigaddset(&set, fatal_signals[i]);
+    sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void catch_fatal(tl_attach *a)
+{
+    session = a;
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++) {
+        struct sigaction sa = {.sa_handler = on_fatal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal_signals[i], NULL, &saved[i]);
+        if (saved[i].sa_handler == SIG_IGN) /* nohup: keep ignoring */
+            continue;
+        sigaction(fatal_signals[i], &sa, NULL);
+    }
+}
+
+static void release_fatal(void)
+{
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+        sigaction(fatal_signals[i], &saved[i], NULL);
+    session = NULL;
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+    pid_t x = ((const tl_attach_thread *)a)->tid, y = ((const tl_attach_thread *)b)->tid;
+    return x < y ? -1 : x > y;
+}
+
+static tl_attach_thread *find(tl_attach *a, pid_t tid, int sorted)
+{
+    tl_attach_thread key = {.tid = tid};
+    tl_attach_thread *t = bsearch(&key, a->t, (size_t)sorted, sizeof key, cmp_tid);
+    for (int i = sorted; !t && i < a->n; i++)
+        if (a->t[i].tid == tid)
+            t = &a->t[i];
+    return t;
+}
+
+static void add(tl_attach *a, pid_t tid)
+{
+    if (a->n == a->cap) {
+        sigset_t old;
+        block_fatal(&old);
+        a->cap = a->cap ? a->cap * 2 : 256;
+        a->t = tl_xrealloc(a->t, (size_t)a->cap, sizeof *a->t);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+    }
+    tl_attach_thread *t = &a->t[a->n];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    t->sys_nr = -2;
+    a->n++;
+}
+
+/* The thread's state letter from /proc ('?' when gone). */
+static char task_state(pid_t pid, pid_t tid)
+{
+    char path[96], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && rp[2] ? rp[2] : '?';
+}
+
+static void read_name(pid_t pid, tl_attach_thread *t)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)t->tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fgets(t->name, sizeof t->name, f))
+        t->name[strcspn(t->name, "\n")] = 0;
+    fclose(f);
+}
+
+/* The kernel's view of a thread we could not stop. */
+static void read_proc_syscall(pid_t pid, tl_attach_thread *t)
+{
+    char path[96], line[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)t->tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (!fgets(line, sizeof line, f) ||
+        tl_parse_proc_syscall(line, &t->sys_nr, t->sys_args, &t->sys_sp, &t->sys_pc) != 0)
+        t->sys_nr = -2;
+    fclose(f);
+}
+
+static void copy_stack(tl_attach *a, tl_attach_thread *t, uint64_t sp);
+
+/* A thread left running, seen through /proc: its wait and where it is. */
+static void proc_only(tl_attach *a, tl_attach_thread *t)
+{
+    if (t->sys_nr == -2)
+        read_proc_syscall(a->pid, t);
+    if (t->sys_nr > -2 && t->sys_pc && t->sys_sp) {
+        t->proc_only = 1;
+        copy_stack(a, t, t->sys_sp);
+    }
+}
+
+/* Seizes threads of pid not seized yet; the number seized, or -1 with
+ * errno from the first refusal when none could be. */
+static int seize_new(tl_attach *a, int *refused)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)a->pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    int sorted = a->n, added = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        long tid = strtol(e->d_name, &end, 10);
+        if (*end || tid <= 0 || find(a, (pid_t)tid, sorted))
+            continue;
+        if (a->want && !a->want((pid_t)tid, a->want_arg))
+            continue;
+        add(a, (pid_t)tid);
+        tl_attach_thread *t = &a->t[a->n - 1];
+        read_proc_syscall(a->pid, t);
+        if (t->sys_nr >= 0 && ends_with_eintr(t->sys_nr)) {
+            proc_only(a, t);
+            if (t->proc_only)
+                continue; /* never stopped, never seized: a signal finds it free */
+        }
+        t->sys_nr = -2;
+        if (ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, NULL) != 0) {
+            int err = errno;
+            /* An exiting thread refuses with EPERM too: not a refusal. */
+            if (err == ESRCH || strchr("ZX?", task_state(a->pid, (pid_t)tid))) {
+                a->n--;
+                continue;
+            }
+            if (!*refused)
+                *refused = err;
+            /* Traced by someone else (one tracer at a time): what /proc
+             * shows, if it lets us read that much. */
+            proc_only(a, t);
+            if (!t->proc_only)
+                a->n--;
+            continue;
+        }
+        t->seized = 1;
+        added++;
+    }
+    closedir(d);
+    sigset_t old;
+    block_fatal(&old);
+    qsort(a->t, (size_t)a->n, sizeof *a->t, cmp_tid);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return added;
+}
+
+/* Registers and the top of the stack, while the thread is stopped. 0, or
+ * -1 when it is not (gone meanwhile). */
+static int capture(tl_attach *a, tl_attach_thread *t)
+{
+    if (ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) != 0)
+        return -1;
+    /* Now, not at detach: a SIGKILL may end us before then. */
+    restart_instead_of_eintr(t->tid, &t->regs, t->pass_signal);
+    copy_stack(a, t, t->regs.rsp);
+    return 0;
+}
+
+static void copy_stack(tl_attach *a, tl_attach_thread *t, uint64_t sp)
+{
+    size_t want = a->copy;
+    t->stack = tl_xcalloc(want, 1);
+    t->stack_lo = sp & ~7ull;
+    struct iovec local = {t->stack, want};
+    struct iovec remote = {(void *)(uintptr_t)t->stack_lo, want};
+    ssize_t n = process_vm_readv(a->pid, &local, 1, &remote, 1, 0);
+    t->stack_len = n > 0 ? (size_t)n : 0;
+    if (n >= 0 && (size_t)n < want) {
+        /* The copy stops at the end of the mapping: read page by page. */
+        size_t got = 0;
+        while (got < want) {
+            size_t page = 4096 - ((t->stack_lo + got) & 4095);
+            if (page > want - got)
+                page = want - got;
+            struct iovec l = {t->stack + got, page};
+            struct iovec r = {(void *)(uintptr_t)(t->stack_lo + got), page};
+            if (process_vm_readv(a->pid, &l, 1, &r, 1, 0) != (ssize_t)page)
+                break;
+            got += page;
+        }
+        t->stack_len = got;
+    }
+}
+
+/* What waitpid said about a seized thread that had not stopped yet. */
+static void on_status(tl_attach *a, tl_attach_thread *t, int st)
+{
+    t->waited = 1;
+    if (WIFSTOPPED(st)) {
+        int event = (unsigned)st >> 16;
+        if (event != PTRACE_EVENT_STOP)
+            t->pass_signal = WSTOPSIG(st); /* a signal of its own: handed back */
+        /* Marked stopped only once captured: the signal handler detaches
+         * the others itself. */
+        if (capture(a, t) == 0)
+            t->stopped = 1;
+    } else if (WIFEXITED(st) || WIFSIGNALED(st)) {
+        t->seized = 0;
+    }
+}
+
+/* Waits for every seized thread to stop, until the deadline. Thread by
+ * thread: waitpid(-1) walks every tracee on each call, waitpid(tid) looks
+ * at that one only, so 5,000 threads stop in one pass or a few. */
+static void wait_stops(tl_attach *a, uint64_t deadline)
+{
+    for (;;) {
+        int pending = 0, progressed = 0;
+        for (int i = 0; i < a->n; i++) {
+            tl_attach_thread *t = &a->t[i];
+            if (!t->seized || t->waited)
+                continue;
+            int st;
+            pid_t w = waitpid(t->tid, &st, __WALL | WNOHANG);
+            if (w == t->tid) {
+                on_status(a, t, st);
+                progressed = 1;
+            } else if (w < 0 && errno == ECHILD) {
+                t->seized = 0; /* gone, reaped by nobody we know */
+                t->waited = 1;
+            } else {
+                pending++;
+            }
+        }
+        if (!pending || (!progressed && mono_ns() > deadline))
+            return;
+        if (!progressed) {
+            struct timespec nap = {0, 50000};
+            nanosleep(&nap, NULL);
+        }
+    }
+}
+
+void tl_attach_reap_late(tl_attach *a)
+{
+    int pending = 0;
+    for (int i = 0; i < a->n; i++)
+        if (a->t[i].seized && !a->t[i].stopped)
+            pending++;
+    while (pending > 0) {
+        int st;
+        pid_t w = waitpid(-1, &st, __WALL | WNOHANG);
+        if (w <= 0)
+            break;
+        tl_attach_thread *t = find(a, w, a->n);
+        if (!t || !t->seized)
+            continue;
+        if (WIFSTOPPED(st)) {
+            int event = (unsigned)st >> 16;
+            if (event != PTRACE_EVENT_STOP)
+                t->pass_signal = WSTOPSIG(st);
+            t->stopped = 1;
+            detach(t);
+        } else {
+            t->seized = 0;
+        }
+        pending--;
+    }
+}
+
+int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t errlen)
+{
+    tl_attach_want want = a->want;
+    void *want_arg = a->want_arg;
+    memset(a, 0, sizeof *a);
+    a->want = want;
+    a->want_arg = want_arg;
+    a->pid = pid;
+    long threads = status_field(pid, "Threads");
+    a->copy = TL_ATTACH_STACK_COPY;
+    if (threads > 0 && (size_t)(TL_ATTACH_COPY_TOTAL / threads) < a->copy)
+        a->copy = (size_t)(TL_ATTACH_COPY_TOTAL / threads) & ~(size_t)4095;
+    if (a->copy < TL_ATTACH_STACK_COPY_MIN)
+        a->copy = TL_ATTACH_STACK_COPY_MIN;
+    catch_fatal(a);
+    uint64_t start = 0;
+    int refused = 0;
+    /* Threads started while we seize are seized in the next round. */
+    for (int round = 0; round < 8; round++) {
+        int added = seize_new(a, &refused);
+        if (added < 0) {
+            if (errno == ENOENT || errno == ESRCH)
+                snprintf(err, errlen, "pid %d exited", (int)pid);
+            else
+                snprintf(err, errlen, "cannot list the threads of pid %d: %s", (int)pid,
+                         strerror(errno));
+            break;
+        }
+        if (!start && added)
+            start = mono_ns();
+        for (int i = 0; i < a->n; i++)
+            if (a->t[i].seized && !a->t[i].interrupted) {
+                /* ESRCH: gone meanwhile; the wait tells. */
+                ptrace(PTRACE_INTERRUPT, a->t[i].tid, NULL, NULL);
+                a->t[i].interrupted = 1;
+            }
+        if (!added)
+            break;
+    }
+    int seized = 0, free_running = 0;
+    for (int i = 0; i < a->n; i++) {
+        seized += a->t[i].seized;
+        free_running += a->t[i].proc_only;
+    }
+    if (!seized && !free_running) {
+        if (refused)
+            tl_attach_explain(pid, refused, err, errlen);
+        else if (!*err)
+            snprintf(err, errlen, "pid %d exited", (int)pid);
+        release_fatal();
+        return -1;
+    }
+    wait_stops(a, start + (uint64_t)limit_ms * 1000000ull);
+    for (int i = 0; i < a->n; i++) {
+        tl_attach_thread *t = &a->t[i];
+        if (t->stopped) {
+            a->paused++;
+            detach(t);
+        }
+    }
+    a->pause_ns = start ? mono_ns() - start : 0;
+    for (int i = 0; i < a->n; i++) {
+        tl_attach_thread *t = &a->t[i];
+        a->free += t->proc_only && !t->seized;
+        read_name(pid, t);
+        if (!t->stopped && t->seized) {
+            a->late++;
+            proc_only(a, t);
+        }
+    }
+    tl_attach_reap_late(a);
+    release_fatal();
+    /* Late threads are still ours: reap_late, and the kernel at exit, let
+     * them go; on_fatal must not run after release, so they stay listed. */
+    if (!a->paused && kill(pid, 0) != 0) {
+        snprintf(err, errlen, "pid %d exited during the dump", (int)pid);
+        return -1;
+    }
+    return 0;
+}
+
+void tl_attach_free(tl_attach *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->t[i].stack);
+    free(a->t);
+    a->t = NULL;
+    a->n = a->cap = 0;
+}
+
+/* ---- why ptrace was refused ---- */
+
+static long status_field(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    size_t klen = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+            v = strtol(line + klen + 1, NULL, 10);
+            break;
+        }
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* 1 when our effective capabilities hold CAP_SYS_PTRACE (bit 19). */
+static int have_cap_sys_ptrace(void)
+{
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    int yes = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "CapEff:", 7) == 0) {
+            unsigned long long caps = strtoull(line + 7, NULL, 16);
+            yes = (caps >> 19) & 1;
+            break;
+        }
+    if (f)
+        fclose(f);
+    return yes;
+}
+
+static int yama_scope(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+    int v = -1;
+    if (f) {
+        if (fscanf(f, "%d", &v) != 1)
+            v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
+void tl_attach_explain(pid_t pid, int err, char *out, size_t outlen)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    if (err == ESRCH || stat(path, &st) != 0) {
+        snprintf(out, outlen, "pid %d exited", (int)pid);
+        return;
+    }
+    if (pid == getpid()) {
+        snprintf(out, outlen,
+                 "pid %d is this threadleak itself: a process cannot trace its own "
+                 "threads",
+                 (int)pid);
+        return;
+    }
+    if (err != EPERM && err != EACCES) {
+        snprintf(out, outlen, "cannot attach to pid %d with ptrace: %s", (int)pid, strerror(err));
+        return;
+    }
+    long tracer = status_field(pid, "TracerPid");
+    int cap = have_cap_sys_ptrace();
+    uid_t me = geteuid();
+    int scope = yama_scope();
+    if (tracer > 0) {
+        char comm[64] = "?";
+        snprintf(path, sizeof path, "/proc/%ld/comm", tracer);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (fgets(comm, sizeof comm, f))
+                comm[strcspn(comm, "\n")] = 0;
+            fclose(f);
+        }
+        snprintf(out, outlen,
+                 "pid %d is already traced by pid %ld (%s): a process has one tracer at a time; "
+                 "detach that one (or let it finish) and try again",
+                 (int)pid, tracer, comm);
+    } else if (st.st_uid != me && !cap) {
+        snprintf(out, outlen,
+                 "pid %d belongs to uid %u and you are uid %u: run threadleak as that user, or "
+                 "as root (sudo threadleak dump %d)",
+                 (int)pid, (unsigned)st.st_uid, (unsigned)me, (int)pid);
+    } else if (scope == 1 && !cap) {
+        snprintf(
+            out, outlen,
+            "ptrace of pid %d not permitted: kernel.yama.ptrace_scope is 1, so only a "
+            "parent may trace its children; run as root (sudo threadleak dump %d), or give "
+            "threadleak CAP_SYS_PTRACE (sudo setcap cap_sys_ptrace=ep \"$(command -v "
+            "threadleak)\"), or allow it until reboot (sudo sysctl kernel.yama.ptrace_scope=0)",
+            (int)pid, (int)pid);
+    } else if (scope == 2 && !cap) {
+        snprintf(out, outlen,
+                 "ptrace of pid %d not permitted: kernel.yama.ptrace_scope is 2, so only "
+                 "processes with CAP_SYS_PTRACE may trace; run as root (sudo threadleak dump %d) "
+                 "or sudo setcap cap_sys_ptrace=ep \"$(command -v threadleak)\"",
+                 (int)pid, (int)pid);
+    } else if (scope == 3) {
+        snprintf(out, outlen,
+                 "ptrace of pid %d not permitted: kernel.yama.ptrace_scope is 3, which disables "
+                 "ptrace until the next reboot; start the program under threadleak instead "
+                 "(threadleak run, or LD_PRELOAD=libthreadleak.so)",
+                 (int)pid);
+    } else {
+        snprintf(out, outlen,
+                 "ptrace of pid %d not permitted%s: in a container, start it with "
+                 "--cap-add=SYS_PTRACE (docker, podman) or add SYS_PTRACE to "
+                 "securityContext.capabilities (Kubernetes); a set-id or non-dumpable program "
+                 "needs root; or start the program under threadleak (threadleak run, or "
+                 "LD_PRELOAD=libthreadleak.so)",
+                 (int)pid, cap ? "" : " (no CAP_SYS_PTRACE here)");
+    }
+}

@@ -1,0 +1,304 @@
+/* What a thread seen through ptrace waits on. The system call it is in
+ * says how it waits (futex, read, poll...), the C library's frames above it
+ * say why: a futex wait inside pthread_cond_wait is a cond wait, inside
+ * pthread_mutex_lock a mutex wait. The library's own frames are then left
+ * out of the stack, so frame #0 is the caller of the primitive, as in the
+ * preloaded library's dumps. Object addresses follow glibc 2.36's layouts
+ * so they match the addresses the program (and the library) see. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "cli/attach.h"
+
+struct entry {
+    const char *name; /* glibc's public name */
+    int wait;         /* TL_WAIT_NONE: from the system call */
+};
+
+static const struct entry entries[] = {
+    {"pthread_cond_wait", TL_WAIT_COND},
+    {"pthread_cond_timedwait", TL_WAIT_COND},
+    {"pthread_cond_clockwait", TL_WAIT_COND},
+    {"cnd_wait", TL_WAIT_COND},
+    {"cnd_timedwait", TL_WAIT_COND},
+    {"pthread_mutex_lock", TL_WAIT_MUTEX},
+    {"pthread_mutex_timedlock", TL_WAIT_MUTEX},
+    {"pthread_mutex_clocklock", TL_WAIT_MUTEX},
+    {"mtx_lock", TL_WAIT_MUTEX},
+    {"mtx_timedlock", TL_WAIT_MUTEX},
+    {"pthread_rwlock_rdlock", TL_WAIT_RWLOCK},
+    {"pthread_rwlock_wrlock", TL_WAIT_RWLOCK},
+    {"pthread_rwlock_timedrdlock", TL_WAIT_RWLOCK},
+    {"pthread_rwlock_timedwrlock", TL_WAIT_RWLOCK},
+    {"pthread_rwlock_clockrdlock", TL_WAIT_RWLOCK},
+    {"pthread_rwlock_clockwrlock", TL_WAIT_RWLOCK},
+    {"sem_wait", TL_WAIT_SEM},
+    {"sem_timedwait", TL_WAIT_SEM},
+    {"sem_clockwait", TL_WAIT_SEM},
+    {"pthread_barrier_wait", TL_WAIT_BARRIER},
+    {"pthread_join", TL_WAIT_JOIN},
+    {"pthread_timedjoin_np", TL_WAIT_JOIN},
+    {"pthread_clockjoin_np", TL_WAIT_JOIN},
+    {"thrd_join", TL_WAIT_JOIN},
+    {"waitpid", TL_WAIT_CHILD},
+    {"wait", TL_WAIT_CHILD},
+    {"wait3", TL_WAIT_CHILD},
+    {"wait4", TL_WAIT_CHILD},
+    {"waitid", TL_WAIT_CHILD},
+    {"system", TL_WAIT_CHILD},
+    {"sleep", TL_WAIT_SLEEP},
+    {"usleep", TL_WAIT_SLEEP},
+    {"nanosleep", TL_WAIT_SLEEP},
+    {"clock_nanosleep", TL_WAIT_SLEEP},
+    {"thrd_sleep", TL_WAIT_SLEEP},
+    {"pause", TL_WAIT_SLEEP},
+    {"sigsuspend", TL_WAIT_SLEEP},
+    {"sigwait", TL_WAIT_SLEEP},
+    {"sigwaitinfo", TL_WAIT_SLEEP},
+    {"sigtimedwait", TL_WAIT_SLEEP},
+    {"read", TL_WAIT_IO},
+    {"readv", TL_WAIT_IO},
+    {"pread", TL_WAIT_IO},
+    {"pread64", TL_WAIT_IO},
+    {"write", TL_WAIT_IO},
+    {"writev", TL_WAIT_IO},
+    {"pwrite", TL_WAIT_IO},
+    {"pwrite64", TL_WAIT_IO},
+    {"recv", TL_WAIT_IO},
+    {"recvfrom", TL_WAIT_IO},
+    {"recvmsg", TL_WAIT_IO},
+    {"send", TL_WAIT_IO},
+    {"sendto", TL_WAIT_IO},
+    {"sendmsg", TL_WAIT_IO},
+    {"accept", TL_WAIT_IO},
+    {"accept4", TL_WAIT_IO},
+    {"connect", TL_WAIT_IO},
+    {"poll", TL_WAIT_POLL},
+    {"ppoll", TL_WAIT_POLL},
+    {"select", TL_WAIT_POLL},
+    {"pselect", TL_WAIT_POLL},
+    {"pselect6", TL_WAIT_POLL},
+    {"epoll_wait", TL_WAIT_POLL},
+    {"epoll_pwait", TL_WAIT_POLL},
+    {"epoll_pwait2", TL_WAIT_POLL},
+    {"syscall", TL_WAIT_NONE},
+};
+
+/* glibc's internal names of its entry points: ___pthread_cond_wait,
+ * __libc_read, __GI___nanosleep, __new_sem_wait, __pthread_clockjoin_ex. */
+static const struct entry *entry_of(const char *fn)
+{
+    if (!fn)
+        return NULL;
+    char buf[128];
+    const char *s = fn;
+    for (;;) {
+        while (*s == '_')
+            s++;
+        if (strncmp(s, "GI_", 3) == 0)
+            s += 3;
+        else if (strncmp(s, "libc_", 5) == 0)
+            s += 5;
+        else if (strncmp(s, "new_", 4) == 0)
+            s += 4;
+        else
+            break;
+    }
+    snprintf(buf, sizeof buf, "%s", s);
+    buf[strcspn(buf, ".")] = 0; /* .constprop.0, .isra.0 */
+    size_t n = strlen(buf);
+    if (n > 2 && strcmp(buf + n - 2, "64") == 0 && strncmp(buf, "pread", 5) &&
+        strncmp(buf, "pwrite", 6))
+        buf[n - 2] = 0; /* __new_sem_wait_slow64 */
+    /* Internal functions the entry point tail-calls, so that it is not on
+     * the stack itself. */
+    static const char *const tail[][2] = {
+        {"pthread_clockjoin_ex", "pthread_join"},
+        {"sem_wait_slow", "sem_wait"},
+        {"pthread_mutex_clocklock_common", "pthread_mutex_timedlock"},
+    };
+    for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
+        if (strcmp(buf, tail[i][0]) == 0)
+            snprintf(buf, sizeof buf, "%s", tail[i][1]);
+    for (size_t i = 0; i < sizeof entries / sizeof *entries; i++)
+        if (strcmp(buf, entries[i].name) == 0)
+            return &entries[i];
+    return NULL;
+}
+
+static int is_libc(const tl_frame *f)
+{
+    const char *m = f->module ? strrchr(f->module, '/') : NULL;
+    m = m ? m + 1 : f->module;
+    return m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "libc-", 5) == 0 ||
+                 strncmp(m, "libpthread", 10) == 0 || strncmp(m, "ld-linux", 8) == 0);
+}
+
+static const struct {
+    long nr;
+    const char *name;
+    int wait;
+} syscalls[] = {
+    {SYS_futex, "futex", TL_WAIT_FUTEX},
+    {SYS_futex_waitv, "futex_waitv", TL_WAIT_FUTEX},
+    {SYS_read, "read", TL_WAIT_IO},
+    {SYS_readv, "readv", TL_WAIT_IO},
+    {SYS_pread64, "pread", TL_WAIT_IO},
+    {SYS_preadv, "preadv", TL_WAIT_IO},
+    {SYS_write, "write", TL_WAIT_IO},
+    {SYS_writev, "writev", TL_WAIT_IO},
+    {SYS_pwrite64, "pwrite", TL_WAIT_IO},
+    {SYS_recvfrom, "recvfrom", TL_WAIT_IO},
+    {SYS_recvmsg, "recvmsg", TL_WAIT_IO},
+    {SYS_recvmmsg, "recvmmsg", TL_WAIT_IO},
+    {SYS_sendto, "sendto", TL_WAIT_IO},
+    {SYS_sendmsg, "sendmsg", TL_WAIT_IO},
+    {SYS_accept, "accept", TL_WAIT_IO},
+    {SYS_accept4, "accept4", TL_WAIT_IO},
+    {SYS_connect, "connect", TL_WAIT_IO},
+    {SYS_poll, "poll", TL_WAIT_POLL},
+    {SYS_ppoll, "ppoll", TL_WAIT_POLL},
+    {SYS_select, "select", TL_WAIT_POLL},
+    {SYS_pselect6, "pselect", TL_WAIT_POLL},
+    {SYS_epoll_wait, "epoll_wait", TL_WAIT_POLL},
+    {SYS_epoll_pwait, "epoll_pwait", TL_WAIT_POLL},
+    {SYS_epoll_pwait2, "epoll_pwait2", TL_WAIT_POLL},
+    {SYS_nanosleep, "nanosleep", TL_WAIT_SLEEP},
+    {SYS_clock_nanosleep, "clock_nanosleep", TL_WAIT_SLEEP},
+    {SYS_pause, "pause", TL_WAIT_SLEEP},
+    {SYS_rt_sigsuspend, "sigsuspend", TL_WAIT_SLEEP},
+    {SYS_rt_sigtimedwait, "sigtimedwait", TL_WAIT_SLEEP},
+    {SYS_wait4, "wait4", TL_WAIT_CHILD},
+    {SYS_waitid, "waitid", TL_WAIT_CHILD},
+    {SYS_flock, "flock", TL_WAIT_NONE},
+    {SYS_fcntl, "fcntl", TL_WAIT_NONE},
+    {SYS_msgrcv, "msgrcv", TL_WAIT_NONE},
+    {SYS_semop, "semop", TL_WAIT_NONE},
+    {SYS_semtimedop, "semtimedop", TL_WAIT_NONE},
+    {SYS_io_getevents, "io_getevents", TL_WAIT_NONE},
+    {SYS_io_uring_enter, "io_uring_enter", TL_WAIT_NONE},
+    {SYS_ioctl, "ioctl", TL_WAIT_NONE},
+    {SYS_openat, "openat", TL_WAIT_NONE},
+    {SYS_sched_yield, "sched_yield", TL_WAIT_NONE},
+};
+
+static int syscall_index(long nr)
+{
+    for (size_t i = 0; i < sizeof syscalls / sizeof *syscalls; i++)
+        if (syscalls[i].nr == nr)
+            return (int)i;
+    return -1;
+}
+
+const char *tl_syscall_name(long nr)
+{
+    static char buf[32];
+    int i = syscall_index(nr);
+    if (i >= 0)
+        return syscalls[i].name;
+    snprintf(buf, sizeof buf, "syscall %ld", nr);
+    return buf;
+}
+
+void tl_wait_classify(long nr, const uint64_t args[6], const tl_frame *frames, int depth,
+                      tl_wait_guess *out)
+{
+    memset(out, 0, sizeof *out);
+    out->state = TL_RUNNING;
+    if (nr < 0)
+        return;
+    out->state = TL_BLOCKED;
+    int si = syscall_index(nr);
+    out->wait = si >= 0 ? syscalls[si].wait : TL_WAIT_NONE;
+    out->wait_call = si >= 0 ? syscalls[si].name : NULL;
+    /* The outermost entry point among the C library's top frames is what
+     * the program called: sleep() over nanosleep() over clock_nanosleep(). */
+    int libc_top = 0;
+    while (libc_top < depth && is_libc(&frames[libc_top]))
+        libc_top++;
+    const struct entry *called = NULL;
+    int called_at = -1;
+    for (int i = 0; i < libc_top; i++) {
+        const struct entry *e = entry_of(frames[i].function);
+        if (e) {
+            called = e;
+            called_at = i;
+        }
+    }
+    if (called && strcmp(called->name, "syscall") != 0) {
+        out->wait_call = called->name;
+        if (called->wait != TL_WAIT_NONE)
+            out->wait = called->wait;
+    }
+    /* Leave the library's frames out only when what remains is the
+     * program's: a stack all inside libc stays whole. */
+    if (libc_top < depth)
+        out->skip = called_at >= 0 ? called_at + 1 : libc_top;
+    if (nr == SYS_futex)
+        out->futex = args[0];
+    switch (out->wait) {
+    case TL_WAIT_COND:
+        /* It sleeps on __g_signals[0 or 1], at offsets 40 and 44 of the
+         * 8-aligned pthread_cond_t. */
+        out->object = nr == SYS_futex ? (args[0] - 40) & ~7ull : 0;
+        break;
+    case TL_WAIT_RWLOCK:
+        /* Readers sleep on __wrphase_futex (offset 8), writers on
+         * __writers_futex (12) of the 8-aligned pthread_rwlock_t. */
+        out->object = nr == SYS_futex ? (args[0] - 8) & ~7ull : 0;
+        break;
+    case TL_WAIT_BARRIER:
+        /* On current_round (offset 4) or in (0) of the 8-aligned barrier. */
+        out->object = nr == SYS_futex ? args[0] & ~7ull : 0;
+        break;
+    case TL_WAIT_MUTEX:
+    case TL_WAIT_SEM:
+    case TL_WAIT_FUTEX:
+        out->object = nr == SYS_futex || nr == SYS_futex_waitv ? args[0] : 0;
+        break;
+    case TL_WAIT_IO:
+        out->object = args[0];
+        break;
+    case TL_WAIT_POLL:
+        out->object =
+            nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2 ? args[0] : 0;
+        break;
+    case TL_WAIT_JOIN:
+        out->object = nr == SYS_futex ? args[0] : 0;
+        break;
+    case TL_WAIT_CHILD: /* as the library notes it: a pid, -group, or 0 for any child */
+        out->object = nr == SYS_wait4 && (int)args[0] != -1 && (int)args[0] != 0
+                          ? (uint64_t)(int64_t)(int)args[0]
+                          : 0;
+        break;
+    default:
+        out->object = 0;
+    }
+}
+
+int tl_parse_proc_syscall(const char *line, long *nr, uint64_t args[6], uint64_t *sp, uint64_t *pc)
+{
+    memset(args, 0, 6 * sizeof *args);
+    *sp = *pc = 0;
+    if (strncmp(line, "running", 7) == 0) {
+        *nr = -1;
+        return 0;
+    }
+    char *end;
+    long n = strtol(line, &end, 10);
+    if (end == line)
+        return -1;
+    *nr = n;
+    if (n == -1) { /* blocked outside a system call: "-1 sp pc" */
+        *sp = strtoull(end, &end, 16);
+        *pc = strtoull(end, &end, 16);
+        return 0;
+    }
+    for (int i = 0; i < 6; i++)
+        args[i] = strtoull(end, &end, 16);
+    *sp = strtoull(end, &end, 16);
+    *pc = strtoull(end, &end, 16);
+    return 0;
+}

@@ -1,0 +1,135 @@
+/* `threadleak run`, the process tree: every descendant of the run seen in
+ * /proc (its user, its name, whether the library is loaded into it, its
+ * most threads), so that a preloaded process that never reported to the run
+ * is named as unjudged instead of being missing from a "clean" verdict. */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/run.h"
+
+typedef struct pinfo {
+    int pid, ppid;
+} pinfo;
+
+static int read_small(const char *path, char *buf, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t k = read(fd, buf, n - 1);
+    close(fd);
+    if (k < 0)
+        return -1;
+    buf[k] = 0;
+    return 0;
+}
+
+/* ppid and comm from /proc/PID/stat; -1 when gone. */
+static int stat_of(int pid, int *ppid, char *comm, size_t n)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    if (read_small(path, buf, sizeof buf))
+        return -1;
+    char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
+    if (!open_paren || !close_paren || close_paren[1] != ' ')
+        return -1;
+    if (comm)
+        snprintf(comm, n, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
+    char state;
+    if (sscanf(close_paren + 2, "%c %d", &state, ppid) != 2)
+        return -1;
+    return state == 'Z' || state == 'X' ? -1 : 0;
+}
+
+static void status_of(int pid, unsigned *uid, int *threads)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    if (read_small(path, buf, sizeof buf))
+        return;
+    char *p = strstr(buf, "\nUid:");
+    if (p)
+        *uid = (unsigned)strtoul(p + 5, NULL, 10);
+    p = strstr(buf, "\nThreads:");
+    if (p)
+        *threads = atoi(p + 9);
+}
+
+static tl_proc_seen *seen_of(tl_run_result *r, int pid)
+{
+    for (int i = 0; i < r->n_seen; i++)
+        if (r->seen[i].pid == pid)
+            return &r->seen[i];
+    return NULL;
+}
+
+void tl_tree_scan(tl_run_result *r, long now_ms)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return;
+    pinfo *all = NULL;
+    int n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        int pid = atoi(e->d_name), ppid;
+        if (stat_of(pid, &ppid, NULL, 0))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 512;
+            all = tl_xrealloc(all, (size_t)cap, sizeof *all);
+        }
+        all[n].pid = pid;
+        all[n++].ppid = ppid;
+    }
+    closedir(d);
+    /* descendants of the run: a fixed point over the parent links */
+    char *mine = tl_xcalloc((size_t)n + 1, 1);
+    int me = (int)getpid();
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int i = 0; i < n; i++) {
+            if (mine[i])
+                continue;
+            int ok = all[i].ppid == me;
+            for (int k = 0; !ok && k < n; k++)
+                ok = mine[k] && all[k].pid == all[i].ppid;
+            if (ok)
+                mine[i] = changed = 1;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if (!mine[i])
+            continue;
+        tl_proc_seen *s = seen_of(r, all[i].pid);
+        if (!s) {
+            r->seen = tl_xrealloc(r->seen, (size_t)r->n_seen + 1, sizeof *r->seen);
+            s = &r->seen[r->n_seen++];
+            memset(s, 0, sizeof *s);
+            s->pid = all[i].pid;
+            s->first_ms = now_ms;
+        }
+        int ppid, threads = 0;
+        stat_of(s->pid, &ppid, s->comm, sizeof s->comm);
+        status_of(s->pid, &s->uid, &threads);
+        if (threads > s->max_threads)
+            s->max_threads = threads;
+        if (!s->has_lib)
+            s->has_lib = threadleak_proc_has_lib(s->pid) == 1;
+        s->last_ms = now_ms;
+    }
+    free(mine);
+    free(all);
+}
+
+tl_proc_seen *tl_tree_find(tl_run_result *r, int pid)
+{
+    return seen_of(r, pid);
+}
