@@ -189,7 +189,7 @@ $(BUILD)/tests/progs/api_cancel_fork: $(BUILD)/libthreadleak.so
 # installed (checked when the recipe runs, after install-deps); their tests
 # skip with a message otherwise.
 RT_STAMP := $(BUILD)/tests/runtimes/.built
-$(RT_STAMP): $(wildcard tests/runtimes/*.java tests/runtimes/*.c) | $(DEPS_STAMP)
+$(RT_STAMP): $(wildcard tests/runtimes/*.java tests/runtimes/*.c)
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $(dir $@)"
 	$(Q)if command -v javac >/dev/null; then javac -d $(dir $@) tests/runtimes/RtJava.java; fi

@@ -56,5 +56,14 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Server packages (memcached, nginx, prometheus) are installed for their
+# programs, which tests start on 127.0.0.1 themselves: Debian's policy-rc.d
+# hook keeps their services from starting while they install.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# threadleak install-deps.sh: no service starts\nexit 101\n' |
+        $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 0755 /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
