@@ -57,8 +57,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 # Server packages (memcached, nginx, prometheus) are installed for their
-# programs, which tests start on 127.0.0.1 themselves: Debian's policy-rc.d
-# hook keeps their services from starting while they install.
+# programs, which tests start on 127.0.0.1 themselves. On a machine running
+# systemd, installing them would also start their services (prometheus on
+# every interface); Debian's policy-rc.d hook keeps them stopped.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\n# threadleak install-deps.sh: no service starts\nexit 101\n' |
         $SUDO tee /usr/sbin/policy-rc.d >/dev/null
