@@ -36,6 +36,7 @@ tests=(
     cargo                         # test_runtimes: cargo build of a crate
     libglib2.0-dev                # test_runtimes: GLib GThreadPool/GTask programs
     nginx-light                   # test_runtimes: nginx (aio threads) with workers as nobody
+    libc6-dbg                     # test_attach, test_runtimes: names of libc's own functions (sem_wait's slow path, start_thread)
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")
