@@ -226,7 +226,7 @@ Test(runtimes, glib_pool_per_request_never_freed_is_a_leak)
     if (access(runtime_file("rt_glib"), X_OK))
         cr_skip_test("rt_glib was not built: libglib2.0-dev is not installed");
     cli_result *r =
-        cli_run(NULL, (const char *[]){"--", runtime_file("rt_glib"), "leak", "40", "50", NULL});
+        cli_run(NULL, (const char *[]){"--", runtime_file("rt_glib"), "leak", "60", "50", NULL});
     json_t *v = cli_verdict(r);
     expect_leak(r, v, "growth", "g_thread_pool_new*", 20);
     json_decref(v);

@@ -155,6 +155,16 @@ static int is_shared_object(const char *module)
     return module && strstr(base_name(module), ".so") != NULL;
 }
 
+/* A file of the program's own code: a path that is not a shared object.
+ * Anonymous or JIT code ("[anon]", a runtime's perf map) is no one's. */
+static int is_program_file(const char *module)
+{
+    if (!module || module[0] != '/' || is_shared_object(module))
+        return 0;
+    const char *b = base_name(module);
+    return !(strncmp(b, "perf-", 5) == 0 && strstr(b, ".map"));
+}
+
 /* Libraries whose frames only pass a thread-creation request on. */
 static int is_wrapper(const char *module)
 {
@@ -172,14 +182,12 @@ static const char *service_library(const tl_group *g)
 {
     if (g->count != 1 || g->has_main || g->state == TL_EXITED || g->stack.depth == 0)
         return NULL;
-    for (int i = 0; i < g->stack.depth; i++) {
-        const char *m = g->stack.frames[i].module;
-        if (m && !is_shared_object(m))
+    for (int i = 0; i < g->stack.depth; i++)
+        if (is_program_file(g->stack.frames[i].module))
             return NULL; /* it waits in the program's own code */
-    }
     for (int i = 0; i < g->spawn_stack.depth; i++) {
         const char *m = g->spawn_stack.frames[i].module;
-        if (!m || is_wrapper(m))
+        if (!m || m[0] != '/' || is_wrapper(m))
             continue;
         return is_shared_object(m) ? m : NULL;
     }
