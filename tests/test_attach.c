@@ -5,7 +5,8 @@
  * of 1,000 threads is dumped with its pause reported and a 1 ms ticker in
  * it never stops longer than that pause nor sees EINTR; killing the
  * command mid-attach leaves no thread stopped; report, folded and diff
- * read attach dumps; ptrace refusals say what to do. */
+ * read attach dumps; ptrace refusals say what to do; lock owners and
+ * deadlock cycles read from the stopped process's lock words. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <dirent.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "lib/cli_exec.h"
+#include "lib/deadlock.h"
 #include "lib/tlt.h"
 #include "robust/rb.h"
 
@@ -688,4 +690,198 @@ Test(attach, another_users_process)
     cr_expect(strstr(r->err, "belongs to uid 0") && strstr(r->err, "sudo threadleak dump"),
               "the refusal does not say whose process it is and what to do:\n%s", r->err);
     cli_free(r);
+}
+
+/* ---- lock owners and deadlock cycles, from the lock words ---- */
+
+static tlt_proc *start_bare_mode(const char *prog, const char *mode)
+{
+    const char *argv[] = {tlt_prog_path(prog), mode, NULL};
+    return tlt_start_argv(argv, bare);
+}
+
+/* `threadleak dump PID` as text, straight from the command (not through
+ * report), into p->text. */
+static void attach_text(tlt_proc *p)
+{
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)p->pid);
+    cli_result *r = cli_new();
+    const char *argv[] = {cli_threadleak(), "dump", pid, NULL};
+    cli_exec(r, NULL, 0, argv, NULL);
+    tlt_expect(p, r->status == 0, "threadleak dump %s: status %d: %s", pid, r->status, r->err);
+    free(p->text);
+    p->text = strdup(r->out ? r->out : "");
+    cli_free(r);
+}
+
+/* Attach dumps until one shows a deadlock (on a slow machine the last
+ * thread may reach its last wait after "ready"), at most 10. */
+static void attach_deadlocked(tlt_proc *p)
+{
+    for (int i = 0; i < 10; i++) {
+        attach_dump(p);
+        if (json_array_size(json_object_get(p->json, "deadlocks")) > 0)
+            return;
+        usleep(200 * 1000);
+    }
+}
+
+/* The cycle of the mode's threads in both forms, each thread's owner the
+ * next one, blocked where the program blocks it. */
+static void expect_attach_cycle(const char *mode, size_t n, const char *wait, const char *fn,
+                                const char *call)
+{
+    tlt_proc *p = start_bare_mode("deadlock_cycle", mode);
+    attach_deadlocked(p);
+    const char *objs[] = {NULL, NULL, NULL, NULL};
+    if (!strcmp(wait, "mutex"))
+        for (size_t i = 0; i < 3; i++) {
+            char key[8];
+            snprintf(key, sizeof key, "lock%zu", i);
+            objs[i] = strdup(tlt_printed(p, key));
+        }
+    json_t *c = tlt_only_deadlock(p, n);
+    tlt_expect_cycle(p, c, wait, objs[0] ? objs : NULL, fn);
+    for (size_t i = 0; i < n; i++)
+        tlt_expect(
+            p, !strcmp(json_string_value(json_object_get(json_array_get(c, i), "wait_call")), call),
+            "cycle thread %zu: wait_call is not %s", i, call);
+    /* Their group lists each one's owner: blocked, in the same wait. */
+    json_t *g = tlt_find_group_fn(p, "blocked", wait, fn);
+    json_t *owners = json_object_get(g, "owners");
+    tlt_expect(p, json_array_size(owners) == n, "the group lists %zu owners, not %zu",
+               json_array_size(owners), n);
+    size_t i;
+    json_t *o;
+    json_array_foreach(owners, i, o)
+    {
+        tlt_expect(
+            p,
+            !strcmp(json_string_value(json_object_get(o, "state")), "blocked") &&
+                !strcmp(json_string_value(json_object_get(o, "wait")), wait) &&
+                !strcmp(json_string_value(json_object_get(json_object_get(o, "at"), "function")),
+                        fn),
+            "owner %zu is not a thread blocked in %s at %s", i, wait, fn);
+    }
+    char head[64], frame[64], line[96];
+    snprintf(head, sizeof head, "\ndeadlock: %zu threads\n  thread ", n);
+    snprintf(frame, sizeof frame, "    #0  %s ", fn);
+    snprintf(line, sizeof line, " \u00b7 blocked in %s (%s 0x", wait, call);
+    tlt_expect_text(p, head); /* report's rendering of the JSON */
+    attach_text(p);
+    tlt_expect_text(p, head);
+    tlt_expect_text(p, frame);
+    tlt_expect_text(p, line);
+    tlt_expect_text(p, !strcmp(wait, "join") ? ", joining thread " : ", held by thread ");
+    tlt_expect(p, strstr(p->text, "\ndeadlock: ") < strstr(p->text, " threads \u00b7 blocked in"),
+               "the deadlock is not above the groups");
+    for (size_t k = 0; objs[k]; k++)
+        free((char *)objs[k]);
+    tlt_stop(p);
+}
+
+Test(attach, deadlock_mutex_two_threads)
+{
+    expect_attach_cycle("mutex2", 2, "mutex", "take_in_order", "pthread_mutex_lock");
+}
+
+Test(attach, deadlock_mutex_three_threads)
+{
+    expect_attach_cycle("mutex3", 3, "mutex", "take_in_order", "pthread_mutex_lock");
+}
+
+Test(attach, deadlock_rwlock_writers)
+{
+    expect_attach_cycle("rwlock", 2, "rwlock", "write_in_order", "pthread_rwlock_wrlock");
+}
+
+Test(attach, deadlock_join_cycle)
+{
+    expect_attach_cycle("join3", 3, "join", "join_next", "pthread_join");
+}
+
+/* A mutex whose owner returned without unlocking it: held by a thread
+ * that exited (its name and start routine died with it). */
+Test(attach, orphaned_mutex_owner_exited)
+{
+    tlt_proc *p = start_bare_mode("deadlock_orphan", "orphan");
+    attach_dump(p);
+    json_t *g = tlt_find_group_fn(p, "blocked", "mutex", "wait_for_lock");
+    tlt_expect_group(p, g, "blocked", "mutex", 3);
+    tlt_expect_object(p, g, tlt_printed(p, "object"));
+    json_t *o = json_object_get(g, "owner");
+    tlt_expect(p, o && !strcmp(json_string_value(json_object_get(o, "state")), "exited"),
+               "the owner is not shown as exited");
+    tlt_expect(p, tlt_owner_has_flag(o, "exited"), "flags lack \"exited\"");
+    long tid = (long)json_integer_value(json_object_get(o, "tid"));
+    char task[96];
+    snprintf(task, sizeof task, "/proc/%d/task/%ld", (int)p->pid, tid);
+    tlt_expect(p, tid > 0 && access(task, F_OK) != 0, "the owner tid %ld is not a gone thread",
+               tid);
+    tlt_expect_no_deadlock(p);
+    attach_text(p);
+    char line[96];
+    snprintf(line, sizeof line, "  held by thread %ld, which exited\n", tid);
+    tlt_expect_text(p, line);
+    tlt_expect_no_deadlock(p);
+    tlt_stop(p);
+}
+
+/* A robust mutex whose owner died, relocked by main and kept inconsistent:
+ * held by main, and the text says what the next lock gets. */
+Test(attach, robust_mutex_owner_died)
+{
+    tlt_proc *p = start_bare_mode("deadlock_orphan", "robust");
+    attach_dump(p);
+    json_t *g = tlt_find_group_fn(p, "blocked", "mutex", "wait_for_lock");
+    tlt_expect_group(p, g, "blocked", "mutex", 1);
+    tlt_expect_wait_call(p, g, "pthread_mutex_lock");
+    json_t *o = json_object_get(g, "owner");
+    tlt_expect(p, o && json_integer_value(json_object_get(o, "tid")) == p->pid,
+               "the owner is not the main thread");
+    tlt_expect(p, tlt_owner_has_flag(o, "owner_died"), "flags lack \"owner_died\"");
+    attach_text(p);
+    tlt_expect_text(p, "(main), blocked in sleep at wait_forever");
+    tlt_expect_text(p, "a previous owner died holding it and it was not made consistent");
+    tlt_stop(p);
+}
+
+/* A waiter whose mutex was unmapped under it: owner unknown, and the
+ * program survives the dumps (a stopped futex wait on unmapped memory
+ * would restart into EFAULT, which glibc aborts on). */
+Test(attach, unmapped_mutex_is_unknown_and_survives)
+{
+    tlt_proc *p = start_bare_mode("deadlock_orphan", "unmapped");
+    for (int i = 0; i < 3; i++)
+        attach_dump(p);
+    json_t *g = tlt_find_group_fn(p, "blocked", "mutex", "wait_for_mapped");
+    tlt_expect_group(p, g, "blocked", "mutex", 1);
+    json_t *o = json_object_get(g, "owner");
+    tlt_expect(p, o && tlt_owner_has_flag(o, "unreadable"),
+               "the owner of an unmapped mutex is not unknown");
+    usleep(100 * 1000);
+    tlt_expect_alive(p);
+    tlt_stop(p);
+}
+
+/* Hard but ordered locking: no dump shows a cycle, though they do catch
+ * threads waiting for locks that others hold. */
+Test(attach, contention_never_a_cycle)
+{
+    long waits_seen = 0, owners_seen = 0;
+    for (int r = 0; r < 2; r++) {
+        tlt_proc *p = tlt_start("deadlock_contention", bare);
+        for (int k = 0; k < 4; k++) {
+            attach_dump(p);
+            tlt_expect_no_deadlock(p);
+            waits_seen += tlt_by_wait(p, "mutex") + tlt_by_wait(p, "rwlock");
+            owners_seen += strstr(p->text, "  held by thread ") != NULL;
+        }
+        attach_text(p);
+        tlt_expect_no_deadlock(p);
+        tlt_stop(p);
+    }
+    cr_expect(waits_seen > 0, "no dump caught a lock wait: the program did not contend");
+    cr_log_info("lock waits seen %ld, dumps naming an owner %ld", waits_seen, owners_seen);
 }

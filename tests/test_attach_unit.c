@@ -1,15 +1,19 @@
 /* Unit tests of the attach pieces, linked with the command's sources: wait
  * kinds from a system call and glibc's frames (which frames are left out,
  * which object is named), /proc/PID/task/TID/syscall lines, the reader and
- * the writers on a dump that says source "ptrace", refusals. */
+ * the writers on a dump that says source "ptrace", refusals, lock owners
+ * decoded from glibc's lock words. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cli/attach.h"
 #include "cli/cli.h"
+#include "common/lock_word.h"
 
 #define LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"
 #define PROG "/srv/orders"
@@ -32,6 +36,62 @@ Test(attach_wait, cond_wait_is_cond_on_the_condvar)
     cr_expect_str_eq(w.wait_call, "pthread_cond_wait");
     cr_expect_eq(w.object, 0x5581a2c0);
     cr_expect_eq(w.skip, 3, "frame #0 must be the caller of pthread_cond_wait");
+}
+
+Test(attach_wait, robust_mutex_lock_is_a_mutex_wait)
+{
+    tl_frame f[] = {fr("__futex_abstimed_wait_common64", LIBC),
+                    fr("__pthread_mutex_lock_full", LIBC), fr("worker", PROG)};
+    uint64_t args[6] = {0x5581a2c0, 0x80};
+    tl_wait_guess w;
+    tl_wait_classify(SYS_futex, args, f, 3, &w);
+    cr_expect_eq(w.wait, TL_WAIT_MUTEX);
+    cr_expect_str_eq(w.wait_call, "pthread_mutex_lock");
+    cr_expect_eq(w.object, 0x5581a2c0);
+    cr_expect_eq(w.skip, 2);
+}
+
+/* The bytes of locks this thread holds, decoded as the attach path decodes
+ * a traced process's. */
+Test(lock_word, owners_of_mutexes_and_rwlocks)
+{
+    pid_t me = (pid_t)syscall(SYS_gettid);
+    struct tl_lock_owner o;
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    tl_mutex_word_owner(&m, &o);
+    cr_expect(o.tid == 0 && o.flags == 0, "a free mutex has an owner");
+    pthread_mutex_lock(&m);
+    tl_mutex_word_owner(&m, &o);
+    cr_expect(o.tid == me && o.flags == 0 && !o.pshared);
+    pthread_mutex_unlock(&m);
+
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_t r;
+    pthread_mutex_init(&r, &a);
+    pthread_mutex_lock(&r);
+    tl_mutex_word_owner(&r, &o);
+    cr_expect(o.tid == me, "robust: the owner tid is in __lock");
+    cr_expect(o.flags & TL_OWNER_NO_SELF_WAIT, "error-checking: relocking is no wait");
+    cr_expect(!(o.flags & TL_OWNER_DIED));
+    pthread_mutex_unlock(&r);
+
+    pthread_rwlock_t l = PTHREAD_RWLOCK_INITIALIZER;
+    pthread_rwlock_wrlock(&l);
+    tl_rwlock_word_owner(&l, &o);
+    cr_expect(o.tid == me && (o.flags & TL_OWNER_NO_SELF_WAIT));
+    pthread_rwlock_unlock(&l);
+    pthread_rwlock_rdlock(&l);
+    pthread_rwlock_rdlock(&l);
+    tl_rwlock_word_owner(&l, &o);
+    cr_expect(o.tid == 0 && (o.flags & TL_OWNER_READERS) && o.readers == 2);
+
+    tl_mutex_word_owner(NULL, &o);
+    cr_expect(o.flags == TL_OWNER_UNKNOWN && o.tid == 0);
+    tl_rwlock_word_owner(NULL, &o);
+    cr_expect(o.flags == TL_OWNER_UNKNOWN);
 }
 
 Test(attach_wait, mutex_and_sem_and_join)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/cli_exec.h"
+#include "lib/deadlock.h"
 #include "lib/tlt.h"
 
 TestSuite(deadlock, .fini = tlt_cleanup, .timeout = 60);
@@ -42,70 +43,12 @@ static void dump_deadlocked(tlt_proc *p)
     }
 }
 
-static json_t *only_deadlock(tlt_proc *p, size_t n_threads)
-{
-    json_t *all = json_object_get(p->json, "deadlocks");
-    tlt_expect(p, json_is_array(all) && json_array_size(all) == 1,
-               "expected exactly one deadlock in the JSON dump");
-    json_t *threads = json_object_get(json_array_get(all, 0), "threads");
-    tlt_expect(p, json_array_size(threads) == n_threads, "expected a cycle of %zu threads",
-               n_threads);
-    return threads;
-}
-
-static int has_flag(json_t *owner, const char *flag)
-{
-    json_t *v;
-    size_t i;
-    json_array_foreach(json_object_get(owner, "flags"), i,
-                       v) if (strcmp(json_string_value(v), flag) == 0) return 1;
-    return 0;
-}
-
-static long tid_of(json_t *t)
-{
-    return (long)json_integer_value(json_object_get(t, "tid"));
-}
-
-/* Each thread's owner is the next one's tid, and each waits in `wait` on
- * one of the objects given (NULL: not checked), at frame #0 `fn`. */
-static void expect_cycle(tlt_proc *p, json_t *threads, const char *wait, const char *const *objs,
-                         const char *fn)
-{
-    size_t n = json_array_size(threads);
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = json_array_get(threads, i), *next = json_array_get(threads, (i + 1) % n);
-        tlt_expect(p, json_integer_value(json_object_get(t, "owner_tid")) == tid_of(next),
-                   "cycle thread %zu: owner_tid is not the next thread's tid", i);
-        if (wait)
-            tlt_expect(p, strcmp(json_string_value(json_object_get(t, "wait")), wait) == 0,
-                       "cycle thread %zu: wait is not %s", i, wait);
-        if (fn)
-            tlt_expect(p,
-                       tlt_frame_fn(json_object_get(t, "stack"), 0) &&
-                           strcmp(tlt_frame_fn(json_object_get(t, "stack"), 0), fn) == 0,
-                       "cycle thread %zu: frame #0 is not %s", i, fn);
-        int found = !objs;
-        for (int k = 0; objs && objs[k]; k++)
-            found |= strcmp(json_string_value(json_object_get(t, "object")), objs[k]) == 0;
-        tlt_expect(p, found, "cycle thread %zu waits on an object the program did not print", i);
-    }
-}
-
-static void expect_no_deadlock(tlt_proc *p)
-{
-    json_t *all = json_object_get(p->json, "deadlocks");
-    tlt_expect(p, json_is_array(all) && json_array_size(all) == 0,
-               "expected an empty deadlocks array");
-    tlt_expect(p, !strstr(p->text, "\ndeadlock: "), "the text dump shows a deadlock");
-}
-
 Test(deadlock, mutex_two_threads)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "mutex2", NULL);
     dump_deadlocked(p);
     const char *objs[] = {printed(p, "lock0"), printed(p, "lock1"), NULL};
-    expect_cycle(p, only_deadlock(p, 2), "mutex", objs, "take_in_order");
+    tlt_expect_cycle(p, tlt_only_deadlock(p, 2), "mutex", objs, "take_in_order");
     tlt_expect_text(p, "\ndeadlock: 2 threads\n  thread ");
     tlt_expect_text(p, "blocked in mutex (pthread_mutex_lock 0x");
     /* At the top: before the first group. */
@@ -121,7 +64,7 @@ Test(deadlock, mutex_three_threads)
     tlt_proc *p = start_mode("deadlock_cycle", "mutex3", NULL);
     dump_deadlocked(p);
     const char *objs[] = {printed(p, "lock0"), printed(p, "lock1"), printed(p, "lock2"), NULL};
-    expect_cycle(p, only_deadlock(p, 3), "mutex", objs, "take_in_order");
+    tlt_expect_cycle(p, tlt_only_deadlock(p, 3), "mutex", objs, "take_in_order");
     tlt_expect_text(p, "\ndeadlock: 3 threads\n");
     tlt_stop(p);
 }
@@ -130,8 +73,8 @@ Test(deadlock, rwlock_writers)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "rwlock", NULL);
     dump_deadlocked(p);
-    json_t *c = only_deadlock(p, 2);
-    expect_cycle(p, c, "rwlock", NULL, "write_in_order");
+    json_t *c = tlt_only_deadlock(p, 2);
+    tlt_expect_cycle(p, c, "rwlock", NULL, "write_in_order");
     tlt_expect(p,
                strcmp(json_string_value(json_object_get(json_array_get(c, 0), "wait_call")),
                       "pthread_rwlock_wrlock") == 0,
@@ -143,7 +86,7 @@ Test(deadlock, join_cycle)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "join3", NULL);
     dump_deadlocked(p);
-    expect_cycle(p, only_deadlock(p, 3), "join", NULL, "join_next");
+    tlt_expect_cycle(p, tlt_only_deadlock(p, 3), "join", NULL, "join_next");
     tlt_expect_text(p, ", joining thread ");
     /* Each joiner's group names the thread it joins. */
     json_t *g = tlt_find_group(p, "blocked", "join");
@@ -155,8 +98,8 @@ Test(deadlock, join_and_mutex)
 {
     tlt_proc *p = start_mode("deadlock_cycle", "join_mutex", NULL);
     dump_deadlocked(p);
-    json_t *c = only_deadlock(p, 2);
-    expect_cycle(p, c, NULL, NULL, NULL);
+    json_t *c = tlt_only_deadlock(p, 2);
+    tlt_expect_cycle(p, c, NULL, NULL, NULL);
     json_t *j = tlt_find_group_fn(p, "blocked", "join", "hold_and_join");
     json_t *o = json_object_get(j, "owner");
     tlt_expect(p,
@@ -175,8 +118,8 @@ Test(deadlock, waiting_for_itself)
     /* glibc refuses to join the calling thread; the program still sees that. */
     tlt_expect(p, atoi(tlt_printed(p, "selfjoin")) == EDEADLK,
                "pthread_join(self) was not EDEADLK");
-    json_t *c = only_deadlock(p, 1);
-    expect_cycle(p, c, "mutex", NULL, "relock_own");
+    json_t *c = tlt_only_deadlock(p, 1);
+    tlt_expect_cycle(p, c, "mutex", NULL, "relock_own");
     tlt_expect_text(p, "\ndeadlock: 1 thread waiting for itself\n");
     tlt_stop(p);
 }
@@ -197,9 +140,9 @@ Test(deadlock, orphaned_mutex)
     tlt_expect(
         p, at && strcmp(json_string_value(json_object_get(at, "function")), "grab_and_quit") == 0,
         "the owner's start routine is not grab_and_quit");
-    tlt_expect(p, has_flag(o, "exited"), "flags lack \"exited\"");
+    tlt_expect(p, tlt_owner_has_flag(o, "exited"), "flags lack \"exited\"");
     tlt_expect_text(p, "(grabber), which exited; started in grab_and_quit deadlock_orphan.c:");
-    expect_no_deadlock(p);
+    tlt_expect_no_deadlock(p);
     tlt_stop(p);
 }
 
@@ -213,11 +156,11 @@ Test(deadlock, robust_owner_died)
     json_t *o = json_object_get(g, "owner");
     tlt_expect(p, o && json_integer_value(json_object_get(o, "tid")) == p->pid,
                "the owner is not the main thread");
-    tlt_expect(p, has_flag(o, "owner_died"), "flags lack \"owner_died\"");
+    tlt_expect(p, tlt_owner_has_flag(o, "owner_died"), "flags lack \"owner_died\"");
     tlt_expect_text(p, "held by thread ");
     tlt_expect_text(p, "(main), blocked in sleep at wait_forever");
     tlt_expect_text(p, "a previous owner died holding it and it was not made consistent");
-    expect_no_deadlock(p);
+    tlt_expect_no_deadlock(p);
     tlt_stop(p);
 }
 
@@ -228,7 +171,8 @@ Test(deadlock, lock_memory_unmapped_is_unknown)
     json_t *g = tlt_find_group_fn(p, "blocked", "mutex", "wait_for_mapped");
     tlt_expect_group(p, g, "blocked", "mutex", 1);
     json_t *o = json_object_get(g, "owner");
-    tlt_expect(p, o && has_flag(o, "unreadable") && json_is_null(json_object_get(o, "tid")),
+    tlt_expect(p,
+               o && tlt_owner_has_flag(o, "unreadable") && json_is_null(json_object_get(o, "tid")),
                "the owner of an unmapped mutex is not unknown");
     tlt_expect_text(p, "  owner unknown: the lock is not readable");
     tlt_dump(p); /* and the program is still there for a second one */
@@ -270,7 +214,7 @@ Test(deadlock, cond_mutex_held_by_stuck_thread)
             seen = strcmp(json_string_value(json_object_get(to, "name")), "holder") == 0;
     }
     tlt_expect(p, seen, "no thread entry has the cond mutex's owner");
-    expect_no_deadlock(p);
+    tlt_expect_no_deadlock(p);
     tlt_stop(p);
 }
 
@@ -297,7 +241,7 @@ Test(deadlock, c11_owners_and_join_targets)
                "a join group on one thread has no owner");
     tlt_expect_text(p, "  joins thread ");
     tlt_expect_text(p, ", blocked in cond at c11_cnd_waiter");
-    expect_no_deadlock(p);
+    tlt_expect_no_deadlock(p);
     tlt_stop(p);
 }
 
@@ -312,7 +256,7 @@ Test(deadlock, contention_never_a_cycle, .timeout = 600)
         tlt_proc *p = tlt_start("deadlock_contention", NULL);
         for (int k = 0; k < 3; k++) {
             tlt_dump(p);
-            expect_no_deadlock(p);
+            tlt_expect_no_deadlock(p);
             waits_seen += tlt_by_wait(p, "mutex") + tlt_by_wait(p, "rwlock");
         }
         tlt_stop(p);

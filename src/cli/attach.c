@@ -207,6 +207,19 @@ static void proc_only(tl_attach *a, tl_attach_thread *t)
     }
 }
 
+/* A futex wait whose word was unmapped since (the program freed the lock
+ * under it): the kernel would restart it after a stop, and the restarted
+ * wait fails with EFAULT, which glibc aborts on. Such a thread is only
+ * read from /proc. */
+static int futex_unmapped(pid_t pid, const tl_attach_thread *t)
+{
+    uint32_t word;
+    struct iovec local = {&word, sizeof word};
+    struct iovec remote = {(void *)(uintptr_t)t->sys_args[0], sizeof word};
+    return t->sys_nr == SYS_futex && process_vm_readv(pid, &local, 1, &remote, 1, 0) < 0 &&
+           errno == EFAULT;
+}
+
 /* Seizes threads of pid not seized yet; the number seized, or -1 with
  * errno from the first refusal when none could be. */
 static int seize_new(tl_attach *a, int *refused)
@@ -228,7 +241,7 @@ static int seize_new(tl_attach *a, int *refused)
         add(a, (pid_t)tid);
         tl_attach_thread *t = &a->t[a->n - 1];
         read_proc_syscall(a->pid, t);
-        if (t->sys_nr >= 0 && ends_with_eintr(t->sys_nr)) {
+        if (t->sys_nr >= 0 && (ends_with_eintr(t->sys_nr) || futex_unmapped(a->pid, t))) {
             proc_only(a, t);
             if (t->proc_only)
                 continue; /* never stopped, never seized: a signal finds it free */
@@ -428,6 +441,7 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
         return -1;
     }
     wait_stops(a, start + (uint64_t)limit_ms * 1000000ull);
+    tl_attach_copy_locks(a);
     for (int i = 0; i < a->n; i++) {
         tl_attach_thread *t = &a->t[i];
         if (t->stopped) {

@@ -21,6 +21,11 @@
 #define TL_ATTACH_STACK_COPY_MIN 4096
 #define TL_ATTACH_COPY_TOTAL (256L << 20)
 
+/* Bytes copied around a futex word: from 8 below its 8-aligned address,
+ * enough for a pthread_mutex_t at the word or a pthread_rwlock_t whose
+ * __wrphase_futex or __writers_futex it is. */
+#define TL_ATTACH_LOCK_COPY 64
+
 typedef struct tl_attach_thread {
     pid_t tid;
     char name[16];
@@ -39,6 +44,13 @@ typedef struct tl_attach_thread {
     int proc_only;
     long sys_nr; /* -1 running or not in a system call, -2 not known */
     uint64_t sys_args[6], sys_sp, sys_pc;
+    /* A futex wait: the bytes around its word (the lock the word is in),
+     * read while every thread was stopped, so the lock words of all of
+     * them are one moment's (lock_snap). lock_len 0: not readable. */
+    int lock_snap;
+    uint64_t lock_lo;
+    size_t lock_len;
+    unsigned char lock[TL_ATTACH_LOCK_COPY];
     /* Filled by attach_unwind.c: pcs[0] is where the thread is, the others
      * return addresses. */
     int depth;
@@ -67,6 +79,17 @@ typedef struct tl_attach {
  * Every thread is detached on return, and when a SIGINT, SIGTERM, SIGHUP
  * or SIGQUIT ends the command meanwhile. */
 int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t errlen);
+
+/* attach_lock.c: copies the lock words of the stopped threads' futex
+ * waits (call while every thread is still stopped). */
+void tl_attach_copy_locks(tl_attach *a);
+/* The bytes [addr, addr + size) of the futex wait t is in: from the copy
+ * taken during the stop when it has them, else read from the live
+ * process into buf (*snap 0). NULL when they cannot be read. */
+const void *tl_attach_lock_bytes(tl_attach *a, const tl_attach_thread *t, uint64_t addr,
+                                 size_t size, void *buf, int *snap);
+/* The futex word t waits on, 0 when it is in no futex wait. */
+uint64_t tl_attach_futex(const tl_attach_thread *t);
 
 /* Detaches any thread that stopped after the limit (call between slow steps). */
 void tl_attach_reap_late(tl_attach *a);
@@ -102,6 +125,11 @@ void tl_wait_classify(long nr, const uint64_t args[6], const tl_frame *frames, i
 const char *tl_syscall_name(long nr);
 /* Parses a /proc/PID/task/TID/syscall line: 0 ok. */
 int tl_parse_proc_syscall(const char *line, long *nr, uint64_t args[6], uint64_t *sp, uint64_t *pc);
+
+/* attach_owners.c: who holds what each blocked thread of d waits on, and
+ * the wait-for cycles among the threads a stopped at once. */
+void tl_attach_owners(tl_attach *a, tl_dump *d);
+void tl_attach_owners_free(tl_dump *d);
 
 /* attach_dump.c: the dump of pid through ptrace, printed on out in a
  * TL_OUT_* format. An exit status of the command. */

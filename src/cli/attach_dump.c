@@ -320,12 +320,15 @@ static int build(pid_t pid, struct built *b, tl_attach_want keep, void *arg)
         free(g);
     }
     qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, by_count);
+    if (!keep) /* --attach: the library's threads own the locks, not ours */
+        tl_attach_owners(a, d);
     return 0;
 }
 
 static void unbuild(struct built *b)
 {
     tl_dump *d = &b->d;
+    tl_attach_owners_free(d);
     for (int i = 0; i < d->n_groups; i++)
         free(d->groups[i].tids);
     free(d->groups);

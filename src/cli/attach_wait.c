@@ -118,6 +118,8 @@ static const struct entry *entry_of(const char *fn)
         {"pthread_clockjoin_ex", "pthread_join"},
         {"sem_wait_slow", "sem_wait"},
         {"pthread_mutex_clocklock_common", "pthread_mutex_timedlock"},
+        /* robust, priority-inheritance and -protection mutexes */
+        {"pthread_mutex_lock_full", "pthread_mutex_lock"},
     };
     for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
         if (strcmp(buf, tail[i][0]) == 0)

@@ -1,5 +1,6 @@
 /* Cycles of the wait-for graph, and cycles compared between dumps. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/waitfor.h"
 
@@ -33,6 +34,49 @@ int tl_waitfor_cycles(const int *next, int n, int *cycle)
     }
     free(visit);
     return cycles;
+}
+
+int tl_waitfor_edge(pid_t tid, int wait, const char *call, const tl_owner *o)
+{
+    if (wait != TL_WAIT_MUTEX && wait != TL_WAIT_RWLOCK && wait != TL_WAIT_JOIN)
+        return 0;
+    /* A timed wait (pthread_mutex_timedlock, pthread_clockjoin_np, ...)
+     * ends by itself: it is not stuck, whoever holds what it waits for. */
+    if (call && (strstr(call, "timed") || strstr(call, "clock")))
+        return 0;
+    if (!o->known || o->tid <= 0 || o->state != TL_BLOCKED)
+        return 0;
+    return !(o->tid == tid && (o->flags & TL_OWNER_NO_SELF_WAIT));
+}
+
+int tl_waitfor_members(const int *next, const int *cycle, int n, int k, const pid_t *tids,
+                       int *members)
+{
+    int first = -1;
+    for (int i = 0; i < n; i++)
+        if (cycle[i] == k && (first < 0 || tids[i] < tids[first]))
+            first = i;
+    int m = 0, i = first;
+    do {
+        members[m++] = i;
+        i = next[i];
+    } while (i != first && m < n);
+    return m;
+}
+
+void tl_group_add_owner(tl_group *g, const tl_owner *o)
+{
+    for (int i = 0; i < g->n_owners; i++)
+        if (g->owners[i].tid == o->tid && g->owners[i].mutex == o->mutex &&
+            g->owners[i].flags == o->flags)
+            return;
+    if (g->n_owners == TL_GROUP_OWNERS) {
+        g->more_owners++;
+        return;
+    }
+    if (!g->owners && !(g->owners = calloc(TL_GROUP_OWNERS, sizeof *g->owners)))
+        return;
+    g->owners[g->n_owners++] = *o;
 }
 
 static int has(const tl_deadlock *d, pid_t tid, uint64_t object)

@@ -203,19 +203,11 @@ static void resolve_all(struct ctx *c, tl_owner *own)
     free(keys);
 }
 
-/* The snap the owner o is, when it is a thread of this dump that is
- * blocked (only those can be on a cycle). */
+/* The snap the owner o is, when s waiting for it is an edge of the
+ * wait-for graph. */
 static int next_of(struct ctx *c, const struct tl_snap *s, const tl_owner *o)
 {
-    if (s->wait != TL_WAIT_MUTEX && s->wait != TL_WAIT_RWLOCK && s->wait != TL_WAIT_JOIN)
-        return -1;
-    /* A timed wait (pthread_mutex_timedlock, pthread_clockjoin_np, ...)
-     * ends by itself: it is not stuck, whoever holds what it waits for. */
-    if (s->call && (strstr(s->call, "timed") || strstr(s->call, "clock")))
-        return -1;
-    if (!o->known || o->tid <= 0 || o->state != TL_BLOCKED)
-        return -1;
-    if (o->tid == s->tid && (o->flags & TL_OWNER_NO_SELF_WAIT))
+    if (!tl_waitfor_edge(s->tid, s->wait, s->call, o))
         return -1;
     return find(c->by_tid, c->n, (uint64_t)o->tid);
 }
@@ -281,37 +273,24 @@ static void add_deadlock(struct ctx *c, tl_dump *d, const int *members, int m, c
     d->n_deadlocks++;
 }
 
-/* Cycle k's threads into members, from its lowest tid in wait-for order
- * (stable between dumps); returns how many. */
-static int members_of(struct ctx *c, const int *next, const int *cycle, int k, int *members)
-{
-    int first = -1;
-    for (int i = 0; i < c->n; i++)
-        if (cycle[i] == k && (first < 0 || c->snaps[i].tid < c->snaps[first].tid))
-            first = i;
-    int m = 0, i = first;
-    do {
-        members[m++] = i;
-        i = next[i];
-    } while (i != first && m < c->n);
-    return m;
-}
-
 static void find_deadlocks(struct ctx *c, tl_dump *d, const tl_owner *own)
 {
     int *next = malloc(((size_t)c->n + 1) * sizeof *next);
     int *cycle = malloc(((size_t)c->n + 1) * sizeof *cycle);
     int *members = malloc(((size_t)c->n + 1) * sizeof *members);
+    pid_t *tids = malloc(((size_t)c->n + 1) * sizeof *tids);
     int *held = NULL;
-    if (!next || !cycle || !members)
+    if (!next || !cycle || !members || !tids)
         goto out;
-    for (int i = 0; i < c->n; i++)
+    for (int i = 0; i < c->n; i++) {
         next[i] = next_of(c, &c->snaps[i], &own[i]);
+        tids[i] = c->snaps[i].tid;
+    }
     int cycles = tl_waitfor_cycles(next, c->n, cycle), candidates = 0;
     if (!cycles || !(held = calloc((size_t)cycles, sizeof *held)))
         goto out;
     for (int k = 0; k < cycles; k++) {
-        int m = members_of(c, next, cycle, k, members);
+        int m = tl_waitfor_members(next, cycle, c->n, k, tids, members);
         candidates += held[k] = cycle_holds(c, members, m);
     }
     if (!candidates)
@@ -319,7 +298,7 @@ static void find_deadlocks(struct ctx *c, tl_dump *d, const tl_owner *own)
     struct timespec pause = {0, 20 * 1000 * 1000};
     tl_real.nanosleep(&pause, NULL);
     for (int k = 0; k < cycles; k++) {
-        int m = members_of(c, next, cycle, k, members);
+        int m = tl_waitfor_members(next, cycle, c->n, k, tids, members);
         if (held[k] && cycle_stays(c, members, m))
             add_deadlock(c, d, members, m, own);
     }
@@ -327,33 +306,20 @@ out:
     free(next);
     free(cycle);
     free(members);
+    free(tids);
     free(held);
 }
 
 /* A group waiting on several objects: who holds them (or whom its threads
- * join), each owner once, the first MAX_GROUP_OWNERS of them. */
-#define MAX_GROUP_OWNERS 5
+ * join), each owner once. */
 static void group_owners(struct ctx *c, tl_group *g, const tl_owner *own)
 {
     if (g->state != TL_BLOCKED || g->objects <= 1)
         return;
     for (int k = 0; k < g->n_tids; k++) {
         int s = find(c->by_tid, c->n, (uint64_t)g->tids[k]);
-        if (s < 0 || !own[s].known)
-            continue;
-        int seen = 0;
-        for (int i = 0; i < g->n_owners && !seen; i++)
-            seen = g->owners[i].tid == own[s].tid && g->owners[i].mutex == own[s].mutex &&
-                   g->owners[i].flags == own[s].flags;
-        if (seen)
-            continue;
-        if (g->n_owners == MAX_GROUP_OWNERS) {
-            g->more_owners++;
-            continue;
-        }
-        if (!g->owners && !(g->owners = calloc(MAX_GROUP_OWNERS, sizeof *g->owners)))
-            return;
-        g->owners[g->n_owners++] = own[s];
+        if (s >= 0 && own[s].known)
+            tl_group_add_owner(g, &own[s]);
     }
 }
 

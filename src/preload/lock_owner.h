@@ -1,18 +1,12 @@
-/* Who holds a lock, read from glibc's lock word at dump time. */
+/* Who holds a lock of this process, read from glibc's lock word at dump
+ * time. */
 #ifndef THREADLEAK_LOCK_OWNER_H
 #define THREADLEAK_LOCK_OWNER_H
 
 #include <stdint.h>
-#include <sys/types.h>
 
+#include "common/lock_word.h"
 #include "preload/real.h"
-
-struct tl_lock_owner {
-    pid_t tid;   /* 0: not held, or held by readers only */
-    int flags;   /* TL_OWNER_DIED, _UNUSABLE, _READERS, _UNKNOWN (model.h) */
-    int readers; /* rwlock: readers holding it */
-    int pshared; /* process-shared: the tid may be another process's */
-};
 
 /* Both read the lock through the kernel, so memory freed or unmapped since
  * the thread blocked gives TL_OWNER_UNKNOWN instead of a fault. Also for

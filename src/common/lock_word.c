@@ -1,0 +1,62 @@
+/* Lock owners from glibc 2.36's lock words (nptl/pthread_mutex_lock.c,
+ * pthread_rwlock_common.c). */
+#include <limits.h>
+#include <string.h>
+
+#include "common/lock_word.h"
+#include "common/model.h"
+
+enum {
+    KIND_ROBUST = 16,
+    KIND_PI = 32,
+    KIND_PSHARED = 128,
+    KIND_TYPE_BITS = 3,
+    FUTEX_OWNER_DIED_BIT = 0x40000000,
+    FUTEX_TID_BITS = 0x3fffffff,
+    RWLOCK_READERS_SHIFT = 3,
+};
+
+void tl_mutex_word_owner(const void *bytes, struct tl_lock_owner *o)
+{
+    memset(o, 0, sizeof *o);
+    if (!bytes) {
+        o->flags = TL_OWNER_UNKNOWN;
+        return;
+    }
+    pthread_mutex_t m;
+    memcpy(&m, bytes, sizeof m);
+    int kind = m.__data.__kind, lock = m.__data.__lock, owner = m.__data.__owner;
+    o->pshared = (kind & KIND_PSHARED) != 0;
+    if (kind & KIND_TYPE_BITS) /* recursive, error-checking, adaptive */
+        o->flags |= TL_OWNER_NO_SELF_WAIT;
+    if (kind & (KIND_ROBUST | KIND_PI)) {
+        /* The kernel keeps these owners in the futex word itself. */
+        o->tid = lock & FUTEX_TID_BITS;
+        if (owner == INT_MAX || (lock & FUTEX_OWNER_DIED_BIT))
+            o->flags |= TL_OWNER_DIED;
+        else if (owner == INT_MAX - 1)
+            o->flags |= TL_OWNER_UNUSABLE;
+        return;
+    }
+    o->tid = owner > 0 && owner < INT_MAX - 1 ? owner : 0;
+}
+
+void tl_rwlock_word_owner(const void *bytes, struct tl_lock_owner *o)
+{
+    memset(o, 0, sizeof *o);
+    if (!bytes) {
+        o->flags = TL_OWNER_UNKNOWN;
+        return;
+    }
+    pthread_rwlock_t l;
+    memcpy(&l, bytes, sizeof l);
+    o->flags = TL_OWNER_NO_SELF_WAIT; /* glibc answers EDEADLK */
+    o->tid = l.__data.__cur_writer;
+    o->pshared = l.__data.__shared != 0;
+    unsigned readers = l.__data.__readers;
+    if (o->tid <= 0 && (readers >> RWLOCK_READERS_SHIFT) > 0) {
+        o->tid = 0;
+        o->flags |= TL_OWNER_READERS;
+        o->readers = (int)(readers >> RWLOCK_READERS_SHIFT);
+    }
+}
