@@ -62,7 +62,8 @@ PROG_BIN += $(PLUGINS)
 # suites (host programs, sanitizer builds, install, benchmarks, stress) and
 # the slow tests (Criterion patterns) of the others.
 SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress test_runtimes
-SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_* serve/prometheus_*
+SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_* serve/prometheus_* \
+	attach/redis_*
 FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
 
 # Plain make checks its build dependencies (package:header that proves it is
@@ -189,7 +190,7 @@ $(BUILD)/tests/progs/api_cancel_fork: $(BUILD)/libthreadleak.so
 # installed (checked when the recipe runs, after install-deps); their tests
 # skip with a message otherwise.
 RT_STAMP := $(BUILD)/tests/runtimes/.built
-$(RT_STAMP): $(wildcard tests/runtimes/*.java tests/runtimes/*.c) | $(DEPS_STAMP)
+$(RT_STAMP): $(wildcard tests/runtimes/*.java tests/runtimes/*.c)
 	@mkdir -p $(dir $@)
 	@echo "  BUILD $(dir $@)"
 	$(Q)if command -v javac >/dev/null; then javac -d $(dir $@) tests/runtimes/RtJava.java; fi
@@ -206,7 +207,7 @@ check: deps
 check-fast: deps
 	@$(MAKE) --no-print-directory tests
 	@echo "check-fast: leaves out $(SLOW_SUITES) and $(SLOW_TESTS) (make check runs them)"
-	@SKIP_TESTS='$(SLOW_TESTS)' bash scripts/check.sh $(FAST_TEST_BIN)
+	@SKIP_TESTS='$(SLOW_TESTS)' CHECK_JOBS=4 bash scripts/check.sh $(FAST_TEST_BIN)
 
 demo: deps-build
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/progs/demo_leak

@@ -52,6 +52,10 @@ else
 fi
 
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The root a mount point of its own, as / is on a machine (unshare -m
+# --propagation needs one); chroot cannot make user namespaces, so the
+# tests that need one skip here.
+mnt / --bind "$root"
 mnt /proc -t proc proc
 mnt /sys -t sysfs sysfs
 mnt /dev --bind /dev

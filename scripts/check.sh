@@ -2,6 +2,8 @@
 # Runs every test binary given, then prints the skipped tests with their reasons
 # and one closing line for the whole suite.
 # SKIP_TESTS="suite/test* ..." leaves those tests out (make check-fast's slow ones).
+# CHECK_JOBS: tests of one binary run at once (2; make check-fast: 4, its
+# suites mostly wait on programs that run for a set time).
 set -u
 filter=()
 if [ -n "${SKIP_TESTS:-}" ]; then
@@ -20,7 +22,7 @@ for t in "$@"; do
     # [RUN ]/[PASS] lines are left out.
     # Into a file, not a pipe: a program a failed test left running would
     # hold a pipe open and stall the suite. A binary that hangs is stopped.
-    timeout -k 10 "${TEST_TIMEOUT:-900}" "$t" --jobs 2 --verbose "${filter[@]}" >"$log" 2>&1
+    timeout -k 10 "${TEST_TIMEOUT:-900}" "$t" --jobs "${CHECK_JOBS:-2}" --verbose "${filter[@]}" >"$log" 2>&1
     rc=$?
     [ $rc -eq 124 ] && echo "$t: still running after ${TEST_TIMEOUT:-900} s, stopped" >>"$log"
     out=$(cat "$log")

@@ -36,6 +36,7 @@ tests=(
     cargo                         # test_runtimes: cargo build of a crate
     libglib2.0-dev                # test_runtimes: GLib GThreadPool/GTask programs
     nginx-light                   # test_runtimes: nginx (aio threads) with workers as nobody
+    libc6-dbg                     # test_attach, test_runtimes: names of libc's own functions (sem_wait's slow path, start_thread)
 )
 pkgs=("${build[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${tests[@]}")
@@ -56,5 +57,15 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Server packages (memcached, nginx, prometheus) are installed for their
+# programs, which tests start on 127.0.0.1 themselves. On a machine running
+# systemd, installing them would also start their services (prometheus on
+# every interface); Debian's policy-rc.d hook keeps them stopped.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# threadleak install-deps.sh: no service starts\nexit 101\n' |
+        $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 0755 /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
