@@ -331,33 +331,49 @@ Test(attach, thousand_threads_keep_running, .timeout = 90)
     snprintf(file, sizeof file, "%s", cli_path(r, "ticks"));
     tlt_proc *p = start_ticker(file, 1000);
     usleep(500 * 1000);
-    long long before = mono_ns();
-    long t0 = now_ms();
-    attach_dump_as(p, r, "big.json");
-    long wall = now_ms() - t0;
-    long long done = mono_ns();
+    long wall = 0, paused = 0, pause_ms = 0, slack = 0;
+    long long done = 0;
+    struct ticks t = {0}, base = {0};
+    /* A tick gap longer than the pause plus what scheduling alone gives is
+     * tried once more: a loaded machine's hiccup does not come back, a stop
+     * longer than the reported pause does. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        long long before = mono_ns();
+        long t0 = now_ms();
+        attach_dump_as(p, r, attempt ? "big2.json" : "big.json");
+        wall = now_ms() - t0;
+        done = mono_ns();
+        json_t *pause = json_object_get(p->json, "pause");
+        paused = (long)json_integer_value(json_object_get(pause, "threads"));
+        pause_ms = (long)(json_integer_value(json_object_get(pause, "ns")) / 1000000);
+        /* The ticker goes on after the dump... */
+        usleep(300 * 1000);
+        t = read_ticks(file, done, before, done + 300000000LL);
+        /* What this machine's scheduling alone gives, in the 300 ms before. */
+        base = read_ticks(file, 0, before - 300000000LL, before);
+        slack = base.max_gap_ns / 1000000 * 2;
+        if (slack < 100)
+            slack = 100;
+        if (t.max_gap_ns / 1000000 <= pause_ms + 1 + slack)
+            break;
+    }
     json_t *g = tlt_expect_leak(p, "blocked", "cond", 1000, "parked", NULL);
     tlt_expect_wait_call(p, g, "pthread_cond_wait");
     tlt_expect(p, tlt_count(p, "live") >= 1004, "live %ld, expected >= 1004", tlt_count(p, "live"));
-    json_t *pause = json_object_get(p->json, "pause");
-    long paused = (long)json_integer_value(json_object_get(pause, "threads"));
-    long pause_ms = (long)(json_integer_value(json_object_get(pause, "ns")) / 1000000);
     tlt_expect(p, paused >= 1004, "paused %ld threads, expected all of them", paused);
     tlt_expect_text(p, "\npaused 1,00");
     /* The pause is bounded by the command's limit (1 s) plus the copy. */
     tlt_expect(p, pause_ms < 5000, "pause of %ld ms", pause_ms);
-    /* The ticker goes on after the dump... */
-    usleep(300 * 1000);
-    struct ticks t = read_ticks(file, done, before, done + 300000000LL);
-    /* What this machine's scheduling alone gives, in the 300 ms before. */
-    struct ticks base = read_ticks(file, 0, before - 300000000LL, before);
     tlt_expect(p, t.eintr == 0, "the program saw %ld EINTR / early returns", t.eintr);
-    tlt_expect(p, t.after >= 20, "only %ld ticks in the 300 ms after the dump", t.after);
+    /* 20 ticks of 1 ms: a loaded machine gets up to 5 s for them. */
+    long waited = 300;
+    for (; waited < 5000 && t.after < 20; waited += 100) {
+        usleep(100 * 1000);
+        t.after = read_ticks(file, done, 0, 0).after;
+    }
+    tlt_expect(p, t.after >= 20, "only %ld ticks in the %ld ms after the dump", t.after, waited);
     /* ...and was stopped no longer than the reported pause, plus the 1 ms
      * sleep and what scheduling alone gives on this machine now. */
-    long slack = base.max_gap_ns / 1000000 * 2;
-    if (slack < 100)
-        slack = 100;
     tlt_expect(p, t.max_gap_ns / 1000000 <= pause_ms + 1 + slack,
                "the ticker stopped for %ld ms, the dump reported a pause of %ld ms (gaps up to "
                "%ld ms without a dump)",
@@ -449,9 +465,16 @@ static void kill_mid_attach(int sig)
     }
     tlt_expect(p, caught > 0, "never caught threadleak in the middle of an attach");
     long long after = mono_ns();
-    usleep(200 * 1000);
-    struct ticks t = read_ticks(file, after, after, after);
-    tlt_expect(p, t.after >= 20, "the ticker stopped ticking: %ld ticks in 200 ms", t.after);
+    /* 20 ticks of 1 ms: within 200 ms on a quiet machine; a loaded one gets
+     * up to 5 s, a ticker left stopped never gets them. */
+    struct ticks t = {0};
+    long waited = 0;
+    for (; waited < 5000 && t.after < 20; waited += 100) {
+        usleep(100 * 1000);
+        t = read_ticks(file, after, after, after);
+    }
+    tlt_expect(p, t.after >= 20, "the ticker stopped ticking: %ld ticks in %ld ms", t.after,
+               waited);
     tlt_expect(p, t.eintr == 0, "the program saw %ld EINTR", t.eintr);
     cr_log_info("%s: caught threadleak mid-attach %d times, nothing left stopped", strsignal(sig),
                 caught);

@@ -43,8 +43,15 @@ Test(dump, live_process_in_each_form)
     snprintf(pids, sizeof pids, "%d", (int)pid);
     cli_result *r = cli_new();
 
+    /* The library answers as soon as it is loaded, maybe before all six
+     * workers have reached their wait: ask until they have. */
     const char *a1[] = {cli_threadleak(), "dump", pids, NULL};
-    cli_exec(r, NULL, 0, a1, NULL);
+    for (int i = 0; i < 100; i++) {
+        cli_exec(r, NULL, 0, a1, NULL);
+        if (r->status != 0 || strstr(r->out, "6 threads"))
+            break;
+        usleep(50000);
+    }
     cr_expect_eq(r->status, 0, "%s", r->err);
     cr_expect(strncmp(r->out, "threadleak dump ", 16) == 0, "%s", r->out);
     cr_expect(strstr(r->out, "6 threads"), "the pool of 6:\n%s", r->out);

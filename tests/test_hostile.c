@@ -143,7 +143,12 @@ Test(hostile, fuzz_config_parser_and_dump_reader, .timeout = 1500)
     char script[4200];
     snprintf(script, sizeof script, "%s", tlt_source_path("scripts/fuzz.sh"));
     const char *argv[] = {"bash", script, secs, NULL};
-    rb_result r = rb_run_in(argv, NULL, 0, tlt_source_path(""), 1400000);
+    /* This suite's build directory, not the source tree's build/: two
+     * builds' runs must not share one corpus and one log. */
+    char build[4200];
+    snprintf(build, sizeof build, "BUILD=%s", tlt_build_dir());
+    const char *env[] = {build, NULL};
+    rb_result r = rb_run_in(argv, env, 0, tlt_source_path(""), 1400000);
     if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 77)
         cr_skip_test("clang is not installed: no fuzzing");
     cr_expect(rb_exited_0(&r), "scripts/fuzz.sh %s: %s\n%s%s", secs, rb_status(r.status), r.out,
