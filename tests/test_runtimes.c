@@ -262,7 +262,10 @@ Test(runtimes, cargo_build_of_a_crate_without_dependencies_is_clean)
     cli_exec(r, NULL, 0, argv, env);
     json_t *v = cli_verdict(r);
     expect_clean(r, v);
-    cr_expect_gt(forgiven(v, NULL), 0, "rustc's helper threads are forgiven:\n%s", r->err);
+    /* rustc's helper threads, when a toolchain leaves some at exit (Debian
+     * 12's cargo 0.66 leaves none), are forgiven. */
+    if (!strstr(r->err, "no threads left at exit"))
+        cr_expect_gt(forgiven(v, NULL), 0, "rustc's helper threads are forgiven:\n%s", r->err);
     json_decref(v);
     cli_free(r);
 }
