@@ -67,7 +67,7 @@ TL_HIDDEN int tl_channel_sleep(int ms)
     return __atomic_exchange_n(w, 0, __ATOMIC_ACQ_REL) != 0;
 }
 
-static uint64_t own_start_ticks(void)
+TL_HIDDEN uint64_t tl_own_start_ticks(void)
 {
     char buf[1024];
     int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
@@ -164,7 +164,7 @@ static int create(unsigned uid)
     np->magic = TL_CHANNEL_MAGIC;
     np->version = TL_CHANNEL_VERSION;
     np->pid = (int32_t)getpid();
-    np->start_ticks = own_start_ticks();
+    np->start_ticks = tl_own_start_ticks();
     np->interval_ms = tl_config.interval_ms;
     np->signal = tl_config.signal;
     np->flags = flags;

@@ -18,6 +18,9 @@ TL_HIDDEN void tl_channel_announce(int check_file);
 TL_HIDDEN int tl_channel_sleep(int ms);
 /* Async-signal-safe: wakes the sampler. */
 TL_HIDDEN void tl_channel_wake(void);
+/* This process's start time in clock ticks (/proc/self/stat), which tells
+ * its files from those of an earlier process with the same pid; 0 unknown. */
+TL_HIDDEN uint64_t tl_own_start_ticks(void);
 /* Sampler thread: 1 with a request in r, 0 when there is none, -1 when the
  * one there was not a valid request (it is removed either way). */
 TL_HIDDEN int tl_channel_take(struct tl_request *r);

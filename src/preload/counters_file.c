@@ -19,6 +19,7 @@
 
 #include "common/channel.h"
 #include "common/counters_file.h"
+#include "preload/channel.h"
 #include "preload/config.h"
 #include "preload/counters_file.h"
 #include "preload/log.h"
@@ -30,20 +31,6 @@ _Static_assert(sizeof(struct tl_cfile) <= TL_CFILE_SIZE, "the counters file is o
 static struct tl_cfile *map;
 static int failed;
 static char path[96];
-
-static uint64_t start_ticks(void)
-{
-    char buf[1024];
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = tl_real.read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    return tl_proc_start_ticks(buf);
-}
 
 /* Something planted or unsafe is worth a line on stderr; a /tmp that is
  * full or read-only only at THREADLEAK_LOG=debug (nobody asked for serve). */
@@ -103,7 +90,7 @@ static int create(void)
     map->size = sizeof *map;
     map->pid = (int32_t)getpid();
     map->interval_ms = (uint32_t)tl_config.interval_ms;
-    map->start_ticks = start_ticks();
+    map->start_ticks = tl_own_start_ticks();
     map->deadlocked = -1;
     snprintf(map->program, sizeof map->program, "%s", tl_program_name());
     __atomic_thread_fence(__ATOMIC_RELEASE);
