@@ -21,6 +21,9 @@ enum { TL_LIFE_EXITED = 1, TL_LIFE_DETACHED = 2, TL_LIFE_ADOPTED = 4 };
 #define TL_OBJ_AT_INT (1ull << 63) /* an int there: poll's first descriptor */
 #define TL_OBJ_AT_U64 (1ull << 62) /* a u64 there: futex_waitv's first word */
 #define TL_OBJ_ADDR(o) ((o) & ~(TL_OBJ_AT_INT | TL_OBJ_AT_U64))
+/* A child wait's object for waitpid(0): the caller's process group, read by
+ * the dump (the wrapper makes no system call of its own to learn it). */
+#define TL_OBJ_OWN_GROUP (1ull << 63)
 
 /* Register state at the point a wrapper blocks, enough to unwind from it. */
 struct tl_regs {

@@ -81,8 +81,10 @@ TL_HIDDEN void tl_thread_comm(pid_t tid, char *name, size_t size)
 
 /* An object the waiting thread left for us to read (TL_OBJ_AT_*): read it
  * without trusting the program's pointer; 0 when it cannot be read. */
-static uint64_t resolve_object(uint64_t object)
+static uint64_t resolve_object(int wait, uint64_t object)
 {
+    if (wait == TL_WAIT_CHILD) /* -pgid as waitpid takes it: its high bits are no flags */
+        return object == TL_OBJ_OWN_GROUP ? (uint64_t) - (int64_t)getpgrp() : object;
     if (!(object & (TL_OBJ_AT_INT | TL_OBJ_AT_U64)))
         return object;
     if (tl_unwind_unknown()) /* a sandbox forbids the read: unknown */
@@ -186,7 +188,7 @@ static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want
         out->state = TL_BLOCKED;
         out->wait = wait;
         out->call = call;
-        out->object = resolve_object(object);
+        out->object = resolve_object(wait, object);
         out->blocked_ns = now > since ? now - since : 0;
         out->aux = wait == TL_WAIT_COND ? aux : 0;
         out->seq = q;

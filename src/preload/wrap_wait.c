@@ -13,7 +13,7 @@ static uint64_t child_object(pid_t pid)
     if (pid == -1)
         return 0;
     if (pid == 0)
-        return (uint64_t)(int64_t) - (int64_t)getpgrp();
+        return TL_OBJ_OWN_GROUP;
     return (uint64_t)(int64_t)pid;
 }
 
