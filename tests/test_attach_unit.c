@@ -232,10 +232,9 @@ static const char ptrace_dump[] =
 Test(attach_dump, reads_and_writes_a_ptrace_dump)
 {
     char err[512];
-    threadleak_dump_file *f =
-        threadleak_dump_parse(ptrace_dump, strlen(ptrace_dump), err, sizeof err);
+    tl_dump_file *f = tl_dump_parse(ptrace_dump, strlen(ptrace_dump), err, sizeof err);
     cr_assert(f, "%s", err);
-    tl_dump *d = threadleak_dump_of(f);
+    tl_dump *d = tl_dump_of(f);
     cr_expect_str_eq(d->source, "ptrace");
     cr_expect_eq(d->paused_threads, 1000);
     cr_expect(d->counts.unknown & TL_UNKNOWN_LIFECYCLE);
@@ -260,7 +259,7 @@ Test(attach_dump, reads_and_writes_a_ptrace_dump)
     cr_expect(strstr(json, "\"spawn_stack\":null"), "%s", json);
     cr_expect(strstr(json, "\"blocked_ns\":null"), "%s", json);
     cr_expect(strstr(json, "\"source\":\"ptrace\""), "%s", json);
-    threadleak_dump_free(f);
+    tl_dump_file_free(f);
     free(text);
     free(json);
 }

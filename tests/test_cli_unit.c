@@ -39,25 +39,25 @@ static double rnd(void) /* uniform [0,1), reproducible */
     return ((rng_state >> 8) & 0xffffff) / (double)0x1000000;
 }
 
-static threadleak_growth judge(series *s)
+static tl_growth judge(series *s)
 {
-    threadleak_growth_opts o;
-    threadleak_growth_defaults(&o);
-    threadleak_growth g;
-    threadleak_judge_growth(s->t, s->y, s->n, &o, &g);
+    tl_growth_opts o;
+    tl_growth_defaults(&o);
+    tl_growth g;
+    tl_judge_growth(s->t, s->y, s->n, &o, &g);
     return g;
 }
 
 #define EXPECT_CLEAN(s, what)                                                                      \
     do {                                                                                           \
-        threadleak_growth g_ = judge(&(s));                                                        \
+        tl_growth g_ = judge(&(s));                                                                \
         cr_expect(!g_.detected, "%s: false alarm (p=%g, rise=%g, tail=%g, slope=%g/s)", what,      \
                   g_.p_value, g_.window_growth, g_.tail_rise, g_.per_s);                           \
     } while (0)
 
 #define EXPECT_LEAK(s, what)                                                                       \
     do {                                                                                           \
-        threadleak_growth g_ = judge(&(s));                                                        \
+        tl_growth g_ = judge(&(s));                                                                \
         cr_expect(g_.detected, "%s: missed (%s; p=%g, rise=%g, tail=%g, slope=%g/s)", what,        \
                   g_.why, g_.p_value, g_.window_growth, g_.tail_rise, g_.per_s);                   \
     } while (0)
@@ -65,13 +65,13 @@ static threadleak_growth judge(series *s)
 Test(growth, building_blocks)
 {
     double y[] = {1, 2, 3, 4, 5};
-    cr_expect_eq(threadleak_mk_s(y, 5), 10);
-    cr_expect_float_eq(threadleak_mk_var(y, 5), 5 * 4 * 15 / 18.0, 1e-9);
+    cr_expect_eq(tl_mann_kendall_s(y, 5), 10);
+    cr_expect_float_eq(tl_mann_kendall_var(y, 5), 5 * 4 * 15 / 18.0, 1e-9);
     double ties[] = {1, 1, 2};
-    cr_expect_eq(threadleak_mk_s(ties, 3), 2);
-    cr_expect_float_eq(threadleak_mk_var(ties, 3), (66 - 18) / 18.0, 1e-9);
+    cr_expect_eq(tl_mann_kendall_s(ties, 3), 2);
+    cr_expect_float_eq(tl_mann_kendall_var(ties, 3), (66 - 18) / 18.0, 1e-9);
     double t[] = {0, 1, 2, 3, 4}, out[] = {0, 1, 2, 3, 100};
-    cr_expect_float_eq(threadleak_theil_sen(t, out, 5), 1.0, 1e-9, "an outlier moves Theil-Sen");
+    cr_expect_float_eq(tl_theil_sen(t, out, 5), 1.0, 1e-9, "an outlier moves Theil-Sen");
 }
 
 Test(growth, too_few_samples_are_not_judged)
@@ -79,7 +79,7 @@ Test(growth, too_few_samples_are_not_judged)
     series s = mk(4, 200);
     for (int i = 0; i < 4; i++)
         s.y[i] = 1 + 50 * i;
-    threadleak_growth g = judge(&s);
+    tl_growth g = judge(&s);
     cr_expect(!g.judged && !g.detected);
     unmk(&s);
 }
@@ -208,16 +208,16 @@ Test(growth, min_growth_and_confidence_are_honoured)
     series s = mk(15, 200);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 5 + i / 3; /* +4 over the whole run, +2 over the window */
-    threadleak_growth_opts o;
-    threadleak_growth_defaults(&o);
-    threadleak_growth g;
-    threadleak_judge_growth(s.t, s.y, s.n, &o, &g);
+    tl_growth_opts o;
+    tl_growth_defaults(&o);
+    tl_growth g;
+    tl_judge_growth(s.t, s.y, s.n, &o, &g);
     cr_expect(!g.detected, "a rise below --min-growth is not a leak");
     o.min_growth = 1;
-    threadleak_judge_growth(s.t, s.y, s.n, &o, &g);
+    tl_judge_growth(s.t, s.y, s.n, &o, &g);
     cr_expect(g.detected, "with --min-growth 1 it is (%s)", g.why);
     o.confidence = 0.999999;
-    threadleak_judge_growth(s.t, s.y, s.n, &o, &g);
+    tl_judge_growth(s.t, s.y, s.n, &o, &g);
     cr_expect(!g.detected, "not at a confidence 8 samples cannot reach");
     unmk(&s);
 }
@@ -237,13 +237,13 @@ Test(growth, exited_unjoined_growth_counts)
 Test(duration, units)
 {
     long ms;
-    cr_expect(threadleak_parse_duration("200ms", &ms) == 0 && ms == 200);
-    cr_expect(threadleak_parse_duration("1.5s", &ms) == 0 && ms == 1500);
-    cr_expect(threadleak_parse_duration("2m", &ms) == 0 && ms == 120000);
-    cr_expect(threadleak_parse_duration("0s", &ms) == 0 && ms == 0);
+    cr_expect(tl_parse_duration("200ms", &ms) == 0 && ms == 200);
+    cr_expect(tl_parse_duration("1.5s", &ms) == 0 && ms == 1500);
+    cr_expect(tl_parse_duration("2m", &ms) == 0 && ms == 120000);
+    cr_expect(tl_parse_duration("0s", &ms) == 0 && ms == 0);
     const char *bad[] = {"10", "5x", "-1s", "", "s", "1 s", "1.5.2s", "0.1ms", "1e400s", "1sm"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        cr_expect(threadleak_parse_duration(bad[i], &ms) == -1, "accepted \"%s\"", bad[i]);
+        cr_expect(tl_parse_duration(bad[i], &ms) == -1, "accepted \"%s\"", bad[i]);
 }
 
 /* ---- series ---- */
@@ -264,10 +264,10 @@ Test(series, lines_pids_incarnations_and_torn_tail)
         "{\"pid\":10,\"t_ms\":300,\"li";         /* torn */
     cr_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
     tl_series s = {0};
-    cr_assert_eq(threadleak_series_poll(&s, path), 0);
+    cr_assert_eq(tl_series_poll(&s, path), 0);
     cr_expect_eq(s.bad_lines, 2);
     cr_assert_eq(s.n, 3, "pid 10, pid 11, pid 10 after exec");
-    tl_proc_series *p = threadleak_series_find(&s, 10);
+    tl_proc_series *p = tl_series_find(&s, 10);
     cr_assert(p);
     cr_expect_eq(p->incarnation, 1);
     cr_expect_eq(p->n, 1);
@@ -276,14 +276,14 @@ Test(series, lines_pids_incarnations_and_torn_tail)
     /* the torn line completes later */
     const char *rest = "ve\":4}\n";
     cr_assert(write(fd, rest, strlen(rest)) == (ssize_t)strlen(rest));
-    cr_assert_eq(threadleak_series_poll(&s, path), 0);
+    cr_assert_eq(tl_series_poll(&s, path), 0);
     cr_expect_eq(p->n, 2);
     cr_expect_eq(p->s[1].live, 4);
     close(fd);
     unlink(path);
-    threadleak_series_free(&s);
+    tl_series_free(&s);
     tl_series none = {0};
-    cr_expect_eq(threadleak_series_poll(&none, "/nonexistent/series.jsonl"), 0);
+    cr_expect_eq(tl_series_poll(&none, "/nonexistent/series.jsonl"), 0);
 }
 
 /* ---- the dump reader ---- */
@@ -301,18 +301,18 @@ static char *slurp(const char *rel)
     return strdup(buf);
 }
 
-static threadleak_dump_file *parse(const char *text, char *err)
+static tl_dump_file *parse(const char *text, char *err)
 {
-    return threadleak_dump_parse(text, strlen(text), err, 512);
+    return tl_dump_parse(text, strlen(text), err, 512);
 }
 
 Test(dump_read, reads_a_dump)
 {
     char err[512];
     char *text = slurp("tests/data/cli_new.json");
-    threadleak_dump_file *f = parse(text, err);
+    tl_dump_file *f = parse(text, err);
     cr_assert(f, "%s", err);
-    tl_dump *d = threadleak_dump_of(f);
+    tl_dump *d = tl_dump_of(f);
     cr_expect_eq(d->pid, 4242);
     cr_expect_str_eq(d->reason, "exit");
     cr_expect_eq(d->n_groups, 5);
@@ -326,7 +326,7 @@ Test(dump_read, reads_a_dump)
     cr_expect(!d->groups[0].has_main);
     cr_expect_eq(d->n_threads, -1);
     cr_expect_eq(d->groups[0].growth, -1);
-    threadleak_dump_free(f);
+    tl_dump_file_free(f);
     free(text);
 }
 
@@ -347,9 +347,9 @@ static void expect_refused(const char *from, const char *to, const char *msg_par
 {
     char err[512] = "";
     char *text = mutate(from, to);
-    threadleak_dump_file *f = parse(text, err);
+    tl_dump_file *f = parse(text, err);
     cr_expect(!f, "accepted a dump with %s -> %s", from, to);
-    threadleak_dump_free(f);
+    tl_dump_file_free(f);
     cr_expect(strstr(err, msg_part), "error \"%s\" does not say \"%s\"", err, msg_part);
     cr_expect(!strchr(err, '\n'), "error is not one line: %s", err);
     free(text);
@@ -399,7 +399,7 @@ Test(dump_read, refuses_huge_stacks)
     n += (size_t)snprintf(text + n, cap - n,
                           "],\"spawn_stack\":[],\"creator_tids\":[],\"tids\":[1]}]}");
     char err[512];
-    cr_expect(!threadleak_dump_parse(text, n, err, sizeof err));
+    cr_expect(!tl_dump_parse(text, n, err, sizeof err));
     cr_expect(strstr(err, "more than the 4096 allowed"), "%s", err);
     free(text);
 }
@@ -418,15 +418,15 @@ Test(dump_read, survives_random_damage)
             text[(size_t)(rnd() * len)] = "0-9\"{}[],:ax\\ \x01\xff"[(int)(rnd() * 16)];
         size_t cut = rnd() < 0.2 ? (size_t)(rnd() * len) : len;
         char err[512];
-        threadleak_dump_file *f = threadleak_dump_parse(text, cut, err, sizeof err);
+        tl_dump_file *f = tl_dump_parse(text, cut, err, sizeof err);
         if (f) {
             accepted++;
             FILE *null = fopen("/dev/null", "w");
-            tl_write_text(null, threadleak_dump_of(f));
-            tl_write_json(null, threadleak_dump_of(f));
-            threadleak_write_folded(null, threadleak_dump_of(f), 1);
+            tl_write_text(null, tl_dump_of(f));
+            tl_write_json(null, tl_dump_of(f));
+            tl_write_folded(null, tl_dump_of(f), 1);
             fclose(null);
-            threadleak_dump_free(f);
+            tl_dump_file_free(f);
         } else {
             cr_expect(err[0] && !strchr(err, '\n'));
         }
@@ -442,20 +442,20 @@ Test(match, groups_by_stacks_and_ignore_globs)
 {
     char err[512];
     char *a = slurp("tests/data/cli_old.json"), *b = slurp("tests/data/cli_new.json");
-    threadleak_dump_file *fa = parse(a, err), *fb = parse(b, err);
+    tl_dump_file *fa = parse(a, err), *fb = parse(b, err);
     cr_assert(fa && fb, "%s", err);
-    tl_dump *o = threadleak_dump_of(fa), *n = threadleak_dump_of(fb);
-    cr_expect_eq(threadleak_group_find(o, &n->groups[0]), 0, "chan_send group");
-    cr_expect_eq(threadleak_group_find(o, &n->groups[1]), -1, "compute_hash is new");
-    cr_expect_eq(threadleak_group_find(o, &n->groups[3]), 2, "unnamed frame matched by address");
+    tl_dump *o = tl_dump_of(fa), *n = tl_dump_of(fb);
+    cr_expect_eq(tl_group_find(o, &n->groups[0]), 0, "chan_send group");
+    cr_expect_eq(tl_group_find(o, &n->groups[1]), -1, "compute_hash is new");
+    cr_expect_eq(tl_group_find(o, &n->groups[3]), 2, "unnamed frame matched by address");
     char *g1[] = {"chan_*"}, *g2[] = {"handle_request"}, *g3[] = {"fetch"}, *g4[] = {"start_pool"};
-    cr_expect(threadleak_group_ignored(&n->groups[0], g1, 1), "blocked stack");
-    cr_expect(threadleak_group_ignored(&n->groups[0], g2, 1), "creation stack");
-    cr_expect(!threadleak_group_ignored(&n->groups[0], g3, 1), "globs match whole names");
-    cr_expect(!threadleak_group_ignored(&n->groups[0], g4, 1));
-    cr_expect(!threadleak_group_ignored(&n->groups[0], NULL, 0));
-    threadleak_dump_free(fa);
-    threadleak_dump_free(fb);
+    cr_expect(tl_group_ignored(&n->groups[0], g1, 1), "blocked stack");
+    cr_expect(tl_group_ignored(&n->groups[0], g2, 1), "creation stack");
+    cr_expect(!tl_group_ignored(&n->groups[0], g3, 1), "globs match whole names");
+    cr_expect(!tl_group_ignored(&n->groups[0], g4, 1));
+    cr_expect(!tl_group_ignored(&n->groups[0], NULL, 0));
+    tl_dump_file_free(fa);
+    tl_dump_file_free(fb);
     free(a);
     free(b);
 }
@@ -464,12 +464,12 @@ Test(report, folded_lines)
 {
     char err[512];
     char *a = slurp("tests/data/cli_new.json");
-    threadleak_dump_file *f = parse(a, err);
+    tl_dump_file *f = parse(a, err);
     cr_assert(f, "%s", err);
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
-    threadleak_write_folded(out, threadleak_dump_of(f), 1);
+    tl_write_folded(out, tl_dump_of(f), 1);
     fclose(out);
     cr_expect(strstr(buf, "__libc_start_main;main;handle_request;[new thread];__clone3;"
                           "start_thread;fetch_metadata;chan_send;[cond] 117\n"),
@@ -477,11 +477,11 @@ Test(report, folded_lines)
     cr_expect(strstr(buf, "__libc_start_main;main;serve_forever;[sleep] 1\n"), "%s", buf);
     free(buf);
     out = open_memstream(&buf, &len);
-    threadleak_write_folded(out, threadleak_dump_of(f), 0);
+    tl_write_folded(out, tl_dump_of(f), 0);
     fclose(out);
     cr_expect(strstr(buf, "\n__clone3;start_thread;compute_hash;[running] 5\n"), "%s", buf);
     free(buf);
-    threadleak_dump_free(f);
+    tl_dump_file_free(f);
     free(a);
 }
 
@@ -491,9 +491,9 @@ Test(report, folded_lines)
  * off are not growth, whatever sample they end on. */
 static int life(series *s, int *trimmed)
 {
-    threadleak_growth_opts o;
-    threadleak_growth_defaults(&o);
-    threadleak_growth g;
+    tl_growth_opts o;
+    tl_growth_defaults(&o);
+    tl_growth g;
     int peak;
     tl_judge_life(s->t, s->y, s->n, &o, &g, trimmed, &peak);
     return g.detected;

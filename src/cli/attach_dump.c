@@ -351,7 +351,7 @@ static int write_out(tl_dump *d, int format, int threads, FILE *out)
     int n_threads = d->n_threads;
     if (!threads)
         d->n_threads = -1;
-    int rc = format == TL_OUT_PPROF  ? threadleak_write_pprof(out, d, 1)
+    int rc = format == TL_OUT_PPROF  ? tl_write_pprof(out, d, 1)
              : format == TL_OUT_JSON ? tl_write_json(out, d)
                                      : tl_write_text(out, d);
     d->n_threads = n_threads;
@@ -398,12 +398,12 @@ static int untracked(pid_t tid, void *arg)
 int tl_attach_merge(pid_t pid, const char *lib_json, int format, int threads, FILE *out)
 {
     char err[512];
-    threadleak_dump_file *f = threadleak_dump_load(lib_json, err, sizeof err);
+    tl_dump_file *f = tl_dump_load(lib_json, err, sizeof err);
     if (!f) {
         tl_msg("the dump of pid %d: %s", (int)pid, err);
         return TL_EXIT_FAIL;
     }
-    tl_dump *lib = threadleak_dump_of(f);
+    tl_dump *lib = tl_dump_of(f);
     struct known k = {.pid = pid};
     for (int i = 0; i < lib->n_groups; i++)
         k.n += lib->groups[i].n_tids;
@@ -447,6 +447,6 @@ int tl_attach_merge(pid_t pid, const char *lib_json, int format, int threads, FI
     }
     unbuild(&b);
     free(k.tids);
-    threadleak_dump_free(f);
+    tl_dump_file_free(f);
     return rc;
 }

@@ -25,7 +25,7 @@ enum {
 void tl_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A duration: digits with an optional fraction and a unit ms, s or m (a bare
  * number is rejected). 0 and the value in *ms on success, -1 otherwise. */
-int threadleak_parse_duration(const char *s, long *ms);
+int tl_parse_duration(const char *s, long *ms);
 /* A whole number in [lo, hi]; 0 on success. */
 int tl_parse_long(const char *s, long lo, long hi, long *out);
 /* Monotonic milliseconds. */
@@ -41,35 +41,35 @@ char *tl_xstrdup(const char *s);
 /* ---- dump_read.c ---- */
 /* A dump read back from JSON. The strings of `d` live as long as the
  * handle. Returns NULL after writing a one-line reason to err. */
-typedef struct threadleak_dump_file threadleak_dump_file;
-threadleak_dump_file *threadleak_dump_load(const char *path, char *err, size_t errlen);
-threadleak_dump_file *threadleak_dump_parse(const char *text, size_t len, char *err, size_t errlen);
-tl_dump *threadleak_dump_of(threadleak_dump_file *f);
-void threadleak_dump_free(threadleak_dump_file *f);
+typedef struct tl_dump_file tl_dump_file;
+tl_dump_file *tl_dump_load(const char *path, char *err, size_t errlen);
+tl_dump_file *tl_dump_parse(const char *text, size_t len, char *err, size_t errlen);
+tl_dump *tl_dump_of(tl_dump_file *f);
+void tl_dump_file_free(tl_dump_file *f);
 
 /* ---- match.c: groups matched between dumps ---- */
 /* 1 when the two groups have the same state, wait kind, blocked stack and
  * creation stack (functions and offsets; raw addresses where unnamed). */
-int threadleak_group_same(const tl_group *a, const tl_group *b);
+int tl_group_same(const tl_group *a, const tl_group *b);
 /* Index of the group of d matching g, or -1. */
-int threadleak_group_find(const tl_dump *d, const tl_group *g);
+int tl_group_find(const tl_dump *d, const tl_group *g);
 /* 1 when a frame of the blocked or the creation stack has a function name
  * matched by one of the globs (fnmatch(3), no flags). */
-int threadleak_group_ignored(const tl_group *g, char *const *globs, int n_globs);
+int tl_group_ignored(const tl_group *g, char *const *globs, int n_globs);
 /* The index of the first glob (in list order) that matches, or -1. */
-int threadleak_group_match(const tl_group *g, char *const *globs, int n_globs);
+int tl_group_match(const tl_group *g, char *const *globs, int n_globs);
 /* 1 when the group holds the process's main thread. */
-int threadleak_group_is_main(const tl_group *g);
+int tl_group_is_main(const tl_group *g);
 
 /* ---- verdict.c: the growth statistic ---- */
-typedef struct threadleak_growth_opts {
+typedef struct tl_growth_opts {
     double confidence; /* Mann-Kendall one-sided confidence, default 0.99 */
     double min_growth; /* threads the Theil-Sen fit must rise over the window, default 5 */
     double window;     /* the judged later part of the run, fraction, default 0.5 */
     int min_samples;   /* fewer samples in the window: not judged, default 6 */
-} threadleak_growth_opts;
+} tl_growth_opts;
 
-typedef struct threadleak_growth {
+typedef struct tl_growth {
     int judged;           /* 0: too few samples */
     int detected;         /* all three conditions hold */
     int n;                /* samples */
@@ -83,16 +83,15 @@ typedef struct threadleak_growth {
     double window_growth; /* per_s times the window's span */
     double tail_rise;     /* median of the window's last quarter minus its third quarter */
     const char *why;      /* one phrase: the condition that decided */
-} threadleak_growth;
+} tl_growth;
 
-void threadleak_growth_defaults(threadleak_growth_opts *o);
+void tl_growth_defaults(tl_growth_opts *o);
 /* Judge y (live + exited_unjoined) sampled at t_ms (increasing). */
-void threadleak_judge_growth(const long *t_ms, const long *y, int n,
-                             const threadleak_growth_opts *o, threadleak_growth *r);
+void tl_judge_growth(const long *t_ms, const long *y, int n, const tl_growth_opts *o, tl_growth *r);
 /* Building blocks, exposed for tests. */
-double threadleak_mk_s(const double *y, int n);
-double threadleak_mk_var(const double *y, int n);
-double threadleak_theil_sen(const double *t, const double *y, int n);
+double tl_mann_kendall_s(const double *y, int n);
+double tl_mann_kendall_var(const double *y, int n);
+double tl_theil_sen(const double *t, const double *y, int n);
 
 /* ---- series.c: the sampler's per-process series ---- */
 typedef struct tl_sample {
@@ -117,76 +116,76 @@ typedef struct tl_series {
 /* Read complete lines appended since the last call (a torn last line is
  * left for the next call). 0, or -1 when the file cannot be read (a file
  * that does not exist yet is not an error). */
-int threadleak_series_poll(tl_series *s, const char *path);
+int tl_series_poll(tl_series *s, const char *path);
 /* Parse one line into a sample; 0 on success. */
-int threadleak_series_parse_line(const char *line, size_t len, int *pid, tl_sample *out);
-void threadleak_series_add(tl_series *s, int pid, const tl_sample *x);
+int tl_series_parse_line(const char *line, size_t len, int *pid, tl_sample *out);
+void tl_series_add(tl_series *s, int pid, const tl_sample *x);
 /* The last incarnation of pid, or NULL. */
-tl_proc_series *threadleak_series_find(tl_series *s, int pid);
+tl_proc_series *tl_series_find(tl_series *s, int pid);
 /* A preloaded process with one thread has no sampler (it starts with the
  * program's first thread) and writes no lines: its count is 1 all along.
  * Adds that sample, once per interval, to each process whose last line
  * says 1 live thread and which still has one thread. */
-void threadleak_series_fill_quiet(tl_series *s, long interval_ms);
-void threadleak_series_free(tl_series *s);
+void tl_series_fill_quiet(tl_series *s, long interval_ms);
+void tl_series_free(tl_series *s);
 
 /* ---- request.c: ask a live process for a dump ---- */
 /* Write the request and wake the process's sampler (no signal is sent).
  * 0; 1 when the process has no sampler to ask (a single-threaded program,
  * or one not under the library), why in err; -1 with a message in err. */
-int threadleak_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
-                            size_t errlen);
+int tl_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
+                    size_t errlen);
 /* 1 when the request for pid is still waiting to be served. */
-int threadleak_request_pending(int pid);
-void threadleak_request_cancel(int pid);
+int tl_request_pending(int pid);
+void tl_request_cancel(int pid);
 /* A new temporary directory `dir` the process can write its dump into,
  * whatever uid it writes as, and a stem there with a random name:
  * `local_stem` for us, `remote_stem` for the process (they differ when it
  * has its own /tmp). */
-int threadleak_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_stem, size_t local_len,
-                              char *remote_stem, size_t remote_len, char *err, size_t errlen);
+int tl_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_stem, size_t local_len,
+                      char *remote_stem, size_t remote_len, char *err, size_t errlen);
 /* The sampler period the process announced (ms), default 1000. */
-long threadleak_proc_interval_ms(int pid);
+long tl_proc_interval_ms(int pid);
 /* 1 when libthreadleak is mapped into pid, 0 when not, -1 unknown. */
-int threadleak_proc_has_lib(int pid);
+int tl_proc_has_lib(int pid);
 
 /* ---- program.c: finding the program and the library ---- */
 /* Resolve PROGRAM as execvp would; checks it is a regular executable file
  * and not a static binary. Writes the path to out; 0, or -1 after printing
  * the error. */
-int threadleak_resolve_program(const char *prog, char *out, size_t outlen);
+int tl_resolve_program(const char *prog, char *out, size_t outlen);
 /* 1 static (no PT_INTERP), 0 dynamic or not ELF, -1 cannot read. */
-int threadleak_elf_is_static(const char *path);
+int tl_elf_is_static(const char *path);
 /* The library: opt, else $THREADLEAK_LIB, else next to the command or in
  * ../lib. 0 with an absolute path in out, or -1 after printing the error. */
-int threadleak_find_lib(const char *opt, char *out, size_t outlen);
+int tl_find_lib(const char *opt, char *out, size_t outlen);
 
 /* ---- commands ---- */
-int threadleak_cmd_run(int argc, char **argv);
-int threadleak_cmd_dump(int argc, char **argv);
-int threadleak_cmd_report(int argc, char **argv);
-int threadleak_cmd_diff(int argc, char **argv);
-int threadleak_cmd_serve(int argc, char **argv);
-void threadleak_usage(FILE *out);
+int tl_cmd_run(int argc, char **argv);
+int tl_cmd_dump(int argc, char **argv);
+int tl_cmd_report(int argc, char **argv);
+int tl_cmd_diff(int argc, char **argv);
+int tl_cmd_serve(int argc, char **argv);
+void tl_usage(FILE *out);
 
 /* ---- report.c ---- */
 /* Brendan Gregg's folded stacks, one line per group:
  * [creation stack outermost first;"[new thread]";] blocked stack outermost
  * first;"[state]" count */
-int threadleak_write_folded(FILE *out, const tl_dump *d, int with_spawn);
+int tl_write_folded(FILE *out, const tl_dump *d, int with_spawn);
 
 /* ---- pprof.c ---- */
 /* The dump as a gzipped pprof profile (Go's goroutine profile shape,
  * threads/count): 0 with a malloc'd buffer in *out, or -1. */
-int threadleak_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_t *len);
-int threadleak_write_pprof(FILE *out, const tl_dump *d, int with_spawn);
+int tl_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_t *len);
+int tl_write_pprof(FILE *out, const tl_dump *d, int with_spawn);
 /* A JSON dump file as a profile on out; -1 after saying why it failed. */
-int threadleak_pprof_from_json(const char *json_path, FILE *out, int with_spawn);
+int tl_pprof_from_json(const char *json_path, FILE *out, int with_spawn);
 
 /* ---- html.c ---- */
 /* `report --format html`: the dump, and the counts over time from a series
  * file (NULL: none) judged as run would. 0, -1 when out failed, -2 after
  * saying the series could not be read. */
-int threadleak_html_report(FILE *out, const tl_dump *d, const char *series_path);
+int tl_html_report(FILE *out, const tl_dump *d, const char *series_path);
 
 #endif

@@ -9,9 +9,9 @@
 /* The live preloaded processes of this user with a fresh counters file, in
  * a malloc'd array. 0 (none is not an error), or -1 with errno set when the
  * directory cannot be trusted or read. */
-int threadleak_counters_list(struct tl_cfile **out, int *n);
+int tl_counters_list(struct tl_cfile **out, int *n);
 
 /* The Prometheus text exposition format 0.0.4 for those processes. */
-int threadleak_write_metrics(FILE *out, const struct tl_cfile *c, int n, double scrape_s);
+int tl_write_metrics(FILE *out, const struct tl_cfile *c, int n, double scrape_s);
 
 #endif

@@ -62,7 +62,7 @@ static int read_one(int dfd, const char *name, int pid, struct tl_cfile *out)
     return -1;
 }
 
-int threadleak_counters_list(struct tl_cfile **out, int *n)
+int tl_counters_list(struct tl_cfile **out, int *n)
 {
     char dir[64];
     tl_channel_dir(dir, sizeof dir, (unsigned)geteuid());

@@ -12,7 +12,7 @@
 /* Dumps of r->taken that show a deadlock (index: taken index; NULL: not
  * loaded yet, unreadable, or without one). Kept until tl_run_deadlock_free:
  * a found cycle points into one of them. */
-static threadleak_dump_file **files;
+static tl_dump_file **files;
 static char *tried;
 static int n_files;
 
@@ -29,14 +29,14 @@ static const tl_dump *dump_at(const tl_run_result *r, int i)
         char path[PATH_MAX + 80], err[256];
         snprintf(path, sizeof path, "%s.json", r->taken[i].stem);
         tried[i] = 1;
-        files[i] = threadleak_dump_load(path, err, sizeof err);
-        const tl_dump *d = threadleak_dump_of(files[i]);
+        files[i] = tl_dump_load(path, err, sizeof err);
+        const tl_dump *d = tl_dump_of(files[i]);
         if (d && d->n_deadlocks == 0) { /* a long run must not hold every dump */
-            threadleak_dump_free(files[i]);
+            tl_dump_file_free(files[i]);
             files[i] = NULL;
         }
     }
-    return threadleak_dump_of(files[i]);
+    return tl_dump_of(files[i]);
 }
 
 int tl_run_deadlock_check(const tl_run_opts *o, const tl_run_result *r, tl_deadlock_found *out)
@@ -99,7 +99,7 @@ void tl_run_deadlock_json(FILE *f, const tl_deadlock_found *found)
 void tl_run_deadlock_free(void)
 {
     for (int i = 0; i < n_files; i++)
-        threadleak_dump_free(files[i]);
+        tl_dump_file_free(files[i]);
     free(files);
     free(tried);
     files = NULL;

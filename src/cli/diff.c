@@ -34,7 +34,7 @@ static entry *compare(const tl_dump *o, const tl_dump *n, int *count)
         const tl_group *g = &n->groups[i];
         int k = -1;
         for (int j = 0; j < o->n_groups && k < 0; j++)
-            if (!used[j] && threadleak_group_same(&o->groups[j], g))
+            if (!used[j] && tl_group_same(&o->groups[j], g))
                 k = j;
         entry *x = &e[m++];
         x->group = g;
@@ -144,7 +144,7 @@ static void write_json(FILE *out, const tl_dump *o, const tl_dump *n, const entr
     fputs("]}\n", out);
 }
 
-int threadleak_cmd_diff(int argc, char **argv)
+int tl_cmd_diff(int argc, char **argv)
 {
     const char *paths[2] = {NULL, NULL};
     int np = 0, json = 0;
@@ -153,7 +153,7 @@ int threadleak_cmd_diff(int argc, char **argv)
         if (strcmp(a, "--json") == 0)
             json = 1;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            threadleak_usage(stdout);
+            tl_usage(stdout);
             return TL_EXIT_OK;
         } else if (a[0] == '-' && a[1]) {
             tl_msg("unknown option %s for diff: it takes --json", a);
@@ -168,17 +168,17 @@ int threadleak_cmd_diff(int argc, char **argv)
         tl_msg("diff needs two JSON dumps, as in threadleak diff old.json new.json");
         return TL_EXIT_USAGE;
     }
-    threadleak_dump_file *f[2] = {NULL, NULL};
+    tl_dump_file *f[2] = {NULL, NULL};
     char err[1024];
     for (int i = 0; i < 2; i++) {
-        f[i] = threadleak_dump_load(paths[i], err, sizeof err);
+        f[i] = tl_dump_load(paths[i], err, sizeof err);
         if (!f[i]) {
             tl_msg("%s: %s", paths[i], err);
-            threadleak_dump_free(f[0]);
+            tl_dump_file_free(f[0]);
             return TL_EXIT_FAIL;
         }
     }
-    const tl_dump *o = threadleak_dump_of(f[0]), *n = threadleak_dump_of(f[1]);
+    const tl_dump *o = tl_dump_of(f[0]), *n = tl_dump_of(f[1]);
     int m;
     entry *e = compare(o, n, &m);
     if (json)
@@ -186,8 +186,8 @@ int threadleak_cmd_diff(int argc, char **argv)
     else
         write_text(stdout, o, n, e, m);
     free(e);
-    threadleak_dump_free(f[0]);
-    threadleak_dump_free(f[1]);
+    tl_dump_file_free(f[0]);
+    tl_dump_file_free(f[1]);
     if (fflush(stdout) || ferror(stdout)) {
         tl_msg("cannot write to stdout");
         return TL_EXIT_FAIL;

@@ -29,7 +29,7 @@ static int copy_out(const char *path)
     return bad ? -1 : 0;
 }
 
-int threadleak_cmd_dump(int argc, char **argv)
+int tl_cmd_dump(int argc, char **argv)
 {
     int json = 0, threads = 0, pprof = 0, attach = 0;
     const char *pid_arg = NULL;
@@ -43,7 +43,7 @@ int threadleak_cmd_dump(int argc, char **argv)
         else if (strcmp(argv[i], "--attach") == 0)
             attach = 1;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            threadleak_usage(stdout);
+            tl_usage(stdout);
             return TL_EXIT_OK;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             tl_msg("unknown option %s for dump: it takes --json, --pprof, --threads and --attach",
@@ -69,19 +69,19 @@ int threadleak_cmd_dump(int argc, char **argv)
         return TL_EXIT_FAIL;
     }
     int format = pprof ? TL_OUT_PPROF : json ? TL_OUT_JSON : TL_OUT_TEXT;
-    if (threadleak_proc_has_lib((int)pid) != 1) /* any process: through ptrace */
+    if (tl_proc_has_lib((int)pid) != 1) /* any process: through ptrace */
         return tl_attach_dump((pid_t)pid, format, threads, stdout);
     char dir[PATH_MAX], local[PATH_MAX], stem[PATH_MAX], path[PATH_MAX + 8], err[512];
-    if (threadleak_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem,
-                                  err, sizeof err)) {
+    if (tl_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem, err,
+                          sizeof err)) {
         tl_msg("%s", err);
         return TL_EXIT_FAIL;
     }
     /* --attach: the library's dump as JSON, merged with ptrace's view. */
     int want_json = json || attach;
     snprintf(path, sizeof path, "%s.%s", local, want_json ? "json" : "txt");
-    int asked = threadleak_request_dump((int)pid, stem, want_json ? "json" : "text", threads, err,
-                                        sizeof err);
+    int asked =
+        tl_request_dump((int)pid, stem, want_json ? "json" : "text", threads, err, sizeof err);
     if (asked) {
         if (asked > 0)
             tl_msg("pid %ld did not answer: %s", pid, err);
@@ -90,7 +90,7 @@ int threadleak_cmd_dump(int argc, char **argv)
         tl_remove_dir(dir);
         return TL_EXIT_FAIL;
     }
-    long wait_ms = 3000 + 2 * threadleak_proc_interval_ms((int)pid);
+    long wait_ms = 3000 + 2 * tl_proc_interval_ms((int)pid);
     long deadline = tl_now_ms() + wait_ms;
     int rc = TL_EXIT_FAIL;
     for (;;) {
@@ -98,7 +98,7 @@ int threadleak_cmd_dump(int argc, char **argv)
             if (attach)
                 rc = tl_attach_merge((pid_t)pid, path, format, threads, stdout);
             else if (pprof)
-                rc = threadleak_pprof_from_json(path, stdout, 1) ? TL_EXIT_FAIL : TL_EXIT_OK;
+                rc = tl_pprof_from_json(path, stdout, 1) ? TL_EXIT_FAIL : TL_EXIT_OK;
             else
                 rc = copy_out(path) ? TL_EXIT_FAIL : TL_EXIT_OK;
             break;
@@ -108,7 +108,7 @@ int threadleak_cmd_dump(int argc, char **argv)
             break;
         }
         if (tl_now_ms() > deadline) {
-            if (threadleak_request_pending((int)pid))
+            if (tl_request_pending((int)pid))
                 tl_msg("pid %ld did not answer within %.1f s: its sampler has not taken the "
                        "request (busy, or stopped)",
                        pid, (double)wait_ms / 1000.0);
@@ -121,7 +121,7 @@ int threadleak_cmd_dump(int argc, char **argv)
         tl_sleep_ms(10);
     }
     if (rc != TL_EXIT_OK)
-        threadleak_request_cancel((int)pid);
+        tl_request_cancel((int)pid);
     tl_remove_dir(dir);
     return rc;
 }

@@ -19,7 +19,7 @@
 #define MAX_COUNT (1LL << 53)
 #define MAX_LINE 100000000
 
-struct threadleak_dump_file {
+struct tl_dump_file {
     json_t *root; /* owns every string the model points to */
     tl_dump d;
 };
@@ -581,7 +581,7 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
     }
 }
 
-threadleak_dump_file *threadleak_dump_parse(const char *text, size_t len, char *err, size_t errlen)
+tl_dump_file *tl_dump_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
@@ -590,18 +590,18 @@ threadleak_dump_file *threadleak_dump_parse(const char *text, size_t len, char *
                  je.text);
         return NULL;
     }
-    threadleak_dump_file *f = tl_xcalloc(1, sizeof *f);
+    tl_dump_file *f = tl_xcalloc(1, sizeof *f);
     f->root = root;
     rd r = {err, errlen, 0};
     read_root(&r, root, &f->d);
     if (r.failed) {
-        threadleak_dump_free(f);
+        tl_dump_file_free(f);
         return NULL;
     }
     return f;
 }
 
-threadleak_dump_file *threadleak_dump_load(const char *path, char *err, size_t errlen)
+tl_dump_file *tl_dump_load(const char *path, char *err, size_t errlen)
 {
     int from_stdin = strcmp(path, "-") == 0;
     FILE *in = from_stdin ? stdin : fopen(path, "rb");
@@ -643,17 +643,17 @@ threadleak_dump_file *threadleak_dump_load(const char *path, char *err, size_t e
         snprintf(err, errlen, "read error");
         return NULL;
     }
-    threadleak_dump_file *f = threadleak_dump_parse(buf, len, err, errlen);
+    tl_dump_file *f = tl_dump_parse(buf, len, err, errlen);
     free(buf);
     return f;
 }
 
-tl_dump *threadleak_dump_of(threadleak_dump_file *f)
+tl_dump *tl_dump_of(tl_dump_file *f)
 {
     return f ? &f->d : NULL;
 }
 
-void threadleak_dump_free(threadleak_dump_file *f)
+void tl_dump_file_free(tl_dump_file *f)
 {
     if (!f)
         return;

@@ -197,7 +197,7 @@ static const char *service_library(const tl_group *g)
 const char *tl_forgive_why(const tl_forgive *f, const tl_group *g, char *buf, size_t n,
                            const char **rule)
 {
-    int k = threadleak_group_match(g, f->globs, f->n_rules);
+    int k = tl_group_match(g, f->globs, f->n_rules);
     if (k >= 0) {
         *rule = k < f->n_user ? "ignore" : "runtime";
         snprintf(buf, n, "matches '%s': %s", f->rules[k].glob, f->rules[k].why);
@@ -217,5 +217,5 @@ const char *tl_forgive_why(const tl_forgive *f, const tl_group *g, char *buf, si
 
 int tl_forgive_ignores(const tl_forgive *f, const tl_group *g)
 {
-    return threadleak_group_match(g, f->globs, f->n_rules) >= 0;
+    return tl_group_match(g, f->globs, f->n_rules) >= 0;
 }

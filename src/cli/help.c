@@ -85,7 +85,7 @@ static const char usage_text[] =
     "The program's stdin, stdout, stderr and exit status pass through untouched;\n"
     "threadleak writes to stderr, each line prefixed \"threadleak: \", and to --json.\n";
 
-void threadleak_usage(FILE *out)
+void tl_usage(FILE *out)
 {
     fputs(usage_text, out);
 }

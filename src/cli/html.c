@@ -89,7 +89,7 @@ static int cmp_double(const void *a, const void *b)
  * its intercept the median of y - slope*t there. */
 static void trend(FILE *out, const scale *sc, const tl_html_page *p)
 {
-    const threadleak_growth *g = p->growth;
+    const tl_growth *g = p->growth;
     if (!g || !g->judged)
         return;
     double slope = g->per_s / 1000.0, *r = tl_xcalloc((size_t)p->n_samples, sizeof *r);
@@ -126,7 +126,7 @@ static void chart(FILE *out, const tl_html_page *p)
             sc.ymax = (double)judged_y(&s[i]);
     sc.ymax = ceil(sc.ymax * 1.1);
     fprintf(out, "<svg id=\"chart\" viewBox=\"0 0 %d %d\" width=\"100%%\">\n", CW, CH);
-    const threadleak_growth *g = p->growth;
+    const tl_growth *g = p->growth;
     if (g && g->judged)
         fprintf(out,
                 "<rect class=\"window\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\">"
@@ -344,7 +344,7 @@ static void icicle(FILE *out, const tl_dump *d)
     FILE *m = open_memstream(&folded, &len);
     if (!m)
         return;
-    threadleak_write_folded(m, d, 1);
+    tl_write_folded(m, d, 1);
     fclose(m);
     tree t = {0};
     tree_add(&t, "all threads", 11);
@@ -402,7 +402,7 @@ static void header(FILE *out, const tl_html_page *p)
     fputs("</ul>\n", out);
 }
 
-int threadleak_html_write(FILE *out, const tl_html_page *p)
+int tl_html_write(FILE *out, const tl_html_page *p)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta name=\"generator\" content=\"threadleak " THREADLEAK_VERSION "\">\n<title>"

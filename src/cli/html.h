@@ -8,13 +8,13 @@
 #include "cli/cli.h"
 
 typedef struct tl_html_page {
-    const char *title;               /* the program, for the heading */
-    const tl_dump *dump;             /* the final dump, NULL: none */
-    const tl_sample *samples;        /* the counts over time */
-    int n_samples;                   /* 0: no series */
-    const threadleak_growth *growth; /* the judged window and trend, NULL: not judged */
-    const char *verdict;             /* "leak", "clean", NULL: no verdict */
-    const char *const *why;          /* one sentence each */
+    const char *title;        /* the program, for the heading */
+    const tl_dump *dump;      /* the final dump, NULL: none */
+    const tl_sample *samples; /* the counts over time */
+    int n_samples;            /* 0: no series */
+    const tl_growth *growth;  /* the judged window and trend, NULL: not judged */
+    const char *verdict;      /* "leak", "clean", NULL: no verdict */
+    const char *const *why;   /* one sentence each */
     int n_why;
     const tl_group *groups; /* the suspects, each with its growth */
     int n_groups;
@@ -22,7 +22,7 @@ typedef struct tl_html_page {
 } tl_html_page;
 
 /* 0, or -1 when out failed. */
-int threadleak_html_write(FILE *out, const tl_html_page *p);
+int tl_html_write(FILE *out, const tl_html_page *p);
 
 /* `run --html FILE` (html_pages.c): 0, or -1 after saying why. */
 struct tl_run_opts;

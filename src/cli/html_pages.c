@@ -33,8 +33,7 @@ static void why_free(why *w)
         free(w->line[i]);
 }
 
-static void say_growth(why *w, const threadleak_growth *g, const threadleak_growth_opts *o,
-                       const char *who)
+static void say_growth(why *w, const tl_growth *g, const tl_growth_opts *o, const char *who)
 {
     if (!g->judged)
         say(w, "growth%s not judged: %d samples, %d in the judged window (at least %d needed)", who,
@@ -52,7 +51,7 @@ static void say_growth(why *w, const threadleak_growth *g, const threadleak_grow
             who, g->why ? g->why : "not detected", g->first, g->last, g->per_s, g->p_value);
 }
 
-int threadleak_html_report(FILE *out, const tl_dump *d, const char *series_path)
+int tl_html_report(FILE *out, const tl_dump *d, const char *series_path)
 {
     tl_html_page p = {.title = d->program,
                       .dump = d,
@@ -60,21 +59,21 @@ int threadleak_html_report(FILE *out, const tl_dump *d, const char *series_path)
                       .n_groups = d->n_groups,
                       .groups_title = "Groups"};
     tl_series s = {0};
-    threadleak_growth g;
-    threadleak_growth_opts o;
-    threadleak_growth_defaults(&o);
+    tl_growth g;
+    tl_growth_opts o;
+    tl_growth_defaults(&o);
     why w = {0};
     if (series_path) {
         errno = 0;
-        if (access(series_path, R_OK) || threadleak_series_poll(&s, series_path) || s.n == 0) {
+        if (access(series_path, R_OK) || tl_series_poll(&s, series_path) || s.n == 0) {
             tl_msg("%s: %s", series_path,
                    errno ? strerror(errno)
                          : "no series lines in it (one JSON object per line, as "
                            "THREADLEAK_SERIES writes)");
-            threadleak_series_free(&s);
+            tl_series_free(&s);
             return -2;
         }
-        const tl_proc_series *ps = threadleak_series_find(&s, d->pid);
+        const tl_proc_series *ps = tl_series_find(&s, d->pid);
         if (!ps) {
             ps = &s.procs[0];
             say(&w, "the series has no pid %d: showing pid %d's", d->pid, ps->pid);
@@ -85,7 +84,7 @@ int threadleak_html_report(FILE *out, const tl_dump *d, const char *series_path)
             t[i] = ps->s[i].t_ms;
             y[i] = ps->s[i].live + ps->s[i].exited_unjoined;
         }
-        threadleak_judge_growth(t, y, ps->n, &o, &g);
+        tl_judge_growth(t, y, ps->n, &o, &g);
         free(t);
         free(y);
         p.samples = ps->s;
@@ -101,9 +100,9 @@ int threadleak_html_report(FILE *out, const tl_dump *d, const char *series_path)
     }
     p.why = (const char *const *)w.line;
     p.n_why = w.n;
-    int rc = threadleak_html_write(out, &p);
+    int rc = tl_html_write(out, &p);
     why_free(&w);
-    threadleak_series_free(&s);
+    tl_series_free(&s);
     return rc;
 }
 
@@ -139,7 +138,7 @@ int tl_html_run_write(const char *path, const tl_run_opts *o, const tl_run_resul
     }
     tl_html_page p = {
         .title = title,
-        .dump = v->final ? threadleak_dump_of(v->final) : NULL,
+        .dump = v->final ? tl_dump_of(v->final) : NULL,
         .samples = v->primary ? v->primary->s : NULL,
         .n_samples = v->primary ? v->primary->n : 0,
         .growth = v->primary ? &v->g : NULL,
@@ -153,7 +152,7 @@ int tl_html_run_write(const char *path, const tl_run_opts *o, const tl_run_resul
     FILE *f = fopen(path, "w");
     int rc = -1;
     if (f) {
-        rc = threadleak_html_write(f, &p);
+        rc = tl_html_write(f, &p);
         if (fclose(f))
             rc = -1;
     }

@@ -16,13 +16,13 @@
 #include "cli/run.h"
 
 /* Dumps of this run kept loaded for the verdict (suspects point into them). */
-static threadleak_dump_file **loaded;
+static tl_dump_file **loaded;
 static int n_loaded;
 
 /* Files in the run's directory may have been written by processes of the
  * tree running as other users: never follow a link they planted (the run
  * may be root), read only a regular file, through the descriptor opened. */
-static threadleak_dump_file *load(const char *path)
+static tl_dump_file *load(const char *path)
 {
     char err[512], self[64];
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -34,7 +34,7 @@ static threadleak_dump_file *load(const char *path)
         return NULL;
     }
     snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-    threadleak_dump_file *f = threadleak_dump_load(self, err, sizeof err);
+    tl_dump_file *f = tl_dump_load(self, err, sizeof err);
     close(fd);
     if (!f) {
         tl_msg("ignoring %s: %s", path, err);
@@ -45,7 +45,7 @@ static threadleak_dump_file *load(const char *path)
     return f;
 }
 
-static threadleak_dump_file *load_stem(const char *stem)
+static tl_dump_file *load_stem(const char *stem)
 {
     char path[PATH_MAX + 80];
     snprintf(path, sizeof path, "%s.json", stem);
@@ -94,7 +94,7 @@ static long leaked_in(const tl_run_opts *o, tl_verdict *v, int pid, const tl_dum
  * when it is an exit dump of this run. */
 typedef struct exit_dump {
     int pid, number;
-    threadleak_dump_file *file; /* loaded, when it is an exit dump of this run */
+    tl_dump_file *file; /* loaded, when it is an exit dump of this run */
     char path[PATH_MAX + 300];
 } exit_dump;
 
@@ -163,7 +163,7 @@ static void add_unseen(tl_verdict *v, int pid, const char *fmt, ...)
 
 /* Per process: growth judged on its series. */
 typedef struct life {
-    threadleak_growth g;
+    tl_growth g;
     int trimmed;
     long peak, end, peak_ms;
 } life;
@@ -189,7 +189,7 @@ static void judge_one(const tl_run_opts *o, const tl_proc_series *p, life *out)
 
 static void judge_series(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
 {
-    v->primary = threadleak_series_find(&r->series, r->pid);
+    v->primary = tl_series_find(&r->series, r->pid);
     for (int i = 0; i < r->series.n; i++) {
         tl_proc_series *p = &r->series.procs[i];
         life l;
@@ -222,9 +222,9 @@ static void judge_series(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
  * library's start a little later; a dump asked for within one interval of
  * the window's start belongs to it. */
 static void pick_dumps(const tl_run_opts *o, const tl_run_result *r, int pid, int stopped,
-                       threadleak_dump_file *exit_file, int before_shutdown,
-                       const threadleak_growth *g, threadleak_dump_file **early,
-                       threadleak_dump_file **final, const char **kind, long *early_at)
+                       tl_dump_file *exit_file, int before_shutdown, const tl_growth *g,
+                       tl_dump_file **early, tl_dump_file **final, const char **kind,
+                       long *early_at)
 {
     int final_idx = -1;
     *early = *final = NULL;
@@ -292,14 +292,14 @@ static long net_growth(const tl_run_opts *o, const tl_dump *e, const tl_dump *f,
         const tl_group *g = &f->groups[i];
         if (g->has_main || tl_forgive_ignores(&o->forgive, g) != ignored)
             continue;
-        int k = threadleak_group_find(e, g);
+        int k = tl_group_find(e, g);
         net += g->count - (k >= 0 ? e->groups[k].count : 0);
     }
     for (int i = 0; i < e->n_groups; i++) {
         const tl_group *g = &e->groups[i];
         if (g->has_main || tl_forgive_ignores(&o->forgive, g) != ignored)
             continue;
-        if (threadleak_group_find(f, g) < 0)
+        if (tl_group_find(f, g) < 0)
             net -= g->count;
     }
     return net;
@@ -315,7 +315,7 @@ static void find_suspects(const tl_run_opts *o, tl_verdict *v, int pid, const tl
         const tl_group *g = &f->groups[i];
         if (g->has_main || !counts(o, v, pid, g, 0))
             continue;
-        int k = e ? threadleak_group_find(e, g) : -1;
+        int k = e ? tl_group_find(e, g) : -1;
         long growth = g->count - (k >= 0 ? e->groups[k].count : 0);
         if (growth > 0 || (exit_leak && g->count > 0))
             add_group(list, n, g, exit_leak && growth <= 0 ? g->count : growth);
@@ -336,7 +336,7 @@ static int several_threads(tl_run_result *r, int pid)
     tl_proc_seen *s = tl_tree_find(r, pid);
     if (s && s->max_threads > 1)
         return 1;
-    tl_proc_series *p = threadleak_series_find(&r->series, pid);
+    tl_proc_series *p = tl_series_find(&r->series, pid);
     for (int i = 0; p && i < p->n; i++)
         if (p->s[i].live + p->s[i].exited_unjoined > 1)
             return 1;
@@ -376,7 +376,7 @@ static void find_unseen(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     for (int i = 0; i < r->n_seen; i++) {
         tl_proc_seen *s = &r->seen[i];
         if (s->pid == r->pid || !s->has_lib || s->max_threads < 2 ||
-            threadleak_series_find(&r->series, s->pid) || s->last_ms - s->first_ms < settle)
+            tl_series_find(&r->series, s->pid) || s->last_ms - s->first_ms < settle)
             continue;
         add_unseen(v, s->pid,
                    "%s (uid %u) had libthreadleak.so loaded and %d threads, but never reported "
@@ -386,7 +386,7 @@ static void find_unseen(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     /* a process of the tree that a fatal signal ended before it could be judged */
     for (int i = 0; i < r->n_seen; i++) {
         tl_proc_seen *s = &r->seen[i];
-        tl_proc_series *p = threadleak_series_find(&r->series, s->pid);
+        tl_proc_series *p = tl_series_find(&r->series, s->pid);
         if (!s->reaped || s->stopped || !p || !WIFSIGNALED(s->status) ||
             p->n >= o->growth.min_samples)
             continue;
@@ -407,10 +407,10 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     static exit_dump ex[256];
     memset(ex, 0, sizeof ex);
     int n_ex = find_exit_dumps(r, ex, 256);
-    threadleak_dump_file *exit_file = NULL;
+    tl_dump_file *exit_file = NULL;
     for (int i = 0; i < n_ex; i++) {
-        threadleak_dump_file *f = load(ex[i].path);
-        const tl_dump *d = threadleak_dump_of(f);
+        tl_dump_file *f = load(ex[i].path);
+        const tl_dump *d = tl_dump_of(f);
         if (!d || !is_exit_dump_of_run(d, r))
             continue;
         ex[i].file = f;
@@ -434,7 +434,7 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
                &v->final_kind, &v->early_at_ms);
 
     if (v->growth_detected && v->early && v->final) {
-        const tl_dump *e = threadleak_dump_of(v->early), *f = threadleak_dump_of(v->final);
+        const tl_dump *e = tl_dump_of(v->early), *f = tl_dump_of(v->final);
         /* the growth was in groups an ignore glob names, not in the others */
         if (net_growth(o, e, f, 1) >= o->growth.min_growth &&
             net_growth(o, e, f, 0) < o->growth.min_growth)
@@ -448,7 +448,7 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
         x->outlived = s && s->outlived;
         if (!x->growth)
             continue;
-        threadleak_dump_file *e, *f, *xf = NULL;
+        tl_dump_file *e, *f, *xf = NULL;
         const char *kind;
         long at;
         for (int k = 0; k < n_ex; k++)
@@ -457,7 +457,7 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
         pick_dumps(o, r, x->pid, s && s->stopped, xf, 1, &x->g, &e, &f, &kind, &at);
         tl_group *list = NULL;
         int n = 0;
-        find_suspects(o, v, x->pid, threadleak_dump_of(e), threadleak_dump_of(f), 0, &list, &n);
+        find_suspects(o, v, x->pid, tl_dump_of(e), tl_dump_of(f), 0, &list, &n);
         if (n) {
             free(x->suspects);
             x->suspects = list;
@@ -477,7 +477,7 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     v->deadlock = tl_run_deadlock_check(o, r, &v->dl) && o->fail_deadlock;
     v->leak = v->growth || v->exit || v->deadlock;
     if (v->leak)
-        find_suspects(o, v, r->pid, threadleak_dump_of(v->early), threadleak_dump_of(v->final),
+        find_suspects(o, v, r->pid, tl_dump_of(v->early), tl_dump_of(v->final),
                       v->exit && v->final_kind && strcmp(v->final_kind, "exit") == 0, &v->suspects,
                       &v->n_suspects);
     find_unseen(o, r, v);
@@ -500,7 +500,7 @@ void tl_verdict_free(tl_verdict *v)
     free(v->unseen);
     tl_run_deadlock_free();
     for (int i = 0; i < n_loaded; i++)
-        threadleak_dump_free(loaded[i]);
+        tl_dump_file_free(loaded[i]);
     free(loaded);
     loaded = NULL;
     n_loaded = 0;

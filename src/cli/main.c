@@ -6,12 +6,12 @@
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        threadleak_usage(stderr);
+        tl_usage(stderr);
         return TL_EXIT_USAGE;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        threadleak_usage(stdout);
+        tl_usage(stdout);
         return TL_EXIT_OK;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
@@ -19,15 +19,15 @@ int main(int argc, char **argv)
         return TL_EXIT_OK;
     }
     if (strcmp(cmd, "run") == 0)
-        return threadleak_cmd_run(argc - 2, argv + 2);
+        return tl_cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "dump") == 0)
-        return threadleak_cmd_dump(argc - 2, argv + 2);
+        return tl_cmd_dump(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0)
-        return threadleak_cmd_report(argc - 2, argv + 2);
+        return tl_cmd_report(argc - 2, argv + 2);
     if (strcmp(cmd, "diff") == 0)
-        return threadleak_cmd_diff(argc - 2, argv + 2);
+        return tl_cmd_diff(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") == 0)
-        return threadleak_cmd_serve(argc - 2, argv + 2);
+        return tl_cmd_serve(argc - 2, argv + 2);
     if (cmd[0] == '-')
         tl_msg("unknown option %s: the command comes first (run, dump, report, diff); see "
                "threadleak --help",

@@ -32,16 +32,16 @@ static int stack_same(const tl_stack *a, const tl_stack *b)
     return 1;
 }
 
-int threadleak_group_same(const tl_group *a, const tl_group *b)
+int tl_group_same(const tl_group *a, const tl_group *b)
 {
     return a->state == b->state && a->wait == b->wait && stack_same(&a->stack, &b->stack) &&
            stack_same(&a->spawn_stack, &b->spawn_stack);
 }
 
-int threadleak_group_find(const tl_dump *d, const tl_group *g)
+int tl_group_find(const tl_dump *d, const tl_group *g)
 {
     for (int i = 0; d && i < d->n_groups; i++)
-        if (threadleak_group_same(&d->groups[i], g))
+        if (tl_group_same(&d->groups[i], g))
             return i;
     return -1;
 }
@@ -56,7 +56,7 @@ static int stack_matches(const tl_stack *s, char *const *globs, int n_globs)
     return -1;
 }
 
-int threadleak_group_match(const tl_group *g, char *const *globs, int n_globs)
+int tl_group_match(const tl_group *g, char *const *globs, int n_globs)
 {
     if (n_globs <= 0)
         return -1;
@@ -65,12 +65,12 @@ int threadleak_group_match(const tl_group *g, char *const *globs, int n_globs)
     return a < 0 ? b : b < 0 || a < b ? a : b;
 }
 
-int threadleak_group_ignored(const tl_group *g, char *const *globs, int n_globs)
+int tl_group_ignored(const tl_group *g, char *const *globs, int n_globs)
 {
-    return threadleak_group_match(g, globs, n_globs) >= 0;
+    return tl_group_match(g, globs, n_globs) >= 0;
 }
 
-int threadleak_group_is_main(const tl_group *g)
+int tl_group_is_main(const tl_group *g)
 {
     return g->has_main;
 }

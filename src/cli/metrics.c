@@ -44,7 +44,7 @@ static void per_proc(FILE *out, const struct tl_cfile *c, int n, const char *nam
     }
 }
 
-int threadleak_write_metrics(FILE *out, const struct tl_cfile *c, int n, double scrape_s)
+int tl_write_metrics(FILE *out, const struct tl_cfile *c, int n, double scrape_s)
 {
     family(out, "threadleak_threads", "gauge",
            "Threads of a preloaded process by state: running, blocked, or exited but not yet "

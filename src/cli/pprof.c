@@ -220,7 +220,7 @@ static int gzip_bytes(const uint8_t *in, size_t n, unsigned char **out, size_t *
     return 0;
 }
 
-int threadleak_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_t *len)
+int tl_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_t *len)
 {
     builder b = {0};
     str_index(&b, ""); /* string_table[0] */
@@ -351,27 +351,27 @@ int threadleak_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **ou
     return rc;
 }
 
-int threadleak_write_pprof(FILE *out, const tl_dump *d, int with_spawn)
+int tl_write_pprof(FILE *out, const tl_dump *d, int with_spawn)
 {
     unsigned char *buf;
     size_t len;
-    if (threadleak_pprof_encode(d, with_spawn, &buf, &len))
+    if (tl_pprof_encode(d, with_spawn, &buf, &len))
         return -1;
     size_t w = fwrite(buf, 1, len, out);
     free(buf);
     return w == len && !ferror(out) ? 0 : -1;
 }
 
-int threadleak_pprof_from_json(const char *json_path, FILE *out, int with_spawn)
+int tl_pprof_from_json(const char *json_path, FILE *out, int with_spawn)
 {
     char err[1024];
-    threadleak_dump_file *f = threadleak_dump_load(json_path, err, sizeof err);
+    tl_dump_file *f = tl_dump_load(json_path, err, sizeof err);
     if (!f) {
         tl_msg("%s: %s", json_path, err);
         return -1;
     }
-    int rc = threadleak_write_pprof(out, threadleak_dump_of(f), with_spawn);
-    threadleak_dump_free(f);
+    int rc = tl_write_pprof(out, tl_dump_of(f), with_spawn);
+    tl_dump_file_free(f);
     if (rc || fflush(out))
         tl_msg("cannot write the profile: %s", strerror(errno));
     return rc;

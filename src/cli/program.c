@@ -13,7 +13,7 @@
 
 #include "cli/cli.h"
 
-int threadleak_elf_is_static(const char *path)
+int tl_elf_is_static(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -110,7 +110,7 @@ static int check_file(const char *shown, const char *path)
                shown);
         return -1;
     }
-    int st_static = threadleak_elf_is_static(path);
+    int st_static = tl_elf_is_static(path);
     if (st_static == 1) {
         tl_msg("%s is a static binary (no ELF interpreter): LD_PRELOAD cannot work there; "
                "link it dynamically (without -static) to run it under threadleak",
@@ -119,7 +119,7 @@ static int check_file(const char *shown, const char *path)
     }
     char interp[256];
     shebang(path, interp, sizeof interp);
-    if (interp[0] && threadleak_elf_is_static(interp) == 1) {
+    if (interp[0] && tl_elf_is_static(interp) == 1) {
         tl_msg("%s runs under %s, a static binary (no ELF interpreter): LD_PRELOAD cannot work "
                "there; use a dynamically linked interpreter",
                shown, interp);
@@ -128,7 +128,7 @@ static int check_file(const char *shown, const char *path)
     return 0;
 }
 
-int threadleak_resolve_program(const char *prog, char *out, size_t outlen)
+int tl_resolve_program(const char *prog, char *out, size_t outlen)
 {
     if (!*prog) {
         tl_msg("empty program name: give the program after --, as in threadleak run -- ./server");
@@ -196,7 +196,7 @@ static int lib_path_ok(const char *p)
     return 0;
 }
 
-int threadleak_find_lib(const char *opt, char *out, size_t outlen)
+int tl_find_lib(const char *opt, char *out, size_t outlen)
 {
     if (opt) {
         if (!usable_lib(opt, out, outlen)) {

@@ -37,7 +37,7 @@ static void folded_leaf(FILE *out, const tl_group *g, int *first)
         fputs("[running]", out);
 }
 
-int threadleak_write_folded(FILE *out, const tl_dump *d, int with_spawn)
+int tl_write_folded(FILE *out, const tl_dump *d, int with_spawn)
 {
     for (int i = 0; i < d->n_groups; i++) {
         const tl_group *g = &d->groups[i];
@@ -55,7 +55,7 @@ int threadleak_write_folded(FILE *out, const tl_dump *d, int with_spawn)
     return ferror(out) ? -1 : 0;
 }
 
-int threadleak_cmd_report(int argc, char **argv)
+int tl_cmd_report(int argc, char **argv)
 {
     const char *format = "text", *path = NULL, *series = NULL;
     int with_spawn = 1;
@@ -78,7 +78,7 @@ int threadleak_cmd_report(int argc, char **argv)
         } else if (strcmp(a, "--no-spawn") == 0) {
             with_spawn = 0;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            threadleak_usage(stdout);
+            tl_usage(stdout);
             return TL_EXIT_OK;
         } else if (a[0] == '-' && a[1]) {
             tl_msg("unknown option %s for report: it takes --format text|json|folded|pprof|html, "
@@ -113,24 +113,24 @@ int threadleak_cmd_report(int argc, char **argv)
         return TL_EXIT_USAGE;
     }
     char err[1024];
-    threadleak_dump_file *f = threadleak_dump_load(path, err, sizeof err);
+    tl_dump_file *f = tl_dump_load(path, err, sizeof err);
     if (!f) {
         tl_msg("%s: %s", path, err);
         return TL_EXIT_FAIL;
     }
-    tl_dump *d = threadleak_dump_of(f);
+    tl_dump *d = tl_dump_of(f);
     int rc;
     if (strcmp(format, "text") == 0)
         rc = tl_write_text(stdout, d);
     else if (strcmp(format, "json") == 0)
         rc = tl_write_json(stdout, d);
     else if (strcmp(format, "pprof") == 0)
-        rc = threadleak_write_pprof(stdout, d, with_spawn);
+        rc = tl_write_pprof(stdout, d, with_spawn);
     else if (strcmp(format, "html") == 0)
-        rc = threadleak_html_report(stdout, d, series);
+        rc = tl_html_report(stdout, d, series);
     else
-        rc = threadleak_write_folded(stdout, d, with_spawn);
-    threadleak_dump_free(f);
+        rc = tl_write_folded(stdout, d, with_spawn);
+    tl_dump_file_free(f);
     if (rc == -2) /* html: the series could not be read, said so */
         return TL_EXIT_FAIL;
     if (rc || fflush(stdout)) {

@@ -306,8 +306,8 @@ static long age_ms(int pid)
     return (long)(up * 1000.0) - (long)(start * 1000 / (uint64_t)hz);
 }
 
-int threadleak_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
-                            size_t errlen)
+int tl_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
+                    size_t errlen)
 {
     struct tl_request r = {.formats = tl_parse_formats(format), .detail_threads = threads};
     char body[TL_REQUEST_MAX];
@@ -361,17 +361,17 @@ static int req_exists(int pid, int unlink_it)
     return found;
 }
 
-int threadleak_request_pending(int pid)
+int tl_request_pending(int pid)
 {
     return req_exists(pid, 0);
 }
 
-void threadleak_request_cancel(int pid)
+void tl_request_cancel(int pid)
 {
     req_exists(pid, 1);
 }
 
-long threadleak_proc_interval_ms(int pid)
+long tl_proc_interval_ms(int pid)
 {
     channel c;
     char err[256];
@@ -383,7 +383,7 @@ long threadleak_proc_interval_ms(int pid)
     return ms;
 }
 
-int threadleak_proc_has_lib(int pid)
+int tl_proc_has_lib(int pid)
 {
     size_t len;
     char *maps = read_proc(pid, "maps", &len);
@@ -394,8 +394,8 @@ int threadleak_proc_has_lib(int pid)
     return r;
 }
 
-int threadleak_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_stem, size_t local_len,
-                              char *remote_stem, size_t remote_len, char *err, size_t errlen)
+int tl_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_stem, size_t local_len,
+                      char *remote_stem, size_t remote_len, char *err, size_t errlen)
 {
     /* The process writes the dump in its own /tmp: when its mount namespace
      * has another one (a container, systemd's PrivateTmp), we reach it

@@ -146,7 +146,7 @@ static tl_taken *ask(tl_run_result *r, int pid, long at, int prestop)
     char stem[PATH_MAX + 64], err[512];
     snprintf(stem, sizeof stem, "%s/%s.%d.%d", r->dir, prestop ? "prestop" : "request", pid,
              r->n_taken + 1);
-    int rc = threadleak_request_dump(pid, stem, "text,json", 0, err, sizeof err);
+    int rc = tl_request_dump(pid, stem, "text,json", 0, err, sizeof err);
     if (rc) { /* > 0: no sampler to ask (a single thread): nothing to dump */
         if (rc < 0)
             tl_msg("cannot ask pid %d for a dump: %s", pid, err);
@@ -271,7 +271,7 @@ static void ask_tree(const tl_run_opts *o, tl_run_result *r, sched **all, int *n
         sched *s = sched_of(all, n, pid, pid == r->pid ? 0 : now, first_dump);
         if (now < s->next || !alive(r, pid))
             continue;
-        if (!threadleak_request_pending(pid))
+        if (!tl_request_pending(pid))
             ask(r, pid, now, 0);
         long age = now - s->first;
         s->next = now + (o->dump_every_ms            ? o->dump_every_ms
@@ -287,7 +287,7 @@ static void ask_final(const tl_run_opts *o, tl_run_result *r, long t0, int only_
     int first = r->n_taken;
     for (int i = 0; i < r->series.n; i++) {
         int pid = r->series.procs[i].pid;
-        if ((only_pid && pid != only_pid) || !alive(r, pid) || threadleak_request_pending(pid))
+        if ((only_pid && pid != only_pid) || !alive(r, pid) || tl_request_pending(pid))
             continue;
         ask(r, pid, tl_now_ms() - t0, 1);
     }
@@ -346,9 +346,9 @@ static int spawn(const tl_run_opts *o, tl_run_result *r, struct sigaction *old_i
 int tl_run_program(const tl_run_opts *o, tl_run_result *r)
 {
     memset(r, 0, sizeof *r);
-    if (threadleak_resolve_program(o->argv[0], r->program, sizeof r->program))
+    if (tl_resolve_program(o->argv[0], r->program, sizeof r->program))
         return TL_EXIT_USAGE;
-    if (threadleak_find_lib(o->lib, r->lib, sizeof r->lib))
+    if (tl_find_lib(o->lib, r->lib, sizeof r->lib))
         return TL_EXIT_USAGE;
     if (make_dir(o, r))
         return TL_EXIT_USAGE;
@@ -397,11 +397,11 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
         } else if (done) {
             reap(r, &status, now);
         }
-        if (threadleak_series_poll(&r->series, series) && !warned_series) {
+        if (tl_series_poll(&r->series, series) && !warned_series) {
             tl_msg("cannot read %s: %s", series, strerror(errno));
             warned_series = 1;
         }
-        threadleak_series_fill_quiet(&r->series, o->interval_ms);
+        tl_series_fill_quiet(&r->series, o->interval_ms);
         check_taken(r);
         if (now >= next_scan) {
             tl_tree_scan(r, now);
@@ -441,7 +441,7 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
         }
         if (!done && stop_at >= 0 && now >= stop_at && kill_at < 0) {
             /* the pre-stop dump: the final picture for the suspects */
-            if (threadleak_series_find(&r->series, r->pid))
+            if (tl_series_find(&r->series, r->pid))
                 ask_final(o, r, t0, 0);
             r->stopped = 1;
             kill(r->pid, SIGTERM);
@@ -471,12 +471,12 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
         r->signal = WTERMSIG(status);
     }
     for (int i = 0; i < r->n_taken; i++)
-        threadleak_request_cancel(r->taken[i].pid);
+        tl_request_cancel(r->taken[i].pid);
     for (int i = 0; i < r->n_seen; i++)
         if (r->seen[i].has_lib && !r->seen[i].reaped && alive(r, r->seen[i].pid))
             r->dir_kept = 1; /* it may still write there */
-    threadleak_request_cancel(r->pid);
-    threadleak_series_poll(&r->series, series);
+    tl_request_cancel(r->pid);
+    tl_series_poll(&r->series, series);
     tl_tree_scan(r, tl_now_ms() - t0);
     check_taken(r);
     return 0;

@@ -36,13 +36,13 @@ typedef struct tl_run_opts {
     long wait_descendants_ms; /* --wait-descendants, default 10s */
     long dump_every_ms;       /* --dump-every, 0: geometric */
     tl_forgive forgive;
-    const char *json_path;         /* --json */
-    const char *html_path;         /* --html */
-    const char *out_dir;           /* --out */
-    int exit_code;                 /* --exit-code, default 3 */
-    const char *lib;               /* --lib */
-    threadleak_growth_opts growth; /* --confidence, --min-growth, --window */
-    int argc;                      /* the program and its arguments */
+    const char *json_path; /* --json */
+    const char *html_path; /* --html */
+    const char *out_dir;   /* --out */
+    int exit_code;         /* --exit-code, default 3 */
+    const char *lib;       /* --lib */
+    tl_growth_opts growth; /* --confidence, --min-growth, --window */
+    int argc;              /* the program and its arguments */
     char **argv;
 } tl_run_opts;
 
@@ -107,7 +107,7 @@ void tl_run_remove_dir(tl_run_result *r);
 typedef struct tl_other {
     int pid;
     int growth; /* its series grew */
-    threadleak_growth g;
+    tl_growth g;
     long last_ms;       /* t_ms of its last sample */
     int outlived;       /* still running when the program exited */
     long exit_leaked;   /* threads left at its normal exit */
@@ -158,14 +158,14 @@ typedef struct tl_verdict {
     int growth_detected;   /* what the statistic said, before --fail-on */
     int growth_in_ignored; /* growth there was, but in ignored groups */
     int exit_detected;
-    threadleak_growth g; /* the direct child's series */
+    tl_growth g; /* the direct child's series */
     tl_proc_series *primary;
     int have_exit; /* an exit dump of the direct child */
     tl_counts at_exit;
     long exit_leaked; /* non-main, non-ignored threads left at exit */
     tl_other *others; /* other processes that leaked */
     int n_others;
-    threadleak_dump_file *early, *final;
+    tl_dump_file *early, *final;
     const char *final_kind; /* "exit", "pre-stop" or "latest" */
     long early_at_ms;
     tl_group *suspects; /* copies pointing into `final`, growth set */
@@ -187,8 +187,8 @@ int tl_forgive_ignores(const tl_forgive *f, const tl_group *g);
 /* Growth over the life of a process: the series as sampled, or, when its
  * end is a shutdown that joined threads which had been growing, the life
  * before that drop. trimmed: 1 when the second judgement decided. */
-void tl_judge_life(const long *t, const long *y, int n, const threadleak_growth_opts *o,
-                   threadleak_growth *g, int *trimmed, int *peak_idx);
+void tl_judge_life(const long *t, const long *y, int n, const tl_growth_opts *o, tl_growth *g,
+                   int *trimmed, int *peak_idx);
 
 int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_result *r,
                           const tl_verdict *v);

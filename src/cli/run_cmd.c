@@ -5,13 +5,13 @@
 #include "cli/html.h"
 #include "cli/run.h"
 
-int threadleak_cmd_run(int argc, char **argv)
+int tl_cmd_run(int argc, char **argv)
 {
     tl_run_opts o;
     int p = tl_run_parse(argc, argv, &o);
     if (p) {
         if (p > 0)
-            threadleak_usage(stdout);
+            tl_usage(stdout);
         free(o.ignore);
         free(o.ignore_files);
         tl_forgive_free(&o.forgive);
@@ -38,7 +38,7 @@ int threadleak_cmd_run(int argc, char **argv)
     if (rc && !v.leak)
         status = status ? status : rc;
     tl_verdict_free(&v);
-    threadleak_series_free(&r.series);
+    tl_series_free(&r.series);
     free(r.taken);
     free(r.seen);
     if (!o.out_dir && r.dir[0] && !r.dir_kept)

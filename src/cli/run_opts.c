@@ -60,7 +60,7 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
     o->interval_ms = 200;
     o->fail_growth = o->fail_exit = o->fail_deadlock = 1;
     o->exit_code = 3;
-    threadleak_growth_defaults(&o->growth);
+    tl_growth_defaults(&o->growth);
     o->ignore = tl_xcalloc((size_t)argc + 1, sizeof *o->ignore);
     o->ignore_files = tl_xcalloc((size_t)argc + 1, sizeof *o->ignore_files);
     o->wait_descendants_ms = 10000;
@@ -106,12 +106,12 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
         }
         if (strcmp(name, "--interval") == 0) {
             /* the library's THREADLEAK_INTERVAL_MS range, which run passes it on as */
-            if (threadleak_parse_duration(val, &o->interval_ms) ||
-                o->interval_ms < TL_INTERVAL_MS_MIN || o->interval_ms > TL_INTERVAL_MS_MAX)
+            if (tl_parse_duration(val, &o->interval_ms) || o->interval_ms < TL_INTERVAL_MS_MIN ||
+                o->interval_ms > TL_INTERVAL_MS_MAX)
                 return bad(name, val,
                            "bad duration: give 10ms to 60m with a unit ms, s or m, like 200ms");
         } else if (strcmp(name, "--duration") == 0) {
-            if (threadleak_parse_duration(val, &o->duration_ms) || o->duration_ms < 1)
+            if (tl_parse_duration(val, &o->duration_ms) || o->duration_ms < 1)
                 return bad(name, val,
                            "bad duration: give a number with a unit ms, s or m, like 30s or 5m");
         } else if (strcmp(name, "--fail-on") == 0) {
@@ -127,11 +127,11 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
                 return bad(name, "\"\"", "expected a file of globs, one a line");
             o->ignore_files[o->n_ignore_files++] = (char *)val;
         } else if (strcmp(name, "--wait-descendants") == 0) {
-            if (threadleak_parse_duration(val, &o->wait_descendants_ms))
+            if (tl_parse_duration(val, &o->wait_descendants_ms))
                 return bad(name, val,
                            "bad duration: give a number with a unit ms, s or m, like 10s");
         } else if (strcmp(name, "--dump-every") == 0) {
-            if (threadleak_parse_duration(val, &o->dump_every_ms) || o->dump_every_ms < 50)
+            if (tl_parse_duration(val, &o->dump_every_ms) || o->dump_every_ms < 50)
                 return bad(name, val, "bad duration: give 50ms or more with a unit, like 500ms");
         } else if (strcmp(name, "--json") == 0) {
             if (!*val)

@@ -122,7 +122,7 @@ void tl_tree_scan(tl_run_result *r, long now_ms)
         if (threads > s->max_threads)
             s->max_threads = threads;
         if (!s->has_lib)
-            s->has_lib = threadleak_proc_has_lib(s->pid) == 1;
+            s->has_lib = tl_proc_has_lib(s->pid) == 1;
         s->last_ms = now_ms;
     }
     free(mine);

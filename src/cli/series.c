@@ -11,7 +11,7 @@
 
 #define MAX_LINE_BYTES TL_SERIES_LINE_MAX
 
-int threadleak_series_parse_line(const char *line, size_t len, int *pid, tl_sample *x)
+int tl_series_parse_line(const char *line, size_t len, int *pid, tl_sample *x)
 {
     struct tl_series_line l;
     if (tl_series_line_parse(line, len, &l))
@@ -22,7 +22,7 @@ int threadleak_series_parse_line(const char *line, size_t len, int *pid, tl_samp
     return 0;
 }
 
-tl_proc_series *threadleak_series_find(tl_series *s, int pid)
+tl_proc_series *tl_series_find(tl_series *s, int pid)
 {
     for (int i = s->n - 1; i >= 0; i--)
         if (s->procs[i].pid == pid)
@@ -30,9 +30,9 @@ tl_proc_series *threadleak_series_find(tl_series *s, int pid)
     return NULL;
 }
 
-void threadleak_series_add(tl_series *s, int pid, const tl_sample *x)
+void tl_series_add(tl_series *s, int pid, const tl_sample *x)
 {
-    tl_proc_series *p = threadleak_series_find(s, pid);
+    tl_proc_series *p = tl_series_find(s, pid);
     if (p && p->n > 0 && x->t_ms < p->s[p->n - 1].t_ms) {
         int inc = p->incarnation + 1;
         p = NULL;
@@ -61,7 +61,7 @@ void threadleak_series_add(tl_series *s, int pid, const tl_sample *x)
     p->s[p->n++] = *x;
 }
 
-int threadleak_series_poll(tl_series *s, const char *path)
+int tl_series_poll(tl_series *s, const char *path)
 {
     FILE *in = fopen(path, "rb");
     if (!in)
@@ -93,8 +93,8 @@ int threadleak_series_poll(tl_series *s, const char *path)
         int pid;
         tl_sample x;
         memset(&x, 0, sizeof x);
-        if (threadleak_series_parse_line(buf, len - 1, &pid, &x) == 0)
-            threadleak_series_add(s, pid, &x);
+        if (tl_series_parse_line(buf, len - 1, &pid, &x) == 0)
+            tl_series_add(s, pid, &x);
         else if (len > 1)
             s->bad_lines++;
     }
@@ -122,12 +122,12 @@ static int single_threaded(int pid)
     return threads == 1 && state != 'Z' && state != 'X';
 }
 
-void threadleak_series_fill_quiet(tl_series *s, long interval_ms)
+void tl_series_fill_quiet(tl_series *s, long interval_ms)
 {
     long now = tl_now_ms();
     for (int i = 0; i < s->n; i++) {
         tl_proc_series *p = &s->procs[i];
-        if (p != threadleak_series_find(s, p->pid) || p->n == 0)
+        if (p != tl_series_find(s, p->pid) || p->n == 0)
             continue; /* an earlier incarnation */
         tl_sample x = p->s[p->n - 1];
         if (x.mono_ms < 0 || x.live != 1 || x.exited_unjoined || now - x.mono_ms < interval_ms)
@@ -140,11 +140,11 @@ void threadleak_series_fill_quiet(tl_series *s, long interval_ms)
          * and a later real line must never look older (a new incarnation) */
         x.t_ms += now - x.mono_ms - 2;
         x.mono_ms = now - 2;
-        threadleak_series_add(s, p->pid, &x);
+        tl_series_add(s, p->pid, &x);
     }
 }
 
-void threadleak_series_free(tl_series *s)
+void tl_series_free(tl_series *s)
 {
     for (int i = 0; i < s->n; i++)
         free(s->procs[i].s);

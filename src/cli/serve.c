@@ -71,13 +71,13 @@ static enum MHD_Result metrics(struct MHD_Connection *c)
     double t0 = now_s();
     struct tl_cfile *procs;
     int n;
-    if (threadleak_counters_list(&procs, &n) != 0)
+    if (tl_counters_list(&procs, &n) != 0)
         return error(c, 500, "cannot read /tmp/threadleak-%u: %s\n", (unsigned)geteuid(),
                      strerror(errno));
     char *body = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&body, &len);
-    int rc = m ? threadleak_write_metrics(m, procs, n, now_s() - t0) : -1;
+    int rc = m ? tl_write_metrics(m, procs, n, now_s() - t0) : -1;
     if (m && fclose(m))
         rc = -1;
     free(procs);
@@ -94,7 +94,7 @@ static int preloaded(int pid)
 {
     struct tl_cfile *procs;
     int n, found = 0;
-    if (threadleak_counters_list(&procs, &n) != 0)
+    if (tl_counters_list(&procs, &n) != 0)
         return 0;
     for (int i = 0; i < n; i++)
         found |= procs[i].pid == pid;
@@ -138,14 +138,14 @@ static enum MHD_Result pprof_threads(struct MHD_Connection *c)
                      "with a sampler (see /metrics)\n",
                      pid);
     char dir[PATH_MAX], local[PATH_MAX], stem[PATH_MAX], path[PATH_MAX + 8], err[512];
-    if (threadleak_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem,
-                                  err, sizeof err))
+    if (tl_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem, err,
+                          sizeof err))
         return error(c, 500, "%s\n", err);
     snprintf(path, sizeof path, "%s.%s", local, text ? "txt" : "json");
     /* One request at a time: a process has one request file, and two
      * scrapes of the same pid must not take each other's dump. */
     pthread_mutex_lock(&dump_lock);
-    int asked = threadleak_request_dump((int)pid, stem, text ? "text" : "json", 0, err, sizeof err);
+    int asked = tl_request_dump((int)pid, stem, text ? "text" : "json", 0, err, sizeof err);
     if (asked) {
         pthread_mutex_unlock(&dump_lock);
         tl_remove_dir(dir);
@@ -153,12 +153,12 @@ static enum MHD_Result pprof_threads(struct MHD_Connection *c)
     }
     /* The request wakes the sampler at once; a long period only matters to
      * a busy sampler, and a scrape does not wait for ever. */
-    long wait_ms = 3000 + 2 * threadleak_proc_interval_ms((int)pid);
+    long wait_ms = 3000 + 2 * tl_proc_interval_ms((int)pid);
     long deadline = tl_now_ms() + (wait_ms < 30000 ? wait_ms : 30000);
     while (access(path, F_OK) != 0 && tl_now_ms() < deadline)
         tl_sleep_ms(10);
     if (access(path, F_OK) != 0)
-        threadleak_request_cancel((int)pid);
+        tl_request_cancel((int)pid);
     pthread_mutex_unlock(&dump_lock);
     enum MHD_Result rc;
     size_t len = 0;
@@ -170,10 +170,10 @@ static enum MHD_Result pprof_threads(struct MHD_Connection *c)
         body = NULL;
     } else {
         char perr[512];
-        threadleak_dump_file *f = threadleak_dump_parse(body, len, perr, sizeof perr);
+        tl_dump_file *f = tl_dump_parse(body, len, perr, sizeof perr);
         unsigned char *pb = NULL;
         size_t pb_len = 0;
-        if (!f || threadleak_pprof_encode(threadleak_dump_of(f), 1, &pb, &pb_len))
+        if (!f || tl_pprof_encode(tl_dump_of(f), 1, &pb, &pb_len))
             rc = error(c, 500, "the dump of pid %ld could not be read: %s\n", pid,
                        f ? "encoding failed" : perr);
         else {
@@ -182,7 +182,7 @@ static enum MHD_Result pprof_threads(struct MHD_Connection *c)
         }
         free(pb);
         if (f)
-            threadleak_dump_free(f);
+            tl_dump_file_free(f);
     }
     free(body);
     tl_remove_dir(dir);
@@ -287,7 +287,7 @@ static int listen_on(const char *spec, char *shown, size_t shown_len, char *unix
     return fd;
 }
 
-int threadleak_cmd_serve(int argc, char **argv)
+int tl_cmd_serve(int argc, char **argv)
 {
     const char *listen_spec = "127.0.0.1:9464";
     for (int i = 0; i < argc; i++) {
@@ -296,7 +296,7 @@ int threadleak_cmd_serve(int argc, char **argv)
         else if (strncmp(argv[i], "--listen=", 9) == 0)
             listen_spec = argv[i] + 9;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            threadleak_usage(stdout);
+            tl_usage(stdout);
             return TL_EXIT_OK;
         } else {
             tl_msg("serve takes --listen HOST:PORT or --listen unix:PATH, got %s", argv[i]);

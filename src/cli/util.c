@@ -22,7 +22,7 @@ void tl_msg(const char *fmt, ...)
     fprintf(stderr, "threadleak: %s\n", line);
 }
 
-int threadleak_parse_duration(const char *s, long *ms)
+int tl_parse_duration(const char *s, long *ms)
 {
     if (!s || !isdigit((unsigned char)s[0]))
         return -1;

@@ -25,7 +25,7 @@
 #define MAX_POINTS 1000
 #define NOISE_K 3.0
 
-void threadleak_growth_defaults(threadleak_growth_opts *o)
+void tl_growth_defaults(tl_growth_opts *o)
 {
     o->confidence = 0.99;
     o->min_growth = 5;
@@ -58,7 +58,7 @@ static double median_of(const double *y, int from, int to)
     return m;
 }
 
-double threadleak_mk_s(const double *y, int n)
+double tl_mann_kendall_s(const double *y, int n)
 {
     double s = 0;
     for (int i = 0; i < n; i++)
@@ -67,7 +67,7 @@ double threadleak_mk_s(const double *y, int n)
     return s;
 }
 
-double threadleak_mk_var(const double *y, int n)
+double tl_mann_kendall_var(const double *y, int n)
 {
     double *v = tl_xcalloc((size_t)n, sizeof *v);
     memcpy(v, y, (size_t)n * sizeof *v);
@@ -85,7 +85,7 @@ double threadleak_mk_var(const double *y, int n)
     return ((double)n * (n - 1) * (2.0 * n + 5) - ties) / 18.0;
 }
 
-double threadleak_theil_sen(const double *t, const double *y, int n)
+double tl_theil_sen(const double *t, const double *y, int n)
 {
     if (n < 2)
         return 0;
@@ -126,8 +126,7 @@ static int reduce(const long *t_ms, const long *y, int from, int n, double *t, d
     return MAX_POINTS;
 }
 
-void threadleak_judge_growth(const long *t_ms, const long *y, int n,
-                             const threadleak_growth_opts *o, threadleak_growth *r)
+void tl_judge_growth(const long *t_ms, const long *y, int n, const tl_growth_opts *o, tl_growth *r)
 {
     memset(r, 0, sizeof *r);
     r->n = n;
@@ -155,8 +154,8 @@ void threadleak_judge_growth(const long *t_ms, const long *y, int n,
     double *v = tl_xcalloc((size_t)(nw < MAX_POINTS ? nw : MAX_POINTS), sizeof *v);
     int m = reduce(t_ms, y, from, nw, t, v);
 
-    r->mk_s = threadleak_mk_s(v, m);
-    double var = threadleak_mk_var(v, m);
+    r->mk_s = tl_mann_kendall_s(v, m);
+    double var = tl_mann_kendall_var(v, m);
     double z = 0;
     if (var > 0 && r->mk_s > 0)
         z = (r->mk_s - 1) / sqrt(var);
@@ -165,7 +164,7 @@ void threadleak_judge_growth(const long *t_ms, const long *y, int n,
     r->mk_z = z;
     r->p_value = 0.5 * erfc(z / sqrt(2.0));
 
-    double slope_ms = threadleak_theil_sen(t, v, m);
+    double slope_ms = tl_theil_sen(t, v, m);
     r->per_s = slope_ms * 1000.0;
     r->window_growth = slope_ms * (t[m - 1] - t[0]);
 
@@ -204,12 +203,12 @@ void threadleak_judge_growth(const long *t_ms, const long *y, int n,
  * back by more than a quarter of its range (or the minimum growth): a batch
  * pool that ramps up and joins again, or bursts, fall back all along and
  * stay judged as sampled. */
-void tl_judge_life(const long *t, const long *y, int n, const threadleak_growth_opts *o,
-                   threadleak_growth *g, int *trimmed, int *peak_idx)
+void tl_judge_life(const long *t, const long *y, int n, const tl_growth_opts *o, tl_growth *g,
+                   int *trimmed, int *peak_idx)
 {
     *trimmed = 0;
     *peak_idx = -1;
-    threadleak_judge_growth(t, y, n, o, g);
+    tl_judge_growth(t, y, n, o, g);
     if (g->detected || n < 2)
         return;
     /* the final decline: from k, the last sample before it (a plateau at the
@@ -235,8 +234,8 @@ void tl_judge_life(const long *t, const long *y, int n, const threadleak_growth_
     }
     if ((double)drawdown > fmax(o->min_growth, 0.25 * (double)(hi - lo)))
         return;
-    threadleak_growth h;
-    threadleak_judge_growth(t, y, k + 1, o, &h);
+    tl_growth h;
+    tl_judge_growth(t, y, k + 1, o, &h);
     if (!h.detected)
         return;
     /* and it rose to the very end: the window's last quarter is above all of

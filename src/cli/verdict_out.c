@@ -19,8 +19,8 @@ static void seconds(char *out, size_t n, long ms)
         snprintf(out, n, "%.0fs", ms / 1000.0);
 }
 
-static void growth_line(const char *verdict, int pid, const char *who, const threadleak_growth *g,
-                        const threadleak_growth_opts *o, long last_ms)
+static void growth_line(const char *verdict, int pid, const char *who, const tl_growth *g,
+                        const tl_growth_opts *o, long last_ms)
 {
     char span[32];
     seconds(span, sizeof span, last_ms - g->window_start_ms);
@@ -274,7 +274,7 @@ static void write_forgiven(FILE *f, const tl_forgiven *x, int i)
 
 static void write_growth(FILE *f, const tl_run_opts *o, const tl_verdict *v)
 {
-    const threadleak_growth *g = &v->g;
+    const tl_growth *g = &v->g;
     fprintf(f,
             "{\"detected\":%s,\"first\":%ld,\"last\":%ld,\"per_s\":%.6g,"
             "\"method\":\"mann-kendall+theil-sen\",\"judged\":%s,\"why\":",
@@ -362,7 +362,7 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
             continue;
         fprintf(f, "%s{\"pid\":%d,\"comm\":", k++ ? ",\n" : "\n", s->pid);
         tl_write_json_string(f, s->comm);
-        const tl_proc_series *p = threadleak_series_find((tl_series *)&r->series, s->pid);
+        const tl_proc_series *p = tl_series_find((tl_series *)&r->series, s->pid);
         fprintf(f, ",\"uid\":%u,\"preloaded\":%s,\"samples\":%d,\"outlived\":%s,\"stopped\":%s}",
                 s->uid, s->has_lib ? "true" : "false", p ? p->n : 0, s->outlived ? "true" : "false",
                 s->stopped ? "true" : "false");

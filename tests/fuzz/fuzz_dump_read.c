@@ -12,13 +12,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[256];
-    threadleak_dump_file *f = threadleak_dump_parse((const char *)data, size, err, sizeof err);
+    tl_dump_file *f = tl_dump_parse((const char *)data, size, err, sizeof err);
     if (!f) {
         if (!err[0] || strchr(err, '\n'))
             abort(); /* a reason is one line */
         return 0;
     }
-    tl_dump *d = threadleak_dump_of(f);
+    tl_dump *d = tl_dump_of(f);
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
@@ -29,13 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     out = open_memstream(&buf, &len);
     tl_write_json(out, d);
     fclose(out);
-    threadleak_dump_file *again = threadleak_dump_parse(buf, len, err, sizeof err);
+    tl_dump_file *again = tl_dump_parse(buf, len, err, sizeof err);
     if (!again) {
         fprintf(stderr, "re-rendered dump does not read back: %s\n%s\n", err, buf);
         abort();
     }
-    threadleak_dump_free(again);
+    tl_dump_file_free(again);
     free(buf);
-    threadleak_dump_free(f);
+    tl_dump_file_free(f);
     return 0;
 }
