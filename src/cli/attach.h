@@ -11,6 +11,7 @@
 #include <sys/user.h>
 
 #include "common/model.h"
+#include "common/syscalls.h"
 
 #define TL_ATTACH_FRAMES 64
 /* Bytes of each stack copied from its stack pointer up while the thread is
@@ -121,10 +122,6 @@ typedef struct tl_wait_guess {
 /* nr: the system call (-1 none); args its arguments; frames top first. */
 void tl_wait_classify(long nr, const uint64_t args[6], const tl_frame *frames, int depth,
                       tl_wait_guess *out);
-/* The system call's name, "syscall 72" style when unknown (static buffer). */
-const char *tl_syscall_name(long nr);
-/* Parses a /proc/PID/task/TID/syscall line: 0 ok. */
-int tl_parse_proc_syscall(const char *line, long *nr, uint64_t args[6], uint64_t *sp, uint64_t *pc);
 
 /* attach_owners.c: who holds what each blocked thread of d waits on, and
  * the wait-for cycles among the threads a stopped at once. */
