@@ -133,8 +133,8 @@ void tl_series_free(tl_series *s);
 /* Write the request and wake the process's sampler (no signal is sent).
  * 0; 1 when the process has no sampler to ask (a single-threaded program,
  * or one not under the library), why in err; -1 with a message in err. */
-int tl_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
-                    size_t errlen);
+int tl_request_dump(int pid, const char *stem, const char *format, int threads, int running,
+                    char *err, size_t errlen);
 /* 1 when the request for pid is still waiting to be served. */
 int tl_request_pending(int pid);
 void tl_request_cancel(int pid);

@@ -31,7 +31,7 @@ static int copy_out(const char *path)
 
 int tl_cmd_dump(int argc, char **argv)
 {
-    int json = 0, threads = 0, pprof = 0, attach = 0;
+    int json = 0, threads = 0, pprof = 0, attach = 0, running = 0;
     const char *pid_arg = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
@@ -42,11 +42,14 @@ int tl_cmd_dump(int argc, char **argv)
             threads = 1;
         else if (strcmp(argv[i], "--attach") == 0)
             attach = 1;
+        else if (strcmp(argv[i], "--running") == 0)
+            running = 1;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             tl_usage(stdout);
             return TL_EXIT_OK;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            tl_msg("unknown option %s for dump: it takes --json, --pprof, --threads and --attach",
+            tl_msg("unknown option %s for dump: it takes --json, --pprof, --threads, --running and "
+                   "--attach",
                    argv[i]);
             return TL_EXIT_USAGE;
         } else if (pid_arg) {
@@ -69,6 +72,8 @@ int tl_cmd_dump(int argc, char **argv)
         return TL_EXIT_FAIL;
     }
     int format = pprof ? TL_OUT_PPROF : json ? TL_OUT_JSON : TL_OUT_TEXT;
+    /* Through ptrace every thread is stopped and unwound where it is:
+     * running threads' stacks are always there, --running adds nothing. */
     if (tl_proc_has_lib((int)pid) != 1) /* any process: through ptrace */
         return tl_attach_dump((pid_t)pid, format, threads, stdout);
     char dir[PATH_MAX], local[PATH_MAX], stem[PATH_MAX], path[PATH_MAX + 8], err[512];
@@ -80,8 +85,8 @@ int tl_cmd_dump(int argc, char **argv)
     /* --attach: the library's dump as JSON, merged with ptrace's view. */
     int want_json = json || attach;
     snprintf(path, sizeof path, "%s.%s", local, want_json ? "json" : "txt");
-    int asked =
-        tl_request_dump((int)pid, stem, want_json ? "json" : "text", threads, err, sizeof err);
+    int asked = tl_request_dump((int)pid, stem, want_json ? "json" : "text", threads, running, err,
+                                sizeof err);
     if (asked) {
         if (asked > 0)
             tl_msg("pid %ld did not answer: %s", pid, err);

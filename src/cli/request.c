@@ -306,10 +306,11 @@ static long age_ms(int pid)
     return (long)(up * 1000.0) - (long)(start * 1000 / (uint64_t)hz);
 }
 
-int tl_request_dump(int pid, const char *stem, const char *format, int threads, char *err,
-                    size_t errlen)
+int tl_request_dump(int pid, const char *stem, const char *format, int threads, int running,
+                    char *err, size_t errlen)
 {
-    struct tl_request r = {.formats = tl_parse_formats(format), .detail_threads = threads};
+    struct tl_request r = {
+        .formats = tl_parse_formats(format), .detail_threads = threads, .running = running};
     char body[TL_REQUEST_MAX];
     snprintf(r.stem, sizeof r.stem, "%s", stem);
     int n = strlen(stem) < sizeof r.stem ? tl_request_format(body, sizeof body, &r) : -1;

@@ -146,7 +146,7 @@ static tl_taken *ask(tl_run_result *r, int pid, long at, int prestop)
     char stem[PATH_MAX + 64], err[512];
     snprintf(stem, sizeof stem, "%s/%s.%d.%d", r->dir, prestop ? "prestop" : "request", pid,
              r->n_taken + 1);
-    int rc = tl_request_dump(pid, stem, "text,json", 0, err, sizeof err);
+    int rc = tl_request_dump(pid, stem, "text,json", 0, 0, err, sizeof err);
     if (rc) { /* > 0: no sampler to ask (a single thread): nothing to dump */
         if (rc < 0)
             tl_msg("cannot ask pid %d for a dump: %s", pid, err);

@@ -145,7 +145,7 @@ static enum MHD_Result pprof_threads(struct MHD_Connection *c)
     /* One request at a time: a process has one request file, and two
      * scrapes of the same pid must not take each other's dump. */
     pthread_mutex_lock(&dump_lock);
-    int asked = tl_request_dump((int)pid, stem, text ? "text" : "json", 0, err, sizeof err);
+    int asked = tl_request_dump((int)pid, stem, text ? "text" : "json", 0, 0, err, sizeof err);
     if (asked) {
         pthread_mutex_unlock(&dump_lock);
         tl_remove_dir(dir);

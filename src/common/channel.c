@@ -43,8 +43,8 @@ int tl_request_format(char *buf, size_t size, const struct tl_request *r)
     const char *formats = tl_formats_name(r->formats);
     if (!stem_ok(r->stem) || !formats)
         return -1;
-    int n = snprintf(buf, size, "stem=%s\nformat=%s\ndetail=%s\n", r->stem, formats,
-                     r->detail_threads ? "threads" : "groups");
+    int n = snprintf(buf, size, "stem=%s\nformat=%s\ndetail=%s\n%s", r->stem, formats,
+                     r->detail_threads ? "threads" : "groups", r->running ? "running=1\n" : "");
     return n > 0 && (size_t)n < size ? n : -1;
 }
 
@@ -74,6 +74,8 @@ int tl_request_parse(const char *buf, size_t len, struct tl_request *r)
             if (strcmp(line + 7, "threads") != 0 && strcmp(line + 7, "groups") != 0)
                 return -1;
             r->detail_threads = strcmp(line + 7, "threads") == 0;
+        } else if (strncmp(line, "running=", 8) == 0) {
+            r->running = strcmp(line + 8, "1") == 0;
         }
     }
     return have_stem ? 0 : -1;

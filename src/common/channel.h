@@ -63,13 +63,15 @@ struct tl_request {
     char stem[PATH_MAX]; /* absolute, % escapes checked */
     int formats;         /* TL_FORMAT_* */
     int detail_threads;
+    int running; /* capture running threads' stacks (`threadleak dump --running`) */
 };
 
 /* The request file's body; its length, or -1 when the request is not one
  * tl_request_parse would accept (relative or over-long stem, a newline or a
  * bad % escape in it, bad formats). */
 int tl_request_format(char *buf, size_t size, const struct tl_request *r);
-/* Lines stem=, format=, detail= (unknown lines skipped); 0, or -1. */
+/* Lines stem=, format=, detail=, running= (unknown lines skipped: a library
+ * older than the command ignores what it cannot do); 0, or -1. */
 int tl_request_parse(const char *buf, size_t len, struct tl_request *r);
 
 #endif

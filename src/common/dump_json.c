@@ -138,6 +138,7 @@ int tl_write_group_json(FILE *out, const tl_group *g)
         }
         fprintf(out, "],\"more_owners\":%d", g->more_owners);
     }
+    tl_write_capture_json(out, g->capture, g->capture_syscall, &g->current_stack);
     fputc('}', out);
     return ferror(out) ? -1 : 0;
 }
@@ -176,6 +177,7 @@ static void write_thread_json(FILE *out, const tl_thread *t)
         fputs(",\"owner\":", out);
         tl_write_owner_json(out, &t->owner);
     }
+    tl_write_capture_json(out, t->capture, t->capture_syscall, &t->current_stack);
     fputc('}', out);
 }
 
@@ -220,6 +222,7 @@ int tl_write_json(FILE *out, const tl_dump *d)
         tl_write_json_string(out, d->stacks_unknown);
         fputs(",", out);
     }
+    tl_write_running_json(out, d);
     fputs("\n\"groups\":[", out);
     for (int i = 0; i < d->n_groups; i++) {
         fputs(i ? ",\n" : "\n", out);

@@ -320,6 +320,8 @@ static int write_group(FILE *out, const tl_group *g, int list_threads)
         write_wait(out, g);
     else if (g->state == TL_EXITED)
         fputs("exited, never joined or detached", out);
+    else if (tl_write_running_header(out, g))
+        ;
     else if (g->stack.depth == 1)
         fputs("running, started in", out);
     else
@@ -330,11 +332,14 @@ static int write_group(FILE *out, const tl_group *g, int list_threads)
         fprintf(out, "  name %s\n", printable(g->name, clean));
     if (list_threads || g->state == TL_EXITED)
         write_tids(out, g);
-    /* One set of columns for both stacks of a group. */
+    tl_write_capture_note(out, g);
+    /* One set of columns for both stacks of a group. A captured running
+     * thread shows where it runs, not just its start routine. */
+    const tl_stack *now = g->current_stack.depth > 0 ? &g->current_stack : &g->stack;
     struct columns cols = {FN_MIN, WHERE_MIN};
-    fit_columns(&cols, &g->stack);
+    fit_columns(&cols, now);
     fit_columns(&cols, &g->spawn_stack);
-    write_frames(out, &g->stack, &cols);
+    write_frames(out, now, &cols);
     tl_write_owners_text(out, g);
     if ((g->unknown & TL_UNKNOWN_SPAWN) && !g->has_main) {
         fputs("  created by: not known (attached with ptrace)\n", out);
@@ -398,6 +403,7 @@ int tl_write_text(FILE *out, const tl_dump *d)
     }
     if (d->stacks_unknown)
         fprintf(out, "stacks: %s\n", d->stacks_unknown);
+    tl_write_running_text(out, d);
     tl_write_deadlocks_text(out, d);
     for (int i = 0; i < d->n_groups; i++) {
         fputc('\n', out);

@@ -107,6 +107,21 @@ typedef struct tl_deadlock {
     tl_cycle_thread *threads;
 } tl_deadlock;
 
+/* What became of a running thread's stack capture (THREADLEAK_RUNNING_STACKS,
+ * `threadleak dump --running`). */
+enum tl_capture {
+    TL_CAPTURE_NONE,           /* not asked for, or the thread is not running */
+    TL_CAPTURE_OK,             /* current_stack is where it runs */
+    TL_CAPTURE_IN_SYSCALL,     /* in a system call threadleak does not wrap: not signalled */
+    TL_CAPTURE_SIGNAL_BLOCKED, /* it blocks the signal: not signalled */
+    TL_CAPTURE_NO_ANSWER,      /* signalled, did not answer in time */
+    TL_CAPTURE_UNAVAILABLE,    /* captures are not possible in this process */
+    TL_CAPTURE_SKIPPED,        /* over the number of threads captured per dump */
+    TL_CAPTURE_COUNT
+};
+const char *tl_capture_name(int capture); /* "ok", "in_syscall", ...; NULL for none */
+int tl_capture_parse(const char *s);      /* TL_CAPTURE_NONE when unknown */
+
 typedef struct tl_thread {
     pid_t tid;
     tl_name name;
@@ -122,6 +137,9 @@ typedef struct tl_thread {
     tl_stack spawn_stack;
     unsigned unknown; /* TL_UNKNOWN_* */
     tl_owner owner;
+    int capture;                 /* TL_CAPTURE_* */
+    const char *capture_syscall; /* TL_CAPTURE_IN_SYSCALL: its name */
+    tl_stack current_stack;      /* running threads captured: where they run */
 } tl_thread;
 
 typedef struct tl_group {
@@ -150,6 +168,11 @@ typedef struct tl_group {
     int n_owners, more_owners;
     tl_owner *owners;
     unsigned unknown; /* TL_UNKNOWN_* */
+    /* Running groups of a dump that captured running stacks: the capture's
+     * outcome and where its threads run now (grouped by it). */
+    int capture;
+    const char *capture_syscall;
+    tl_stack current_stack;
 } tl_group;
 
 typedef struct tl_counts {
@@ -178,6 +201,15 @@ typedef struct tl_dump {
     int n_deadlocks;
     tl_deadlock *deadlocks;
     const char *stacks_unknown; /* why blocked-at stacks are missing; NULL: they are not */
+    /* Running-thread captures: asked for; why none were possible (NULL:
+     * they were); the threads that did not answer and why (TL_CAPTURE_*);
+     * how many were over the limit; system calls a capture restarted. */
+    int running_asked;
+    const char *running_unavailable;
+    int n_unanswered;
+    pid_t *unanswered_tids;
+    int *unanswered_why;
+    long running_skipped;
 } tl_dump;
 
 /* Where a wait's object is a file descriptor (io, poll but select), a
@@ -197,6 +229,14 @@ int tl_write_frame_json(FILE *out, const tl_frame *f);
 int tl_write_stack_json(FILE *out, const tl_stack *s);
 int tl_write_group_json(FILE *out, const tl_group *g);
 void tl_write_json_string(FILE *out, const char *s);
+/* Running-stack captures (dump_running.c): the dump's line(s) about them,
+ * a running group's header when it was captured (1) or nothing (0), the
+ * line under a group that could not be, and their JSON members. */
+void tl_write_running_text(FILE *out, const tl_dump *d);
+int tl_write_running_header(FILE *out, const tl_group *g);
+void tl_write_capture_note(FILE *out, const tl_group *g);
+void tl_write_capture_json(FILE *out, int capture, const char *syscall, const tl_stack *current);
+void tl_write_running_json(FILE *out, const tl_dump *d);
 
 /* Lock owners and deadlock cycles (dump_owner_text.c, dump_owner_json.c). */
 void tl_write_owner_text(FILE *out, const char *indent, int wait, const tl_owner *o);

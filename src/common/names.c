@@ -39,6 +39,23 @@ int tl_wait_parse(const char *s)
     return -1;
 }
 
+static const char *const capture_names[TL_CAPTURE_COUNT] = {
+    NULL, "ok", "in_syscall", "blocked_signal", "no_answer", "unavailable", "skipped",
+};
+
+const char *tl_capture_name(int capture)
+{
+    return capture > 0 && capture < TL_CAPTURE_COUNT ? capture_names[capture] : NULL;
+}
+
+int tl_capture_parse(const char *s)
+{
+    for (int i = 1; s && i < TL_CAPTURE_COUNT; i++)
+        if (strcmp(s, capture_names[i]) == 0)
+            return i;
+    return TL_CAPTURE_NONE;
+}
+
 int tl_wait_object_is_fd(int wait, const char *call)
 {
     /* select's object is no descriptor: it watches sets of them */

@@ -35,7 +35,7 @@ static int build_here(void *arg)
     int saved_busy = tl_busy;
     tl_busy = 1;
     tl_dump_lock();
-    *(tl_dump **)arg = tl_dump_build("api", 1);
+    *(tl_dump **)arg = tl_dump_build("api", 1, 0);
     tl_symbolize_release_files();
     tl_dump_unlock();
     tl_busy = saved_busy;
@@ -239,6 +239,7 @@ TL_EXPORT int threadleak_dump(const char *path_stem, const char *formats)
     int f = formats ? tl_parse_formats(formats) : TL_FORMAT_TEXT;
     if (!f)
         return -EINVAL;
-    struct tl_dump_request req = {path_stem, f, tl_config.detail_threads, "api"};
+    struct tl_dump_request req = {path_stem, f, tl_config.detail_threads, "api",
+                                  tl_config.running_stacks};
     return tl_dump_write(&req);
 }

@@ -133,5 +133,7 @@ TL_HIDDEN void tl_config_parse(struct tl_config *c, const char *(*get)(const cha
         (int)parse_range("THREADLEAK_EXIT_DUMP", get("THREADLEAK_EXIT_DUMP"), 0, 1, 0, warn);
     c->counters =
         (int)parse_range("THREADLEAK_COUNTERS", get("THREADLEAK_COUNTERS"), 0, 1, 1, warn);
+    c->running_stacks = (int)parse_range("THREADLEAK_RUNNING_STACKS",
+                                         get("THREADLEAK_RUNNING_STACKS"), 0, 1, 0, warn);
     c->frames = (int)parse_range("THREADLEAK_FRAMES", get("THREADLEAK_FRAMES"), 1, 128, 32, warn);
 }

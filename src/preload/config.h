@@ -17,6 +17,7 @@ struct tl_config {
     int exit_dump;
     int counters; /* THREADLEAK_COUNTERS: keep the counters file for threadleak serve */
     int frames;
+    int running_stacks; /* THREADLEAK_RUNNING_STACKS: dumps capture running threads' stacks */
     int log_level;
     int secure; /* AT_SECURE: no paths from the environment */
 };

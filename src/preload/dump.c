@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include "common/stack_key.h"
+#include "common/syscalls.h"
 #include "preload/config.h"
 #include "preload/dump.h"
 #include "preload/fd_describe.h"
 #include "preload/dump_owners.h"
 #include "preload/program.h"
 #include "preload/registry.h"
+#include "preload/running.h"
 #include "preload/snapshot.h"
 #include "preload/stacks.h"
 #include "preload/symbolize.h"
@@ -47,6 +49,8 @@ TL_HIDDEN void tl_dump_after_fork_child(void)
 struct group_key {
     int state, wait;
     uint32_t stack, spawn;
+    int capture, sysno;
+    uint32_t current; /* running threads are grouped by where they run */
 };
 
 struct group {
@@ -169,7 +173,9 @@ static struct stack_entry *stack_entry(struct build *b, uint32_t id)
 
 static int add_to_group(struct build *b, const struct tl_snap *s)
 {
-    struct group_key k = {s->state, s->wait, canonical_id(b, s->stack), canonical_id(b, s->spawn)};
+    struct group_key k = {
+        s->state,   s->wait,  canonical_id(b, s->stack),  canonical_id(b, s->spawn),
+        s->capture, s->sysno, canonical_id(b, s->current)};
     struct group *g;
     HASH_FIND(hh, b->groups, &k, sizeof k, g);
     if (!g) {
@@ -182,6 +188,9 @@ static int add_to_group(struct build *b, const struct tl_snap *s)
         g->g.blocked_min_ns = UINT64_MAX;
         g->g.growth = -1;
         g->g.creator_tid = s->creator;
+        g->g.capture = s->capture;
+        g->g.capture_syscall =
+            s->capture == TL_CAPTURE_IN_SYSCALL ? tl_syscall_known(s->sysno) : NULL;
         HASH_ADD(hh, b->groups, key, sizeof k, g);
     }
     if (g->g.count == g->cap) {
@@ -321,6 +330,7 @@ static void finish_group(struct build *b, struct group *g)
         out->blocked_min_ns = out->blocked_max_ns = 0;
     out->stack = symbolized(b, g->key.stack);
     out->spawn_stack = symbolized(b, g->key.spawn);
+    out->current_stack = symbolized(b, g->key.current);
     uint64_t first_object = g->objects[0];
     out->objects = out->state == TL_BLOCKED ? unique_sorted_u64(g->objects, out->count) : 0;
     out->object = out->objects == 1 ? first_object : 0;
@@ -371,6 +381,10 @@ static void fill_threads(struct build *b, tl_dump *d)
         t->creator_tid = s->creator;
         t->stack = symbolized(b, s->stack);
         t->spawn_stack = symbolized(b, s->spawn);
+        t->capture = s->capture;
+        t->capture_syscall =
+            s->capture == TL_CAPTURE_IN_SYSCALL ? tl_syscall_known(s->sysno) : NULL;
+        t->current_stack = symbolized(b, s->current);
     }
 }
 
@@ -393,7 +407,7 @@ struct owned {
     struct stack_entry *stacks;
 };
 
-TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
+TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads, int running)
 {
     struct owned *o = calloc(1, sizeof *o);
     if (!o)
@@ -420,9 +434,20 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
     memset(d->counts.by_wait, 0, sizeof d->counts.by_wait);
     d->counts.live = d->counts.running = d->counts.blocked = d->counts.exited_unjoined = 0;
     fill_names_and_targets(&b);
+    if (running) {
+        struct tl_running_report rep;
+        tl_running_capture(b.snaps, b.n_snaps, &rep);
+        d->running_asked = 1;
+        d->running_unavailable = rep.unavailable;
+        d->n_unanswered = rep.n_unanswered;
+        d->unanswered_tids = rep.unanswered_tids;
+        d->unanswered_why = rep.unanswered_why;
+        d->running_skipped = rep.skipped;
+    }
     for (int i = 0; i < b.n_snaps; i++) { /* every stack known before grouping */
         stack_entry(&b, b.snaps[i].stack);
         stack_entry(&b, b.snaps[i].spawn);
+        stack_entry(&b, b.snaps[i].current);
     }
     for (int i = 0; i < b.n_snaps; i++) {
         struct tl_snap *s = &b.snaps[i];
@@ -499,6 +524,8 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     for (int i = 0; i < d->n_threads; i++)
         free((char *)d->threads[i].target);
     free(d->threads);
+    free(d->unanswered_tids);
+    free(d->unanswered_why);
     struct stack_entry *e, *tmp;
     HASH_ITER(hh, o->stacks, e, tmp)
     {

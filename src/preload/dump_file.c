@@ -100,7 +100,7 @@ static int write_dump(void *arg)
     tl_dump_lock();
     int number = ++dump_number;
     int rc = expand(req->stem, number, stem, sizeof stem) ? -ENAMETOOLONG : 0;
-    tl_dump *d = rc ? NULL : tl_dump_build(req->reason, req->detail_threads);
+    tl_dump *d = rc ? NULL : tl_dump_build(req->reason, req->detail_threads, req->running);
     if (!rc && !d)
         rc = -ENOMEM;
     if (d) {

@@ -122,6 +122,8 @@ TL_HIDDEN struct tl_slot *tl_slot_claim(void)
     __atomic_thread_fence(__ATOMIC_RELEASE);
     s->wait = TL_WAIT_NONE;
     s->stack_hi = 0;
+    s->capture = NULL;
+    s->cap_seen = __atomic_load_n(&s->cap_sent, __ATOMIC_ACQUIRE); /* none for the new thread */
     s->life = 0;
     s->tid = 0;
     s->creator_tid = 0;

@@ -45,6 +45,12 @@ struct tl_slot {
      * stack (0: unknown). */
     uint64_t mark;
     uint64_t stack_hi;
+    /* Running-stack captures (running.c): the sampler counts the capture
+     * signals it sends to this thread, the thread's handler the ones it
+     * has seen, so the handler knows a signal of ours from the program's
+     * raise(); the request it answers, if still wanted. */
+    uint32_t cap_sent, cap_seen;
+    struct tl_capture_buf *capture;
 
     /* Lifecycle. */
     uint32_t state; /* TL_SLOT_FREE / TL_SLOT_LIVE */

@@ -24,6 +24,7 @@
 #include "preload/dump.h"
 #include "preload/log.h"
 #include "preload/registry.h"
+#include "preload/running.h"
 #include "preload/sampler.h"
 #include "preload/snapshot.h"
 
@@ -67,14 +68,24 @@ static int sleep_period(void)
     return tl_channel_sleep(ms);
 }
 
-static void on_signal(int sig)
+/* A dump trigger, or a running-stack capture the sampler asked this
+ * thread for (running.c). */
+static void on_signal(int sig, siginfo_t *si, void *ucontext)
 {
     (void)sig;
     int saved = errno;
     tl_signal_hits++;
-    if (!__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL))
+    if (!tl_running_answer(si, ucontext) &&
+        !__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL))
         tl_channel_wake();
     errno = saved;
+}
+
+TL_HIDDEN int tl_sampler_owns_signal(void)
+{
+    struct sigaction cur;
+    return handler_installed && sigaction(tl_config.signal, NULL, &cur) == 0 &&
+           (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_signal;
 }
 
 static void check_handler(void)
@@ -82,7 +93,8 @@ static void check_handler(void)
     if (!handler_installed)
         return;
     struct sigaction cur;
-    if (sigaction(tl_config.signal, NULL, &cur) == 0 && cur.sa_handler != on_signal) {
+    if (sigaction(tl_config.signal, NULL, &cur) == 0 &&
+        !((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_signal)) {
         /* Said where threadleak's users look, never on the program's
          * stderr by default: a program's own handler is no fault. */
         handler_installed = 0;
@@ -144,7 +156,8 @@ static void serve_request(void)
         tl_log(TL_LOG_WARN, "ignored a malformed dump request");
     if (got <= 0)
         return;
-    struct tl_dump_request req = {r.stem, r.formats, r.detail_threads, "request"};
+    struct tl_dump_request req = {r.stem, r.formats, r.detail_threads, "request",
+                                  r.running || tl_config.running_stacks};
     tl_dump_write(&req);
     tl_channel_served();
 }
@@ -192,7 +205,7 @@ static void signal_dump(void)
 {
     if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL) && !tl_config.secure) {
         struct tl_dump_request req = {tl_config.output, tl_config.formats, tl_config.detail_threads,
-                                      "signal"};
+                                      "signal", tl_config.running_stacks};
         tl_dump_write(&req);
     }
 }
@@ -257,8 +270,8 @@ TL_HIDDEN void tl_sampler_init(void)
     if (tl_config.signal) {
         struct sigaction sa, old;
         memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sa.sa_flags = SA_RESTART;
+        sa.sa_sigaction = on_signal;
+        sa.sa_flags = SA_RESTART | SA_SIGINFO;
         sigemptyset(&sa.sa_mask);
         /* An inherited SIG_IGN (nohup, a parent's choice) is the program's
          * to keep: it would otherwise reach its own children as SIG_DFL. */

@@ -17,6 +17,10 @@ struct tl_snap {
     uint32_t idx, seq; /* its slot, and the slot's seq while it was read */
     uint64_t handle;   /* pthread_t, what a joiner waits on */
     uint64_t aux;      /* cond waits: the mutex passed */
+    /* Running threads, when the dump captures them (running.c): */
+    int capture;      /* TL_CAPTURE_* */
+    int sysno;        /* TL_CAPTURE_IN_SYSCALL: the call */
+    uint32_t current; /* interned stack where it runs, 0: none */
 };
 
 /* Before reading slots [0, n): makes room for the per-slot stack cache. */

@@ -48,6 +48,7 @@ static unsigned long long built_adds, built_subs; /* loader counters the table i
 
 struct unwind_arg {
     const struct tl_regs *regs;
+    const struct tl_stack_copy *copy; /* running captures: their stack as it was */
     uint64_t cache_lo, cache_hi;
     unsigned char cache[1024];
 };
@@ -149,6 +150,11 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
     (void)as;
     if (write)
         return -UNW_EINVAL;
+    const struct tl_stack_copy *c = ((struct unwind_arg *)arg)->copy;
+    if (c && addr >= c->lo && addr + 8 <= c->lo + c->n) {
+        memcpy(val, c->bytes + (addr - c->lo), 8);
+        return 0;
+    }
     if (in_segment(addr)) {
         memcpy(val, (const void *)(uintptr_t)addr, 8);
         return 0;
@@ -332,9 +338,9 @@ TL_HIDDEN void tl_unwind_refresh(void)
     qsort(segments, (size_t)n_segments, sizeof *segments, by_start);
 }
 
-static int unwind(const struct tl_regs *r, uint64_t *ips, int max)
+static int unwind(const struct tl_regs *r, const struct tl_stack_copy *copy, uint64_t *ips, int max)
 {
-    struct unwind_arg arg = {.regs = r};
+    struct unwind_arg arg = {.regs = r, .copy = copy};
     unw_cursor_t c;
     if (u.init_remote(&c, space, &arg) < 0)
         return 0;
@@ -353,6 +359,7 @@ static int unwind(const struct tl_regs *r, uint64_t *ips, int max)
 
 struct unwind_job {
     const struct tl_regs *regs;
+    const struct tl_stack_copy *copy;
     uint64_t *ips;
     int max, depth;
 };
@@ -366,15 +373,21 @@ static int unwind_locked(struct dl_phdr_info *info, size_t size, void *data)
     struct unwind_job *j = data;
     if (info->dlpi_adds != built_adds || info->dlpi_subs != built_subs)
         tl_unwind_refresh();
-    j->depth = unwind(j->regs, j->ips, j->max);
+    j->depth = unwind(j->regs, j->copy, j->ips, j->max);
     return 1;
 }
 
 TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max)
 {
+    return tl_unwind_copy(r, NULL, ips, max);
+}
+
+TL_HIDDEN int tl_unwind_copy(const struct tl_regs *r, const struct tl_stack_copy *copy,
+                             uint64_t *ips, int max)
+{
     if (!space || unreadable[0])
         return 0;
-    struct unwind_job j = {r, ips, max, 0};
+    struct unwind_job j = {r, copy, ips, max, 0};
     dl_iterate_phdr(unwind_locked, &j);
     return j.depth;
 }

@@ -29,6 +29,17 @@ TL_HIDDEN int tl_stack_get(uint32_t id, const uint64_t **ips, uint32_t *epoch);
  * left out. */
 TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max);
 
+/* A running thread's stack as its capture copied it (running.c): words in
+ * [lo, lo + n) are read from bytes, not from the thread's live stack. */
+struct tl_stack_copy {
+    uint64_t lo, n;
+    const unsigned char *bytes;
+};
+/* Sampler only: unwinds a captured running thread from its registers and
+ * the copy of the top of its stack; deeper words are read live. */
+TL_HIDDEN int tl_unwind_copy(const struct tl_regs *r, const struct tl_stack_copy *copy,
+                             uint64_t *ips, int max);
+
 /* Whether ip belongs to threadleak itself (its frames are never shown). */
 TL_HIDDEN int tl_ip_is_ours(uint64_t ip);
 

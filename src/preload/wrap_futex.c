@@ -77,5 +77,7 @@ TL_EXPORT long syscall(long number, ...)
         return TL_WAIT(TL_WAIT_FUTEX, "futex_waitv", first,
                        futex_resumed(number, a1, a2, a3, a4, a5, a6));
     }
-    return tl_real.syscall(number, a1, a2, a3, a4, a5, a6);
+    /* Any other call our signal cut short (a dump trigger, a running-stack
+     * capture) is made again, as the wrapped waits are. */
+    return TL_RESUMED(tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
 }

@@ -1,0 +1,410 @@
+/* Running-thread stacks, opt-in. A running thread is never seen from
+ * outside where it runs, so the dump asks it: the sampler sends it the dump
+ * signal (no second signal is taken from the program) with tgkill, and the
+ * thread's own handler copies its registers and the top of its stack into a
+ * buffer the sampler prepared, then wakes the sampler, which unwinds the
+ * copy with the same unwinder as blocked stacks. The handler does nothing
+ * else: no unwinding there (an unwinder takes the loader's lock, and the
+ * thread may be interrupted inside dlopen).
+ *
+ * What the program must never see, and how it is kept from it:
+ * - EINTR. A thread the kernel says is in a system call (/proc/self/task/
+ *   TID/syscall) is not signalled: it is shown as in that call. One that
+ *   enters a call between that look and the signal can be interrupted: a
+ *   wrapped call (and syscall()) is then re-issued by its wrapper
+ *   (TL_RESUMED, tl_signal_hits), and an inline `mov $nr,%eax; syscall`
+ *   of the C library that would return EINTR is restarted by the handler,
+ *   as the kernel restarts calls for SA_RESTART.
+ * - A stray signal. A thread that blocks the signal is not signalled; one
+ *   that blocked it after the look and never answered has the pending
+ *   signal discarded, so a later sigwait() of the program cannot take it.
+ * - A dump it did not ask for. The handler knows a capture from a dump
+ *   trigger by the capture count in the thread's slot, which only the
+ *   sampler raises, before it signals.
+ * Captures wait for TL_CAPTURE_WAIT_MS in all, for at most
+ * TL_CAPTURE_MAX threads per dump. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/ucontext.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/syscalls.h"
+#include "preload/config.h"
+#include "preload/log.h"
+#include "preload/running.h"
+#include "preload/stacks.h"
+
+#define TL_CAPTURE_BYTES (32 * 1024)
+#define TL_CAPTURE_PAGES (TL_CAPTURE_BYTES / 4096 + 1)
+#define TL_CAPTURE_MAX 256
+#define TL_CAPTURE_WAIT_MS 100
+
+/* A capture's state: the low bits, above them the request's generation,
+ * so that a late handler never answers a request made for another. */
+enum { CAP_IDLE, CAP_ARMED, CAP_WRITING, CAP_DONE };
+#define CAP_STEP(st) ((st)&3u)
+#define CAP_GEN(st) ((st) & ~3u)
+
+struct tl_capture_buf {
+    uint32_t state;
+    pid_t tid;
+    struct tl_regs regs;
+    uint64_t lo, n;
+    unsigned char stack[TL_CAPTURE_BYTES];
+};
+
+/* Buffers are kept from dump to dump and never freed: a handler that
+ * loaded one just before the sampler gave up on it may still look at it. */
+static struct tl_capture_buf *pool[TL_CAPTURE_MAX];
+static uint32_t next_gen;
+static uint32_t answers; /* futex word the sampler waits on */
+
+/* The words of [lo, lo + TL_CAPTURE_BYTES) that are mapped, page by page:
+ * process_vm_readv fails instead of faulting, and stops at the first page
+ * it cannot read (it never splits one iovec). */
+static uint64_t copy_stack(pid_t tid, uint64_t lo, unsigned char *to)
+{
+    struct iovec local = {to, TL_CAPTURE_BYTES}, remote[TL_CAPTURE_PAGES];
+    uint64_t at = lo, end = lo + TL_CAPTURE_BYTES;
+    int n = 0;
+    while (at < end && n < TL_CAPTURE_PAGES) {
+        uint64_t next = (at | 4095) + 1;
+        remote[n].iov_base = (void *)(uintptr_t)at;
+        remote[n].iov_len = (next < end ? next : end) - at;
+        at += remote[n++].iov_len;
+    }
+    ssize_t got = process_vm_readv(tid, &local, 1, remote, (unsigned long)n, 0);
+    return got > 0 ? (uint64_t)got : 0;
+}
+
+/* The interrupted thread had just left `mov $nr,%eax; syscall` with EINTR:
+ * our signal cut the call short. The kernel restarts a call for SA_RESTART
+ * by going back over the syscall instruction with the number in rax; the
+ * same is done here for the calls it does not restart (poll, nanosleep,
+ * epoll_wait, ...). Only that exact instruction pair is trusted: the
+ * number is lost in any other sequence. */
+static void restart_interrupted(greg_t *g)
+{
+    uint64_t ip = (uint64_t)g[REG_RIP];
+    if (g[REG_RAX] != -EINTR || (ip & 4095) < 7) /* the bytes before are on another page */
+        return;
+    const unsigned char *b = (const unsigned char *)(uintptr_t)(ip - 7);
+    if (b[0] != 0xb8 || b[5] != 0x0f || b[6] != 0x05)
+        return;
+    uint32_t nr;
+    memcpy(&nr, b + 1, sizeof nr);
+    if (nr >= 1024)
+        return;
+    g[REG_RAX] = nr;
+    g[REG_RIP] = (greg_t)(ip - 2);
+}
+
+TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
+{
+    /* The slot first: with captures off, nothing here costs a system call. */
+    struct tl_slot *s = tl_self_slot;
+    if (!s)
+        return 0;
+    uint32_t sent = __atomic_load_n(&s->cap_sent, __ATOMIC_ACQUIRE);
+    if (sent == s->cap_seen || !si || si->si_code != SI_TKILL || si->si_pid != getpid())
+        return 0; /* a dump trigger (kill, the program's raise()) */
+    s->cap_seen = sent;
+    greg_t *g = ((ucontext_t *)ucontext)->uc_mcontext.gregs;
+    restart_interrupted(g);
+    struct tl_capture_buf *c = __atomic_load_n(&s->capture, __ATOMIC_ACQUIRE);
+    uint32_t st = c ? __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) : 0;
+    if (!c || CAP_STEP(st) != CAP_ARMED ||
+        !__atomic_compare_exchange_n(&c->state, &st, CAP_GEN(st) | CAP_WRITING, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return 1;           /* a late answer to a request given up */
+    if (c->tid != s->tid) { /* re-armed for another thread meanwhile: not ours */
+        __atomic_store_n(&c->state, st, __ATOMIC_RELEASE);
+        return 1;
+    }
+    c->regs = (struct tl_regs){(uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP],
+                               (uint64_t)g[REG_RBX], (uint64_t)g[REG_R12], (uint64_t)g[REG_R13],
+                               (uint64_t)g[REG_R14], (uint64_t)g[REG_R15]};
+    c->lo = c->regs.sp;
+    c->n = copy_stack(s->tid, c->lo, c->stack);
+    __atomic_store_n(&c->state, CAP_GEN(st) | CAP_DONE, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&answers, 1, __ATOMIC_ACQ_REL);
+    tl_real.syscall(SYS_futex, (long)&answers, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+    return 1;
+}
+
+/* Sampler side. */
+
+static int read_task_file(pid_t tid, const char *what, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, what);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = tl_real.read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    return 0;
+}
+
+/* The signal mask (SigBlk) or thread-directed pending set (SigPnd) of tid. */
+static int task_sigset(pid_t tid, const char *field, uint64_t *set)
+{
+    char buf[2048];
+    if (read_task_file(tid, "status", buf, sizeof buf) != 0)
+        return -1;
+    const char *p = strstr(buf, field);
+    if (!p)
+        return -1;
+    *set = strtoull(p + strlen(field), NULL, 16);
+    return 0;
+}
+
+static int has_signal(uint64_t set)
+{
+    return tl_config.signal > 0 && (set >> (tl_config.signal - 1)) & 1;
+}
+
+/* A thread in a system call threadleak does not wrap: shown in it, with
+ * its stack unwound from the sp and pc the kernel reports (the other
+ * registers are unknown, so the unwinder may stop early) while it stays
+ * in that same call. */
+static void in_syscall(struct tl_snap *s, long nr, uint64_t sp, uint64_t pc)
+{
+    s->capture = TL_CAPTURE_IN_SYSCALL;
+    s->sysno = (int)nr;
+    struct tl_regs r = {.ip = pc, .sp = sp};
+    uint64_t ips[TL_MAX_FRAMES];
+    int depth = tl_unwind_copy(&r, NULL, ips, tl_config.frames);
+    char line[256];
+    long nr2;
+    uint64_t args[6], sp2, pc2;
+    if (depth > 0 && read_task_file(s->tid, "syscall", line, sizeof line) == 0 &&
+        tl_parse_proc_syscall(line, &nr2, args, &sp2, &pc2) == 0 && nr2 == nr && sp2 == sp &&
+        pc2 == pc)
+        s->current = tl_intern(ips, depth);
+}
+
+/* Whether tid can be signalled without risk: in user space now, and not
+ * blocking the signal. Sets s->capture when it cannot. */
+static int signallable(struct tl_snap *s)
+{
+    char line[256];
+    long nr;
+    uint64_t args[6], sp, pc, blocked;
+    if (read_task_file(s->tid, "syscall", line, sizeof line) != 0 ||
+        tl_parse_proc_syscall(line, &nr, args, &sp, &pc) != 0)
+        return 0; /* gone meanwhile */
+    if (nr >= 0) {
+        in_syscall(s, nr, sp, pc);
+        return 0;
+    }
+    if (task_sigset(s->tid, "SigBlk:", &blocked) != 0)
+        return 0;
+    if (has_signal(blocked)) {
+        s->capture = TL_CAPTURE_SIGNAL_BLOCKED;
+        return 0;
+    }
+    return 1;
+}
+
+static struct tl_capture_buf *buffer(int i)
+{
+    /* One a late handler is still writing stays its own. */
+    if (pool[i] && CAP_STEP(__atomic_load_n(&pool[i]->state, __ATOMIC_ACQUIRE)) == CAP_WRITING)
+        pool[i] = NULL;
+    if (!pool[i])
+        pool[i] = malloc(sizeof *pool[i]);
+    return pool[i];
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int answered(struct tl_capture_buf **c, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (c[i] && CAP_STEP(__atomic_load_n(&c[i]->state, __ATOMIC_ACQUIRE)) != CAP_DONE)
+            return 0;
+    return 1;
+}
+
+static void wait_answers(struct tl_capture_buf **c, int n)
+{
+    uint64_t until = mono_ms() + TL_CAPTURE_WAIT_MS;
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&answers, __ATOMIC_ACQUIRE);
+        if (answered(c, n))
+            return;
+        uint64_t now = mono_ms();
+        if (now >= until)
+            return;
+        struct timespec left = {0, (long)(until - now) * 1000000};
+        tl_real.syscall(SYS_futex, (long)&answers, FUTEX_WAIT_PRIVATE, (long)seen, (long)&left, 0,
+                        0);
+    }
+}
+
+/* A thread that blocked the signal after it was looked at keeps it
+ * pending: setting the disposition to ignore discards it (POSIX), and ours
+ * goes back at once. */
+static void discard_pending(pid_t tid)
+{
+    uint64_t pending, blocked;
+    if (task_sigset(tid, "SigPnd:", &pending) != 0 || !has_signal(pending) ||
+        task_sigset(tid, "SigBlk:", &blocked) != 0 || !has_signal(blocked))
+        return;
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    if (sigaction(tl_config.signal, &ign, &old) == 0)
+        sigaction(tl_config.signal, &old, NULL);
+    tl_log(TL_LOG_DEBUG, "thread %d blocked signal %d before its capture: the signal is discarded",
+           (int)tid, tl_config.signal);
+}
+
+/* The stack a finished capture shows. The interrupted ip is no return
+ * address: +1 so that the symbolizer, which looks up ip - 1, names it. */
+static uint32_t captured_stack(const struct tl_capture_buf *c)
+{
+    uint64_t ips[TL_MAX_FRAMES];
+    struct tl_stack_copy copy = {c->lo, c->n, c->stack};
+    int depth = tl_unwind_copy(&c->regs, &copy, ips, tl_config.frames);
+    if (depth == 0)
+        ips[depth++] = c->regs.ip;
+    if (ips[0] == c->regs.ip)
+        ips[0]++;
+    return tl_intern(ips, depth);
+}
+
+static void finish(struct tl_snap *s, struct tl_capture_buf *c)
+{
+    uint32_t st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+    /* A handler between its claim and its last store is seconds at most
+     * only when descheduled; give it a little longer, then give up. */
+    for (int spins = 0; CAP_STEP(st) == CAP_WRITING && spins < 200; spins++) {
+        sched_yield();
+        st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+    }
+    if (CAP_STEP(st) == CAP_ARMED &&
+        __atomic_compare_exchange_n(&c->state, &st, CAP_GEN(st) | CAP_IDLE, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+        st = CAP_GEN(st) | CAP_IDLE;
+    __atomic_store_n(&tl_slot_at(s->idx)->capture, NULL, __ATOMIC_RELEASE);
+    if (CAP_STEP(st) == CAP_DONE) {
+        s->capture = TL_CAPTURE_OK;
+        s->current = captured_stack(c);
+    } else {
+        s->capture = TL_CAPTURE_NO_ANSWER;
+        discard_pending(s->tid);
+    }
+}
+
+static void note_unanswered(struct tl_running_report *rep, const struct tl_snap *s)
+{
+    if (s->capture != TL_CAPTURE_NO_ANSWER && s->capture != TL_CAPTURE_SIGNAL_BLOCKED)
+        return;
+    pid_t *t = realloc(rep->unanswered_tids, (size_t)(rep->n_unanswered + 1) * sizeof *t);
+    if (t)
+        rep->unanswered_tids = t;
+    int *w = realloc(rep->unanswered_why, (size_t)(rep->n_unanswered + 1) * sizeof *w);
+    if (w)
+        rep->unanswered_why = w;
+    if (t && w) {
+        t[rep->n_unanswered] = s->tid;
+        w[rep->n_unanswered++] = s->capture;
+    }
+}
+
+static const char *unavailable(void)
+{
+    static char why[160];
+    if (!tl_config.signal)
+        return "THREADLEAK_SIGNAL=0: no signal to ask running threads with";
+    if (!tl_sampler_owns_signal()) {
+        snprintf(why, sizeof why,
+                 "the program handles signal %d itself: choose another THREADLEAK_SIGNAL",
+                 tl_config.signal);
+        return why;
+    }
+    return tl_unwind_unknown();
+}
+
+/* Sends the capture signal to s's thread; 0 when it could not be sent. */
+static int ask(struct tl_snap *s, struct tl_capture_buf *c)
+{
+    struct tl_slot *slot = tl_slot_at(s->idx);
+    uint32_t gen = (__atomic_add_fetch(&next_gen, 1, __ATOMIC_RELAXED) << 2);
+    c->tid = s->tid;
+    __atomic_store_n(&c->state, gen | CAP_ARMED, __ATOMIC_RELEASE);
+    __atomic_store_n(&slot->capture, c, __ATOMIC_RELEASE);
+    if (*(volatile pid_t *)&slot->tid != s->tid || !tl_sampler_owns_signal())
+        return 0;
+    __atomic_add_fetch(&slot->cap_sent, 1, __ATOMIC_ACQ_REL);
+    int saved = errno;
+    long rc = tl_real.syscall(SYS_tgkill, getpid(), s->tid, tl_config.signal, 0, 0, 0);
+    errno = saved;
+    return rc == 0;
+}
+
+TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, struct tl_running_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    pid_t self = tl_gettid();
+    const char *why = unavailable();
+    struct tl_capture_buf *asked[TL_CAPTURE_MAX];
+    struct tl_snap *who[TL_CAPTURE_MAX];
+    int n_asked = 0, considered = 0;
+    for (int i = 0; i < n; i++) {
+        struct tl_snap *s = &snaps[i];
+        if (s->state != TL_RUNNING || s->tid == self)
+            continue;
+        if (why) {
+            s->capture = TL_CAPTURE_UNAVAILABLE;
+            continue;
+        }
+        if (considered++ >= TL_CAPTURE_MAX) {
+            s->capture = TL_CAPTURE_SKIPPED;
+            rep->skipped++;
+            continue;
+        }
+        if (!signallable(s)) {
+            note_unanswered(rep, s);
+            continue;
+        }
+        struct tl_capture_buf *c = buffer(n_asked);
+        if (!c || !ask(s, c)) {
+            if (c)
+                __atomic_store_n(&c->state, CAP_IDLE, __ATOMIC_RELEASE);
+            __atomic_store_n(&tl_slot_at(s->idx)->capture, NULL, __ATOMIC_RELEASE);
+            if (!tl_sampler_owns_signal())
+                why = unavailable();
+            s->capture = why ? TL_CAPTURE_UNAVAILABLE : TL_CAPTURE_NONE;
+            continue;
+        }
+        asked[n_asked] = c;
+        who[n_asked++] = s;
+    }
+    rep->unavailable = why;
+    if (n_asked)
+        wait_answers(asked, n_asked);
+    for (int i = 0; i < n_asked; i++) {
+        finish(who[i], asked[i]);
+        note_unanswered(rep, who[i]);
+    }
+}

@@ -1,0 +1,29 @@
+/* Running-thread stacks (THREADLEAK_RUNNING_STACKS=1, `threadleak dump
+ * --running`): where a running thread runs at the time of a dump. */
+#ifndef THREADLEAK_RUNNING_H
+#define THREADLEAK_RUNNING_H
+
+#include <signal.h>
+
+#include "preload/snapshot.h"
+
+/* In the dump signal's handler: 1 when this visit was a capture request of
+ * ours (answered here), 0 when it is a dump trigger. Async-signal-safe. */
+TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext);
+
+struct tl_running_report {
+    const char *unavailable; /* why no thread could be captured; NULL */
+    int n_unanswered;
+    pid_t *unanswered_tids; /* malloc'd, with why (TL_CAPTURE_*) beside */
+    int *unanswered_why;
+    long skipped;
+};
+
+/* For the dump being built: sets capture (and current, sysno) of every
+ * running thread among snaps. Waits a bounded time for their answers. */
+TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, struct tl_running_report *rep);
+
+/* Whether the dump signal's handler is threadleak's (sampler.c). */
+TL_HIDDEN int tl_sampler_owns_signal(void);
+
+#endif
