@@ -336,7 +336,7 @@ static const char *unavailable(void)
     static char why[160];
     if (!tl_config.signal)
         return "THREADLEAK_SIGNAL=0: no signal to ask running threads with";
-    if (!tl_sampler_owns_signal()) {
+    if (!tl_sampler_capture_ready()) {
         snprintf(why, sizeof why,
                  "the program handles signal %d itself: choose another THREADLEAK_SIGNAL",
                  tl_config.signal);

@@ -23,7 +23,9 @@ struct tl_running_report {
  * running thread among snaps. Waits a bounded time for their answers. */
 TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, struct tl_running_report *rep);
 
-/* Whether the dump signal's handler is threadleak's (sampler.c). */
+/* Whether the dump signal's handler is threadleak's (sampler.c); and the
+ * same, making it the capturing one if it is not yet. */
 TL_HIDDEN int tl_sampler_owns_signal(void);
+TL_HIDDEN int tl_sampler_capture_ready(void);
 
 #endif

@@ -68,24 +68,62 @@ static int sleep_period(void)
     return tl_channel_sleep(ms);
 }
 
-/* A dump trigger, or a running-stack capture the sampler asked this
- * thread for (running.c). */
-static void on_signal(int sig, siginfo_t *si, void *ucontext)
+static void on_signal(int sig)
 {
     (void)sig;
     int saved = errno;
     tl_signal_hits++;
-    if (!tl_running_answer(si, ucontext) &&
-        !__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL))
+    if (!__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL))
         tl_channel_wake();
     errno = saved;
+}
+
+/* The same handler once running-stack captures are wanted: a visit is a
+ * dump trigger or a capture the sampler asked this thread for (running.c).
+ * Installed only then (at start with THREADLEAK_RUNNING_STACKS=1, or at the
+ * first `threadleak dump --running`), so that with captures off nothing
+ * about the handler differs from a build without them. */
+static void on_capture_signal(int sig, siginfo_t *si, void *ucontext)
+{
+    int saved = errno;
+    if (tl_running_answer(si, ucontext))
+        tl_signal_hits++;
+    else
+        on_signal(sig);
+    errno = saved;
+}
+
+static int is_ours(const struct sigaction *a)
+{
+    return (a->sa_flags & SA_SIGINFO) ? a->sa_sigaction == on_capture_signal
+                                      : a->sa_handler == on_signal;
+}
+
+static int install(int capture)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    if (capture)
+        sa.sa_sigaction = on_capture_signal;
+    else
+        sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART | (capture ? SA_SIGINFO : 0);
+    sigemptyset(&sa.sa_mask);
+    return sigaction(tl_config.signal, &sa, NULL);
 }
 
 TL_HIDDEN int tl_sampler_owns_signal(void)
 {
     struct sigaction cur;
-    return handler_installed && sigaction(tl_config.signal, NULL, &cur) == 0 &&
-           (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_signal;
+    return handler_installed && sigaction(tl_config.signal, NULL, &cur) == 0 && is_ours(&cur);
+}
+
+TL_HIDDEN int tl_sampler_capture_ready(void)
+{
+    struct sigaction cur;
+    if (!handler_installed || sigaction(tl_config.signal, NULL, &cur) != 0 || !is_ours(&cur))
+        return 0;
+    return (cur.sa_flags & SA_SIGINFO) || install(1) == 0;
 }
 
 static void check_handler(void)
@@ -93,8 +131,7 @@ static void check_handler(void)
     if (!handler_installed)
         return;
     struct sigaction cur;
-    if (sigaction(tl_config.signal, NULL, &cur) == 0 &&
-        !((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_signal)) {
+    if (sigaction(tl_config.signal, NULL, &cur) == 0 && !is_ours(&cur)) {
         /* Said where threadleak's users look, never on the program's
          * stderr by default: a program's own handler is no fault. */
         handler_installed = 0;
@@ -268,17 +305,13 @@ TL_HIDDEN void tl_sampler_init(void)
 {
     start_ns = mono_ns();
     if (tl_config.signal) {
-        struct sigaction sa, old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = on_signal;
-        sa.sa_flags = SA_RESTART | SA_SIGINFO;
-        sigemptyset(&sa.sa_mask);
+        struct sigaction old;
         /* An inherited SIG_IGN (nohup, a parent's choice) is the program's
          * to keep: it would otherwise reach its own children as SIG_DFL. */
         if (sigaction(tl_config.signal, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
             tl_log(TL_LOG_DEBUG, "signal %d is ignored by this program: dumps only on request",
                    tl_config.signal);
-        else if (sigaction(tl_config.signal, &sa, NULL) == 0)
+        else if (install(tl_config.running_stacks) == 0)
             handler_installed = 1;
     }
     /* A series is asked for by 'threadleak run'. The sampler still waits
