@@ -1,0 +1,244 @@
+/* Running-thread stacks (THREADLEAK_RUNNING_STACKS=1, `threadleak dump
+ * --running`): a spinning thread's dump says where it spins; the program
+ * never sees an EINTR, a lost wake-up, a stray signal or a handler call it
+ * would not see without them; and with them off nothing changes. */
+#include <criterion/criterion.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cli_exec.h"
+#include "lib/tlt.h"
+
+TestSuite(running, .fini = tlt_cleanup, .timeout = 120);
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* `threadleak dump [--running] [--json] PID`, retried for up to 5 s while
+ * the process has not announced itself to the command yet. */
+static cli_result *dump_of(tlt_proc *p, int running, int json)
+{
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)p->pid);
+    const char *argv[5] = {cli_threadleak(), "dump"};
+    int n = 2;
+    if (running)
+        argv[n++] = "--running";
+    if (json)
+        argv[n++] = "--json";
+    argv[n++] = pid;
+    argv[n] = NULL;
+    cli_result *r = cli_new();
+    for (long end = now_ms() + 5000;;) {
+        cli_exec(r, NULL, 0, argv, NULL);
+        if (r->status == 0 || now_ms() > end)
+            break;
+        usleep(100 * 1000);
+    }
+    tlt_expect(p, r->status == 0, "threadleak dump%s: %d\n%s%s", running ? " --running" : "",
+               r->status, r->out, r->err);
+    return r;
+}
+
+static json_t *dump_json(tlt_proc *p, int running)
+{
+    cli_result *r = dump_of(p, running, 1);
+    json_error_t e;
+    json_t *d = json_loads(r->out, 0, &e);
+    tlt_expect(p, d != NULL, "not JSON (%s):\n%s", e.text, r->out);
+    cli_free(r);
+    return d;
+}
+
+/* The running group captured in spin_here, or NULL. */
+static json_t *spinning_group(json_t *d)
+{
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(d, "groups"), i, g)
+    {
+        const char *cap = json_string_value(json_object_get(g, "running_capture"));
+        if (cap && strcmp(cap, "ok") == 0 &&
+            tlt_stack_has(json_object_get(g, "current_stack"), "spin_here"))
+            return g;
+    }
+    return NULL;
+}
+
+/* Ends the program with SIGTERM and returns its stdout once it has printed
+ * `last` (up to 10 s). */
+static const char *finish(tlt_proc *p, const char *last)
+{
+    kill(p->pid, SIGTERM);
+    for (long end = now_ms() + 10000; !strstr(p->out, last) && now_ms() < end;) {
+        struct pollfd pfd = {p->out_fd, POLLIN, 0};
+        if (poll(&pfd, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
+        if (n <= 0)
+            break;
+        p->out[p->out_len += (size_t)n] = 0;
+    }
+    tlt_expect(p, strstr(p->out, last) != NULL, "the program did not print \"%s\":\n%s", last,
+               p->out);
+    return p->out;
+}
+
+Test(running, env_var_shows_where_a_running_thread_spins)
+{
+    const char *env[] = {"THREADLEAK_RUNNING_STACKS=1", NULL};
+    tlt_proc *p = tlt_start("running_spin", env);
+    json_t *g = NULL;
+    /* A thread descheduled for the whole wait on a loaded machine does not
+     * answer one dump; it answers one of a few. */
+    for (int i = 0; i < 5 && !g; i++)
+        g = spinning_group(tlt_dump(p));
+    tlt_expect(p, g != NULL, "no running group captured in spin_here");
+    tlt_expect_on_stack(p, g, "current_stack", "spinner");
+    tlt_expect_frame0(p, g, "stack", "spinner"); /* the start routine, as before */
+    tlt_expect_on_stack(p, g, "spawn_stack", "main");
+    tlt_expect_text(p, "running in spin_here");
+    tlt_expect(p, json_is_object(json_object_get(p->json, "running_stacks")),
+               "no running_stacks in the dump");
+    tlt_stop(p);
+}
+
+Test(running, dump_running_flag_asks_for_them)
+{
+    tlt_proc *p = tlt_start("running_spin", NULL);
+    int found = 0;
+    for (int i = 0; i < 5 && !found; i++) {
+        cli_result *r = dump_of(p, 1, 0);
+        found = strstr(r->out, "running in spin_here") != NULL;
+        if (i == 4 || found)
+            tlt_expect(p, found, "threadleak dump --running:\n%s", r->out);
+        cli_free(r);
+    }
+    /* Only that dump: the next one without --running is as before. */
+    cli_result *r = dump_of(p, 0, 0);
+    tlt_expect(p, strstr(r->out, "running, started in") && !strstr(r->out, "spin_here"),
+               "threadleak dump without --running:\n%s", r->out);
+    cli_free(r);
+    tlt_stop(p);
+}
+
+Test(running, off_by_default)
+{
+    tlt_proc *p = tlt_start("running_spin", NULL);
+    json_t *d = tlt_dump(p);
+    tlt_expect(p, json_object_get(d, "running_stacks") == NULL, "running_stacks without asking");
+    json_t *g = tlt_find_group(p, "running", NULL);
+    tlt_expect_group(p, g, "running", NULL, 2);
+    tlt_expect_frame0(p, g, "stack", "spinner");
+    tlt_expect(p, !json_object_get(g, "current_stack") && !json_object_get(g, "running_capture"),
+               "a capture without asking");
+    tlt_expect_text(p, "2 threads \u00b7 running, started in");
+    tlt_expect(p, !strstr(p->text, "spin_here"), "spin_here in a dump without captures");
+    tlt_stop(p);
+}
+
+/* The calls that return EINTR even under SA_RESTART, wrapped, raw and the
+ * C library's own, while 50 dumps capture the threads making them. */
+static void eintr_run(int running, int dumps)
+{
+    char *bare = NULL;
+    const char *bare_argv[] = {tlt_prog_path("running_eintr"), "1000", NULL};
+    int st = tlt_run_captured(bare_argv, NULL, NULL, 30, &bare);
+    cr_assert(st == 0 && strstr(bare, "eintr 0\nlost 0\nsiginfo 0\n"), "bare run: %d\n%s", st,
+              bare);
+    const char *env[] = {running ? "THREADLEAK_RUNNING_STACKS=1" : "THREADLEAK_LOG=warn", NULL};
+    const char *argv[] = {tlt_prog_path("running_eintr"), "60000", NULL};
+    tlt_proc *p = tlt_start_argv(argv, env);
+    int ok = 0;
+    for (int i = 0; i < dumps; i++) {
+        json_t *d = dump_json(p, running);
+        size_t k;
+        json_t *g;
+        json_array_foreach(json_object_get(d, "groups"), k, g)
+        {
+            const char *cap = json_string_value(json_object_get(g, "running_capture"));
+            ok += cap && strcmp(cap, "ok") == 0;
+        }
+        json_decref(d);
+    }
+    const char *out = finish(p, "siginfo ");
+    tlt_expect(p, !running || ok > 0, "no running thread captured in %d dumps", dumps);
+    /* With captures off, the program sees exactly what it sees bare. */
+    char want[64];
+    snprintf(want, sizeof want, "eintr 0\nlost 0\nsiginfo %d\n", running);
+    tlt_expect(p, strstr(out, want) != NULL, "the program saw (bare: %s):\n%s\n%s", bare, out,
+               tlt_stderr(p));
+    free(bare);
+    tlt_stop(p);
+}
+
+Test(running, no_eintr_and_no_lost_wakeup_under_50_captures)
+{
+    eintr_run(1, 50);
+}
+
+Test(running, off_leaves_signals_and_calls_alone)
+{
+    eintr_run(0, 20);
+}
+
+Test(running, a_thread_blocking_the_signal_is_named_and_never_signalled)
+{
+    tlt_proc *p = tlt_start("running_blocked", NULL);
+    int tid = atoi(tlt_printed(p, "blocked_tid"));
+    for (int i = 0; i < 3; i++) {
+        json_t *d = dump_json(p, 1);
+        json_t *na = json_object_get(json_object_get(d, "running_stacks"), "not_answered");
+        int named = 0;
+        size_t k;
+        json_t *t;
+        json_array_foreach(na, k, t)
+        {
+            named |= json_integer_value(json_object_get(t, "tid")) == tid &&
+                     strcmp(json_string_value(json_object_get(t, "why")), "blocked_signal") == 0;
+        }
+        tlt_expect(p, named, "thread %d is not named as blocking the signal", tid);
+        json_decref(d);
+    }
+    cli_result *r = dump_of(p, 1, 0);
+    char line[128];
+    snprintf(line, sizeof line, "did not answer: %d (signal blocked)", tid);
+    tlt_expect(p, strstr(r->out, line) != NULL, "no \"%s\" in:\n%s", line, r->out);
+    cli_free(r);
+    const char *out = finish(p, "stray ");
+    tlt_expect(p, strstr(out, "stray 0\n") != NULL, "a capture signal was left pending:\n%s", out);
+    tlt_stop(p);
+}
+
+Test(running, a_program_owning_the_signal_keeps_it)
+{
+    tlt_proc *p = tlt_start("running_own_handler", NULL);
+    cli_result *r = dump_of(p, 1, 0);
+    tlt_expect(
+        p,
+        strstr(r->out, "running stacks: unavailable: the program handles signal 10 itself") != NULL,
+        "threadleak dump --running:\n%s", r->out);
+    cli_free(r);
+    json_t *d = dump_json(p, 1);
+    json_t *g = NULL, *x;
+    size_t k;
+    json_array_foreach(json_object_get(d, "groups"), k,
+                       x) if (strcmp(json_string_value(json_object_get(x, "state")), "running") ==
+                              0) g = x;
+    const char *cap = g ? json_string_value(json_object_get(g, "running_capture")) : NULL;
+    tlt_expect(p, cap && strcmp(cap, "unavailable") == 0, "running group's capture: %s",
+               cap ? cap : "none");
+    json_decref(d);
+    const char *out = finish(p, "usr1 ");
+    tlt_expect(p, strstr(out, "usr1 0\n") != NULL, "the program's handler ran:\n%s", out);
+    tlt_stop(p);
+}
