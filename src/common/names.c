@@ -21,22 +21,23 @@ const char *tl_wait_name(int wait)
     return wait > 0 && wait < TL_WAIT_COUNT ? wait_names[wait] : NULL;
 }
 
-int tl_state_parse(const char *s)
+/* The index of s among names[from, n), -1 when it is not there. */
+static int find_name(const char *const *names, int from, int n, const char *s)
 {
-    for (int i = 0; s && i < TL_STATE_COUNT; i++)
-        if (strcmp(s, state_names[i]) == 0)
+    for (int i = from; s && i < n; i++)
+        if (strcmp(s, names[i]) == 0)
             return i;
     return -1;
 }
 
+int tl_state_parse(const char *s)
+{
+    return find_name(state_names, 0, TL_STATE_COUNT, s);
+}
+
 int tl_wait_parse(const char *s)
 {
-    if (!s)
-        return TL_WAIT_NONE;
-    for (int i = 1; i < TL_WAIT_COUNT; i++)
-        if (strcmp(s, wait_names[i]) == 0)
-            return i;
-    return -1;
+    return s ? find_name(wait_names, 1, TL_WAIT_COUNT, s) : TL_WAIT_NONE;
 }
 
 static const char *const capture_names[TL_CAPTURE_COUNT] = {
@@ -50,10 +51,8 @@ const char *tl_capture_name(int capture)
 
 int tl_capture_parse(const char *s)
 {
-    for (int i = 1; s && i < TL_CAPTURE_COUNT; i++)
-        if (strcmp(s, capture_names[i]) == 0)
-            return i;
-    return TL_CAPTURE_NONE;
+    int i = find_name(capture_names, 1, TL_CAPTURE_COUNT, s);
+    return i < 0 ? TL_CAPTURE_NONE : i;
 }
 
 int tl_wait_object_is_fd(int wait, const char *call)

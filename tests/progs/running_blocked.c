@@ -27,13 +27,6 @@ static void *blocked_spinner(void *arg)
     return NULL;
 }
 
-static void *spinner(void *arg)
-{
-    (void)arg;
-    spin_here(-1);
-    return NULL;
-}
-
 int main(void)
 {
     block_term(0);

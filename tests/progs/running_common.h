@@ -26,6 +26,14 @@ __attribute__((noinline)) static void spin_here(long us)
             sink++;
 }
 
+/* A thread that spins in spin_here until the end. */
+__attribute__((unused)) static void *spinner(void *arg)
+{
+    (void)arg;
+    spin_here(-1);
+    return NULL;
+}
+
 /* Blocks SIGTERM (and the signals in also) in the calling thread and every
  * thread it creates after: only main takes SIGTERM, with sigtimedwait. */
 static void block_term(int also)

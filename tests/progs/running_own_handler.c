@@ -14,13 +14,6 @@ static void on_usr1(int sig)
     usr1++;
 }
 
-static void *spinner(void *arg)
-{
-    (void)arg;
-    spin_here(-1);
-    return NULL;
-}
-
 int main(void)
 {
     block_term(0);

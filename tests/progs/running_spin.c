@@ -5,13 +5,6 @@
 
 #include "running_common.h"
 
-static void *spinner(void *arg)
-{
-    (void)arg;
-    spin_here(-1);
-    return NULL;
-}
-
 int main(void)
 {
     block_term(0);
