@@ -150,6 +150,11 @@ Test(contract, request_file_both_sides)
     cr_expect_str_eq(back.stem, r.stem);
     cr_expect_eq(back.formats, r.formats);
     cr_expect_eq(back.detail_threads, 1);
+    cr_expect_eq(back.running, 0);
+    r.running = 1; /* `threadleak dump --running` */
+    n = tl_request_format(buf, sizeof buf, &r);
+    cr_assert(n > 0 && tl_request_parse(buf, (size_t)n, &back) == 0, "%s", buf);
+    cr_expect_eq(back.running, 1, "%s", buf);
     /* what the writer refuses, the reader refuses too */
     const char *stems[] = {"relative/dump", "/tmp/a%q", "/tmp/a\nformat=json", ""};
     for (size_t i = 0; i < sizeof stems / sizeof stems[0]; i++) {

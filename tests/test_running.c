@@ -123,6 +123,20 @@ Test(running, dump_running_flag_asks_for_them)
             tlt_expect(p, found, "threadleak dump --running:\n%s", r->out);
         cli_free(r);
     }
+    /* Its JSON renders back to the same text. */
+    json_t *d = dump_json(p, 1);
+    if (spinning_group(d)) {
+        cli_result *rep = cli_new();
+        const char *path = cli_path(rep, "running.json");
+        json_dump_file(d, path, 0);
+        const char *argv[] = {cli_threadleak(), "report", path, NULL};
+        cli_exec(rep, NULL, 0, argv, NULL);
+        tlt_expect(p, rep->status == 0 && strstr(rep->out, "running in spin_here"),
+                   "threadleak report of a --running dump: %d\n%s%s", rep->status, rep->out,
+                   rep->err);
+        cli_free(rep);
+    }
+    json_decref(d);
     /* Only that dump: the next one without --running is as before. */
     cli_result *r = dump_of(p, 0, 0);
     tlt_expect(p, strstr(r->out, "running, started in") && !strstr(r->out, "spin_here"),

@@ -185,10 +185,11 @@ static void read_frame(rd *r, json_t *v, const char *path, tl_frame *f)
     }
 }
 
-static void read_stack(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s)
+static void read_stack_opt(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s,
+                           int opt)
 {
     char p[512], q[600];
-    json_t *a = get_array(r, obj, path, key, MAX_FRAMES, 0);
+    json_t *a = get_array(r, obj, path, key, MAX_FRAMES, opt);
     if (!a)
         return;
     sub(p, sizeof p, path, key);
@@ -198,6 +199,26 @@ static void read_stack(rd *r, json_t *obj, const char *path, const char *key, tl
         idx(q, sizeof q, p, i);
         read_frame(r, json_array_get(a, i), q, &s->frames[i]);
     }
+}
+
+static void read_stack(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s)
+{
+    read_stack_opt(r, obj, path, key, s, 0);
+}
+
+/* A running group's or thread's capture (running stacks): all optional. */
+static void read_capture(rd *r, json_t *obj, const char *path, int *capture, const char **syscall,
+                         tl_stack *current)
+{
+    const char *c = get_str(r, obj, path, "running_capture", 1, 1);
+    *capture = tl_capture_parse(c);
+    if (c && *capture == TL_CAPTURE_NONE) {
+        char p[512];
+        sub(p, sizeof p, path, "running_capture");
+        fail(r, p, "expected ok, in_syscall, blocked_signal, no_answer, unavailable or skipped");
+    }
+    *syscall = get_str(r, obj, path, "running_syscall", 1, 1);
+    read_stack_opt(r, obj, path, "current_stack", current, 1);
 }
 
 /* A stack that a ptrace dump may write as null (not known): 1 when null. */
@@ -426,6 +447,7 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
             g->has_main = 1;
     read_owner(r, v, path, &g->owner);
     read_owners(r, v, path, g);
+    read_capture(r, v, path, &g->capture, &g->capture_syscall, &g->current_stack);
 }
 
 static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
@@ -454,6 +476,35 @@ static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
     if (read_stack_or_null(r, v, path, "spawn_stack", &t->spawn_stack))
         t->unknown |= TL_UNKNOWN_SPAWN;
     read_owner(r, v, path, &t->owner);
+    read_capture(r, v, path, &t->capture, &t->capture_syscall, &t->current_stack);
+}
+
+/* "running_stacks": present only in dumps that captured running stacks. */
+static void read_running(rd *r, json_t *root, tl_dump *d)
+{
+    json_t *o = member(r, root, "", "running_stacks", 1);
+    if (!o)
+        return;
+    if (!json_is_object(o)) {
+        fail(r, "running_stacks", "expected an object");
+        return;
+    }
+    d->running_asked = 1;
+    d->running_unavailable = get_str(r, o, "running_stacks", "unavailable", 1, 1);
+    d->running_skipped = (long)get_int(r, o, "running_stacks", "skipped", 0, MAX_COUNT, 0, 1);
+    json_t *na = get_array(r, o, "running_stacks", "not_answered", MAX_THREADS, 1);
+    if (!na)
+        return;
+    d->n_unanswered = (int)json_array_size(na);
+    d->unanswered_tids = tl_xcalloc((size_t)d->n_unanswered + 1, sizeof *d->unanswered_tids);
+    d->unanswered_why = tl_xcalloc((size_t)d->n_unanswered + 1, sizeof *d->unanswered_why);
+    char p[64];
+    for (int i = 0; i < d->n_unanswered && !r->failed; i++) {
+        json_t *t = json_array_get(na, (size_t)i);
+        idx(p, sizeof p, "running_stacks.not_answered", (size_t)i);
+        d->unanswered_tids[i] = (pid_t)get_int(r, t, p, "tid", 0, MAX_PID, 0, 0);
+        d->unanswered_why[i] = tl_capture_parse(get_str(r, t, p, "why", 0, 0));
+    }
 }
 
 static void read_counts(rd *r, json_t *root, tl_counts *c)
@@ -497,6 +548,7 @@ static void free_model(tl_dump *d)
     for (int i = 0; d->groups && i < d->n_groups; i++) {
         free_stack(&d->groups[i].stack);
         free_stack(&d->groups[i].spawn_stack);
+        free_stack(&d->groups[i].current_stack);
         free(d->groups[i].creator_tids);
         free(d->groups[i].tids);
         free(d->groups[i].names);
@@ -506,8 +558,11 @@ static void free_model(tl_dump *d)
     for (int i = 0; d->threads && i < d->n_threads; i++) {
         free_stack(&d->threads[i].stack);
         free_stack(&d->threads[i].spawn_stack);
+        free_stack(&d->threads[i].current_stack);
     }
     free(d->threads);
+    free(d->unanswered_tids);
+    free(d->unanswered_why);
     for (int i = 0; d->deadlocks && i < d->n_deadlocks; i++) {
         for (int k = 0; d->deadlocks[i].threads && k < d->deadlocks[i].n; k++)
             free_stack(&d->deadlocks[i].threads[k].stack);
@@ -559,6 +614,7 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
     }
     read_counts(r, root, &d->counts);
     d->stacks_unknown = get_str(r, root, "", "stacks_unknown", 1, 1);
+    read_running(r, root, d);
     json_t *groups = get_array(r, root, "", "groups", MAX_GROUPS, 0);
     if (r->failed)
         return;
