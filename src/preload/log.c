@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "preload/log.h"
+#include "preload/real.h"
 
 TL_HIDDEN int tl_log_level = TL_LOG_WARN;
 static int said[TL_ONCE_COUNT];
