@@ -7,6 +7,7 @@
 #include <threadleak.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "preload/config.h"
 #include "preload/dump.h"
 #include "preload/registry.h"
@@ -188,9 +189,7 @@ static void report(FILE *out, tl_dump *d, const threadleak_options *o, pid_t sel
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return tl_mono_ns() / 1000000;
 }
 
 /* Retries with backoff (1 ms doubling to 100 ms) until no leak is left or

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/model.h"
 #include "preload/real.h"
 
@@ -118,13 +119,6 @@ static inline uint64_t tl_mark_of(const struct tl_slot *s, uint32_t seq)
     return ((uint64_t)seq * 0x9e3779b97f4a7c15ull) ^ (uint64_t)(uintptr_t)s;
 }
 
-static inline uint64_t tl_coarse_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Must be inlined into the wrapper whose frame stays live while it blocks:
  * the sampler unwinds from these registers later. */
 #define TL_CAPTURE_REGS(r)                                                                         \
@@ -157,7 +151,7 @@ static inline uint64_t tl_coarse_now_ns(void)
         TL_STORE((s)->call, (callname));                                                           \
         TL_STORE((s)->object, (uint64_t)(uintptr_t)(obj));                                         \
         extra;                                                                                     \
-        TL_STORE((s)->since_ns, tl_coarse_now_ns());                                               \
+        TL_STORE((s)->since_ns, tl_clock_ns(CLOCK_MONOTONIC_COARSE));                              \
         TL_CAPTURE_REGS(&(s)->regs);                                                               \
         __atomic_store_n(&(s)->seq, q_ + 2, __ATOMIC_RELEASE);                                     \
     } while (0)

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/series_line.h"
 #include "preload/channel.h"
 #include "preload/config.h"
@@ -37,13 +38,6 @@ static uint64_t start_ns;
 static int series_fd = -1;
 static dev_t series_dev;
 static ino_t series_ino;
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 TL_HIDDEN __thread unsigned tl_signal_hits;
 
@@ -116,7 +110,7 @@ static void write_series(void)
     }
     tl_counts c;
     tl_count(&c);
-    uint64_t now = mono_ns();
+    uint64_t now = tl_mono_ns();
     struct tl_series_line x = {(long)getpid(),
                                (long)((now - start_ns) / 1000000),
                                (long)(now / 1000000),
@@ -253,7 +247,7 @@ static void start_thread(void)
 
 TL_HIDDEN void tl_sampler_init(void)
 {
-    start_ns = mono_ns();
+    start_ns = tl_mono_ns();
     if (tl_config.signal) {
         struct sigaction sa, old;
         memset(&sa, 0, sizeof sa);
@@ -316,7 +310,7 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
     starting = 0; /* another thread may have been starting it at the fork */
     leader_gone = 0;
     signal_pending = 0;
-    start_ns = mono_ns();
+    start_ns = tl_mono_ns();
     tl_channel_after_fork_child();
     tl_sampler_calls_after_fork_child();
 }

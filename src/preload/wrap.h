@@ -95,24 +95,6 @@ static inline int tl_nsec_ok(const struct timespec *ts)
     return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
 }
 
-static inline uint64_t tl_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t tl_ts_ns(const struct timespec *ts)
-{
-    return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
-}
-
-static inline struct timespec tl_ns_ts(uint64_t ns)
-{
-    struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
-    return ts;
-}
-
 /* What is left of a relative timeout that started at `start`. */
 static inline uint64_t tl_left_ns(uint64_t start, uint64_t total)
 {
@@ -126,8 +108,8 @@ static inline struct timespec tl_left_ts(const struct timespec *ts, uint64_t sta
 {
     uint64_t spent = tl_mono_ns() - start;
     struct timespec left = *ts;
-    left.tv_sec -= (time_t)(spent / 1000000000u);
-    left.tv_nsec -= (long)(spent % 1000000000u);
+    left.tv_sec -= (time_t)(spent / TL_NS_PER_S);
+    left.tv_nsec -= (long)(spent % TL_NS_PER_S);
     if (left.tv_nsec < 0) {
         left.tv_nsec += 1000000000;
         left.tv_sec--;
