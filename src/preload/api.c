@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "preload/config.h"
 #include "preload/dump.h"
+#include "preload/guard.h"
 #include "preload/registry.h"
 #include "preload/sampler.h"
 #include "preload/symbolize.h"
@@ -33,13 +34,12 @@ TL_EXPORT int threadleak_active(void)
 
 static int build_here(void *arg)
 {
-    int saved_busy = tl_busy;
-    tl_busy = 1;
+    int was_busy = tl_busy_enter();
     tl_dump_lock();
     *(tl_dump **)arg = tl_dump_build("api", 1);
     tl_symbolize_release_files();
     tl_dump_unlock();
-    tl_busy = saved_busy;
+    tl_busy_leave(was_busy);
     return 0;
 }
 

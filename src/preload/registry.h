@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/model.h"
+#include "preload/guard.h"
 #include "preload/real.h"
 
 enum { TL_SLOT_FREE = 0, TL_SLOT_LIVE = 1 };
@@ -69,9 +70,6 @@ struct tl_counters {
 };
 
 TL_HIDDEN extern __thread struct tl_slot *tl_self_slot;
-TL_HIDDEN extern __thread int tl_busy;    /* inside threadleak: pass through */
-TL_HIDDEN extern __thread int tl_exiting; /* past the exit hook: pass through */
-TL_HIDDEN extern int tl_enabled;
 
 TL_HIDDEN int tl_registry_init(void);
 TL_HIDDEN struct tl_slot *tl_slot_claim(void);

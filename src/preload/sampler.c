@@ -23,6 +23,7 @@
 #include "preload/config.h"
 #include "preload/counters_file.h"
 #include "preload/dump.h"
+#include "preload/guard.h"
 #include "preload/log.h"
 #include "preload/registry.h"
 #include "preload/sampler.h"
@@ -194,7 +195,7 @@ static void signal_dump(void)
 static void *sampler_main(void *arg)
 {
     (void)arg;
-    tl_busy = 1;
+    tl_busy_enter(); /* never left: all the sampler does is threadleak's */
     tl_sampler_isolate();
     tl_channel_announce(1);
     tl_cfile_open();
@@ -231,10 +232,9 @@ static void start_thread(void)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 1 << 20);
-    int saved_busy = tl_busy;
-    tl_busy = 1;
+    int was_busy = tl_busy_enter();
     int rc = tl_real.pthread_create(&t, &attr, sampler_main, NULL);
-    tl_busy = saved_busy;
+    tl_busy_leave(was_busy);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {

@@ -131,11 +131,10 @@ TL_HIDDEN uint32_t tl_capture_spawn_stack(void)
         return 0;
     uint64_t ips[TL_MAX_FRAMES];
     struct trace t = {ips, 0, tl_config.frames};
-    int saved_busy = tl_busy;
-    tl_busy = 1; /* libgcc may take its lock through the PLT: pass it through */
+    int was_busy = tl_busy_enter(); /* libgcc may take its lock through the PLT */
     tl_real.pthread_rwlock_rdlock(&unwinding);
     backtrace_fn(one_frame, &t);
     pthread_rwlock_unlock(&unwinding);
-    tl_busy = saved_busy;
+    tl_busy_leave(was_busy);
     return tl_intern(ips, t.n);
 }

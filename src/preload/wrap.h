@@ -13,12 +13,12 @@
  * in progress below the caller, whose stack pointer is sp (wrap_note.c). */
 TL_HIDDEN int tl_note_live(const struct tl_slot *s, uint64_t sp);
 
-/* Whether this wrapper may note its wait: not when a signal handler runs
- * it inside another note being written (seq odd), nor inside a wait still
- * in progress (a handler on the thread's stack or an alternate one). A
- * note whose wrapper has gone (the program siglongjmp'ed out of its wait)
- * is stale and gets replaced. */
-static inline struct tl_slot *tl_noting(void)
+/* The slot this wrapper notes its wait in, NULL when it may not: not when
+ * a signal handler runs it inside another note being written (seq odd),
+ * nor inside a wait still in progress (a handler on the thread's stack or
+ * an alternate one). A note whose wrapper has gone (the program
+ * siglongjmp'ed out of its wait) is stale and gets replaced. */
+static inline struct tl_slot *tl_slot_to_note(void)
 {
     struct tl_slot *s = tl_self();
     if (!s || (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) & 1))
@@ -49,7 +49,7 @@ static inline void tl_sampler_if_missing(void)
     TL_WAIT_WITH(kind, callname, obj, TL_STORE(s_->aux, (uint64_t)(uintptr_t)(mutex)), call)
 #define TL_WAIT_WITH(kind, callname, obj, extra, call)                                             \
     ({                                                                                             \
-        struct tl_slot *s_ = tl_noting();                                                          \
+        struct tl_slot *s_ = tl_slot_to_note();                                                    \
         __typeof__(call) r_;                                                                       \
         if (s_) {                                                                                  \
             volatile uint64_t mark_ = tl_mark_of(s_, s_->seq + 2);                                 \
