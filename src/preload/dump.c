@@ -386,19 +386,19 @@ static uint64_t now_ns(clockid_t clk)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The stacks of a dump are owned by the dump; they are kept in a trailing
- * block the free function knows about. */
-struct owned {
-    tl_dump d;
+/* A dump owns the symbolized stacks its groups point into: they are kept
+ * behind it, where tl_dump_free finds them. */
+struct dump_with_stacks {
+    tl_dump dump;
     struct stack_entry *stacks;
 };
 
 TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
 {
-    struct owned *o = calloc(1, sizeof *o);
-    if (!o)
+    struct dump_with_stacks *whole = calloc(1, sizeof *whole);
+    if (!whole)
         return NULL;
-    tl_dump *d = &o->d;
+    tl_dump *d = &whole->dump;
     struct build b = {0};
     uint32_t n = tl_slot_count();
     tl_snapshot_prepare(n);
@@ -476,7 +476,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
         free(c->key);
         free(c);
     }
-    o->stacks = b.stacks;
+    whole->stacks = b.stacks;
     tl_symbolize_release();
     return d;
 }
@@ -485,7 +485,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
 {
     if (!d)
         return;
-    struct owned *o = (struct owned *)d;
+    struct dump_with_stacks *whole = (struct dump_with_stacks *)d;
     tl_dump_owners_free(d); /* before the groups it points into */
     for (int i = 0; i < d->n_groups; i++) {
         free(d->groups[i].tids);
@@ -500,11 +500,11 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
         free((char *)d->threads[i].target);
     free(d->threads);
     struct stack_entry *e, *tmp;
-    HASH_ITER(hh, o->stacks, e, tmp)
+    HASH_ITER(hh, whole->stacks, e, tmp)
     {
-        HASH_DEL(o->stacks, e);
+        HASH_DEL(whole->stacks, e);
         free(e->stack.frames);
         free(e);
     }
-    free(o);
+    free(whole);
 }
