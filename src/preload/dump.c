@@ -8,6 +8,7 @@
 #include <uthash.h>
 #include <unistd.h>
 
+#include "common/owners.h"
 #include "common/stack_key.h"
 #include "preload/config.h"
 #include "preload/dump.h"
@@ -486,7 +487,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     if (!d)
         return;
     struct owned *o = (struct owned *)d;
-    tl_dump_owners_free(d); /* before the groups it points into */
+    tl_owners_free(d); /* before the groups it points into */
     for (int i = 0; i < d->n_groups; i++) {
         free(d->groups[i].tids);
         free(d->groups[i].creator_tids);
