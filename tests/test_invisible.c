@@ -326,7 +326,7 @@ Test(invisible, no_network_with_debuginfod_urls)
     rb_rmtree(dir);
 }
 
-/* Starts host_stderr_closed (preloaded or bare) with its stderr on a pipe;
+/* Starts invisible_stderr_closed (preloaded or bare) with its stderr on a pipe;
  * returns the pipe's read end. */
 static pid_t start_on_pipe(const char *mode, int preload, const char *output, int *rd)
 {
@@ -342,7 +342,7 @@ static pid_t start_on_pipe(const char *mode, int preload, const char *output, in
             setenv("LD_PRELOAD", tlt_lib_path(), 1);
         if (output)
             setenv("THREADLEAK_OUTPUT", output, 1);
-        execl(tlt_prog_path("host_stderr_closed"), "host_stderr_closed", mode, (char *)NULL);
+        execl(tlt_prog_path("invisible_stderr_closed"), "invisible_stderr_closed", mode, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
