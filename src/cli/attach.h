@@ -124,9 +124,9 @@ void tl_wait_classify(long nr, const uint64_t args[6], const tl_frame *frames, i
                       tl_wait_guess *out);
 
 /* attach_owners.c: who holds what each blocked thread of d waits on, and
- * the wait-for cycles among the threads a stopped at once. */
+ * the wait-for cycles among the threads a stopped at once. Free with
+ * tl_owners_free (common/owners.h). */
 void tl_attach_owners(tl_attach *a, tl_dump *d);
-void tl_attach_owners_free(tl_dump *d);
 
 /* attach_dump.c: the dump of pid through ptrace, printed on out in a
  * TL_OUT_* format. An exit status of the command. */

@@ -40,7 +40,9 @@ struct tl_stack_copy {
 TL_HIDDEN int tl_unwind_copy(const struct tl_regs *r, const struct tl_stack_copy *copy,
                              uint64_t *ips, int max);
 
-/* Whether ip belongs to threadleak itself (its frames are never shown). */
+/* Whether ip belongs to threadleak itself (its frames are never shown);
+ * own_code.c, below both the capture and the unwinder. */
+TL_HIDDEN void tl_own_code_init(void);
 TL_HIDDEN int tl_ip_is_ours(uint64_t ip);
 
 /* Module-private start-up and refresh hooks. */
