@@ -335,11 +335,14 @@ static const char *unavailable(void)
 {
     static char why[160];
     if (!tl_config.signal)
-        return "THREADLEAK_SIGNAL=0: no signal to ask running threads with";
+        return "THREADLEAK_SIGNAL=none: no signal to ask running threads with";
     if (!tl_sampler_capture_ready()) {
+        struct sigaction cur;
+        int ignored = sigaction(tl_config.signal, NULL, &cur) == 0 &&
+                      !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_IGN;
         snprintf(why, sizeof why,
-                 "the program handles signal %d itself: choose another THREADLEAK_SIGNAL",
-                 tl_config.signal);
+                 "the program %s signal %d itself: choose another THREADLEAK_SIGNAL",
+                 ignored ? "ignores" : "handles", tl_config.signal);
         return why;
     }
     return tl_unwind_unknown();
