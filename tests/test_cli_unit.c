@@ -331,6 +331,34 @@ Test(dump_read, reads_a_dump)
     free(text);
 }
 
+/* A dump with running stacks groups running threads by where they run;
+ * judging and diffs fold those back into one group per (stack, creation
+ * stack), or a spinning leak would look like groups coming and going. */
+Test(dump_read, running_groups_fold_for_judging)
+{
+    char err[512];
+    char *text = slurp("tests/data/running_split.json");
+    tl_dump_file *f = parse(text, err);
+    cr_assert(f, "%s", err);
+    tl_dump *d = tl_dump_of(f);
+    cr_assert_eq(d->n_groups, 4);
+    cr_expect(d->running_asked);
+    cr_expect_eq(d->groups[1].capture, TL_CAPTURE_OK);
+    cr_expect_str_eq(d->groups[1].current_stack.frames[0].function, "spin_here");
+    cr_expect_eq(d->groups[2].capture, TL_CAPTURE_IN_SYSCALL);
+    cr_expect_str_eq(d->groups[2].capture_syscall, "semtimedop");
+    tl_dump_fold_running(f);
+    cr_assert_eq(d->n_groups, 3);
+    cr_expect_eq(d->groups[1].count, 3, "the two spin_here groups are one");
+    cr_expect_eq(d->groups[1].n_tids, 3);
+    cr_expect_eq(d->groups[1].tids[2], 4301);
+    cr_expect_eq(d->groups[1].current_stack.depth, 0, "no one place they all run");
+    cr_expect_eq(d->groups[2].count, 1, "another creation stack stays apart");
+    cr_expect_eq(d->groups[0].owner.group, 1, "the owner's group follows the fold");
+    tl_dump_file_free(f);
+    free(text);
+}
+
 /* Replace the first occurrence of `from` in the valid dump by `to`. */
 static char *mutate(const char *from, const char *to)
 {

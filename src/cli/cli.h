@@ -47,6 +47,10 @@ typedef struct tl_dump_file tl_dump_file;
 tl_dump_file *tl_dump_load(const char *path, char *err, size_t errlen);
 tl_dump_file *tl_dump_parse(const char *text, size_t len, char *err, size_t errlen);
 tl_dump *tl_dump_of(tl_dump_file *f);
+/* Running groups that differ only in where their threads run now (a dump
+ * with running stacks groups by it) become one, as they are for judging a
+ * run and for diffs: the same threads, whichever line they were on. */
+void tl_dump_fold_running(tl_dump_file *f);
 void tl_dump_file_free(tl_dump_file *f);
 
 /* ---- match.c: groups matched between dumps ---- */

@@ -177,6 +177,7 @@ int tl_cmd_diff(int argc, char **argv)
             tl_dump_file_free(f[0]);
             return TL_EXIT_FAIL;
         }
+        tl_dump_fold_running(f[i]);
     }
     const tl_dump *o = tl_dump_of(f[0]), *n = tl_dump_of(f[1]);
     int m;

@@ -543,17 +543,21 @@ static void free_stack(tl_stack *s)
     free(s->frames);
 }
 
+static void free_group(tl_group *g)
+{
+    free_stack(&g->stack);
+    free_stack(&g->spawn_stack);
+    free_stack(&g->current_stack);
+    free(g->creator_tids);
+    free(g->tids);
+    free(g->names);
+    free(g->owners);
+}
+
 static void free_model(tl_dump *d)
 {
-    for (int i = 0; d->groups && i < d->n_groups; i++) {
-        free_stack(&d->groups[i].stack);
-        free_stack(&d->groups[i].spawn_stack);
-        free_stack(&d->groups[i].current_stack);
-        free(d->groups[i].creator_tids);
-        free(d->groups[i].tids);
-        free(d->groups[i].names);
-        free(d->groups[i].owners);
-    }
+    for (int i = 0; d->groups && i < d->n_groups; i++)
+        free_group(&d->groups[i]);
     free(d->groups);
     for (int i = 0; d->threads && i < d->n_threads; i++) {
         free_stack(&d->threads[i].stack);
@@ -702,6 +706,67 @@ tl_dump_file *tl_dump_load(const char *path, char *err, size_t errlen)
     tl_dump_file *f = tl_dump_parse(buf, len, err, errlen);
     free(buf);
     return f;
+}
+
+/* Adds g's threads to into, then frees what is g's own. */
+static void fold_into(tl_group *into, tl_group *g)
+{
+    int n = into->n_tids + g->n_tids;
+    into->tids = tl_xrealloc(into->tids, (size_t)n + 1, sizeof *into->tids);
+    memcpy(into->tids + into->n_tids, g->tids, (size_t)g->n_tids * sizeof *g->tids);
+    if (into->names && g->names) {
+        into->names = tl_xrealloc(into->names, (size_t)n + 1, sizeof *into->names);
+        memcpy(into->names + into->n_tids, g->names, (size_t)g->n_tids * sizeof *g->names);
+    } else {
+        free(into->names);
+        into->names = NULL;
+    }
+    into->n_tids = n;
+    into->count += g->count;
+    into->has_main |= g->has_main;
+    /* They run in different places: no one current stack says where. */
+    free_stack(&into->current_stack);
+    into->current_stack = (tl_stack){0, NULL};
+    into->capture = TL_CAPTURE_NONE;
+    free_group(g);
+}
+
+static void regroup(tl_owner *o, const int *to, int n)
+{
+    if (o->group >= 0 && o->group < n)
+        o->group = to[o->group];
+}
+
+void tl_dump_fold_running(tl_dump_file *f)
+{
+    tl_dump *d = f ? &f->d : NULL;
+    if (!d || !d->running_asked)
+        return;
+    int k = 0, *to = tl_xcalloc((size_t)d->n_groups + 1, sizeof *to);
+    for (int i = 0; i < d->n_groups; i++) {
+        tl_group *g = &d->groups[i];
+        int into = -1;
+        for (int j = 0; j < k && into < 0 && g->state == TL_RUNNING; j++)
+            if (d->groups[j].state == TL_RUNNING && tl_group_same(&d->groups[j], g))
+                into = j;
+        if (into >= 0) {
+            fold_into(&d->groups[into], g);
+            to[i] = into;
+        } else {
+            to[i] = k;
+            d->groups[k++] = *g;
+        }
+    }
+    /* Owners name their group by its place in the dump. */
+    for (int i = 0; i < k; i++) {
+        regroup(&d->groups[i].owner, to, d->n_groups);
+        for (int j = 0; j < d->groups[i].n_owners; j++)
+            regroup(&d->groups[i].owners[j], to, d->n_groups);
+    }
+    for (int i = 0; i < d->n_threads; i++)
+        regroup(&d->threads[i].owner, to, d->n_groups);
+    d->n_groups = k;
+    free(to);
 }
 
 tl_dump *tl_dump_of(tl_dump_file *f)

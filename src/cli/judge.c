@@ -40,6 +40,7 @@ static tl_dump_file *load(const char *path)
         tl_msg("ignoring %s: %s", path, err);
         return NULL;
     }
+    tl_dump_fold_running(f);
     loaded = tl_xrealloc(loaded, (size_t)n_loaded + 1, sizeof *loaded);
     loaded[n_loaded++] = f;
     return f;

@@ -283,6 +283,9 @@ TL_HIDDEN void tl_registry_after_fork_child(void)
     if (me) {
         me->tid = tl_gettid();
         me->handle = (uint64_t)pthread_self();
+        /* A fork child has no pending signal: none of ours is on its way. */
+        me->cap_seen = me->cap_sent;
+        me->capture = NULL;
         me->wait = TL_WAIT_NONE;
         me->creator_done = 1;
         /* The child's only thread is its main thread now. */

@@ -48,9 +48,10 @@ struct tl_slot {
     uint64_t mark;
     uint64_t stack_hi;
     /* Running-stack captures (running.c): the sampler counts the capture
-     * signals it sends to this thread, the thread's handler the ones it
-     * has seen, so the handler knows a signal of ours from the program's
-     * raise(); the request it answers, if still wanted. */
+     * signals it sends to this thread (never a second while one is
+     * pending), the thread's handler the ones it has seen, so the handler
+     * knows a signal of ours from the program's raise(); the request it
+     * answers, if still wanted. */
     uint32_t cap_sent, cap_seen;
     struct tl_capture_buf *capture;
 

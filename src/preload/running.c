@@ -115,9 +115,10 @@ TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
     if (!s)
         return 0;
     uint32_t sent = __atomic_load_n(&s->cap_sent, __ATOMIC_ACQUIRE);
-    if (sent == s->cap_seen || !si || si->si_code != SI_TKILL || si->si_pid != getpid())
+    if (sent == __atomic_load_n(&s->cap_seen, __ATOMIC_RELAXED) || !si || si->si_code != SI_TKILL ||
+        si->si_pid != getpid())
         return 0; /* a dump trigger (kill, the program's raise()) */
-    s->cap_seen = sent;
+    __atomic_store_n(&s->cap_seen, sent, __ATOMIC_RELEASE);
     greg_t *g = ((ucontext_t *)ucontext)->uc_mcontext.gregs;
     restart_interrupted(g);
     struct tl_capture_buf *c = __atomic_load_n(&s->capture, __ATOMIC_ACQUIRE);
@@ -263,10 +264,12 @@ static void wait_answers(struct tl_capture_buf **c, int n)
 /* A thread that blocked the signal after it was looked at keeps it
  * pending: setting the disposition to ignore discards it (POSIX), and ours
  * goes back at once. */
-static void discard_pending(pid_t tid)
+static void discard_pending(struct tl_slot *slot, pid_t tid)
 {
     uint64_t pending, blocked;
-    if (task_sigset(tid, "SigPnd:", &pending) != 0 || !has_signal(pending) ||
+    uint32_t sent = __atomic_load_n(&slot->cap_sent, __ATOMIC_ACQUIRE);
+    if (sent == __atomic_load_n(&slot->cap_seen, __ATOMIC_ACQUIRE) ||
+        task_sigset(tid, "SigPnd:", &pending) != 0 || !has_signal(pending) ||
         task_sigset(tid, "SigBlk:", &blocked) != 0 || !has_signal(blocked))
         return;
     struct sigaction ign, old;
@@ -274,6 +277,8 @@ static void discard_pending(pid_t tid)
     ign.sa_handler = SIG_IGN;
     if (sigaction(tl_config.signal, &ign, &old) == 0)
         sigaction(tl_config.signal, &old, NULL);
+    /* None of ours is pending there now: the next capture sends one. */
+    __atomic_store_n(&slot->cap_seen, sent, __ATOMIC_RELEASE);
     tl_log(TL_LOG_DEBUG, "thread %d blocked signal %d before its capture: the signal is discarded",
            (int)tid, tl_config.signal);
 }
@@ -311,7 +316,7 @@ static void finish(struct tl_snap *s, struct tl_capture_buf *c)
         s->current = captured_stack(c);
     } else {
         s->capture = TL_CAPTURE_NO_ANSWER;
-        discard_pending(s->tid);
+        discard_pending(tl_slot_at(s->idx), s->tid);
     }
 }
 
@@ -358,7 +363,13 @@ static int ask(struct tl_snap *s, struct tl_capture_buf *c)
     __atomic_store_n(&slot->capture, c, __ATOMIC_RELEASE);
     if (*(volatile pid_t *)&slot->tid != s->tid || !tl_sampler_owns_signal())
         return 0;
-    __atomic_add_fetch(&slot->cap_sent, 1, __ATOMIC_ACQ_REL);
+    /* Sent and seen differ by one at most: a signal of ours still pending
+     * there (an earlier dump's, not answered in time) answers this request
+     * when it lands, and a second one would merge with it. */
+    uint32_t sent = __atomic_load_n(&slot->cap_sent, __ATOMIC_ACQUIRE);
+    if (sent != __atomic_load_n(&slot->cap_seen, __ATOMIC_ACQUIRE))
+        return 1;
+    __atomic_store_n(&slot->cap_sent, sent + 1, __ATOMIC_RELEASE);
     int saved = errno;
     long rc = tl_real.syscall(SYS_tgkill, getpid(), s->tid, tl_config.signal, 0, 0, 0);
     errno = saved;

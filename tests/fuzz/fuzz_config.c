@@ -12,10 +12,11 @@
 #include "preload/config.h"
 #include "preload/log.h"
 
-static const char *vars[] = {"THREADLEAK_LOG",     "THREADLEAK_SIGNAL",    "THREADLEAK_OUTPUT",
-                             "THREADLEAK_FORMAT",  "THREADLEAK_DETAIL",    "THREADLEAK_INTERVAL_MS",
-                             "THREADLEAK_SERIES",  "THREADLEAK_EXIT_DUMP", "THREADLEAK_FRAMES",
-                             "THREADLEAK_COUNTERS"};
+static const char *vars[] = {
+    "THREADLEAK_LOG",      "THREADLEAK_SIGNAL",        "THREADLEAK_OUTPUT",
+    "THREADLEAK_FORMAT",   "THREADLEAK_DETAIL",        "THREADLEAK_INTERVAL_MS",
+    "THREADLEAK_SERIES",   "THREADLEAK_EXIT_DUMP",     "THREADLEAK_FRAMES",
+    "THREADLEAK_COUNTERS", "THREADLEAK_RUNNING_STACKS"};
 enum { NVARS = sizeof vars / sizeof vars[0] };
 static const char *values[NVARS];
 static int warned[NVARS];
@@ -59,8 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tl_config_parse(&c, get, warn, size > 0 && (data[0] & 0x80));
     if (c.frames < 1 || c.frames > 128 || c.interval_ms < 10 || c.interval_ms > 3600000 ||
         c.formats < 1 || c.formats > 3 || c.exit_dump < 0 || c.exit_dump > 1 || c.counters < 0 ||
-        c.counters > 1 || c.signal < 0 || c.signal > 64 || !c.output[0] ||
-        tl_check_stem(c.output) != 0 || c.log_level < TL_LOG_QUIET || c.log_level > TL_LOG_DEBUG)
+        c.counters > 1 || c.running_stacks < 0 || c.running_stacks > 1 || c.signal < 0 ||
+        c.signal > 64 || !c.output[0] || tl_check_stem(c.output) != 0 ||
+        c.log_level < TL_LOG_QUIET || c.log_level > TL_LOG_DEBUG)
         abort();
     if (c.secure && (strcmp(c.output, "threadleak.%p.%n") || c.series[0]))
         abort();
