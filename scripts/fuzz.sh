@@ -31,7 +31,7 @@ build() { # target sources...
 rc=0
 build fuzz_config tests/fuzz/fuzz_config.c src/preload/config.c src/common/env_syntax.c || { echo "fuzz: cannot build fuzz_config" >&2; exit 1; }
 if [ -f src/cli/dump_read.c ]; then
-    build fuzz_dump_read tests/fuzz/fuzz_dump_read.c src/cli/dump_read.c src/cli/util.c \
+    build fuzz_dump_read tests/fuzz/fuzz_dump_read.c src/cli/dump_read.c src/cli/match.c src/cli/util.c \
         src/common/*.c || { echo "fuzz: cannot build fuzz_dump_read" >&2; exit 1; }
 fi
 build fuzz_contract tests/fuzz/fuzz_contract.c src/common/channel.c src/common/series_line.c \

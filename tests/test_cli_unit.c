@@ -307,12 +307,20 @@ static tl_dump_file *parse(const char *text, char *err)
     return tl_dump_parse(text, strlen(text), err, 512);
 }
 
-Test(dump_read, reads_a_dump)
+/* A dump of tests/data, which must read; *text is its text (free it). */
+static tl_dump_file *parse_data(const char *rel, char **text)
 {
     char err[512];
-    char *text = slurp("tests/data/cli_new.json");
-    tl_dump_file *f = parse(text, err);
-    cr_assert(f, "%s", err);
+    *text = slurp(rel);
+    tl_dump_file *f = parse(*text, err);
+    cr_assert(f, "%s: %s", rel, err);
+    return f;
+}
+
+Test(dump_read, reads_a_dump)
+{
+    char *text;
+    tl_dump_file *f = parse_data("tests/data/cli_new.json", &text);
     tl_dump *d = tl_dump_of(f);
     cr_expect_eq(d->pid, 4242);
     cr_expect_str_eq(d->reason, "exit");
@@ -336,10 +344,8 @@ Test(dump_read, reads_a_dump)
  * stack), or a spinning leak would look like groups coming and going. */
 Test(dump_read, running_groups_fold_for_judging)
 {
-    char err[512];
-    char *text = slurp("tests/data/running_split.json");
-    tl_dump_file *f = parse(text, err);
-    cr_assert(f, "%s", err);
+    char *text;
+    tl_dump_file *f = parse_data("tests/data/running_split.json", &text);
     tl_dump *d = tl_dump_of(f);
     cr_assert_eq(d->n_groups, 4);
     cr_expect(d->running_asked);

@@ -36,6 +36,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     tl_dump_file_free(again);
     free(buf);
+    /* as run's verdict and diff see it */
+    tl_dump_fold_running(f);
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    tl_write_text(out, d);
+    fclose(out);
+    free(buf);
     tl_dump_file_free(f);
     return 0;
 }
