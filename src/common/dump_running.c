@@ -45,7 +45,10 @@ int tl_write_running_header(FILE *out, const tl_group *g)
         return 0;
     const tl_frame *top = g->current_stack.depth > 0 ? &g->current_stack.frames[0] : NULL;
     if (g->capture == TL_CAPTURE_IN_SYSCALL) {
-        fprintf(out, "running, in system call %s", g->capture_syscall ? g->capture_syscall : "?");
+        if (g->capture_syscall)
+            fprintf(out, "running, in system call %s", g->capture_syscall);
+        else
+            fputs("running, in a system call", out);
         return 1;
     }
     if (g->capture != TL_CAPTURE_OK || !top)
