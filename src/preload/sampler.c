@@ -94,7 +94,8 @@ static int is_ours(const struct sigaction *a)
                                       : a->sa_handler == on_signal;
 }
 
-static int install(int capture)
+/* old: what was installed before (may be NULL). */
+static int install(int capture, struct sigaction *old)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -104,7 +105,7 @@ static int install(int capture)
         sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART | (capture ? SA_SIGINFO : 0);
     sigemptyset(&sa.sa_mask);
-    return sigaction(tl_config.signal, &sa, NULL);
+    return sigaction(tl_config.signal, &sa, old);
 }
 
 TL_HIDDEN int tl_sampler_owns_signal(void)
@@ -118,7 +119,17 @@ TL_HIDDEN int tl_sampler_capture_ready(void)
     struct sigaction cur;
     if (!handler_installed || sigaction(tl_config.signal, NULL, &cur) != 0 || !is_ours(&cur))
         return 0;
-    return (cur.sa_flags & SA_SIGINFO) || install(1) == 0;
+    if (cur.sa_flags & SA_SIGINFO)
+        return 1;
+    /* The program may install its own between the look and the swap: then
+     * it gets it back at once. */
+    struct sigaction before;
+    if (install(1, &before) != 0)
+        return 0;
+    if (is_ours(&before))
+        return 1;
+    sigaction(tl_config.signal, &before, NULL);
+    return 0;
 }
 
 static void check_handler(void)
@@ -305,7 +316,7 @@ TL_HIDDEN void tl_sampler_init(void)
         if (sigaction(tl_config.signal, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
             tl_log(TL_LOG_DEBUG, "signal %d is ignored by this program: dumps only on request",
                    tl_config.signal);
-        else if (install(tl_config.running_stacks) == 0)
+        else if (install(tl_config.running_stacks, NULL) == 0)
             handler_installed = 1;
     }
     /* A series is asked for by 'threadleak run'. The sampler still waits
