@@ -187,7 +187,8 @@ static void group_summary(FILE *out, const tl_group *g)
     } else {
         esc(out, g->state == TL_EXITED ? "exited unjoined" : "running");
     }
-    const tl_frame *f0 = g->stack.depth ? &g->stack.frames[0] : NULL;
+    const tl_stack *where = tl_group_where(g);
+    const tl_frame *f0 = where->depth ? &where->frames[0] : NULL;
     if (f0 && f0->function) {
         fputs(" in <b>", out);
         esc(out, f0->function);

@@ -226,7 +226,8 @@ int tl_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_
     str_index(&b, ""); /* string_table[0] */
     size_t frames = 2, samples = 0;
     for (int i = 0; i < d->n_groups; i++) {
-        frames += (size_t)d->groups[i].stack.depth + (size_t)d->groups[i].spawn_stack.depth + 1;
+        frames += (size_t)tl_group_where(&d->groups[i])->depth +
+                  (size_t)d->groups[i].spawn_stack.depth + 1;
         samples += d->groups[i].count > 0;
     }
     b.functions = tl_xcalloc(frames, sizeof *b.functions);
@@ -235,11 +236,12 @@ int tl_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_
     b.lines = tl_xcalloc(frames, sizeof *b.lines);
 
     /* pprof takes mapping[0] for the main binary. */
-    for (int i = 0; i < d->n_groups && d->program && !b.n_mappings; i++)
-        for (int k = 0; k < d->groups[i].stack.depth && !b.n_mappings; k++)
-            if (d->groups[i].stack.frames[k].module &&
-                strcmp(d->groups[i].stack.frames[k].module, d->program) == 0)
-                mapping_id(&b, &d->groups[i].stack.frames[k]);
+    for (int i = 0; i < d->n_groups && d->program && !b.n_mappings; i++) {
+        const tl_stack *st = tl_group_where(&d->groups[i]);
+        for (int k = 0; k < st->depth && !b.n_mappings; k++)
+            if (st->frames[k].module && strcmp(st->frames[k].module, d->program) == 0)
+                mapping_id(&b, &st->frames[k]);
+    }
 
     Sample *sample = tl_xcalloc(samples + 1, sizeof *sample);
     Sample **sample_ptr = tl_xcalloc(samples + 1, sizeof *sample_ptr);
@@ -254,10 +256,11 @@ int tl_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_
         Sample *s = &sample[ns];
         *s = (Sample)PERFTOOLS__PROFILES__SAMPLE__INIT;
         int spawn = with_spawn && g->spawn_stack.depth > 0;
-        s->location_id = tl_xcalloc((size_t)g->stack.depth + (size_t)g->spawn_stack.depth + 1,
+        const tl_stack *where = tl_group_where(g);
+        s->location_id = tl_xcalloc((size_t)where->depth + (size_t)g->spawn_stack.depth + 1,
                                     sizeof *s->location_id);
-        for (int k = 0; k < g->stack.depth; k++) /* leaf first, as the dump has it */
-            s->location_id[s->n_location_id++] = frame_location(&b, &g->stack.frames[k]);
+        for (int k = 0; k < where->depth; k++) /* leaf first, as the dump has it */
+            s->location_id[s->n_location_id++] = frame_location(&b, &where->frames[k]);
         if (spawn) {
             s->location_id[s->n_location_id++] = marker_location(&b, "[created by]");
             for (int k = 0; k < g->spawn_stack.depth; k++)

@@ -48,7 +48,7 @@ int tl_write_folded(FILE *out, const tl_dump *d, int with_spawn)
             folded_stack(out, &g->spawn_stack, &first);
             fputs(";[new thread]", out);
         }
-        folded_stack(out, &g->stack, &first);
+        folded_stack(out, tl_group_where(g), &first);
         folded_leaf(out, g, &first);
         fprintf(out, " %d\n", g->count);
     }

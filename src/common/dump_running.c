@@ -20,6 +20,11 @@ static const char *why_text(int capture)
     }
 }
 
+const tl_stack *tl_group_where(const tl_group *g)
+{
+    return g->current_stack.depth > 0 ? &g->current_stack : &g->stack;
+}
+
 void tl_write_running_text(FILE *out, const tl_dump *d)
 {
     if (!d->running_asked)

@@ -335,7 +335,7 @@ static int write_group(FILE *out, const tl_group *g, int list_threads)
     tl_write_capture_note(out, g);
     /* One set of columns for both stacks of a group. A captured running
      * thread shows where it runs, not just its start routine. */
-    const tl_stack *now = g->current_stack.depth > 0 ? &g->current_stack : &g->stack;
+    const tl_stack *now = tl_group_where(g);
     struct columns cols = {FN_MIN, WHERE_MIN};
     fit_columns(&cols, now);
     fit_columns(&cols, &g->spawn_stack);

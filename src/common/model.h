@@ -237,6 +237,9 @@ int tl_write_running_header(FILE *out, const tl_group *g);
 void tl_write_capture_note(FILE *out, const tl_group *g);
 void tl_write_capture_json(FILE *out, int capture, const char *syscall, const tl_stack *current);
 void tl_write_running_json(FILE *out, const tl_dump *d);
+/* Where a group's threads are: where they run when that was captured,
+ * else the stack (blocked-at, or a running thread's start routine). */
+const tl_stack *tl_group_where(const tl_group *g);
 
 /* Lock owners and deadlock cycles (dump_owner_text.c, dump_owner_json.c). */
 void tl_write_owner_text(FILE *out, const char *indent, int wait, const tl_owner *o);
