@@ -36,7 +36,7 @@ static int build_here(void *arg)
 {
     int was_busy = tl_busy_enter();
     tl_dump_lock();
-    *(tl_dump **)arg = tl_dump_build("api", 1, 0);
+    *(tl_dump **)arg = tl_dump_build("api", 1, 0, 0);
     tl_symbolize_release_files();
     tl_dump_unlock();
     tl_busy_leave(was_busy);
@@ -238,7 +238,7 @@ TL_EXPORT int threadleak_dump(const char *path_stem, const char *formats)
     int f = formats ? tl_parse_formats(formats) : TL_FORMAT_TEXT;
     if (!f)
         return -EINVAL;
-    struct tl_dump_request req = {path_stem, f, tl_config.detail_threads, "api",
-                                  tl_config.running_stacks};
+    struct tl_dump_request req = {
+        path_stem, f, tl_config.detail_threads, "api", tl_config.running_stacks, 0};
     return tl_dump_write(&req);
 }

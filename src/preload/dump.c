@@ -485,10 +485,10 @@ static void build_free(struct build *b)
 }
 
 /* Where the running threads run (running.c), when the dump asks. */
-static void capture_running(struct build *b, tl_dump *d)
+static void capture_running(struct build *b, tl_dump *d, pid_t requester)
 {
     struct tl_running_report rep;
-    tl_running_capture(b->snaps, b->n_snaps, &rep);
+    tl_running_capture(b->snaps, b->n_snaps, requester, &rep);
     d->running_asked = 1;
     d->running_unavailable = rep.unavailable;
     d->n_unanswered = rep.n_unanswered;
@@ -497,7 +497,8 @@ static void capture_running(struct build *b, tl_dump *d)
     d->running_skipped = rep.skipped;
 }
 
-TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads, int running)
+TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads, int running,
+                                 pid_t requester)
 {
     struct dump_with_stacks *whole = calloc(1, sizeof *whole);
     if (!whole)
@@ -513,7 +514,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads, int run
     tl_count(&d->counts);
     fill_names_and_targets(&b);
     if (running)
-        capture_running(&b, d);
+        capture_running(&b, d, requester);
     count_and_group(&b, &d->counts);
     take_groups(&b, d);
     d->n_threads = -1;

@@ -14,13 +14,15 @@ struct tl_dump_request {
     int detail_threads;
     const char *reason; /* "signal", "exit", "request", "api" */
     int running;        /* capture running threads' stacks (running.c) */
+    pid_t requester;    /* the thread waiting for this dump (not captured); 0: none */
 };
 
 /* Writes one dump; 0 or -errno. Serialized: one dump at a time. */
 TL_HIDDEN int tl_dump_write(const struct tl_dump_request *req);
 
 /* Builds the model of a dump (for the API); free with tl_dump_free. */
-TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads, int running);
+TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads, int running,
+                                 pid_t requester);
 TL_HIDDEN void tl_dump_free(tl_dump *d);
 
 TL_HIDDEN void tl_dump_lock(void);

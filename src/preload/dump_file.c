@@ -14,6 +14,7 @@
 #include "preload/dump.h"
 #include "preload/guard.h"
 #include "preload/log.h"
+#include "preload/registry.h"
 #include "preload/sampler.h"
 #include "preload/symbolize.h"
 
@@ -99,7 +100,8 @@ static int write_dump(void *arg)
     tl_dump_lock();
     int number = ++dump_number;
     int rc = expand(req->stem, number, stem, sizeof stem) ? -ENAMETOOLONG : 0;
-    tl_dump *d = rc ? NULL : tl_dump_build(req->reason, req->detail_threads, req->running);
+    tl_dump *d =
+        rc ? NULL : tl_dump_build(req->reason, req->detail_threads, req->running, req->requester);
     if (!rc && !d)
         rc = -ENOMEM;
     if (d) {
@@ -125,5 +127,8 @@ static int write_dump(void *arg)
 
 TL_HIDDEN int tl_dump_write(const struct tl_dump_request *req)
 {
-    return tl_sampler_call(write_dump, (void *)req);
+    struct tl_dump_request r = *req;
+    if (!tl_on_sampler) /* it waits in threadleak's code: nowhere worth showing */
+        r.requester = tl_gettid();
+    return tl_sampler_call(write_dump, &r);
 }

@@ -86,8 +86,9 @@ __attribute__((destructor)) static void threadleak_fini(void)
     tl_sampler_final_sample();
     tl_cfile_remove();
     if (tl_config.exit_dump && !tl_config.secure) {
-        struct tl_dump_request req = {tl_config.output, tl_config.formats, tl_config.detail_threads,
-                                      "exit", tl_config.running_stacks};
+        struct tl_dump_request req = {tl_config.output,         tl_config.formats,
+                                      tl_config.detail_threads, "exit",
+                                      tl_config.running_stacks, 0};
         tl_dump_write(&req);
     }
     tl_channel_remove();

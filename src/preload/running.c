@@ -376,7 +376,8 @@ static int ask(struct tl_snap *s, struct tl_capture_buf *c)
     return rc == 0;
 }
 
-TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, struct tl_running_report *rep)
+TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, pid_t requester,
+                                  struct tl_running_report *rep)
 {
     memset(rep, 0, sizeof *rep);
     uint64_t start_us = mono_us();
@@ -387,7 +388,7 @@ TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, struct tl_runnin
     int n_asked = 0, considered = 0;
     for (int i = 0; i < n; i++) {
         struct tl_snap *s = &snaps[i];
-        if (s->state != TL_RUNNING || s->tid == self)
+        if (s->state != TL_RUNNING || s->tid == self || s->tid == requester)
             continue;
         if (why) {
             s->capture = TL_CAPTURE_UNAVAILABLE;

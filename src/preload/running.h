@@ -20,8 +20,11 @@ struct tl_running_report {
 };
 
 /* For the dump being built: sets capture (and current, sysno) of every
- * running thread among snaps. Waits a bounded time for their answers. */
-TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, struct tl_running_report *rep);
+ * running thread among snaps but the calling one and requester (a thread
+ * waiting for the dump in threadleak's own code). Waits a bounded time for
+ * their answers. */
+TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, pid_t requester,
+                                  struct tl_running_report *rep);
 
 /* Whether the dump signal's handler is threadleak's (sampler.c); and the
  * same, making it the capturing one if it is not yet. */

@@ -199,8 +199,8 @@ static void serve_request(void)
         tl_log(TL_LOG_WARN, "ignored a malformed dump request");
     if (got <= 0)
         return;
-    struct tl_dump_request req = {r.stem, r.formats, r.detail_threads, "request",
-                                  r.running || tl_config.running_stacks};
+    struct tl_dump_request req = {
+        r.stem, r.formats, r.detail_threads, "request", r.running || tl_config.running_stacks, 0};
     tl_dump_write(&req);
     tl_channel_served();
 }
@@ -247,8 +247,9 @@ TL_HIDDEN void tl_sampler_leader_exiting(void)
 static void signal_dump(void)
 {
     if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL) && !tl_config.secure) {
-        struct tl_dump_request req = {tl_config.output, tl_config.formats, tl_config.detail_threads,
-                                      "signal", tl_config.running_stacks};
+        struct tl_dump_request req = {tl_config.output,         tl_config.formats,
+                                      tl_config.detail_threads, "signal",
+                                      tl_config.running_stacks, 0};
         tl_dump_write(&req);
     }
 }
