@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "common/lock_word.h"
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 /* The owner of the rwlock (rw) or mutex (also a C11 mtx_t) at addr. The
  * lock is read through the kernel, so memory freed or unmapped since the

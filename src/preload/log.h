@@ -2,7 +2,7 @@
 #ifndef THREADLEAK_LOG_H
 #define THREADLEAK_LOG_H
 
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 enum tl_log_level { TL_LOG_QUIET, TL_LOG_WARN, TL_LOG_DEBUG };
 
