@@ -20,7 +20,7 @@
 
 #include "preload/log.h"
 #include "preload/registry.h"
-#include "preload/sampler.h"
+#include "preload/sampler_call.h"
 #include "preload/stacks.h"
 
 static struct {
