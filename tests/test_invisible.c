@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "robust/rb.h"
@@ -40,7 +42,7 @@ Test(invisible, close_all_then_reuse_the_numbers)
     unlink(series);
     snprintf(env_series, sizeof env_series, "THREADLEAK_SERIES=%s", series);
     const char *env[] = {env_series, "THREADLEAK_INTERVAL_MS=50", NULL};
-    const char *argv[] = {tlt_prog_path("daemon_close_all"), own, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_daemon_close_all"), own, NULL};
     tlt_proc *p = tlt_start_argv(argv, env);
     long before = lines_in(series);
     tlt_dump(p); /* the signal still wakes the sampler: it holds no descriptor */
@@ -63,7 +65,7 @@ Test(invisible, close_all_then_reuse_the_numbers)
  * single-threaded program stays single-threaded. */
 Test(invisible, single_threaded_stays_single_threaded)
 {
-    tlt_proc *p = tlt_start("host_thread_count", NULL);
+    tlt_proc *p = tlt_start("invisible_thread_count", NULL);
     tlt_expect(p, strcmp(tlt_printed(p, "before"), "1") == 0,
                "a program that has started no thread has %s threads under the preload, not 1",
                tlt_printed(p, "before"));
@@ -85,7 +87,7 @@ Test(invisible, series_without_a_thread_of_ours)
     unlink(series);
     snprintf(env_series, sizeof env_series, "THREADLEAK_SERIES=%s", series);
     const char *env[] = {env_series, NULL};
-    tlt_proc *p = tlt_start("host_thread_count", env);
+    tlt_proc *p = tlt_start("invisible_thread_count", env);
     tlt_expect(p, strcmp(tlt_printed(p, "before"), "1") == 0,
                "with THREADLEAK_SERIES the program is still single-threaded: 1 thread, not %s",
                tlt_printed(p, "before"));
@@ -107,7 +109,7 @@ Test(invisible, series_without_a_thread_of_ours)
  * may touch, so the program neither faults nor sees EINTR. */
 Test(invisible, select_with_a_one_word_fd_set)
 {
-    tlt_proc *p = tlt_start("host_select_small", NULL);
+    tlt_proc *p = tlt_start("invisible_select_small", NULL);
     tlt_dump(p);
     tlt_expect_by_wait(p, "poll", 1);
     for (int i = 0; i < 300 && !strstr(p->out, "select "); i++) {
@@ -128,7 +130,7 @@ Test(invisible, select_with_a_one_word_fd_set)
  * holds its dump lock with cancellation disabled, so no fork hangs. */
 Test(invisible, cancelled_inside_the_api_then_fork)
 {
-    tlt_proc *p = tlt_start("api_cancel_fork", NULL);
+    tlt_proc *p = tlt_start("invisible_api_cancel_fork", NULL);
     for (int i = 0; i < 1000 && !strstr(p->out, "done\n") && p->pid; i++) {
         struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
         if (poll(&pfd, 1, 20) > 0) {
@@ -149,7 +151,7 @@ Test(invisible, cancelled_inside_the_api_then_fork)
  * would inherit as SIG_DFL. */
 Test(invisible, an_inherited_sig_ign_is_kept)
 {
-    tlt_proc *p = tlt_start("host_sig_ign", NULL);
+    tlt_proc *p = tlt_start("invisible_sig_ign", NULL);
     tlt_expect(p, strcmp(tlt_printed(p, "usr1"), "ignored") == 0,
                "SIGUSR1 was ignored at exec; under the preload it is %s", tlt_printed(p, "usr1"));
     tlt_stop(p);
@@ -188,7 +190,7 @@ Test(invisible, threads_created_from_jit_code_leave_the_files_alone)
     char dir[256], stem[300];
     rb_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/data", dir);
-    const char *argv[] = {tlt_prog_path("host_trampoline_files"), stem, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_trampoline_files"), stem, NULL};
     rb_result pre = same_bare_and_preloaded(argv, NULL);
     cr_expect(rb_count_lines(pre.out, "file ") == 4 && strstr(pre.out, "\"DDDD\", offset 0\n"),
               "the program should report its four files:\n%s", pre.out);
@@ -205,7 +207,7 @@ Test(invisible, the_descriptor_table_is_the_programs_own)
     char dir[256], stem[300];
     rb_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/api", dir);
-    const char *argv[] = {tlt_prog_path("host_fd_table"), stem, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_fd_table"), stem, NULL};
     rb_result pre = same_bare_and_preloaded(argv, NULL);
     cr_expect(rb_count_files(dir, ".json") == 2 && rb_count_files(dir, ".txt") == 2,
               "both API dumps should be written (.json and .txt): %d and %d files",
@@ -230,7 +232,7 @@ Test(invisible, a_close_everything_loop_loses_no_dump)
     snprintf(env_series, sizeof env_series, "THREADLEAK_SERIES=%s", series);
     const char *env[] = {env_out, env_series, "THREADLEAK_FORMAT=json", "THREADLEAK_INTERVAL_MS=10",
                          NULL};
-    const char *argv[] = {tlt_prog_path("host_close_loop"), data, "300", stem, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_close_loop"), data, "300", stem, NULL};
     rb_result pre = same_bare_and_preloaded(argv, env);
     cr_expect(strstr(pre.out, "api dumps failed 0\n") && strstr(pre.out, "foreign bytes 0\n"),
               "every dump should be written, none into the program's file:\n%s\n%s", pre.out,
@@ -265,7 +267,7 @@ static void sandboxed(const char *when)
     snprintf(out, sizeof out, "%s/dump.%%n", dir);
     snprintf(env_out, sizeof env_out, "THREADLEAK_OUTPUT=%s", out);
     const char *env[] = {env_out, "THREADLEAK_FORMAT=json", NULL};
-    const char *argv[] = {tlt_prog_path("host_seccomp_trap"), when, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_seccomp_trap"), when, NULL};
     rb_result pre = same_bare_and_preloaded(argv, env);
     cr_expect(strstr(pre.out, "api dumps failed 0\n") && strstr(pre.out, "mincore traps 0\n"), "%s",
               pre.out);
@@ -312,7 +314,7 @@ Test(invisible, no_network_with_debuginfod_urls)
     rb_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/api", dir);
     const char *env[] = {urls, "DEBUGINFOD_TIMEOUT=2", NULL};
-    const char *argv[] = {tlt_prog_path("host_fd_table"), stem, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_fd_table"), stem, NULL};
     rb_result pre = same_bare_and_preloaded(argv, env);
     cr_expect(rb_count_files(dir, ".json") == 2, "the dumps should be written");
     int c = accept(s, NULL, NULL);
@@ -322,4 +324,95 @@ Test(invisible, no_network_with_debuginfod_urls)
     close(s);
     rb_free(&pre);
     rb_rmtree(dir);
+}
+
+/* Starts invisible_stderr_closed (preloaded or bare) with its stderr on a pipe;
+ * returns the pipe's read end. */
+static pid_t start_on_pipe(const char *mode, int preload, const char *output, int *rd)
+{
+    int fds[2];
+    cr_assert(pipe(fds) == 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        if (preload)
+            setenv("LD_PRELOAD", tlt_lib_path(), 1);
+        if (output)
+            setenv("THREADLEAK_OUTPUT", output, 1);
+        execl(tlt_prog_path("invisible_stderr_closed"), "invisible_stderr_closed", mode, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    *rd = fds[0];
+    return pid;
+}
+
+/* Reads the pipe until EOF or timeout_ms; returns what was read. */
+static char *read_until_eof(int fd, int timeout_ms, int *eof)
+{
+    static char buf[4096];
+    size_t n = 0;
+    *eof = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    while (poll(&pfd, 1, timeout_ms) == 1) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r <= 0) {
+            *eof = r == 0;
+            break;
+        }
+        n += (size_t)r;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+/* A daemon that closes its stderr lets whoever reads the pipe see the end
+ * (a CI step, a shell's $(...)): the sampler keeps no copy of it. */
+Test(invisible, closing_stderr_ends_the_pipe)
+{
+    for (int preload = 0; preload <= 1; preload++) {
+        int rd, eof;
+        pid_t pid = start_on_pipe("close", preload, NULL, &rd);
+        const char *got = read_until_eof(rd, 3000, &eof);
+        int alive = waitpid(pid, NULL, WNOHANG) == 0;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close(rd);
+        cr_expect(strstr(got, "ready\n") && eof && alive,
+                  "%s: the program closed its stderr, but the pipe %s (got \"%s\")",
+                  preload ? "preloaded" : "bare",
+                  !eof ? "never ended while it ran" : "ended only at its exit", got);
+    }
+}
+
+/* What the sampler has to say still reaches the program's stderr. */
+Test(invisible, sampler_messages_reach_stderr)
+{
+    int rd;
+    pid_t pid = start_on_pipe("keep", 1, "/proc/no-such-dir/tl-%p", &rd);
+    char got[4096] = "";
+    struct pollfd pfd = {.fd = rd, .events = POLLIN};
+    size_t n = 0;
+    int signalled = 0;
+    while (n < sizeof got - 1 && poll(&pfd, 1, 3000) == 1) {
+        ssize_t r = read(rd, got + n, sizeof got - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        got[n] = 0;
+        if (!signalled && strstr(got, "ready\n")) {
+            kill(pid, SIGUSR1);
+            signalled = 1;
+        }
+        if (strstr(got, "cannot write dump"))
+            break;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(rd);
+    cr_expect(strstr(got, "threadleak: cannot write dump") != NULL,
+              "the sampler's warning should reach the program's stderr; it printed \"%s\"", got);
 }

@@ -24,4 +24,8 @@ TL_HIDDEN void tl_log(int level, const char *fmt, ...) __attribute__((format(pri
 TL_HIDDEN void tl_log_once(enum tl_once what, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* For a thread with a file table of its own (the sampler): messages go to
+ * the program's descriptor 2 as it is at the time, not to the thread's. */
+TL_HIDDEN void tl_log_borrow_stderr(void);
+
 #endif
