@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 
 enum change { GREW, NEW, SHRANK, GONE, SAME };
 static const char *const change_names[] = {"grew", "new", "shrank", "gone", "unchanged"};
@@ -65,7 +66,7 @@ static entry *compare(const tl_dump *o, const tl_dump *n, int *count)
 
 static void when(char *out, size_t n, uint64_t ns)
 {
-    time_t secs = (time_t)(ns / 1000000000ull);
+    time_t secs = (time_t)(ns / TL_NS_PER_S);
     struct tm tm;
     if (!gmtime_r(&secs, &tm) || !strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf(out, n, "?");

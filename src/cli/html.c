@@ -1,6 +1,7 @@
 /* See html.h. Everything is drawn here, as HTML and SVG text: the page needs
  * no script and no network to be read, from a CI artifact or a mail. */
 #include "cli/html.h"
+#include "common/clock.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -372,7 +373,7 @@ static void header(FILE *out, const tl_html_page *p)
     const tl_dump *d = p->dump;
     if (d) {
         char when[32] = "";
-        time_t secs = (time_t)(d->time_unix_ns / 1000000000u);
+        time_t secs = (time_t)(d->time_unix_ns / TL_NS_PER_S);
         struct tm tm;
         if (gmtime_r(&secs, &tm))
             strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);

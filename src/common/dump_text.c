@@ -2,6 +2,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/model.h"
 
 /* Columns of a stack: at least these, at most the caps; a longer function
@@ -359,7 +360,7 @@ int tl_write_group_text(FILE *out, const tl_group *g)
 int tl_write_text(FILE *out, const tl_dump *d)
 {
     char when[32] = "?";
-    time_t secs = (time_t)(d->time_unix_ns / 1000000000ull);
+    time_t secs = (time_t)(d->time_unix_ns / TL_NS_PER_S);
     struct tm tm;
     if (gmtime_r(&secs, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);

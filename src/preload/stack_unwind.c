@@ -21,7 +21,7 @@
 #include "common/range.h"
 #include "preload/log.h"
 #include "preload/registry.h"
-#include "preload/sampler.h"
+#include "preload/sampler_call.h"
 #include "preload/stacks.h"
 
 static struct {

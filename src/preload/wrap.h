@@ -5,6 +5,7 @@
 
 #include <errno.h>
 
+#include "common/clock.h"
 #include "preload/real.h"
 #include "preload/registry.h"
 #include "preload/sampler.h"
@@ -92,7 +93,7 @@ static inline int tl_clock_ok(clockid_t c)
 
 static inline int tl_nsec_ok(const struct timespec *ts)
 {
-    return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
+    return ts->tv_nsec >= 0 && ts->tv_nsec < (long)TL_NS_PER_S;
 }
 
 /* What is left of a relative timeout that started at `start`. */
@@ -111,7 +112,7 @@ static inline struct timespec tl_left_ts(const struct timespec *ts, uint64_t sta
     left.tv_sec -= (time_t)(spent / TL_NS_PER_S);
     left.tv_nsec -= (long)(spent % TL_NS_PER_S);
     if (left.tv_nsec < 0) {
-        left.tv_nsec += 1000000000;
+        left.tv_nsec += (long)TL_NS_PER_S;
         left.tv_sec--;
     }
     if (left.tv_sec < 0)
