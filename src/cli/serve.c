@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/counters.h"
+#include "common/clock.h"
 
 static const char index_text[] =
     "threadleak serve\n\n"
@@ -61,9 +62,7 @@ static enum MHD_Result error(struct MHD_Connection *c, unsigned status, const ch
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double)tl_mono_ns() / 1e9;
 }
 
 static enum MHD_Result metrics(struct MHD_Connection *c)

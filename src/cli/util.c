@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 
 void tl_msg(const char *fmt, ...)
 {
@@ -62,9 +63,7 @@ int tl_parse_long(const char *s, long lo, long hi, long *out)
 
 long tl_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long)(tl_mono_ns() / 1000000);
 }
 
 void tl_sleep_ms(long ms)

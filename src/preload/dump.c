@@ -8,6 +8,7 @@
 #include <uthash.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/stack_key.h"
 #include "preload/config.h"
 #include "preload/dump.h"
@@ -379,13 +380,6 @@ static tl_stack stack_of(void *b, uint32_t id)
     return symbolized(b, id);
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* A dump owns the symbolized stacks its groups point into: they are kept
  * behind it, where tl_dump_free finds them. */
 struct dump_with_stacks {
@@ -402,7 +396,7 @@ static void snapshot_slots(struct build *b)
     tl_unwind_refresh();
     tl_symbolize_refresh();
     b->snaps = calloc((size_t)n + 1, sizeof *b->snaps);
-    uint64_t now = now_ns(CLOCK_MONOTONIC_COARSE);
+    uint64_t now = tl_clock_ns(CLOCK_MONOTONIC_COARSE);
     for (uint32_t i = 0; b->snaps && i < n; i++)
         if (tl_read_slot(i, &b->snaps[b->n_snaps], now, 1))
             b->n_snaps++;
@@ -486,7 +480,7 @@ TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
     d->program = tl_program_name();
     d->reason = reason;
     d->stacks_unknown = tl_unwind_unknown();
-    d->time_unix_ns = now_ns(CLOCK_REALTIME);
+    d->time_unix_ns = tl_clock_ns(CLOCK_REALTIME);
     tl_count(&d->counts);
     fill_names_and_targets(&b);
     count_and_group(&b, &d->counts);

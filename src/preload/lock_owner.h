@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "common/lock_word.h"
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 /* Both read the lock through the kernel, so memory freed or unmapped since
  * the thread blocked gives TL_OWNER_UNKNOWN instead of a fault. Also for

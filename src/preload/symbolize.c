@@ -13,6 +13,8 @@
  * cached by address until the loader's list of modules changes. */
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +91,25 @@ static const char *intern(const char *s)
     return e->s;
 }
 
+/* The program's file through the kernel's link to it, for when its path is
+ * out of reach: the process dropped privileges below a 0700 directory, or
+ * the file was replaced since it started. */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+                    char **file_name, Elf **elfp)
+{
+    int fd = from_libdw.find_elf(mod, userdata, name, base, file_name, elfp);
+    if (fd >= 0 || *elfp || !name)
+        return fd;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return fd;
+    exe[n] = 0;
+    if (strcmp(exe, name) != 0)
+        return fd;
+    return open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+}
+
 #define TL_DW(field, name)                                                                         \
     (from_libdw.field = (__typeof__(from_libdw.field))dlsym(lib, name)) != NULL
 
@@ -110,7 +131,7 @@ TL_HIDDEN void tl_symbolize_init(void)
         return;
     }
     tl_inline_init(lib); /* without it, no inlined frames */
-    callbacks.find_elf = from_libdw.find_elf;
+    callbacks.find_elf = find_elf;
     callbacks.find_debuginfo = tl_find_debuginfo_here; /* never DEBUGINFOD_URLS */
 }
 
