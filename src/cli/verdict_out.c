@@ -113,10 +113,9 @@ static void print_tree(const tl_run_opts *o, const tl_run_result *r, const tl_ve
         tl_msg("kept %s: a process of the tree still runs and may write there", r->dir);
 }
 
-void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v)
+/* How the program ended, where that limits what could be judged. */
+static void print_ending(const tl_run_result *r, const tl_verdict *v)
 {
-    fflush(out);
-    long last_ms = v->primary && v->primary->n ? v->primary->s[v->primary->n - 1].t_ms : 0;
     if (r->deadlock_stop)
         tl_msg("stopped pid %d once its deadlock was seen twice (SIGTERM%s)", r->pid,
                r->signal == 9 ? ", then SIGKILL" : "");
@@ -136,9 +135,12 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
     if (r->series.bad_lines)
         tl_msg("skipped %ld malformed series line%s", r->series.bad_lines,
                r->series.bad_lines == 1 ? "" : "s");
+}
 
-    print_tree(o, r, v);
-    print_forgiven(v);
+/* Growth and threads left at exit: the program's, then its processes'. */
+static void print_findings(const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v,
+                           long last_ms)
+{
     if (v->trimmed)
         tl_msg("pid %d joined its threads at the end (%ld -> %ld live + exited unjoined after "
                "%.1fs): growth is judged on its life before that",
@@ -166,38 +168,74 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
                    o->fail_exit ? "leak" : "note", x->exit_leaked, x->exit_leaked == 1 ? "" : "s",
                    x->pid);
     }
+}
+
+static void print_groups(FILE *out, const tl_group *groups, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fputc('\n', out);
+        tl_write_group_text(out, &groups[i]);
+    }
+    fputc('\n', out);
+}
+
+/* The groups behind a leak, in the text dump format: the program's, then
+ * those of each of its processes that fails the run. */
+static void print_suspects(FILE *out, const tl_run_opts *o, const tl_run_result *r,
+                           const tl_verdict *v)
+{
+    if (v->n_suspects) {
+        char when[32];
+        seconds(when, sizeof when, v->early_at_ms);
+        tl_msg("%d suspect group%s in pid %d, ranked by growth from %s%s to the %s dump:",
+               v->n_suspects, v->n_suspects == 1 ? "" : "s", r->pid,
+               v->early ? "the dump at " : "zero (no early dump)", v->early ? when : "",
+               v->final_kind);
+        print_groups(out, v->suspects, v->n_suspects);
+    } else if (!v->final) {
+        tl_msg("no dump of pid %d to name the suspects (it ended before the first one)", r->pid);
+    }
+    for (int i = 0; i < v->n_others; i++) {
+        const tl_other *x = &v->others[i];
+        if (!x->n_suspects || !((x->growth && o->fail_growth) || (x->exit_leaked && o->fail_exit)))
+            continue;
+        tl_msg("%d suspect group%s %s in pid %d (started by the program):", x->n_suspects,
+               x->n_suspects == 1 ? "" : "s", x->growth ? "ranked by growth" : "left at exit",
+               x->pid);
+        print_groups(out, x->suspects, x->n_suspects);
+    }
+}
+
+static void print_clean(const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v,
+                        long last_ms)
+{
+    const char *at_exit = !v->have_exit || r->stopped ? ""
+                          : v->n_forgiven ? "; no threads left at exit but those forgiven"
+                                          : "; no threads left at exit";
+    char span[32];
+    seconds(span, sizeof span, last_ms);
+    if (v->single && !v->have_exit)
+        tl_msg("clean: pid %d never had a second thread: nothing to judge", r->pid);
+    else if (v->g.judged)
+        tl_msg("clean: no growth in %d samples over %s (%s; Mann-Kendall p=%.2g, Theil-Sen "
+               "%+.3g/s)%s",
+               v->g.n, span, v->g.why, v->g.p_value, v->g.per_s, at_exit);
+    else
+        tl_msg("clean: %s (%d sample%s; need %d)%s", v->g.why, v->g.n, v->g.n == 1 ? "" : "s",
+               o->growth.min_samples, at_exit);
+}
+
+void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v)
+{
+    fflush(out);
+    long last_ms = v->primary && v->primary->n ? v->primary->s[v->primary->n - 1].t_ms : 0;
+    print_ending(r, v);
+    print_tree(o, r, v);
+    print_forgiven(v);
+    print_findings(o, r, v, last_ms);
     tl_run_deadlock_print(out, &v->dl, r->pid, v->deadlock);
     if (v->leak) {
-        if (v->n_suspects) {
-            char when[32];
-            seconds(when, sizeof when, v->early_at_ms);
-            tl_msg("%d suspect group%s in pid %d, ranked by growth from %s%s to the %s dump:",
-                   v->n_suspects, v->n_suspects == 1 ? "" : "s", r->pid,
-                   v->early ? "the dump at " : "zero (no early dump)", v->early ? when : "",
-                   v->final_kind);
-            for (int i = 0; i < v->n_suspects; i++) {
-                fputc('\n', out);
-                tl_write_group_text(out, &v->suspects[i]);
-            }
-            fputc('\n', out);
-        } else if (!v->final) {
-            tl_msg("no dump of pid %d to name the suspects (it ended before the first one)",
-                   r->pid);
-        }
-        for (int i = 0; i < v->n_others; i++) {
-            const tl_other *x = &v->others[i];
-            if (!x->n_suspects ||
-                !((x->growth && o->fail_growth) || (x->exit_leaked && o->fail_exit)))
-                continue;
-            tl_msg("%d suspect group%s %s in pid %d (started by the program):", x->n_suspects,
-                   x->n_suspects == 1 ? "" : "s", x->growth ? "ranked by growth" : "left at exit",
-                   x->pid);
-            for (int k = 0; k < x->n_suspects; k++) {
-                fputc('\n', out);
-                tl_write_group_text(out, &x->suspects[k]);
-            }
-            fputc('\n', out);
-        }
+        print_suspects(out, o, r, v);
         tl_msg("verdict: leak (%s%s%s%s%s): exit status %d", v->growth ? "growth" : "",
                v->growth && v->exit ? ", " : "", v->exit ? "exit" : "",
                (v->growth || v->exit) && v->deadlock ? ", " : "", v->deadlock ? "deadlock" : "",
@@ -208,25 +246,7 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
                v->n_unseen, v->n_unseen == 1 ? "" : "es",
                v->program_exit_code ? v->program_exit_code : TL_EXIT_UNJUDGED);
     } else {
-        char span[32];
-        seconds(span, sizeof span, last_ms);
-        if (v->single && !v->have_exit)
-            tl_msg("clean: pid %d never had a second thread: nothing to judge", r->pid);
-        else if (v->g.judged)
-            tl_msg("clean: no growth in %d samples over %s (%s; Mann-Kendall p=%.2g, Theil-Sen "
-                   "%+.3g/s)%s",
-                   v->g.n, span, v->g.why, v->g.p_value, v->g.per_s,
-                   v->have_exit && !r->stopped
-                       ? (v->n_forgiven ? "; no threads left at exit but those forgiven"
-                                        : "; no threads left at exit")
-                       : "");
-        else
-            tl_msg("clean: %s (%d sample%s; need %d)%s", v->g.why, v->g.n, v->g.n == 1 ? "" : "s",
-                   o->growth.min_samples,
-                   v->have_exit && !r->stopped
-                       ? (v->n_forgiven ? "; no threads left at exit but those forgiven"
-                                        : "; no threads left at exit")
-                       : "");
+        print_clean(o, r, v, last_ms);
     }
     if (o->out_dir)
         tl_msg("dumps and series kept in %s", r->dir);
