@@ -183,8 +183,10 @@ $(BUILD)/tests/test_api: $(BUILD)/libthreadleak.so
 
 PROG_LDLIBS_cli_static := -static
 # Programs that use the API link the library as users do.
-PROG_LDLIBS_api_cancel_fork := -Iinclude -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lthreadleak
-$(BUILD)/tests/progs/api_cancel_fork: $(BUILD)/libthreadleak.so
+API_PROGS := invisible_api_cancel_fork faults_setuid
+$(foreach p,$(API_PROGS),$(eval PROG_LDLIBS_$(p) := -Iinclude -L$(BUILD) \
+	-Wl,-rpath,$(abspath $(BUILD)) -lthreadleak))
+$(API_PROGS:%=$(BUILD)/tests/progs/%): $(BUILD)/libthreadleak.so
 
 # Runtime programs (tests/runtimes): each built when its toolchain is
 # installed (checked when the recipe runs, after install-deps); their tests

@@ -212,7 +212,7 @@ Test(attach, exited_threads_are_not_known)
     tlt_stop(p);
 }
 
-/* Every blocking entry point of wait_calls, as in test_calls.c: the wait
+/* Every blocking entry point of calls_blocked, as in test_calls.c: the wait
  * kind from the system call and glibc's frames, frame #0 blocker(). */
 struct call_case {
     char call[32];
@@ -260,7 +260,7 @@ ParameterizedTestParameters(attach, calls)
 
 ParameterizedTest(struct call_case *c, attach, calls)
 {
-    const char *argv[] = {tlt_prog_path("wait_calls"), c->call, NULL};
+    const char *argv[] = {tlt_prog_path("calls_blocked"), c->call, NULL};
     tlt_proc *p = tlt_start_argv(argv, bare);
     attach_dump(p);
     json_t *g = tlt_find_group_fn(p, "blocked", c->wait, "blocker");

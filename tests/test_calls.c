@@ -1,5 +1,5 @@
 /* Every blocking entry point of docs/formats.md's table, one at a time: 3 threads
- * of tests/progs/wait_calls blocked in it must form the largest group,
+ * of tests/progs/calls_blocked blocked in it must form the largest group,
  * blocked in the call's wait kind, with "wait_call" naming the call (futex
  * waits excepted: they are all syscall()), frame #0 blocker() (the caller of
  * the primitive), spawn_blockers() on the creation stack, and, for calls
@@ -92,7 +92,7 @@ static int has_object(const char *call)
 
 ParameterizedTest(struct call_case *c, calls, blocks, .fini = tlt_cleanup, .timeout = 30)
 {
-    const char *argv[] = {tlt_prog_path("wait_calls"), c->call, NULL};
+    const char *argv[] = {tlt_prog_path("calls_blocked"), c->call, NULL};
     tlt_proc *p = tlt_start_argv(argv, NULL);
     tlt_dump(p);
     json_t *g = tlt_expect_leak(p, "blocked", c->wait, 3, "blocker", "spawn_blockers");

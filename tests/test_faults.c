@@ -54,7 +54,7 @@ static void expect_clean_exit(tlt_proc *p)
     tlt_expect(p, p->pid == 0, "%s did not exit after SIGUSR2", p->name);
     tlt_expect(p, WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: %s", p->name, rb_status(st));
     drain(p, 200);
-    if (strstr(p->name, "robust_idle"))
+    if (strstr(p->name, "faults_idle"))
         tlt_expect(p, strstr(p->out, "eintr 0\n") != NULL,
                    "the program saw EINTR from the dump signal:\n%s", p->out);
 }
@@ -64,7 +64,7 @@ static tlt_proc *start_idle(const char *stem, const char *extra)
     static char out[600];
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s", stem);
     const char *env[] = {out, extra, NULL};
-    const char *argv[] = {tlt_prog_path("robust_idle"), "8", NULL};
+    const char *argv[] = {tlt_prog_path("faults_idle"), "8", NULL};
     return tlt_start_argv(argv, env);
 }
 
@@ -286,7 +286,7 @@ Test(faults, signal_storm, .timeout = 240)
 
 Test(faults, exec_from_a_thread)
 {
-    tlt_proc *p = tlt_start("robust_exec", NULL);
+    tlt_proc *p = tlt_start("faults_exec", NULL);
     tlt_dump(p);
     json_t *g = tlt_find_group_fn(p, "blocked", "cond", "stage2_waiter");
     tlt_expect_group(p, g, "blocked", "cond", 2);
@@ -308,7 +308,7 @@ static rb_result cli_dump(pid_t pid)
 
 Test(faults, program_blocks_every_signal)
 {
-    const char *argv[] = {tlt_prog_path("robust_signals"), "block", NULL};
+    const char *argv[] = {tlt_prog_path("faults_signals"), "block", NULL};
     tlt_proc *p = tlt_start_argv(argv, NULL);
     kill(p->pid, SIGUSR1);
     rb_sleep_ms(1500);
@@ -330,7 +330,7 @@ Test(faults, program_blocks_every_signal)
 static void own_handler_wins(const char *log)
 {
     const char *env[] = {log, NULL};
-    const char *argv[] = {tlt_prog_path("robust_signals"), "handler", NULL};
+    const char *argv[] = {tlt_prog_path("faults_signals"), "handler", NULL};
     tlt_proc *p = tlt_start_argv(argv, log ? env : NULL);
     for (int i = 0; i < 3; i++) {
         kill(p->pid, SIGUSR1);
@@ -372,7 +372,7 @@ Test(faults, program_installs_its_own_handler_debug_log)
 Test(faults, vfork_posix_spawn_and_system_from_threads)
 {
     const char *rounds = rb_stress() ? "200" : "20";
-    const char *argv[] = {tlt_prog_path("robust_spawn"), rounds, NULL};
+    const char *argv[] = {tlt_prog_path("faults_spawn"), rounds, NULL};
     tlt_proc *p = tlt_start_argv(argv, NULL);
     long spawned = 0, failed = -1;
     sscanf(tlt_printed(p, "spawned"), "%ld failed %ld", &spawned, &failed);
@@ -396,14 +396,11 @@ Test(faults, setuid_process_ignores_paths)
 {
     if (geteuid() != 0)
         cr_skip_test("needs root to make a setuid program");
-    char dir[256], prog[400], out[400], cmd[20000], src[4200], inc[4200];
+    char dir[256], prog[400], out[400], cmd[9000];
     rb_tempdir(dir, sizeof dir);
     chmod(dir, 0755);
-    snprintf(prog, sizeof prog, "%s/secure_prog", dir);
-    snprintf(src, sizeof src, "%s", tlt_source_path("tests/robust/secure_prog.c"));
-    snprintf(inc, sizeof inc, "%s", tlt_source_path("include"));
-    snprintf(cmd, sizeof cmd, "cc -o %s %s -I%s -L%s -lthreadleak -Wl,-rpath,%s -pthread", prog,
-             src, inc, tlt_build_dir(), tlt_build_dir());
+    snprintf(prog, sizeof prog, "%s/faults_setuid", dir);
+    snprintf(cmd, sizeof cmd, "cp %s %s", tlt_prog_path("faults_setuid"), prog);
     cr_assert(system(cmd) == 0, "%s failed", cmd);
     cr_assert(chmod(prog, 04755) == 0);
     snprintf(out, sizeof out, "%s/out", dir);
@@ -445,7 +442,7 @@ Test(faults, setuid_process_ignores_paths)
     close(pfd[0]);
     int st;
     waitpid(pid, &st, 0);
-    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "secure_prog: %s\n%s", rb_status(st), buf);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "faults_setuid: %s\n%s", rb_status(st), buf);
     cr_expect(strstr(buf, "active 1") != NULL, "the library was not active:\n%s", buf);
     cr_expect(strstr(buf, "secure 1") != NULL, "the process was not AT_SECURE:\n%s", buf);
     cr_expect_eq(rb_count_files(out, NULL), 0, "files appeared in %s", out);

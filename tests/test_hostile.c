@@ -39,7 +39,7 @@ static void shown(const char *v, char *out, size_t size)
     out[n] = 0;
 }
 
-/* Runs robust_idle (2 threads, exits at once) with VAR=value; expects exit
+/* Runs faults_idle (2 threads, exits at once) with VAR=value; expects exit
  * 0 and either no threadleak line (bad == 0) or exactly one of the form
  * "threadleak: VAR=<shown>: <why>; using <dflt>". */
 static void one(const char *var, const char *value, int bad, const char *dflt)
@@ -47,7 +47,7 @@ static void one(const char *var, const char *value, int bad, const char *dflt)
     char dir[256], envvar[6000];
     rb_tempdir(dir, sizeof dir);
     snprintf(envvar, sizeof envvar, "%s=%s", var, value);
-    const char *argv[] = {tlt_prog_path("robust_idle"), "2", "--exit", NULL};
+    const char *argv[] = {tlt_prog_path("faults_idle"), "2", "--exit", NULL};
     const char *env[] = {envvar, NULL};
     rb_result r = rb_run_in(argv, env, 1, dir, 20000);
     char show[128], what[200];
@@ -128,7 +128,7 @@ Test(hostile, reserved_signal_numbers)
  * variables included. */
 Test(hostile, quiet_means_quiet)
 {
-    const char *argv[] = {tlt_prog_path("robust_idle"), "2", "--exit", NULL};
+    const char *argv[] = {tlt_prog_path("faults_idle"), "2", "--exit", NULL};
     const char *env[] = {"THREADLEAK_LOG=quiet", "THREADLEAK_FRAMES=abc",
                          "THREADLEAK_FORMAT=", NULL};
     rb_result r = rb_run(argv, env, 20000);

@@ -42,7 +42,7 @@ Test(invisible, close_all_then_reuse_the_numbers)
     unlink(series);
     snprintf(env_series, sizeof env_series, "THREADLEAK_SERIES=%s", series);
     const char *env[] = {env_series, "THREADLEAK_INTERVAL_MS=50", NULL};
-    const char *argv[] = {tlt_prog_path("daemon_close_all"), own, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_daemon_close_all"), own, NULL};
     tlt_proc *p = tlt_start_argv(argv, env);
     long before = lines_in(series);
     tlt_dump(p); /* the signal still wakes the sampler: it holds no descriptor */
@@ -65,7 +65,7 @@ Test(invisible, close_all_then_reuse_the_numbers)
  * single-threaded program stays single-threaded. */
 Test(invisible, single_threaded_stays_single_threaded)
 {
-    tlt_proc *p = tlt_start("host_thread_count", NULL);
+    tlt_proc *p = tlt_start("invisible_thread_count", NULL);
     tlt_expect(p, strcmp(tlt_printed(p, "before"), "1") == 0,
                "a program that has started no thread has %s threads under the preload, not 1",
                tlt_printed(p, "before"));
@@ -87,7 +87,7 @@ Test(invisible, series_without_a_thread_of_ours)
     unlink(series);
     snprintf(env_series, sizeof env_series, "THREADLEAK_SERIES=%s", series);
     const char *env[] = {env_series, NULL};
-    tlt_proc *p = tlt_start("host_thread_count", env);
+    tlt_proc *p = tlt_start("invisible_thread_count", env);
     tlt_expect(p, strcmp(tlt_printed(p, "before"), "1") == 0,
                "with THREADLEAK_SERIES the program is still single-threaded: 1 thread, not %s",
                tlt_printed(p, "before"));
@@ -109,7 +109,7 @@ Test(invisible, series_without_a_thread_of_ours)
  * may touch, so the program neither faults nor sees EINTR. */
 Test(invisible, select_with_a_one_word_fd_set)
 {
-    tlt_proc *p = tlt_start("host_select_small", NULL);
+    tlt_proc *p = tlt_start("invisible_select_small", NULL);
     tlt_dump(p);
     tlt_expect_by_wait(p, "poll", 1);
     for (int i = 0; i < 300 && !strstr(p->out, "select "); i++) {
@@ -130,7 +130,7 @@ Test(invisible, select_with_a_one_word_fd_set)
  * holds its dump lock with cancellation disabled, so no fork hangs. */
 Test(invisible, cancelled_inside_the_api_then_fork)
 {
-    tlt_proc *p = tlt_start("api_cancel_fork", NULL);
+    tlt_proc *p = tlt_start("invisible_api_cancel_fork", NULL);
     for (int i = 0; i < 1000 && !strstr(p->out, "done\n") && p->pid; i++) {
         struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
         if (poll(&pfd, 1, 20) > 0) {
@@ -151,7 +151,7 @@ Test(invisible, cancelled_inside_the_api_then_fork)
  * would inherit as SIG_DFL. */
 Test(invisible, an_inherited_sig_ign_is_kept)
 {
-    tlt_proc *p = tlt_start("host_sig_ign", NULL);
+    tlt_proc *p = tlt_start("invisible_sig_ign", NULL);
     tlt_expect(p, strcmp(tlt_printed(p, "usr1"), "ignored") == 0,
                "SIGUSR1 was ignored at exec; under the preload it is %s", tlt_printed(p, "usr1"));
     tlt_stop(p);
@@ -190,7 +190,7 @@ Test(invisible, threads_created_from_jit_code_leave_the_files_alone)
     char dir[256], stem[300];
     rb_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/data", dir);
-    const char *argv[] = {tlt_prog_path("host_trampoline_files"), stem, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_trampoline_files"), stem, NULL};
     rb_result pre = same_bare_and_preloaded(argv, NULL);
     cr_expect(rb_count_lines(pre.out, "file ") == 4 && strstr(pre.out, "\"DDDD\", offset 0\n"),
               "the program should report its four files:\n%s", pre.out);
@@ -207,7 +207,7 @@ Test(invisible, the_descriptor_table_is_the_programs_own)
     char dir[256], stem[300];
     rb_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/api", dir);
-    const char *argv[] = {tlt_prog_path("host_fd_table"), stem, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_fd_table"), stem, NULL};
     rb_result pre = same_bare_and_preloaded(argv, NULL);
     cr_expect(rb_count_files(dir, ".json") == 2 && rb_count_files(dir, ".txt") == 2,
               "both API dumps should be written (.json and .txt): %d and %d files",
@@ -232,7 +232,7 @@ Test(invisible, a_close_everything_loop_loses_no_dump)
     snprintf(env_series, sizeof env_series, "THREADLEAK_SERIES=%s", series);
     const char *env[] = {env_out, env_series, "THREADLEAK_FORMAT=json", "THREADLEAK_INTERVAL_MS=10",
                          NULL};
-    const char *argv[] = {tlt_prog_path("host_close_loop"), data, "300", stem, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_close_loop"), data, "300", stem, NULL};
     rb_result pre = same_bare_and_preloaded(argv, env);
     cr_expect(strstr(pre.out, "api dumps failed 0\n") && strstr(pre.out, "foreign bytes 0\n"),
               "every dump should be written, none into the program's file:\n%s\n%s", pre.out,
@@ -267,7 +267,7 @@ static void sandboxed(const char *when)
     snprintf(out, sizeof out, "%s/dump.%%n", dir);
     snprintf(env_out, sizeof env_out, "THREADLEAK_OUTPUT=%s", out);
     const char *env[] = {env_out, "THREADLEAK_FORMAT=json", NULL};
-    const char *argv[] = {tlt_prog_path("host_seccomp_trap"), when, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_seccomp_trap"), when, NULL};
     rb_result pre = same_bare_and_preloaded(argv, env);
     cr_expect(strstr(pre.out, "api dumps failed 0\n") && strstr(pre.out, "mincore traps 0\n"), "%s",
               pre.out);
@@ -314,7 +314,7 @@ Test(invisible, no_network_with_debuginfod_urls)
     rb_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/api", dir);
     const char *env[] = {urls, "DEBUGINFOD_TIMEOUT=2", NULL};
-    const char *argv[] = {tlt_prog_path("host_fd_table"), stem, NULL};
+    const char *argv[] = {tlt_prog_path("invisible_fd_table"), stem, NULL};
     rb_result pre = same_bare_and_preloaded(argv, env);
     cr_expect(rb_count_files(dir, ".json") == 2, "the dumps should be written");
     int c = accept(s, NULL, NULL);
@@ -326,7 +326,7 @@ Test(invisible, no_network_with_debuginfod_urls)
     rb_rmtree(dir);
 }
 
-/* Starts host_stderr_closed (preloaded or bare) with its stderr on a pipe;
+/* Starts invisible_stderr_closed (preloaded or bare) with its stderr on a pipe;
  * returns the pipe's read end. */
 static pid_t start_on_pipe(const char *mode, int preload, const char *output, int *rd)
 {
@@ -342,7 +342,7 @@ static pid_t start_on_pipe(const char *mode, int preload, const char *output, in
             setenv("LD_PRELOAD", tlt_lib_path(), 1);
         if (output)
             setenv("THREADLEAK_OUTPUT", output, 1);
-        execl(tlt_prog_path("host_stderr_closed"), "host_stderr_closed", mode, (char *)NULL);
+        execl(tlt_prog_path("invisible_stderr_closed"), "invisible_stderr_closed", mode, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

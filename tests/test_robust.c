@@ -212,12 +212,13 @@ Test(robust, dump_signal_just_before_exit_is_written)
     char dir[256], out[400];
     rb_tempdir(dir, sizeof dir);
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
-    const char *argv[] = {tlt_prog_path("signal_then_exit"), NULL};
+    const char *argv[] = {tlt_prog_path("robust_signal_then_exit"), NULL};
     const char *env[] = {out, NULL};
     int runs = 10, written = 0;
     for (int i = 0; i < runs; i++) {
         rb_result r = rb_run(argv, env, 30000);
-        cr_expect(rb_exited_0(&r), "signal_then_exit: %s\nstderr:\n%s", rb_status(r.status), r.err);
+        cr_expect(rb_exited_0(&r), "robust_signal_then_exit: %s\nstderr:\n%s", rb_status(r.status),
+                  r.err);
         rb_free(&r);
     }
     written = rb_count_files(dir, ".txt");

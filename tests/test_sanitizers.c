@@ -77,11 +77,11 @@ Test(sanitizers, asan_ubsan_programs)
     asan_env();
     /* make check: a few; make stress: every wait-kind program too. */
     const char *quick[] = {"wait_mutex",    "wait_cond",   "wait_exited", "lang_cpp",
-                           "robust_cancel", "robust_exec", "robust_fork", NULL};
+                           "robust_cancel", "faults_exec", "robust_fork", NULL};
     const char *all[] = {
         "wait_mutex",  "wait_rwlock",   "wait_cond",     "wait_sem",    "wait_barrier", "wait_join",
         "wait_exited", "wait_detached", "wait_futex",    "wait_sleep",  "wait_io",      "wait_poll",
-        "lang_cpp",    "lang_c11",      "robust_cancel", "robust_exec", "robust_fork",  NULL};
+        "lang_cpp",    "lang_c11",      "robust_cancel", "faults_exec", "robust_fork",  NULL};
     const char **progs = rb_stress() ? all : quick;
     int n = 0;
     for (size_t i = 0; progs[i]; i++) {
@@ -93,7 +93,7 @@ Test(sanitizers, asan_ubsan_programs)
     }
     const char *many[] = {tlt_prog_path("robust_many"), "2000", "20", NULL};
     asan_prog(many, 2);
-    const char *spawn[] = {tlt_prog_path("robust_spawn"), "5", NULL};
+    const char *spawn[] = {tlt_prog_path("faults_spawn"), "5", NULL};
     asan_prog(spawn, 1);
     n += 2;
 
@@ -101,7 +101,7 @@ Test(sanitizers, asan_ubsan_programs)
      * many threads: a child can inherit ASan's allocator lock held by
      * another thread, and hangs in malloc; GCC 12's ASan has no atfork.) */
     const char *done[][4] = {
-        {tlt_prog_path("robust_idle"), "4", "--exit", NULL},
+        {tlt_prog_path("faults_idle"), "4", "--exit", NULL},
         {tlt_prog_path("robust_exc"), "4", "300", NULL},
     };
     char dir[256], out[400];

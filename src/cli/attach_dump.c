@@ -17,6 +17,7 @@
 #include "cli/attach.h"
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/owners.h"
 #include "common/stack_key.h"
 
 /* How long the threads may stay stopped waiting for the last of them. */
@@ -328,7 +329,7 @@ static int build(pid_t pid, struct built *b, tl_attach_want keep, void *arg)
 static void unbuild(struct built *b)
 {
     tl_dump *d = &b->d;
-    tl_attach_owners_free(d);
+    tl_owners_free(d);
     for (int i = 0; i < d->n_groups; i++)
         free(d->groups[i].tids);
     free(d->groups);

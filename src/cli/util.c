@@ -92,7 +92,7 @@ void tl_remove_dir(const char *dir)
     rmdir(dir);
 }
 
-static void out_of_memory(void)
+void tl_die_oom(void)
 {
     tl_msg("out of memory");
     exit(TL_EXIT_FAIL);
@@ -102,17 +102,17 @@ void *tl_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
-        out_of_memory();
+        tl_die_oom();
     return p;
 }
 
 void *tl_xrealloc(void *p, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
-        out_of_memory();
+        tl_die_oom();
     void *q = realloc(p, (n * size) != 0 ? n * size : 1);
     if (!q)
-        out_of_memory();
+        tl_die_oom();
     return q;
 }
 
@@ -120,6 +120,6 @@ char *tl_xstrdup(const char *s)
 {
     char *p = strdup(s ? s : "");
     if (!p)
-        out_of_memory();
+        tl_die_oom();
     return p;
 }

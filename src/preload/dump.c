@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/owners.h"
 #include "common/stack_key.h"
 #include "preload/config.h"
 #include "preload/dump.h"
@@ -502,7 +503,7 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
     if (!d)
         return;
     struct dump_with_stacks *whole = (struct dump_with_stacks *)d;
-    tl_dump_owners_free(d); /* before the groups it points into */
+    tl_owners_free(d); /* before the groups it points into */
     for (int i = 0; i < d->n_groups; i++) {
         free(d->groups[i].tids);
         free(d->groups[i].creator_tids);

@@ -4,7 +4,7 @@
  * see one caused by the dump signal). Prints "ready"; on SIGUSR2 (sigwait
  * in main) wakes and joins everyone, prints "eintr <n>" and exits 0.
  *
- *   robust_idle [N] [--exit]   --exit: no waiting, join and exit at once */
+ *   faults_idle [N] [--exit]   --exit: no waiting, join and exit at once */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>

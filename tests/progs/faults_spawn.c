@@ -1,7 +1,7 @@
 /* vfork, posix_spawn and system() from several threads at once while other
  * threads block: every child (/bin/true, itself preloaded) must exit 0.
  * Prints "spawned <n> failed <m>" and "ready", then waits in pause().
- *   robust_spawn [ROUNDS] */
+ *   faults_spawn [ROUNDS] */
 #include <errno.h>
 #include <pthread.h>
 #include <spawn.h>

@@ -1,9 +1,9 @@
 /* Programs that do unusual things with the dump signal.
  *
- *   robust_signals block    blocks every signal in every thread (before
+ *   faults_signals block    blocks every signal in every thread (before
  *                           starting its 4 threads); main waits in sigwait
  *                           for SIGUSR2, then joins and exits 0.
- *   robust_signals handler  installs its own SIGUSR1 handler, which
+ *   faults_signals handler  installs its own SIGUSR1 handler, which
  *                           writes "usr1" on stdout; 4 threads; main waits
  *                           for SIGUSR2, then prints "hits <n>" and exits 0.
  * Both print "ready" once set up. */

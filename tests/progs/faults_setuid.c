@@ -1,4 +1,4 @@
-/* Built and made setuid by tests/test_faults.c (setuid_process_ignores_paths):
+/* Copied and made setuid by tests/test_faults.c (setuid_process_ignores_paths):
  * linked with -lthreadleak, run as nobody, so the library runs AT_SECURE. */
 #include <pthread.h>
 #include <signal.h>

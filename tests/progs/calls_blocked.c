@@ -1,4 +1,4 @@
-/* wait_calls CALL: 3 threads blocked in the named interposed call (every
+/* calls_blocked CALL: 3 threads blocked in the named interposed call (every
  * entry point of docs/formats.md's table that can block), each called directly by
  * blocker(), started by spawn_blockers(). Timed calls get a deadline an
  * hour away. Joins form a chain: joiner 0 joins 1, 1 joins 2, 2 joins a
@@ -225,7 +225,8 @@ static void *blocker(void *arg)
         /* Nothing ever wakes these waits: getting here means the call
          * failed or was interrupted (the dump signal must not do that). */
         int err = errno;
-        fprintf(stderr, "wait_calls: %s returned early (errno %d: %s)\n", call, err, strerror(err));
+        fprintf(stderr, "calls_blocked: %s returned early (errno %d: %s)\n", call, err,
+                strerror(err));
         errno = 0;
     }
     return NULL;
@@ -254,13 +255,15 @@ static void setup(void)
     int fds[2];
     if (is("recv") || is("recvfrom") || is("recvmsg") || is("send") || is("sendto") ||
         is("sendmsg")) {
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds)) die("socketpair", errno);
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
+            die("socketpair", errno);
     } else if (pipe(fds)) {
         die("pipe", errno);
     }
     read_fd = fds[0];
     write_fd = fds[1];
-    if (is("write") || is("writev")) fill(write_fd);
+    if (is("write") || is("writev"))
+        fill(write_fd);
     if (is("send") || is("sendto") || is("sendmsg")) {
         int small = 4096;
         setsockopt(write_fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
@@ -285,21 +288,26 @@ static void setup(void)
             die("listen", errno);
         for (;;) {
             int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
-            if (connect(fd, (struct sockaddr *)&full_addr, sizeof full_addr) == -1) break;
+            if (connect(fd, (struct sockaddr *)&full_addr, sizeof full_addr) == -1)
+                break;
         }
     }
     if (is("epoll_wait") || is("epoll_pwait") || is("epoll_pwait2")) {
         struct epoll_event ev = {.events = EPOLLIN};
         epoll_fd = epoll_create1(0);
-        if (epoll_fd < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, read_fd, &ev)) die("epoll", errno);
+        if (epoll_fd < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, read_fd, &ev))
+            die("epoll", errno);
     }
     if (sem_init(&sem, 0, 0) || pthread_barrier_init(&barrier, NULL, N + 1) ||
         mtx_init(&c11_mutex, mtx_timed) != thrd_success ||
         mtx_init(&c11_cond_mutex, mtx_plain) != thrd_success || cnd_init(&c11_cond) != thrd_success)
         die("init", errno);
-    if (!strncmp(call, "pthread_mutex_", 14)) pthread_mutex_lock(&mutex);
-    if (!strncmp(call, "mtx_", 4)) mtx_lock(&c11_mutex);
-    if (!strncmp(call, "pthread_rwlock_", 15)) pthread_rwlock_wrlock(&rwlock);
+    if (!strncmp(call, "pthread_mutex_", 14))
+        pthread_mutex_lock(&mutex);
+    if (!strncmp(call, "mtx_", 4))
+        mtx_lock(&c11_mutex);
+    if (!strncmp(call, "pthread_rwlock_", 15))
+        pthread_rwlock_wrlock(&rwlock);
     if (!strncmp(call, "sig", 3)) {
         /* SIGUSR2 is only waited for: blocked everywhere, never sent. */
         sigset_t usr2;
@@ -311,14 +319,22 @@ static void setup(void)
 
 static const void *object(void)
 {
-    if (!strncmp(call, "pthread_mutex_", 14)) return &mutex;
-    if (!strncmp(call, "mtx_", 4)) return &c11_mutex;
-    if (!strncmp(call, "pthread_rwlock_", 15)) return &rwlock;
-    if (!strncmp(call, "pthread_cond_", 13)) return &cond;
-    if (!strncmp(call, "cnd_", 4)) return &c11_cond;
-    if (!strncmp(call, "sem_", 4)) return &sem;
-    if (!strncmp(call, "pthread_barrier_", 16)) return &barrier;
-    if (!strncmp(call, "futex_", 6)) return &futex_word;
+    if (!strncmp(call, "pthread_mutex_", 14))
+        return &mutex;
+    if (!strncmp(call, "mtx_", 4))
+        return &c11_mutex;
+    if (!strncmp(call, "pthread_rwlock_", 15))
+        return &rwlock;
+    if (!strncmp(call, "pthread_cond_", 13))
+        return &cond;
+    if (!strncmp(call, "cnd_", 4))
+        return &c11_cond;
+    if (!strncmp(call, "sem_", 4))
+        return &sem;
+    if (!strncmp(call, "pthread_barrier_", 16))
+        return &barrier;
+    if (!strncmp(call, "futex_", 6))
+        return &futex_word;
     return NULL;
 }
 
@@ -345,14 +361,15 @@ static void spawn_blockers(void)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: wait_calls CALL\n");
+        fprintf(stderr, "usage: calls_blocked CALL\n");
         return 2;
     }
     call = argv[1];
     setup();
     spawn_blockers();
     settle();
-    if (object()) print_object("object", object());
+    if (object())
+        print_object("object", object());
     ready();
     wait_forever();
 }
