@@ -6,7 +6,7 @@
 
 #include "cli/run.h"
 
-static double fin(double x)
+static double finite_or_zero(double x)
 {
     return isfinite(x) ? x : 0;
 }
@@ -299,14 +299,14 @@ static void write_growth(FILE *f, const tl_run_opts *o, const tl_verdict *v)
             "{\"detected\":%s,\"first\":%ld,\"last\":%ld,\"per_s\":%.6g,"
             "\"method\":\"mann-kendall+theil-sen\",\"judged\":%s,\"why\":",
             v->growth_detected && !v->growth_in_ignored ? "true" : "false", g->first, g->last,
-            fin(g->per_s), g->judged ? "true" : "false");
+            finite_or_zero(g->per_s), g->judged ? "true" : "false");
     tl_write_json_string(f, v->growth_in_ignored ? "growth in ignored groups only" : g->why);
     fprintf(f,
             ",\"samples\":%d,\"window_samples\":%d,\"window_start_ms\":%ld,"
             "\"mann_kendall_s\":%.0f,\"z\":%.6g,\"p_value\":%.6g,\"window_growth\":%.6g,"
             "\"tail_rise\":%.6g,\"confidence\":%.6g,\"min_growth\":%.6g,\"window\":%.6g",
-            g->n, g->n_window, g->window_start_ms, fin(g->mk_s), fin(g->mk_z), fin(g->p_value),
-            fin(g->window_growth), fin(g->tail_rise), o->growth.confidence, o->growth.min_growth,
+            g->n, g->n_window, g->window_start_ms, finite_or_zero(g->mk_s), finite_or_zero(g->mk_z), finite_or_zero(g->p_value),
+            finite_or_zero(g->window_growth), finite_or_zero(g->tail_rise), o->growth.confidence, o->growth.min_growth,
             o->growth.window);
     if (v->trimmed)
         fprintf(f, ",\"shutdown\":{\"peak\":%ld,\"peak_ms\":%ld,\"end\":%ld}", v->trimmed_peak,
@@ -356,7 +356,7 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
         fprintf(f,
                 "%s{\"pid\":%d,\"growth\":%s,\"per_s\":%.6g,\"exit_leaked\":%ld,"
                 "\"outlived\":%s,\"suspects\":[",
-                i ? ",\n" : "\n", x->pid, x->growth ? "true" : "false", fin(x->g.per_s),
+                i ? ",\n" : "\n", x->pid, x->growth ? "true" : "false", finite_or_zero(x->g.per_s),
                 x->exit_leaked, x->outlived ? "true" : "false");
         for (int k = 0; k < x->n_suspects; k++) {
             fputs(k ? ",\n" : "\n", f);
