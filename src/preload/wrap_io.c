@@ -11,8 +11,8 @@
  * rest (an error or another signal then answers with what went through). */
 enum transfer { T_WRITE, T_SEND, T_RECV, T_WRITEV, T_SENDMSG, T_RECVMSG };
 
-static ssize_t one(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov, int cnt,
-                   int flags)
+static ssize_t transfer_once(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov,
+                             int cnt, int flags)
 {
     struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
     switch (k) {
@@ -65,7 +65,7 @@ static __attribute__((noinline)) ssize_t go_on(enum transfer k, int fd, char *bu
             }
         }
         unsigned h = tl_signal_hits;
-        ssize_t r = one(k, fd, buf ? buf + done : NULL, asked, v, c, flags);
+        ssize_t r = transfer_once(k, fd, buf ? buf + done : NULL, asked, v, c, flags);
         if (r == -1 && errno == EINTR && tl_signal_hits != h)
             continue;
         if (r <= 0)
@@ -86,7 +86,7 @@ static ssize_t transfer(enum transfer k, int fd, char *buf, size_t n, const stru
     int e = errno;
     for (;;) {
         unsigned h = tl_signal_hits;
-        ssize_t r = one(k, fd, buf, n, iov, cnt, flags);
+        ssize_t r = transfer_once(k, fd, buf, n, iov, cnt, flags);
         if (r == -1 && errno == EINTR && tl_signal_hits != h) {
             errno = e;
             continue;
