@@ -305,8 +305,9 @@ static void write_growth(FILE *f, const tl_run_opts *o, const tl_verdict *v)
             ",\"samples\":%d,\"window_samples\":%d,\"window_start_ms\":%ld,"
             "\"mann_kendall_s\":%.0f,\"z\":%.6g,\"p_value\":%.6g,\"window_growth\":%.6g,"
             "\"tail_rise\":%.6g,\"confidence\":%.6g,\"min_growth\":%.6g,\"window\":%.6g",
-            g->n, g->n_window, g->window_start_ms, finite_or_zero(g->mk_s), finite_or_zero(g->mk_z), finite_or_zero(g->p_value),
-            finite_or_zero(g->window_growth), finite_or_zero(g->tail_rise), o->growth.confidence, o->growth.min_growth,
+            g->n, g->n_window, g->window_start_ms, finite_or_zero(g->mk_s), finite_or_zero(g->mk_z),
+            finite_or_zero(g->p_value), finite_or_zero(g->window_growth),
+            finite_or_zero(g->tail_rise), o->growth.confidence, o->growth.min_growth,
             o->growth.window);
     if (v->trimmed)
         fprintf(f, ",\"shutdown\":{\"peak\":%ld,\"peak_ms\":%ld,\"end\":%ld}", v->trimmed_peak,
