@@ -87,11 +87,17 @@ static inline void tl_retry_try(struct tl_retry *rt)
     rt->hits = tl_signal_hits;
 }
 
+/* Whether our signal came during the latest try. */
+static inline int tl_retry_hit(const struct tl_retry *rt)
+{
+    return tl_signal_hits != rt->hits;
+}
+
 /* Whether the try that returned r failed only because our signal
  * interrupted it; errno is then the program's again, for the next try. */
 static inline int tl_retry_again(const struct tl_retry *rt, long r)
 {
-    if (r != -1 || errno != EINTR || tl_signal_hits == rt->hits)
+    if (r != -1 || errno != EINTR || !tl_retry_hit(rt))
         return 0;
     errno = rt->saved_errno;
     return 1;
