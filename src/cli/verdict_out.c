@@ -315,22 +315,9 @@ static void write_growth(FILE *f, const tl_run_opts *o, const tl_verdict *v)
     fputc('}', f);
 }
 
-int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_result *r,
-                          const tl_verdict *v)
+static void write_program(FILE *f, const tl_run_opts *o, const tl_run_result *r)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (!f) {
-        tl_msg("--json %s: cannot write the verdict: %m", path);
-        return -1;
-    }
-    fprintf(f, "{\"format\":\"threadleak-verdict\",\"version\":1,\"verdict\":\"%s\",\"reasons\":[",
-            v->leak       ? "leak"
-            : v->unjudged ? "unjudged"
-                          : "clean");
-    fprintf(f, "%s%s%s%s%s]", v->growth ? "\"growth\"" : "", v->growth && v->exit ? "," : "",
-            v->exit ? "\"exit\"" : "", (v->growth || v->exit) && v->deadlock ? "," : "",
-            v->deadlock ? "\"deadlock\"" : "");
-    fputs(",\n\"program\":{\"argv\":", f);
+    fputs("{\"argv\":", f);
     write_argv(f, o);
     fprintf(f, ",\"pid\":%d,\"exit_code\":", r->pid);
     if (r->exited)
@@ -342,16 +329,19 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
         fprintf(f, "%d", r->signal);
     else
         fputs("null", f);
-    fprintf(f, ",\"stopped\":%s,\"elapsed_ms\":%ld},\n\"growth\":", r->stopped ? "true" : "false",
-            r->elapsed_ms);
-    write_growth(f, o, v);
-    fputs(",\n\"at_exit\":", f);
-    if (v->have_exit && !r->stopped)
-        fprintf(f, "{\"live\":%ld,\"exited_unjoined\":%ld,\"leaked\":%ld}", v->at_exit.live,
-                v->at_exit.exited_unjoined, v->exit_leaked);
-    else
-        fputs("null", f);
-    fputs(",\n\"others\":[", f);
+    fprintf(f, ",\"stopped\":%s,\"elapsed_ms\":%ld}", r->stopped ? "true" : "false", r->elapsed_ms);
+}
+
+static void write_groups(FILE *f, const tl_group *groups, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fputs(i ? ",\n" : "\n", f);
+        tl_write_group_json(f, &groups[i]);
+    }
+}
+
+static void write_others(FILE *f, const tl_verdict *v)
+{
     for (int i = 0; i < v->n_others; i++) {
         const tl_other *x = &v->others[i];
         fprintf(f,
@@ -359,24 +349,23 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
                 "\"outlived\":%s,\"suspects\":[",
                 i ? ",\n" : "\n", x->pid, x->growth ? "true" : "false", finite_or_zero(x->g.per_s),
                 x->exit_leaked, x->outlived ? "true" : "false");
-        for (int k = 0; k < x->n_suspects; k++) {
-            fputs(k ? ",\n" : "\n", f);
-            tl_write_group_json(f, &x->suspects[k]);
-        }
+        write_groups(f, x->suspects, x->n_suspects);
         fputs("]}", f);
     }
-    fputs("]", f);
-    tl_run_deadlock_json(f, &v->dl);
-    fputs(",\n\"forgiven\":[", f);
-    for (int i = 0; i < v->n_forgiven; i++)
-        write_forgiven(f, &v->forgiven[i], i);
-    fputs("],\n\"unjudged\":[", f);
+}
+
+static void write_unjudged(FILE *f, const tl_verdict *v)
+{
     for (int i = 0; i < v->n_unseen; i++) {
         fprintf(f, "%s{\"pid\":%d,\"why\":", i ? ",\n" : "\n", v->unseen[i].pid);
         tl_write_json_string(f, v->unseen[i].why);
         fputc('}', f);
     }
-    fputs("],\n\"descendants\":[", f);
+}
+
+/* The processes of the tree besides the program that reported or outlived it. */
+static void write_descendants(FILE *f, const tl_run_result *r)
+{
     for (int i = 0, k = 0; i < r->n_seen; i++) {
         const tl_proc_seen *s = &r->seen[i];
         if (s->pid == r->pid || (!s->has_lib && !s->outlived))
@@ -388,23 +377,69 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
                 s->uid, s->has_lib ? "true" : "false", p ? p->n : 0, s->outlived ? "true" : "false",
                 s->stopped ? "true" : "false");
     }
-    fputs("],\n\"samples\":[", f);
+}
+
+static void write_samples(FILE *f, const tl_verdict *v)
+{
     for (int i = 0; v->primary && i < v->primary->n; i++) {
         const tl_sample *s = &v->primary->s[i];
         fprintf(f, "%s{\"t_ms\":%ld,\"live\":%ld,\"blocked\":%ld,\"exited_unjoined\":%ld}",
                 i ? ",\n" : "\n", s->t_ms, s->live, s->blocked, s->exited_unjoined);
     }
+}
+
+static void write_verdict(FILE *f, const tl_run_opts *o, const tl_run_result *r,
+                          const tl_verdict *v)
+{
+    fprintf(f, "{\"format\":\"threadleak-verdict\",\"version\":1,\"verdict\":\"%s\",\"reasons\":[",
+            v->leak       ? "leak"
+            : v->unjudged ? "unjudged"
+                          : "clean");
+    fprintf(f, "%s%s%s%s%s]", v->growth ? "\"growth\"" : "", v->growth && v->exit ? "," : "",
+            v->exit ? "\"exit\"" : "", (v->growth || v->exit) && v->deadlock ? "," : "",
+            v->deadlock ? "\"deadlock\"" : "");
+    fputs(",\n\"program\":", f);
+    write_program(f, o, r);
+    fputs(",\n\"growth\":", f);
+    write_growth(f, o, v);
+    fputs(",\n\"at_exit\":", f);
+    if (v->have_exit && !r->stopped)
+        fprintf(f, "{\"live\":%ld,\"exited_unjoined\":%ld,\"leaked\":%ld}", v->at_exit.live,
+                v->at_exit.exited_unjoined, v->exit_leaked);
+    else
+        fputs("null", f);
+    fputs(",\n\"others\":[", f);
+    write_others(f, v);
+    fputs("]", f);
+    tl_run_deadlock_json(f, &v->dl);
+    fputs(",\n\"forgiven\":[", f);
+    for (int i = 0; i < v->n_forgiven; i++)
+        write_forgiven(f, &v->forgiven[i], i);
+    fputs("],\n\"unjudged\":[", f);
+    write_unjudged(f, v);
+    fputs("],\n\"descendants\":[", f);
+    write_descendants(f, r);
+    fputs("],\n\"samples\":[", f);
+    write_samples(f, v);
     fputs("],\n\"suspects\":[", f);
-    for (int i = 0; i < v->n_suspects; i++) {
-        fputs(i ? ",\n" : "\n", f);
-        tl_write_group_json(f, &v->suspects[i]);
-    }
+    write_groups(f, v->suspects, v->n_suspects);
     fputs("]", f);
     if (o->out_dir) {
         fputs(",\n\"out\":", f);
         tl_write_json_string(f, r->dir);
     }
     fputs("}\n", f);
+}
+
+int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_result *r,
+                          const tl_verdict *v)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!f) {
+        tl_msg("--json %s: cannot write the verdict: %m", path);
+        return -1;
+    }
+    write_verdict(f, o, r, v);
     int bad = ferror(f);
     if (f != stdout)
         bad |= fclose(f) != 0;
