@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -31,26 +32,27 @@ static void forward(int sig)
         kill((pid_t)child_pid, sig);
 }
 
-static int set_env(const tl_run_opts *o, const tl_run_result *r)
+static int setenvf(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int setenvf(const char *name, const char *fmt, ...)
 {
     char buf[PATH_MAX * 2 + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return setenv(name, buf, 1);
+}
+
+static int set_env(const tl_run_opts *o, const tl_run_result *r)
+{
     const char *old = getenv("LD_PRELOAD");
-    if (old && *old)
-        snprintf(buf, sizeof buf, "%s:%s", r->lib, old);
-    else
-        snprintf(buf, sizeof buf, "%s", r->lib);
-    if (setenv("LD_PRELOAD", buf, 1))
+    if (old && *old ? setenvf("LD_PRELOAD", "%s:%s", r->lib, old)
+                    : setenvf("LD_PRELOAD", "%s", r->lib))
         return -1;
-    snprintf(buf, sizeof buf, "%ld", o->interval_ms);
-    if (setenv("THREADLEAK_INTERVAL_MS", buf, 1))
-        return -1;
-    snprintf(buf, sizeof buf, "%s/series.jsonl", r->dir);
-    if (setenv("THREADLEAK_SERIES", buf, 1))
-        return -1;
-    snprintf(buf, sizeof buf, "%s/dump.%%p.%%n", r->dir);
-    if (setenv("THREADLEAK_OUTPUT", buf, 1))
-        return -1;
-    return setenv("THREADLEAK_FORMAT", "text,json", 1) || setenv("THREADLEAK_EXIT_DUMP", "1", 1);
+    return setenvf("THREADLEAK_INTERVAL_MS", "%ld", o->interval_ms) ||
+           setenvf("THREADLEAK_SERIES", "%s/series.jsonl", r->dir) ||
+           setenvf("THREADLEAK_OUTPUT", "%s/dump.%%p.%%n", r->dir) ||
+           setenv("THREADLEAK_FORMAT", "text,json", 1) || setenv("THREADLEAK_EXIT_DUMP", "1", 1);
 }
 
 /* As root, the tree's processes may run as other users after dropping
