@@ -11,8 +11,8 @@
  * rest (an error or another signal then answers with what went through). */
 enum transfer { T_WRITE, T_SEND, T_RECV, T_WRITEV, T_SENDMSG, T_RECVMSG };
 
-static ssize_t one(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov, int cnt,
-                   int flags)
+static ssize_t transfer_once(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov,
+                             int cnt, int flags)
 {
     struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
     switch (k) {
@@ -65,7 +65,7 @@ static __attribute__((noinline)) ssize_t go_on(enum transfer k, int fd, char *bu
             }
         }
         unsigned h = tl_signal_hits;
-        ssize_t r = one(k, fd, buf ? buf + done : NULL, asked, v, c, flags);
+        ssize_t r = transfer_once(k, fd, buf ? buf + done : NULL, asked, v, c, flags);
         if (r == -1 && errno == EINTR && tl_signal_hits != h)
             continue;
         if (r <= 0)
@@ -95,7 +95,7 @@ static ssize_t first(enum transfer k, int fd, char *buf, size_t n, const struct 
                      int flags, const struct head *hd)
 {
     if (!hd)
-        return one(k, fd, buf, n, iov, cnt, flags);
+        return transfer_once(k, fd, buf, n, iov, cnt, flags);
     switch (k) {
     case T_SENDMSG:
         return tl_real.sendmsg(fd, hd->msg, flags);
@@ -114,15 +114,13 @@ static ssize_t first(enum transfer k, int fd, char *buf, size_t n, const struct 
 static ssize_t transfer(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov,
                         int cnt, int flags, const struct head *hd)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     for (;;) {
-        unsigned h = tl_signal_hits;
+        tl_retry_try(&rt);
         ssize_t r = first(k, fd, buf, n, iov, cnt, flags, hd);
-        if (r == -1 && errno == EINTR && tl_signal_hits != h) {
-            errno = e;
+        if (tl_retry_again(&rt, r))
             continue;
-        }
-        if (r <= 0 || tl_likely(tl_signal_hits == h))
+        if (r <= 0 || tl_likely(!tl_retry_hit(&rt)))
             return r;
         if (k == T_RECV || k == T_RECVMSG) {
             if (!(flags & MSG_WAITALL))
@@ -137,52 +135,55 @@ static ssize_t transfer(enum transfer k, int fd, char *buf, size_t n, const stru
     }
 }
 
-#define TL_IO(name, call)                                                                          \
-    do {                                                                                           \
+#define TL_IO(name, fd, call)                                                                      \
+    ({                                                                                             \
         tl_real_ensure();                                                                          \
-        return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd, TL_RESUMED(call));                          \
-    } while (0)
+        TL_WAIT(TL_WAIT_IO, name, (uint64_t)(fd), TL_RESUMED(call));                               \
+    })
 
 TL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-    TL_IO("read", tl_real.read(fd, buf, n));
+    return TL_IO("read", fd, tl_real.read(fd, buf, n));
 }
 
 TL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
-    TL_IO("readv", tl_real.readv(fd, iov, n));
+    return TL_IO("readv", fd, tl_real.readv(fd, iov, n));
 }
 
 TL_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-    TL_IO("pread", tl_real.pread(fd, buf, n, off));
+    return TL_IO("pread", fd, tl_real.pread(fd, buf, n, off));
 }
 
 TL_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 {
-    TL_IO("pread", tl_real.pread64(fd, buf, n, off));
+    return TL_IO("pread", fd, tl_real.pread64(fd, buf, n, off));
 }
 
-#define TL_TRANSFER(name, k, buf, n, iov, cnt, flags)                                              \
-    do {                                                                                           \
-        tl_real_ensure();                                                                          \
-        return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd,                                             \
-                       transfer(k, fd, (char *)(buf), n, iov, cnt, flags, NULL));                  \
-    } while (0)
+/* Inlined into each exported name, whose frame TL_WAIT notes. */
+static inline __attribute__((always_inline)) ssize_t
+transfer_noted(const char *name, enum transfer k, int fd, const void *buf, size_t n,
+               const struct iovec *iov, int cnt, int flags)
+{
+    tl_real_ensure();
+    return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd,
+                   transfer(k, fd, (char *)buf, n, iov, cnt, flags, NULL));
+}
 
 TL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-    TL_TRANSFER("write", T_WRITE, buf, n, NULL, 0, 0);
+    return transfer_noted("write", T_WRITE, fd, buf, n, NULL, 0, 0);
 }
 
 TL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
-    TL_TRANSFER("writev", T_WRITEV, NULL, 0, iov, n, 0);
+    return transfer_noted("writev", T_WRITEV, fd, NULL, 0, iov, n, 0);
 }
 
 TL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-    TL_TRANSFER("recv", T_RECV, buf, n, NULL, 0, flags);
+    return transfer_noted("recv", T_RECV, fd, buf, n, NULL, 0, flags);
 }
 
 TL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
@@ -204,7 +205,7 @@ TL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 TL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-    TL_TRANSFER("send", T_SEND, buf, n, NULL, 0, flags);
+    return transfer_noted("send", T_SEND, fd, buf, n, NULL, 0, flags);
 }
 
 TL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
@@ -226,12 +227,12 @@ TL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 TL_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *alen)
 {
-    TL_IO("accept", tl_real.accept(fd, a, alen));
+    return TL_IO("accept", fd, tl_real.accept(fd, a, alen));
 }
 
 TL_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *alen, int flags)
 {
-    TL_IO("accept4", tl_real.accept4(fd, a, alen, flags));
+    return TL_IO("accept4", fd, tl_real.accept4(fd, a, alen, flags));
 }
 
 TL_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t alen)
