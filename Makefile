@@ -175,6 +175,13 @@ CONTRACT_OBJ := $(filter $(BUILD)/obj/cli/src/common/%.o,$(CLI_OBJ)) \
 TEST_LDLIBS_test_contract = $(CONTRACT_OBJ)
 $(BUILD)/tests/test_contract: $(CONTRACT_OBJ)
 
+# test_preload_unit links the library's pure parts as the library builds
+# them, and stand-ins (tests/lib/stubs) for what they call in the rest of it.
+PRELOAD_UNIT_OBJ := $(addprefix $(BUILD)/obj/lib/src/,preload/config.o preload/stack_intern.o \
+	common/env_syntax.o common/names.o) $(BUILD)/obj/tests/tests/lib/stubs/unloaded.o
+TEST_LDLIBS_test_preload_unit = $(PRELOAD_UNIT_OBJ)
+$(BUILD)/tests/test_preload_unit: $(PRELOAD_UNIT_OBJ)
+
 # The API's tests link the library the way users do (-lthreadleak, found
 # next to build/tests/ at run time); api_preloaded shares their scenarios.
 TEST_CFLAGS_test_api := -fno-inline
@@ -257,4 +264,5 @@ clean:
 	rm -rf --one-file-system $(BUILD)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TEST_LIB_OBJ:.o=.d) \
+	$(BUILD)/obj/tests/tests/lib/stubs/unloaded.d \
 	$(PROG_BIN:=.d)
