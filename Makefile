@@ -58,13 +58,19 @@ PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
 PLUGINS := $(BUILD)/tests/progs/lib_a.so $(BUILD)/tests/progs/lib_b.so
 PROG_BIN += $(PLUGINS)
 
-# The tiers: make check runs every suite; make check-fast leaves out the slow
-# suites (host programs, sanitizer builds, install, benchmarks, stress) and
-# the slow tests (Criterion patterns) of the others.
+# The tiers (tests/README.md): unit suites link our objects and run
+# in-process (seconds: make check-unit); end-to-end suites run programs
+# under the library or the command; slow suites (host programs, sanitizer
+# builds, install, benchmarks, stress, runtimes) and the slow tests of the
+# others (Criterion patterns) are what make check-fast leaves out. make check
+# runs all three tiers, in that order.
+UNIT_SUITES := test_preload_unit test_cli_unit test_attach_unit test_contract
 SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress test_runtimes
 SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_* serve/prometheus_* \
 	attach/redis_*
-FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
+UNIT_TEST_BIN := $(UNIT_SUITES:%=$(BUILD)/tests/%)
+SLOW_TEST_BIN := $(SLOW_SUITES:%=$(BUILD)/tests/%)
+E2E_TEST_BIN := $(filter-out $(UNIT_TEST_BIN) $(SLOW_TEST_BIN),$(TEST_BIN))
 
 # Plain make checks its build dependencies (package:header that proves it is
 # there) and names what is missing. Goals that install them, or need none, skip this.
@@ -74,7 +80,7 @@ NEEDS_BUILD := pkg-config:pkg-config libunwind-dev:libunwind.h uthash-dev:uthash
 	protobuf-c-compiler:protoc-c libmicrohttpd-dev:microhttpd.h
 NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
 GOALS := $(or $(MAKECMDGOALS),all)
-ifeq ($(filter deps deps-build demo check check-fast bench stress clean format uninstall,$(GOALS)),)
+ifeq ($(filter deps deps-build demo check check-fast check-unit bench stress clean format uninstall,$(GOALS)),)
 MISSING := $(shell CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' sh scripts/missing-deps.sh $(NEEDS_BUILD) \
 	$(if $(filter tests $(BUILD)/tests/test_%,$(GOALS)),$(NEEDS_TESTS)))
 ifneq ($(MISSING),)
@@ -82,7 +88,7 @@ $(error threadleak: missing Debian package(s) $(MISSING): run `make deps` (insta
 endif
 endif
 
-.PHONY: all lib cli check check-fast demo bench stress install uninstall clean deps deps-build tests format
+.PHONY: all lib cli check check-fast check-unit demo bench stress install uninstall clean deps deps-build tests format
 all: lib cli
 
 deps:
@@ -211,12 +217,17 @@ tests: all $(TEST_BIN) $(PROG_BIN) $(RT_STAMP)
 
 check: deps
 	@$(MAKE) --no-print-directory tests
-	@bash scripts/check.sh $(TEST_BIN)
+	@bash scripts/check.sh $(UNIT_TEST_BIN) $(E2E_TEST_BIN) $(SLOW_TEST_BIN)
 
 check-fast: deps
 	@$(MAKE) --no-print-directory tests
 	@echo "check-fast: leaves out $(SLOW_SUITES) and $(SLOW_TESTS) (make check runs them)"
-	@SKIP_TESTS='$(SLOW_TESTS)' CHECK_JOBS=4 bash scripts/check.sh $(FAST_TEST_BIN)
+	@SKIP_TESTS='$(SLOW_TESTS)' CHECK_JOBS=4 bash scripts/check.sh $(UNIT_TEST_BIN) $(E2E_TEST_BIN)
+
+# The unit tier alone: the library, the command and the unit suites are built.
+check-unit: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TEST_BIN)
+	@bash scripts/check.sh $(UNIT_TEST_BIN)
 
 demo: deps-build
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/progs/demo_leak
