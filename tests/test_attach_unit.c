@@ -58,10 +58,10 @@ Test(lock_word, owners_of_mutexes_and_rwlocks)
     pid_t me = (pid_t)syscall(SYS_gettid);
     struct tl_lock_owner o;
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-    tl_mutex_word_owner(&m, &o);
+    tl_lock_word_owner(&m, 0, &o);
     cr_expect(o.tid == 0 && o.flags == 0, "a free mutex has an owner");
     pthread_mutex_lock(&m);
-    tl_mutex_word_owner(&m, &o);
+    tl_lock_word_owner(&m, 0, &o);
     cr_expect(o.tid == me && o.flags == 0 && !o.pshared);
     pthread_mutex_unlock(&m);
 
@@ -72,7 +72,7 @@ Test(lock_word, owners_of_mutexes_and_rwlocks)
     pthread_mutex_t r;
     pthread_mutex_init(&r, &a);
     pthread_mutex_lock(&r);
-    tl_mutex_word_owner(&r, &o);
+    tl_lock_word_owner(&r, 0, &o);
     cr_expect(o.tid == me, "robust: the owner tid is in __lock");
     cr_expect(o.flags & TL_OWNER_NO_SELF_WAIT, "error-checking: relocking is no wait");
     cr_expect(!(o.flags & TL_OWNER_DIED));
@@ -80,17 +80,17 @@ Test(lock_word, owners_of_mutexes_and_rwlocks)
 
     pthread_rwlock_t l = PTHREAD_RWLOCK_INITIALIZER;
     pthread_rwlock_wrlock(&l);
-    tl_rwlock_word_owner(&l, &o);
+    tl_lock_word_owner(&l, 1, &o);
     cr_expect(o.tid == me && (o.flags & TL_OWNER_NO_SELF_WAIT));
     pthread_rwlock_unlock(&l);
     pthread_rwlock_rdlock(&l);
     pthread_rwlock_rdlock(&l);
-    tl_rwlock_word_owner(&l, &o);
+    tl_lock_word_owner(&l, 1, &o);
     cr_expect(o.tid == 0 && (o.flags & TL_OWNER_READERS) && o.readers == 2);
 
-    tl_mutex_word_owner(NULL, &o);
+    tl_lock_word_owner(NULL, 0, &o);
     cr_expect(o.flags == TL_OWNER_UNKNOWN && o.tid == 0);
-    tl_rwlock_word_owner(NULL, &o);
+    tl_lock_word_owner(NULL, 1, &o);
     cr_expect(o.flags == TL_OWNER_UNKNOWN);
 }
 

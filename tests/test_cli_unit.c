@@ -18,7 +18,8 @@ typedef struct series {
     long *t, *y;
 } series;
 
-static series mk(int n, long dt_ms)
+/* n samples, one every dt_ms from dt_ms on, all of them 0. */
+static series series_every(int n, long dt_ms)
 {
     series s = {n, calloc((size_t)n, sizeof(long)), calloc((size_t)n, sizeof(long))};
     for (int i = 0; i < n; i++)
@@ -26,7 +27,7 @@ static series mk(int n, long dt_ms)
     return s;
 }
 
-static void unmk(series *s)
+static void series_free(series *s)
 {
     free(s->t);
     free(s->y);
@@ -76,60 +77,60 @@ Test(growth, building_blocks)
 
 Test(growth, too_few_samples_are_not_judged)
 {
-    series s = mk(4, 200);
+    series s = series_every(4, 200);
     for (int i = 0; i < 4; i++)
         s.y[i] = 1 + 50 * i;
     tl_growth g = judge(&s);
     cr_expect(!g.judged && !g.detected);
-    unmk(&s);
+    series_free(&s);
 }
 
 Test(growth, clean_fixed_idle_pool)
 {
-    series s = mk(15, 200);
+    series s = series_every(15, 200);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 9;
     EXPECT_CLEAN(s, "idle pool");
-    unmk(&s);
+    series_free(&s);
 }
 
 Test(growth, clean_warmup_ramp_then_flat)
 {
     /* 3 s at 200 ms: a pool growing a thread every 40 ms for 1 s, then flat */
-    series s = mk(15, 200);
+    series s = series_every(15, 200);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 1 + (s.t[i] < 1000 ? s.t[i] / 40 : 24);
     EXPECT_CLEAN(s, "ramp then flat, short run");
-    unmk(&s);
+    series_free(&s);
     /* a long run whose ramp takes most of the first half (levels off at 3/5) */
-    s = mk(600, 200);
+    s = series_every(600, 200);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 10 + (i < 360 ? i / 3 : 120) + (long)(rnd() * 4);
     EXPECT_CLEAN(s, "ramp to 3/5 of the run then flat");
-    unmk(&s);
+    series_free(&s);
 }
 
 Test(growth, clean_bursts_fall_back)
 {
     /* baseline 4, bursts of 40 caught by some samples, one at the very end */
-    series s = mk(15, 200);
+    series s = series_every(15, 200);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 5 + (i % 3 == 2 ? 40 : 0);
     s.y[s.n - 1] = 45;
     EXPECT_CLEAN(s, "bursts");
-    unmk(&s);
+    series_free(&s);
     /* a service whose count spiked under heavy traffic and fell back */
-    s = mk(300, 1000);
+    s = series_every(300, 1000);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 48 + (i > 120 && i < 200 ? 250 : 0) + (long)(rnd() * 6);
     EXPECT_CLEAN(s, "traffic spike");
-    unmk(&s);
+    series_free(&s);
     /* spiked and levelled off at the higher level before the second half */
-    s = mk(300, 1000);
+    s = series_every(300, 1000);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 48 + (i < 100 ? 0 : i < 140 ? (i - 100) * 6 : 240) + (long)(rnd() * 6);
     EXPECT_CLEAN(s, "spike that levelled off");
-    unmk(&s);
+    series_free(&s);
 }
 
 Test(growth, clean_flat_noisy_false_alarm_rate)
@@ -138,11 +139,11 @@ Test(growth, clean_flat_noisy_false_alarm_rate)
     int alarms = 0;
     rng_state = 1;
     for (int run = 0; run < 500; run++) {
-        series s = mk(run % 2 ? 15 : 150, 200);
+        series s = series_every(run % 2 ? 15 : 150, 200);
         for (int i = 0; i < s.n; i++)
             s.y[i] = 6 + (long)(rnd() * 16);
         alarms += judge(&s).detected;
-        unmk(&s);
+        series_free(&s);
     }
     cr_expect_leq(alarms, 2, "%d false alarms in 500 noisy flat runs", alarms);
 }
@@ -152,47 +153,47 @@ Test(growth, leak_fast_short_run)
     /* one thread every 20-50 ms for 3 s, sampled at 200 ms */
     rng_state = 3;
     for (int run = 0; run < 50; run++) {
-        series s = mk(15, 200);
+        series s = series_every(15, 200);
         double acc = 2;
         for (int i = 0; i < s.n; i++) {
             acc += 200.0 / (20 + rnd() * 30);
             s.y[i] = (long)acc;
         }
         EXPECT_LEAK(s, "fast leak");
-        unmk(&s);
+        series_free(&s);
     }
 }
 
 Test(growth, leak_slow_one_a_second_for_a_minute)
 {
-    series s = mk(300, 200);
+    series s = series_every(300, 200);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 5 + s.t[i] / 1000;
     EXPECT_LEAK(s, "slow leak");
-    unmk(&s);
+    series_free(&s);
     /* the same under traffic noise (0..20 short-lived threads) */
     rng_state = 5;
-    s = mk(300, 200);
+    s = series_every(300, 200);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 5 + s.t[i] / 1000 + (long)(rnd() * 20);
     EXPECT_LEAK(s, "slow leak with noise");
-    unmk(&s);
+    series_free(&s);
 }
 
 Test(growth, leak_climbing_hourly)
 {
     /* "12:00 48, 13:00 311, 14:00 579": a sample a minute for two hours */
-    series s = mk(121, 60000);
+    series s = series_every(121, 60000);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 48 + (long)(i * 531.0 / 120) + (long)(rnd() * 10);
     EXPECT_LEAK(s, "hourly climb");
-    unmk(&s);
+    series_free(&s);
 }
 
 Test(growth, long_runs_are_reduced_and_still_right)
 {
     /* an hour at 200 ms: 18000 samples */
-    series s = mk(18000, 200);
+    series s = series_every(18000, 200);
     rng_state = 11;
     for (int i = 0; i < s.n; i++)
         s.y[i] = 30 + (long)(rnd() * 10);
@@ -200,12 +201,12 @@ Test(growth, long_runs_are_reduced_and_still_right)
     for (int i = 0; i < s.n; i++)
         s.y[i] = 30 + s.t[i] / 60000 + (long)(rnd() * 10); /* one a minute */
     EXPECT_LEAK(s, "hour, one a minute");
-    unmk(&s);
+    series_free(&s);
 }
 
 Test(growth, min_growth_and_confidence_are_honoured)
 {
-    series s = mk(15, 200);
+    series s = series_every(15, 200);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 5 + i / 3; /* +4 over the whole run, +2 over the window */
     tl_growth_opts o;
@@ -219,17 +220,17 @@ Test(growth, min_growth_and_confidence_are_honoured)
     o.confidence = 0.999999;
     tl_judge_growth(s.t, s.y, s.n, &o, &g);
     cr_expect(!g.detected, "not at a confidence 8 samples cannot reach");
-    unmk(&s);
+    series_free(&s);
 }
 
 Test(growth, exited_unjoined_growth_counts)
 {
     /* live flat, exited-unjoined growing: the judged y is their sum */
-    series s = mk(15, 200);
+    series s = series_every(15, 200);
     for (int i = 0; i < s.n; i++)
         s.y[i] = 3 /* live */ + 7 * i /* exited unjoined */;
     EXPECT_LEAK(s, "exited unjoined");
-    unmk(&s);
+    series_free(&s);
 }
 
 /* ---- durations ---- */
@@ -502,46 +503,46 @@ static int life(series *s, int *trimmed)
 Test(growth, judged_on_the_life_before_a_shutdown_drop)
 {
     int trimmed;
-    series s = mk(18, 200); /* 4 -> 60 in 3.4 s, then interpreter exit joins them */
+    series s = series_every(18, 200); /* 4 -> 60 in 3.4 s, then interpreter exit joins them */
     for (int i = 0; i < 17; i++)
         s.y[i] = 4 + i * 56 / 16;
     s.y[17] = 1;
     EXPECT_CLEAN(s, "as sampled, the drop hides it");
     cr_expect(life(&s, &trimmed) && trimmed, "the life before the drop grew");
-    unmk(&s);
-    series q = mk(21, 200); /* the same, then samples of the one thread left */
+    series_free(&s);
+    series q = series_every(21, 200); /* the same, then samples of the one thread left */
     for (int i = 0; i < 17; i++)
         q.y[i] = 4 + i * 56 / 16;
     for (int i = 17; i < 21; i++)
         q.y[i] = 1;
     cr_expect(life(&q, &trimmed) && trimmed, "a quiet tail after the drop hides nothing");
-    unmk(&q);
+    series_free(&q);
 
     for (int phase = 0; phase < 8; phase++) { /* sawtooth, ending anywhere in a cycle */
-        series w = mk(20 + phase, 200);
+        series w = series_every(20 + phase, 200);
         for (int i = 0; i < w.n; i++)
             w.y[i] = 1 + (i % 8) * 4;
         w.y[w.n - 1] = 1;
         cr_expect(!life(&w, &trimmed), "batch pool, phase %d: false alarm", phase);
-        unmk(&w);
+        series_free(&w);
     }
-    series b = mk(30, 200); /* bursts back to a baseline of 4, then exit */
+    series b = series_every(30, 200); /* bursts back to a baseline of 4, then exit */
     for (int i = 0; i < 30; i++)
         b.y[i] = i % 3 == 1 ? 44 : 4;
     b.y[29] = 1;
     cr_expect(!life(&b, &trimmed), "bursts: false alarm");
-    unmk(&b);
-    series u = mk(10, 200); /* a short run: start-up ramp 1 -> 11, a little flat, exit */
+    series_free(&b);
+    series u = series_every(10, 200); /* a short run: start-up ramp 1 -> 11, a little flat, exit */
     long startup[] = {1, 1, 3, 6, 9, 11, 11, 11, 11, 2};
     memcpy(u.y, startup, sizeof startup);
     cr_expect(!life(&u, &trimmed), "start-up ramp then shutdown: false alarm");
-    unmk(&u);
-    series r = mk(30, 200); /* warm-up ramp to 24 that levels off, then exit */
+    series_free(&u);
+    series r = series_every(30, 200); /* warm-up ramp to 24 that levels off, then exit */
     for (int i = 0; i < 30; i++)
         r.y[i] = i < 12 ? 2 + 2 * i : 24;
     r.y[29] = 1;
     cr_expect(!life(&r, &trimmed), "levelled-off ramp: false alarm");
-    unmk(&r);
+    series_free(&r);
 }
 
 /* ---- the wait-for graph (src/common/waitfor.c) ---- */

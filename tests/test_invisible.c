@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -312,4 +314,95 @@ Test(invisible, no_network_with_debuginfod_urls)
     close(s);
     tlt_result_free(&pre);
     tlt_rmtree(dir);
+}
+
+/* Starts invisible_stderr_closed (preloaded or bare) with its stderr on a pipe;
+ * returns the pipe's read end. */
+static pid_t start_on_pipe(const char *mode, int preload, const char *output, int *rd)
+{
+    int fds[2];
+    cr_assert(pipe(fds) == 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        if (preload)
+            setenv("LD_PRELOAD", tlt_lib_path(), 1);
+        if (output)
+            setenv("THREADLEAK_OUTPUT", output, 1);
+        execl(tlt_prog_path("invisible_stderr_closed"), "invisible_stderr_closed", mode, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    *rd = fds[0];
+    return pid;
+}
+
+/* Reads the pipe until EOF or timeout_ms; returns what was read. */
+static char *read_until_eof(int fd, int timeout_ms, int *eof)
+{
+    static char buf[4096];
+    size_t n = 0;
+    *eof = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    while (poll(&pfd, 1, timeout_ms) == 1) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r <= 0) {
+            *eof = r == 0;
+            break;
+        }
+        n += (size_t)r;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+/* A daemon that closes its stderr lets whoever reads the pipe see the end
+ * (a CI step, a shell's $(...)): the sampler keeps no copy of it. */
+Test(invisible, closing_stderr_ends_the_pipe)
+{
+    for (int preload = 0; preload <= 1; preload++) {
+        int rd, eof;
+        pid_t pid = start_on_pipe("close", preload, NULL, &rd);
+        const char *got = read_until_eof(rd, 3000, &eof);
+        int alive = waitpid(pid, NULL, WNOHANG) == 0;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close(rd);
+        cr_expect(strstr(got, "ready\n") && eof && alive,
+                  "%s: the program closed its stderr, but the pipe %s (got \"%s\")",
+                  preload ? "preloaded" : "bare",
+                  !eof ? "never ended while it ran" : "ended only at its exit", got);
+    }
+}
+
+/* What the sampler has to say still reaches the program's stderr. */
+Test(invisible, sampler_messages_reach_stderr)
+{
+    int rd;
+    pid_t pid = start_on_pipe("keep", 1, "/proc/no-such-dir/tl-%p", &rd);
+    char got[4096] = "";
+    struct pollfd pfd = {.fd = rd, .events = POLLIN};
+    size_t n = 0;
+    int signalled = 0;
+    while (n < sizeof got - 1 && poll(&pfd, 1, 3000) == 1) {
+        ssize_t r = read(rd, got + n, sizeof got - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        got[n] = 0;
+        if (!signalled && strstr(got, "ready\n")) {
+            kill(pid, SIGUSR1);
+            signalled = 1;
+        }
+        if (strstr(got, "cannot write dump"))
+            break;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(rd);
+    cr_expect(strstr(got, "threadleak: cannot write dump") != NULL,
+              "the sampler's warning should reach the program's stderr; it printed \"%s\"", got);
 }

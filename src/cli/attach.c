@@ -20,6 +20,7 @@
 
 #include "cli/attach.h"
 #include "cli/cli.h"
+#include "common/clock.h"
 
 /* The session the signal handler must let go of. */
 static tl_attach *volatile session;
@@ -27,13 +28,6 @@ static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static struct sigaction saved[sizeof fatal_signals / sizeof *fatal_signals];
 
 static long status_field(pid_t pid, const char *key);
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The calls signal(7) lists as failing with EINTR after a stop even
  * without a handler: the program would see EINTR where nothing happened.
@@ -352,7 +346,7 @@ static void wait_stops(tl_attach *a, uint64_t deadline)
                 pending++;
             }
         }
-        if (!pending || (!progressed && mono_ns() > deadline))
+        if (!pending || (!progressed && tl_mono_ns() > deadline))
             return;
         if (!progressed) {
             struct timespec nap = {0, 50000};
@@ -417,7 +411,7 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
             break;
         }
         if (!start && added)
-            start = mono_ns();
+            start = tl_mono_ns();
         for (int i = 0; i < a->n; i++)
             if (a->t[i].seized && !a->t[i].interrupted) {
                 /* ESRCH: gone meanwhile; the wait tells. */
@@ -449,7 +443,7 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
             detach(t);
         }
     }
-    a->pause_ns = start ? mono_ns() - start : 0;
+    a->pause_ns = start ? tl_mono_ns() - start : 0;
     for (int i = 0; i < a->n; i++) {
         tl_attach_thread *t = &a->t[i];
         a->free += t->proc_only && !t->seized;

@@ -127,9 +127,9 @@ const char *tl_syscall_name(long nr);
 int tl_parse_proc_syscall(const char *line, long *nr, uint64_t args[6], uint64_t *sp, uint64_t *pc);
 
 /* attach_owners.c: who holds what each blocked thread of d waits on, and
- * the wait-for cycles among the threads a stopped at once. */
+ * the wait-for cycles among the threads a stopped at once. Free with
+ * tl_owners_free (common/owners.h). */
 void tl_attach_owners(tl_attach *a, tl_dump *d);
-void tl_attach_owners_free(tl_dump *d);
 
 /* attach_dump.c: the dump of pid through ptrace, printed on out in a
  * TL_OUT_* format. An exit status of the command. */

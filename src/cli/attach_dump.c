@@ -16,6 +16,8 @@
 
 #include "cli/attach.h"
 #include "cli/cli.h"
+#include "common/clock.h"
+#include "common/owners.h"
 #include "common/stack_key.h"
 
 /* How long the threads may stay stopped waiting for the last of them. */
@@ -263,8 +265,7 @@ static int build(pid_t pid, struct built *b, tl_attach_want keep, void *arg)
         tl_msg("%s", err);
         return -1;
     }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t now = tl_clock_ns(CLOCK_REALTIME);
     b->u = tl_unwind_open(a, err, sizeof err);
     if (!b->u) {
         if (kill(pid, 0) != 0 && errno == ESRCH)
@@ -281,7 +282,7 @@ static int build(pid_t pid, struct built *b, tl_attach_want keep, void *arg)
     d->number = 1;
     d->reason = "request";
     d->source = "ptrace";
-    d->time_unix_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    d->time_unix_ns = now;
     d->paused_threads = a->paused;
     d->pause_ns = a->pause_ns;
     d->pause_late = a->late;
@@ -328,7 +329,7 @@ static int build(pid_t pid, struct built *b, tl_attach_want keep, void *arg)
 static void unbuild(struct built *b)
 {
     tl_dump *d = &b->d;
-    tl_attach_owners_free(d);
+    tl_owners_free(d);
     for (int i = 0; i < d->n_groups; i++)
         free(d->groups[i].tids);
     free(d->groups);

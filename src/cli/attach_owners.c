@@ -14,6 +14,7 @@
 #include "cli/attach.h"
 #include "cli/cli.h"
 #include "common/lock_word.h"
+#include "common/owners.h"
 #include "common/waitfor.h"
 
 struct ctx {
@@ -118,13 +119,8 @@ static int resolve(struct ctx *c, int k, tl_owner *o)
         int rw = t->wait == TL_WAIT_RWLOCK;
         const void *bytes = tl_attach_lock_bytes(c->a, at, t->object,
                                                  rw ? sizeof buf.l : sizeof buf.m, &buf, &snap);
-        if (rw)
-            tl_rwlock_word_owner(bytes, &lo);
-        else
-            tl_mutex_word_owner(bytes, &lo);
-        o->known = 1;
-        o->flags = lo.flags;
-        o->readers = lo.readers;
+        tl_lock_word_owner(bytes, rw, &lo);
+        tl_owner_of_lock(o, &lo);
         if (lo.tid > 0)
             describe(c, lo.tid, lo.pshared, o);
         return snap;
@@ -150,9 +146,9 @@ static int resolve(struct ctx *c, int k, tl_owner *o)
 
 static void add_deadlock(tl_dump *d, const int *members, int m, const tl_owner *own)
 {
-    tl_deadlock *all = tl_xrealloc(d->deadlocks, (size_t)d->n_deadlocks + 1, sizeof *all);
-    d->deadlocks = all;
-    tl_cycle_thread *ct = tl_xcalloc((size_t)m, sizeof *ct);
+    tl_cycle_thread *ct = tl_dump_add_deadlock(d, m);
+    if (!ct)
+        tl_die_oom();
     for (int i = 0; i < m; i++) {
         const tl_thread *t = &d->threads[members[i]];
         ct[i].tid = t->tid;
@@ -163,9 +159,6 @@ static void add_deadlock(tl_dump *d, const int *members, int m, const tl_owner *
         ct[i].owner_tid = own[members[i]].tid;
         ct[i].stack = t->stack; /* d's thread owns the frames */
     }
-    d->deadlocks[d->n_deadlocks].n = m;
-    d->deadlocks[d->n_deadlocks].threads = ct;
-    d->n_deadlocks++;
 }
 
 /* Only threads that were stopped, with owners read during the stop, are
@@ -200,18 +193,9 @@ static void find_deadlocks(struct ctx *c, const tl_owner *own, const int *snap)
     free(tids);
 }
 
-static int *groups_of_threads(const tl_dump *d)
+static int index_of_tid(const void *d, pid_t tid)
 {
-    int *g = tl_xcalloc((size_t)d->n_threads + 1, sizeof *g);
-    for (int i = 0; i < d->n_threads; i++)
-        g[i] = -1;
-    for (int i = 0; i < d->n_groups; i++)
-        for (int k = 0; k < d->groups[i].n_tids; k++) {
-            int s = thread_index(d, d->groups[i].tids[k]);
-            if (s >= 0)
-                g[s] = i;
-        }
-    return g;
+    return thread_index(d, tid);
 }
 
 void tl_attach_owners(tl_attach *a, tl_dump *d)
@@ -224,7 +208,7 @@ void tl_attach_owners(tl_attach *a, tl_dump *d)
     char *prog = tl_xstrdup(d->program ? d->program : "");
     snprintf(c.main_comm, sizeof c.main_comm, "%s", basename(prog));
     free(prog);
-    c.group_of = groups_of_threads(d);
+    c.group_of = tl_groups_of(d, n, index_of_tid, d);
     tl_owner *own = tl_xcalloc((size_t)n + 1, sizeof *own);
     int *snap = tl_xcalloc((size_t)n + 1, sizeof *snap);
     for (int i = 0; i < n; i++) {
@@ -232,35 +216,9 @@ void tl_attach_owners(tl_attach *a, tl_dump *d)
         snap[i] = resolve(&c, i, &own[i]) && at && at->stopped;
         d->threads[i].owner = own[i];
     }
-    for (int i = 0; i < d->n_groups; i++) {
-        tl_group *g = &d->groups[i];
-        if (g->state != TL_BLOCKED || g->n_tids < 1)
-            continue;
-        if (g->objects == 1) {
-            int s = thread_index(d, g->tids[0]);
-            if (s >= 0)
-                g->owner = own[s];
-            continue;
-        }
-        for (int k = 0; k < g->n_tids; k++) {
-            int s = thread_index(d, g->tids[k]);
-            if (s >= 0 && own[s].known)
-                tl_group_add_owner(g, &own[s]);
-        }
-    }
+    tl_groups_set_owners(d, own, index_of_tid, d);
     find_deadlocks(&c, own, snap);
     free(snap);
     free(own);
     free(c.group_of);
-}
-
-void tl_attach_owners_free(tl_dump *d)
-{
-    for (int i = 0; i < d->n_groups; i++)
-        free(d->groups[i].owners);
-    for (int i = 0; i < d->n_deadlocks; i++)
-        free(d->deadlocks[i].threads);
-    free(d->deadlocks);
-    d->deadlocks = NULL;
-    d->n_deadlocks = 0;
 }

@@ -3,6 +3,7 @@
 #ifndef THREADLEAK_CLI_H
 #define THREADLEAK_CLI_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -34,6 +35,7 @@ void tl_sleep_ms(long ms);
 /* Recursively remove a directory tree we created (files one level deep). */
 void tl_remove_dir(const char *dir);
 /* malloc that exits with a message on failure. */
+__attribute__((noreturn)) void tl_die_oom(void); /* says so, exits TL_EXIT_FAIL */
 void *tl_xcalloc(size_t n, size_t size);
 void *tl_xrealloc(void *p, size_t n, size_t size);
 char *tl_xstrdup(const char *s);
@@ -148,6 +150,30 @@ int tl_request_tmpdir(int pid, char *dir, size_t dirlen, char *local_stem, size_
 long tl_proc_interval_ms(int pid);
 /* 1 when libthreadleak is mapped into pid, 0 when not, -1 unknown. */
 int tl_proc_has_lib(int pid);
+
+/* ---- request_fetch.c: one dump through the request channel ---- */
+typedef struct tl_fetch {
+    char dir[PATH_MAX];      /* private to this dump; removed by tl_fetch_done */
+    char path[PATH_MAX + 8]; /* the dump, once written */
+    long wait_ms;            /* how long it was waited for */
+    char err[512];           /* why, after NO_DIR, NOT_ASKED and NO_SAMPLER */
+} tl_fetch;
+enum {
+    TL_FETCH_OK,
+    TL_FETCH_NO_DIR,      /* no temporary directory for it */
+    TL_FETCH_NOT_ASKED,   /* the request could not be placed */
+    TL_FETCH_NO_SAMPLER,  /* nobody to ask (tl_request_dump's 1) */
+    TL_FETCH_EXITED,      /* the process exited before it wrote the dump */
+    TL_FETCH_NOT_TAKEN,   /* time out: its sampler has not taken the request */
+    TL_FETCH_NOT_WRITTEN, /* time out: its sampler took it and wrote no dump */
+};
+/* Asks pid for a dump in format ("text" or "json"; with each thread when
+ * threads) and waits for it: 3 s and two sampler periods, at most
+ * max_wait_ms (0: no cap). TL_FETCH_OK with the dump at f->path, then
+ * tl_fetch_done; any other result has withdrawn the request and removed
+ * the directory itself. */
+int tl_fetch_dump(int pid, const char *format, int threads, long max_wait_ms, tl_fetch *f);
+void tl_fetch_done(tl_fetch *f);
 
 /* ---- program.c: finding the program and the library ---- */
 /* Resolve PROGRAM as execvp would; checks it is a regular executable file

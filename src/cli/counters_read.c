@@ -13,6 +13,7 @@
 
 #include "cli/counters.h"
 #include "common/channel.h"
+#include "common/clock.h"
 
 /* Field 22 of /proc/PID/stat, 0 when the process is gone. */
 static uint64_t proc_start_ticks(int pid)
@@ -83,9 +84,7 @@ int tl_counters_list(struct tl_cfile **out, int *n)
         return -1;
     }
     int cap = 0;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    uint64_t now_ns = tl_clock_ns(CLOCK_REALTIME);
     struct dirent *e;
     while ((e = readdir(d))) {
         char *end;

@@ -12,12 +12,12 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/run.h"
+#include "common/clock.h"
 
 #define STOP_GRACE_MS 5000
 #define DUMP_SPACING_MAX_MS 15000
@@ -365,9 +365,7 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
     sigaction(SIGTERM, &fwd, &old_term);
     sigaction(SIGHUP, &fwd, &old_hup);
 
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    r->started_unix_ms = (long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    r->started_unix_ms = (long)(tl_clock_ns(CLOCK_REALTIME) / 1000000);
     long t0 = tl_now_ms();
     /* orphans of the tree become our children: waited for, judged, reaped */
     prctl(PR_SET_CHILD_SUBREAPER, 1);

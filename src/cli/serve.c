@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/counters.h"
+#include "common/clock.h"
 
 static const char index_text[] =
     "threadleak serve\n\n"
@@ -61,9 +62,7 @@ static enum MHD_Result error(struct MHD_Connection *c, unsigned status, const ch
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double)tl_mono_ns() / 1e9;
 }
 
 static enum MHD_Result metrics(struct MHD_Connection *c)
@@ -137,32 +136,20 @@ static enum MHD_Result pprof_threads(struct MHD_Connection *c)
                      "pid %ld is not a running process of this user under libthreadleak.so "
                      "with a sampler (see /metrics)\n",
                      pid);
-    char dir[PATH_MAX], local[PATH_MAX], stem[PATH_MAX], path[PATH_MAX + 8], err[512];
-    if (tl_request_tmpdir((int)pid, dir, sizeof dir, local, sizeof local, stem, sizeof stem, err,
-                          sizeof err))
-        return error(c, 500, "%s\n", err);
-    snprintf(path, sizeof path, "%s.%s", local, text ? "txt" : "json");
     /* One request at a time: a process has one request file, and two
-     * scrapes of the same pid must not take each other's dump. */
+     * scrapes of the same pid must not take each other's dump. A scrape
+     * does not wait for ever on a busy sampler. */
+    tl_fetch fetch;
     pthread_mutex_lock(&dump_lock);
-    int asked = tl_request_dump((int)pid, stem, text ? "text" : "json", 0, err, sizeof err);
-    if (asked) {
-        pthread_mutex_unlock(&dump_lock);
-        tl_remove_dir(dir);
-        return error(c, 503, "cannot ask pid %ld for a dump: %s\n", pid, err);
-    }
-    /* The request wakes the sampler at once; a long period only matters to
-     * a busy sampler, and a scrape does not wait for ever. */
-    long wait_ms = 3000 + 2 * tl_proc_interval_ms((int)pid);
-    long deadline = tl_now_ms() + (wait_ms < 30000 ? wait_ms : 30000);
-    while (access(path, F_OK) != 0 && tl_now_ms() < deadline)
-        tl_sleep_ms(10);
-    if (access(path, F_OK) != 0)
-        tl_request_cancel((int)pid);
+    int got = tl_fetch_dump((int)pid, text ? "text" : "json", 0, 30000, &fetch);
     pthread_mutex_unlock(&dump_lock);
+    if (got == TL_FETCH_NO_DIR)
+        return error(c, 500, "%s\n", fetch.err);
+    if (got == TL_FETCH_NOT_ASKED || got == TL_FETCH_NO_SAMPLER)
+        return error(c, 503, "cannot ask pid %ld for a dump: %s\n", pid, fetch.err);
     enum MHD_Result rc;
     size_t len = 0;
-    char *body = access(path, F_OK) == 0 ? slurp(path, &len) : NULL;
+    char *body = got == TL_FETCH_OK ? slurp(fetch.path, &len) : NULL;
     if (!body) {
         rc = error(c, 504, "pid %ld did not answer in time\n", pid);
     } else if (text) {
@@ -185,7 +172,8 @@ static enum MHD_Result pprof_threads(struct MHD_Connection *c)
             tl_dump_file_free(f);
     }
     free(body);
-    tl_remove_dir(dir);
+    if (got == TL_FETCH_OK)
+        tl_fetch_done(&fetch);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 
 void tl_msg(const char *fmt, ...)
 {
@@ -62,9 +63,7 @@ int tl_parse_long(const char *s, long lo, long hi, long *out)
 
 long tl_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long)(tl_mono_ns() / 1000000);
 }
 
 void tl_sleep_ms(long ms)
@@ -93,7 +92,7 @@ void tl_remove_dir(const char *dir)
     rmdir(dir);
 }
 
-static void out_of_memory(void)
+void tl_die_oom(void)
 {
     tl_msg("out of memory");
     exit(TL_EXIT_FAIL);
@@ -103,17 +102,17 @@ void *tl_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
-        out_of_memory();
+        tl_die_oom();
     return p;
 }
 
 void *tl_xrealloc(void *p, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
-        out_of_memory();
+        tl_die_oom();
     void *q = realloc(p, (n * size) != 0 ? n * size : 1);
     if (!q)
-        out_of_memory();
+        tl_die_oom();
     return q;
 }
 
@@ -121,6 +120,6 @@ char *tl_xstrdup(const char *s)
 {
     char *p = strdup(s ? s : "");
     if (!p)
-        out_of_memory();
+        tl_die_oom();
     return p;
 }

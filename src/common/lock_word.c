@@ -16,16 +16,9 @@ enum {
     RWLOCK_READERS_SHIFT = 3,
 };
 
-void tl_mutex_word_owner(const void *bytes, struct tl_lock_owner *o)
+static void mutex_owner(const pthread_mutex_t *m, struct tl_lock_owner *o)
 {
-    memset(o, 0, sizeof *o);
-    if (!bytes) {
-        o->flags = TL_OWNER_UNKNOWN;
-        return;
-    }
-    pthread_mutex_t m;
-    memcpy(&m, bytes, sizeof m);
-    int kind = m.__data.__kind, lock = m.__data.__lock, owner = m.__data.__owner;
+    int kind = m->__data.__kind, lock = m->__data.__lock, owner = m->__data.__owner;
     o->pshared = (kind & KIND_PSHARED) != 0;
     if (kind & KIND_TYPE_BITS) /* recursive, error-checking, adaptive */
         o->flags |= TL_OWNER_NO_SELF_WAIT;
@@ -41,22 +34,34 @@ void tl_mutex_word_owner(const void *bytes, struct tl_lock_owner *o)
     o->tid = owner > 0 && owner < INT_MAX - 1 ? owner : 0;
 }
 
-void tl_rwlock_word_owner(const void *bytes, struct tl_lock_owner *o)
+static void rwlock_owner(const pthread_rwlock_t *l, struct tl_lock_owner *o)
+{
+    o->flags = TL_OWNER_NO_SELF_WAIT; /* glibc answers EDEADLK */
+    o->tid = l->__data.__cur_writer;
+    o->pshared = l->__data.__shared != 0;
+    unsigned readers = l->__data.__readers;
+    if (o->tid <= 0 && (readers >> RWLOCK_READERS_SHIFT) > 0) {
+        o->tid = 0;
+        o->flags |= TL_OWNER_READERS;
+        o->readers = (int)(readers >> RWLOCK_READERS_SHIFT);
+    }
+}
+
+void tl_lock_word_owner(const void *bytes, int rw, struct tl_lock_owner *o)
 {
     memset(o, 0, sizeof *o);
     if (!bytes) {
         o->flags = TL_OWNER_UNKNOWN;
         return;
     }
-    pthread_rwlock_t l;
-    memcpy(&l, bytes, sizeof l);
-    o->flags = TL_OWNER_NO_SELF_WAIT; /* glibc answers EDEADLK */
-    o->tid = l.__data.__cur_writer;
-    o->pshared = l.__data.__shared != 0;
-    unsigned readers = l.__data.__readers;
-    if (o->tid <= 0 && (readers >> RWLOCK_READERS_SHIFT) > 0) {
-        o->tid = 0;
-        o->flags |= TL_OWNER_READERS;
-        o->readers = (int)(readers >> RWLOCK_READERS_SHIFT);
-    }
+    /* a copy: the bytes need not be aligned */
+    union {
+        pthread_mutex_t m;
+        pthread_rwlock_t l;
+    } w;
+    memcpy(&w, bytes, rw ? sizeof w.l : sizeof w.m);
+    if (rw)
+        rwlock_owner(&w.l, o);
+    else
+        mutex_owner(&w.m, o);
 }

@@ -15,10 +15,9 @@ struct tl_lock_owner {
     int pshared; /* process-shared: the tid may be another process's */
 };
 
-/* m: sizeof(pthread_mutex_t) bytes of the mutex (also a C11 mtx_t), NULL
- * when they could not be read (TL_OWNER_UNKNOWN). */
-void tl_mutex_word_owner(const void *m, struct tl_lock_owner *o);
-/* l: sizeof(pthread_rwlock_t) bytes of the rwlock, or NULL. */
-void tl_rwlock_word_owner(const void *l, struct tl_lock_owner *o);
+/* bytes: sizeof(pthread_rwlock_t) bytes of an rwlock (rw), or
+ * sizeof(pthread_mutex_t) of a mutex (also a C11 mtx_t); NULL when they
+ * could not be read (TL_OWNER_UNKNOWN). */
+void tl_lock_word_owner(const void *bytes, int rw, struct tl_lock_owner *o);
 
 #endif

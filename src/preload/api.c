@@ -7,8 +7,10 @@
 #include <threadleak.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "preload/config.h"
 #include "preload/dump.h"
+#include "preload/guard.h"
 #include "preload/registry.h"
 #include "preload/sampler.h"
 #include "preload/symbolize.h"
@@ -32,13 +34,12 @@ TL_EXPORT int threadleak_active(void)
 
 static int build_here(void *arg)
 {
-    int saved_busy = tl_busy;
-    tl_busy = 1;
+    int was_busy = tl_busy_enter();
     tl_dump_lock();
     *(tl_dump **)arg = tl_dump_build("api", 1);
     tl_symbolize_release_files();
     tl_dump_unlock();
-    tl_busy = saved_busy;
+    tl_busy_leave(was_busy);
     return 0;
 }
 
@@ -188,9 +189,7 @@ static void report(FILE *out, tl_dump *d, const threadleak_options *o, pid_t sel
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return tl_mono_ns() / 1000000;
 }
 
 /* Retries with backoff (1 ms doubling to 100 ms) until no leak is left or

@@ -19,6 +19,7 @@
 #include "preload/channel.h"
 #include "preload/config.h"
 #include "preload/log.h"
+#include "preload/real.h"
 
 /* MAX_CREATED bounds the pages a process maps when something keeps
  * removing its announcement (a page a handler may use is never unmapped). */

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "common/channel.h"
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 /* Sampler thread: (re)creates the announcement when the process changed
  * its effective uid, or with check_file, when it is missing or was

@@ -1,6 +1,7 @@
 /* Parsing THREADLEAK_*: a bad value is said once and replaced by its
  * default; the host program is never stopped by its configuration. */
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

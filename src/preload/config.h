@@ -5,7 +5,7 @@
 #include <limits.h>
 
 #include "common/env_syntax.h"
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 struct tl_config {
     int signal; /* 0: none */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/channel.h"
+#include "common/clock.h"
 #include "common/counters_file.h"
 #include "preload/channel.h"
 #include "preload/config.h"
@@ -110,12 +111,11 @@ TL_HIDDEN void tl_cfile_update(void)
         return;
     tl_counts c;
     tl_count(&c);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t now = tl_clock_ns(CLOCK_REALTIME);
     uint64_t seq = map->seq;
     __atomic_store_n(&map->seq, seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    map->updated_unix_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    map->updated_unix_ns = now;
     map->live = c.live;
     map->running = c.running;
     map->blocked = c.blocked;

@@ -2,7 +2,7 @@
 #ifndef THREADLEAK_PRELOAD_COUNTERS_FILE_H
 #define THREADLEAK_PRELOAD_COUNTERS_FILE_H
 
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 /* The sampler, as it starts: maps the page before the program can unmap
  * memory of its own whose address a later mapping of ours would take. */

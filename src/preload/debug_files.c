@@ -23,17 +23,22 @@ static struct {
     ssize_t (*elf_build_id)(Elf *, const void **);
     Elf *(*elf_begin)(int, Elf_Cmd, Elf *);
     int (*elf_end)(Elf *);
-} f;
+} from_libdw;
 
 TL_HIDDEN int tl_debug_files_init(void *libdw)
 {
-    f.by_build_id = (__typeof__(f.by_build_id))dlsym(libdw, "dwfl_build_id_find_debuginfo");
-    f.module_build_id = (__typeof__(f.module_build_id))dlsym(libdw, "dwfl_module_build_id");
-    f.elf_build_id = (__typeof__(f.elf_build_id))dlsym(libdw, "dwelf_elf_gnu_build_id");
-    f.elf_begin = (__typeof__(f.elf_begin))dlsym(libdw, "elf_begin");
-    f.elf_end = (__typeof__(f.elf_end))dlsym(libdw, "elf_end");
-    return f.by_build_id && f.module_build_id && f.elf_build_id && f.elf_begin && f.elf_end ? 0
-                                                                                            : -1;
+    from_libdw.by_build_id =
+        (__typeof__(from_libdw.by_build_id))dlsym(libdw, "dwfl_build_id_find_debuginfo");
+    from_libdw.module_build_id =
+        (__typeof__(from_libdw.module_build_id))dlsym(libdw, "dwfl_module_build_id");
+    from_libdw.elf_build_id =
+        (__typeof__(from_libdw.elf_build_id))dlsym(libdw, "dwelf_elf_gnu_build_id");
+    from_libdw.elf_begin = (__typeof__(from_libdw.elf_begin))dlsym(libdw, "elf_begin");
+    from_libdw.elf_end = (__typeof__(from_libdw.elf_end))dlsym(libdw, "elf_end");
+    return from_libdw.by_build_id && from_libdw.module_build_id && from_libdw.elf_build_id &&
+                   from_libdw.elf_begin && from_libdw.elf_end
+               ? 0
+               : -1;
 }
 
 /* An open descriptor on path when its build-id is the module's. */
@@ -42,12 +47,12 @@ static int open_matching(const char *path, const unsigned char *id, int id_len)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || id_len <= 0)
         return fd;
-    Elf *elf = f.elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    Elf *elf = from_libdw.elf_begin(fd, ELF_C_READ_MMAP, NULL);
     const void *got = NULL;
-    ssize_t len = elf ? f.elf_build_id(elf, &got) : -1;
+    ssize_t len = elf ? from_libdw.elf_build_id(elf, &got) : -1;
     int same = len == id_len && memcmp(got, id, (size_t)len) == 0;
     if (elf)
-        f.elf_end(elf);
+        from_libdw.elf_end(elf);
     if (!same) {
         close(fd);
         return -1;
@@ -60,13 +65,13 @@ TL_HIDDEN int tl_find_debuginfo_here(Dwfl_Module *mod, void **userdata, const ch
                                      const char *debuglink_file, GElf_Word debuglink_crc,
                                      char **debuginfo_file_name)
 {
-    int fd = f.by_build_id(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
-                           debuginfo_file_name);
+    int fd = from_libdw.by_build_id(mod, userdata, modname, base, file_name, debuglink_file,
+                                    debuglink_crc, debuginfo_file_name);
     if (fd >= 0 || !debuglink_file || !file_name || strchr(debuglink_file, '/'))
         return fd;
     const unsigned char *id = NULL;
     GElf_Addr vaddr;
-    int id_len = f.module_build_id(mod, &id, &vaddr);
+    int id_len = from_libdw.module_build_id(mod, &id, &vaddr);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", file_name);
     char *slash = strrchr(dir, '/');

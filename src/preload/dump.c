@@ -8,6 +8,8 @@
 #include <uthash.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/owners.h"
 #include "common/stack_key.h"
 #include "preload/config.h"
 #include "preload/dump.h"
@@ -379,104 +381,119 @@ static tl_stack stack_of(void *b, uint32_t id)
     return symbolized(b, id);
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* The stacks of a dump are owned by the dump; they are kept in a trailing
- * block the free function knows about. */
-struct owned {
-    tl_dump d;
+/* A dump owns the symbolized stacks its groups point into: they are kept
+ * behind it, where tl_dump_free finds them. */
+struct dump_with_stacks {
+    tl_dump dump;
     struct stack_entry *stacks;
 };
 
-TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
+/* Every slot at one instant, read once the unwinder and the symbolizer
+ * know the modules loaded now. */
+static void snapshot_slots(struct build *b)
 {
-    struct owned *o = calloc(1, sizeof *o);
-    if (!o)
-        return NULL;
-    tl_dump *d = &o->d;
-    struct build b = {0};
     uint32_t n = tl_slot_count();
     tl_snapshot_prepare(n);
     tl_unwind_refresh();
     tl_symbolize_refresh();
-    b.snaps = calloc((size_t)n + 1, sizeof *b.snaps);
-    uint64_t now = now_ns(CLOCK_MONOTONIC_COARSE);
-    for (uint32_t i = 0; b.snaps && i < n; i++)
-        if (tl_read_slot(i, &b.snaps[b.n_snaps], now, 1))
-            b.n_snaps++;
+    b->snaps = calloc((size_t)n + 1, sizeof *b->snaps);
+    uint64_t now = tl_clock_ns(CLOCK_MONOTONIC_COARSE);
+    for (uint32_t i = 0; b->snaps && i < n; i++)
+        if (tl_read_slot(i, &b->snaps[b->n_snaps], now, 1))
+            b->n_snaps++;
+}
 
-    d->pid = getpid();
-    d->program = tl_program_name();
-    d->reason = reason;
-    d->stacks_unknown = tl_unwind_unknown();
-    d->time_unix_ns = now_ns(CLOCK_REALTIME);
-    tl_count(&d->counts);
-    /* Counts agree with the groups: both come from this one snapshot. */
-    memset(d->counts.by_wait, 0, sizeof d->counts.by_wait);
-    d->counts.live = d->counts.running = d->counts.blocked = d->counts.exited_unjoined = 0;
-    fill_names_and_targets(&b);
-    for (int i = 0; i < b.n_snaps; i++) { /* every stack known before grouping */
-        stack_entry(&b, b.snaps[i].stack);
-        stack_entry(&b, b.snaps[i].spawn);
+/* Counts agree with the groups: both come from this one snapshot. */
+static void count_and_group(struct build *b, tl_counts *c)
+{
+    memset(c->by_wait, 0, sizeof c->by_wait);
+    c->live = c->running = c->blocked = c->exited_unjoined = 0;
+    for (int i = 0; i < b->n_snaps; i++) { /* every stack known before grouping */
+        stack_entry(b, b->snaps[i].stack);
+        stack_entry(b, b->snaps[i].spawn);
     }
-    for (int i = 0; i < b.n_snaps; i++) {
-        struct tl_snap *s = &b.snaps[i];
+    for (int i = 0; i < b->n_snaps; i++) {
+        struct tl_snap *s = &b->snaps[i];
         if (s->state == TL_EXITED) {
-            d->counts.exited_unjoined++;
+            c->exited_unjoined++;
             continue;
         }
-        d->counts.live++;
+        c->live++;
         if (s->state == TL_BLOCKED) {
-            d->counts.blocked++;
-            d->counts.by_wait[s->wait]++;
+            c->blocked++;
+            c->by_wait[s->wait]++;
         } else {
-            d->counts.running++;
+            c->running++;
         }
-        add_to_group(&b, s);
+        add_to_group(b, s);
     }
-    for (int i = 0; i < b.n_snaps; i++)
-        if (b.snaps[i].state == TL_EXITED)
-            add_to_group(&b, &b.snaps[i]);
+    for (int i = 0; i < b->n_snaps; i++)
+        if (b->snaps[i].state == TL_EXITED)
+            add_to_group(b, &b->snaps[i]);
+}
 
-    d->n_groups = HASH_COUNT(b.groups);
+/* The build's groups become the dump's, largest first. */
+static void take_groups(struct build *b, tl_dump *d)
+{
+    d->n_groups = HASH_COUNT(b->groups);
     d->groups = calloc((size_t)d->n_groups + 1, sizeof *d->groups);
     int k = 0;
     struct group *g, *tmp;
-    HASH_ITER(hh, b.groups, g, tmp)
+    HASH_ITER(hh, b->groups, g, tmp)
     {
-        finish_group(&b, g);
+        finish_group(b, g);
         if (d->groups)
             d->groups[k++] = g->g;
         else
             free(g->g.tids), free(g->g.creator_tids), free(g->g.names);
         free(g->objects);
-        HASH_DEL(b.groups, g);
+        HASH_DEL(b->groups, g);
         free(g);
     }
     d->n_groups = k;
     qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, by_count);
+}
+
+/* All of the build but its stacks, which the dump keeps. */
+static void build_free(struct build *b)
+{
+    for (int i = 0; i < b->n_snaps; i++)
+        free(b->snaps[i].target);
+    free(b->snaps);
+    struct canon_entry *c, *tmp;
+    HASH_ITER(hh, b->canon, c, tmp)
+    {
+        HASH_DEL(b->canon, c);
+        free(c->key);
+        free(c);
+    }
+}
+
+TL_HIDDEN tl_dump *tl_dump_build(const char *reason, int detail_threads)
+{
+    struct dump_with_stacks *whole = calloc(1, sizeof *whole);
+    if (!whole)
+        return NULL;
+    tl_dump *d = &whole->dump;
+    struct build b = {0};
+    snapshot_slots(&b);
+    d->pid = getpid();
+    d->program = tl_program_name();
+    d->reason = reason;
+    d->stacks_unknown = tl_unwind_unknown();
+    d->time_unix_ns = tl_clock_ns(CLOCK_REALTIME);
+    tl_count(&d->counts);
+    fill_names_and_targets(&b);
+    count_and_group(&b, &d->counts);
+    take_groups(&b, d);
     d->n_threads = -1;
     if (detail_threads) {
         d->n_threads = 0;
         fill_threads(&b, d);
     }
     tl_dump_owners(d, b.snaps, b.n_snaps, stack_of, &b);
-    for (int i = 0; i < b.n_snaps; i++)
-        free(b.snaps[i].target);
-    free(b.snaps);
-    struct canon_entry *c, *ctmp;
-    HASH_ITER(hh, b.canon, c, ctmp)
-    {
-        HASH_DEL(b.canon, c);
-        free(c->key);
-        free(c);
-    }
-    o->stacks = b.stacks;
+    build_free(&b);
+    whole->stacks = b.stacks;
     tl_symbolize_release();
     return d;
 }
@@ -485,8 +502,8 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
 {
     if (!d)
         return;
-    struct owned *o = (struct owned *)d;
-    tl_dump_owners_free(d); /* before the groups it points into */
+    struct dump_with_stacks *whole = (struct dump_with_stacks *)d;
+    tl_owners_free(d); /* before the groups it points into */
     for (int i = 0; i < d->n_groups; i++) {
         free(d->groups[i].tids);
         free(d->groups[i].creator_tids);
@@ -500,11 +517,11 @@ TL_HIDDEN void tl_dump_free(tl_dump *d)
         free((char *)d->threads[i].target);
     free(d->threads);
     struct stack_entry *e, *tmp;
-    HASH_ITER(hh, o->stacks, e, tmp)
+    HASH_ITER(hh, whole->stacks, e, tmp)
     {
-        HASH_DEL(o->stacks, e);
+        HASH_DEL(whole->stacks, e);
         free(e->stack.frames);
         free(e);
     }
-    free(o);
+    free(whole);
 }

@@ -6,7 +6,7 @@
 #define THREADLEAK_DUMP_H
 
 #include "common/model.h"
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 struct tl_dump_request {
     const char *stem; /* before % expansion */

@@ -12,8 +12,8 @@
 
 #include "preload/config.h"
 #include "preload/dump.h"
+#include "preload/guard.h"
 #include "preload/log.h"
-#include "preload/registry.h"
 #include "preload/sampler.h"
 #include "preload/symbolize.h"
 
@@ -65,8 +65,7 @@ static int write_dump(void *arg)
 {
     const struct tl_dump_request *req = arg;
     char stem[PATH_MAX], path[PATH_MAX + 8];
-    int saved_busy = tl_busy;
-    tl_busy = 1;
+    int was_busy = tl_busy_enter();
     tl_dump_lock();
     int number = ++dump_number;
     int rc = tl_expand_stem(req->stem, getpid(), number, stem, sizeof stem) ? -ENAMETOOLONG : 0;
@@ -90,7 +89,7 @@ static int write_dump(void *arg)
     if (rc)
         tl_log(TL_LOG_WARN, "cannot write dump %s: %s", rc == -ENAMETOOLONG ? req->stem : path,
                strerror(-rc));
-    tl_busy = saved_busy;
+    tl_busy_leave(was_busy);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/owners.h"
 #include "common/waitfor.h"
 #include "preload/dump_owners.h"
 #include "preload/lock_owner.h"
@@ -135,15 +136,8 @@ static uint64_t lock_of(const struct tl_snap *s, int *rw)
 static void resolve_lock(struct ctx *c, uint64_t addr, int rw, tl_owner *o)
 {
     struct tl_lock_owner lo;
-    memset(o, 0, sizeof *o);
-    o->group = -1;
-    if (rw)
-        tl_rwlock_owner(addr, &lo);
-    else
-        tl_mutex_owner(addr, &lo);
-    o->known = 1;
-    o->flags = lo.flags;
-    o->readers = lo.readers;
+    tl_lock_owner(addr, rw, &lo);
+    tl_owner_of_lock(o, &lo);
     if (lo.tid > 0)
         describe(c, lo.tid, lo.pshared, o);
 }
@@ -235,10 +229,8 @@ static int cycle_stays(struct ctx *c, const int *members, int m)
         const struct tl_snap *s = &c->snaps[members[i]];
         pid_t next = c->snaps[members[(i + 1) % m]].tid;
         struct tl_lock_owner lo = {0};
-        if (s->wait == TL_WAIT_MUTEX)
-            tl_mutex_owner(s->object, &lo);
-        else if (s->wait == TL_WAIT_RWLOCK)
-            tl_rwlock_owner(s->object, &lo);
+        if (s->wait == TL_WAIT_MUTEX || s->wait == TL_WAIT_RWLOCK)
+            tl_lock_owner(s->object, s->wait == TL_WAIT_RWLOCK, &lo);
         else
             lo.tid = next; /* a join's target does not change */
         if (lo.tid != next)
@@ -249,11 +241,7 @@ static int cycle_stays(struct ctx *c, const int *members, int m)
 
 static void add_deadlock(struct ctx *c, tl_dump *d, const int *members, int m, const tl_owner *own)
 {
-    tl_deadlock *a = realloc(d->deadlocks, ((size_t)d->n_deadlocks + 1) * sizeof *a);
-    if (!a)
-        return;
-    d->deadlocks = a;
-    tl_cycle_thread *t = calloc((size_t)m, sizeof *t);
+    tl_cycle_thread *t = tl_dump_add_deadlock(d, m);
     if (!t)
         return;
     for (int i = 0; i < m; i++) {
@@ -268,9 +256,6 @@ static void add_deadlock(struct ctx *c, tl_dump *d, const int *members, int m, c
         t[i].owner_tid = own[members[i]].tid;
         t[i].stack = c->stack_of(c->stack_ctx, s->stack);
     }
-    d->deadlocks[d->n_deadlocks].n = m;
-    d->deadlocks[d->n_deadlocks].threads = t;
-    d->n_deadlocks++;
 }
 
 static void find_deadlocks(struct ctx *c, tl_dump *d, const tl_owner *own)
@@ -310,33 +295,10 @@ out:
     free(held);
 }
 
-/* A group waiting on several objects: who holds them (or whom its threads
- * join), each owner once. */
-static void group_owners(struct ctx *c, tl_group *g, const tl_owner *own)
+static int snap_of(const void *ctx, pid_t tid)
 {
-    if (g->state != TL_BLOCKED || g->objects <= 1)
-        return;
-    for (int k = 0; k < g->n_tids; k++) {
-        int s = find(c->by_tid, c->n, (uint64_t)g->tids[k]);
-        if (s >= 0 && own[s].known)
-            tl_group_add_owner(g, &own[s]);
-    }
-}
-
-static int *groups_of_snaps(struct ctx *c, const tl_dump *d)
-{
-    int *g = malloc(((size_t)c->n + 1) * sizeof *g);
-    if (!g)
-        return NULL;
-    for (int i = 0; i < c->n; i++)
-        g[i] = -1;
-    for (int i = 0; i < d->n_groups; i++)
-        for (int k = 0; k < d->groups[i].n_tids; k++) {
-            int s = find(c->by_tid, c->n, (uint64_t)d->groups[i].tids[k]);
-            if (s >= 0)
-                g[s] = i;
-        }
-    return g;
+    const struct ctx *c = ctx;
+    return find(c->by_tid, c->n, (uint64_t)tid);
 }
 
 TL_HIDDEN void tl_dump_owners(tl_dump *d, const struct tl_snap *snaps, int n,
@@ -354,18 +316,9 @@ TL_HIDDEN void tl_dump_owners(tl_dump *d, const struct tl_snap *snaps, int n,
     }
     qsort(c.by_tid, (size_t)n, sizeof *c.by_tid, cmp_key);
     qsort(c.by_handle, (size_t)n, sizeof *c.by_handle, cmp_key);
-    c.group_of = groups_of_snaps(&c, d);
+    c.group_of = tl_groups_of(d, n, snap_of, &c);
     resolve_all(&c, own);
-    for (int i = 0; i < d->n_groups; i++) {
-        tl_group *g = &d->groups[i];
-        if (g->state != TL_BLOCKED || g->objects != 1 || g->n_tids < 1)
-            continue;
-        int s = find(c.by_tid, n, (uint64_t)g->tids[0]);
-        if (s >= 0)
-            g->owner = own[s];
-    }
-    for (int i = 0; i < d->n_groups; i++)
-        group_owners(&c, &d->groups[i], own);
+    tl_groups_set_owners(d, own, snap_of, &c);
     for (int i = 0; i < d->n_threads; i++) {
         int s = find(c.by_tid, n, (uint64_t)d->threads[i].tid);
         if (s >= 0)
@@ -377,15 +330,4 @@ out:
     free(c.by_handle);
     free(c.group_of);
     free(own);
-}
-
-TL_HIDDEN void tl_dump_owners_free(tl_dump *d)
-{
-    for (int i = 0; i < d->n_groups; i++)
-        free(d->groups[i].owners);
-    for (int i = 0; i < d->n_deadlocks; i++)
-        free(d->deadlocks[i].threads);
-    free(d->deadlocks);
-    d->deadlocks = NULL;
-    d->n_deadlocks = 0;
 }

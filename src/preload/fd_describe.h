@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 struct tl_sockets;
 

@@ -9,6 +9,7 @@
 #include "preload/config.h"
 #include "preload/counters_file.h"
 #include "preload/dump.h"
+#include "preload/guard.h"
 #include "preload/log.h"
 #include "preload/program.h"
 #include "preload/registry.h"
@@ -52,30 +53,30 @@ static void disable(const char *why)
 __attribute__((constructor)) static void threadleak_init(void)
 {
     tl_real_ensure();
-    tl_busy = 1;
+    int was_busy = tl_busy_enter();
     tl_config_parse(&tl_config, (const char *(*)(const char *))getenv, warn_line,
                     getauxval(AT_SECURE) != 0);
     tl_log_level = tl_config.log_level;
     tl_program_init();
     if (tl_registry_init() != 0) {
         disable("cannot map the thread registry");
-        tl_busy = 0;
+        tl_busy_leave(was_busy);
         return;
     }
     if (tl_stacks_init() != 0) {
         disable("cannot map the stack store");
-        tl_busy = 0;
+        tl_busy_leave(was_busy);
         return;
     }
     tl_symbolize_init();
     tl_enabled = 1;
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-    tl_busy = 0;
+    tl_busy_leave(was_busy);
     tl_adopt_self(); /* the main thread */
-    tl_busy = 1;
+    was_busy = tl_busy_enter();
     tl_sampler_init();
     tl_log(TL_LOG_DEBUG, "active in pid %d (%s)", (int)getpid(), tl_program_name());
-    tl_busy = 0;
+    tl_busy_leave(was_busy);
 }
 
 __attribute__((destructor)) static void threadleak_fini(void)

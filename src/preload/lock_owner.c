@@ -29,14 +29,12 @@ static int read_own(uint64_t addr, void *buf, size_t size)
     return n == (ssize_t)size ? 0 : -1;
 }
 
-TL_HIDDEN void tl_mutex_owner(uint64_t addr, struct tl_lock_owner *o)
+TL_HIDDEN void tl_lock_owner(uint64_t addr, int rw, struct tl_lock_owner *o)
 {
-    pthread_mutex_t m;
-    tl_mutex_word_owner(read_own(addr, &m, sizeof m) ? NULL : &m, o);
-}
-
-TL_HIDDEN void tl_rwlock_owner(uint64_t addr, struct tl_lock_owner *o)
-{
-    pthread_rwlock_t l;
-    tl_rwlock_word_owner(read_own(addr, &l, sizeof l) ? NULL : &l, o);
+    union {
+        pthread_mutex_t m;
+        pthread_rwlock_t l;
+    } buf;
+    size_t size = rw ? sizeof buf.l : sizeof buf.m;
+    tl_lock_word_owner(read_own(addr, &buf, size) ? NULL : &buf, rw, o);
 }

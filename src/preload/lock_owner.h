@@ -6,12 +6,11 @@
 #include <stdint.h>
 
 #include "common/lock_word.h"
-#include "preload/real.h"
+#include "preload/visibility.h"
 
-/* Both read the lock through the kernel, so memory freed or unmapped since
- * the thread blocked gives TL_OWNER_UNKNOWN instead of a fault. Also for
- * C11 mtx_t, which is a pthread_mutex_t. */
-TL_HIDDEN void tl_mutex_owner(uint64_t addr, struct tl_lock_owner *o);
-TL_HIDDEN void tl_rwlock_owner(uint64_t addr, struct tl_lock_owner *o);
+/* The owner of the rwlock (rw) or mutex (also a C11 mtx_t) at addr. The
+ * lock is read through the kernel, so memory freed or unmapped since the
+ * thread blocked gives TL_OWNER_UNKNOWN instead of a fault. */
+TL_HIDDEN void tl_lock_owner(uint64_t addr, int rw, struct tl_lock_owner *o);
 
 #endif

@@ -1,12 +1,48 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload/log.h"
+#include "preload/real.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 
 TL_HIDDEN int tl_log_level = TL_LOG_WARN;
 static int said[TL_ONCE_COUNT];
+
+/* The sampler keeps no copy of the program's stderr (a copy would hold a
+ * pipe open after the program closed it, and its reader would never see the
+ * end): for a message it borrows what the program's descriptor 2 is now. */
+static __thread int borrow_stderr;
+
+TL_HIDDEN void tl_log_borrow_stderr(void)
+{
+    borrow_stderr = 1;
+}
+
+static int program_stderr(void)
+{
+    if (!borrow_stderr)
+        return STDERR_FILENO;
+    int fd = -1;
+    int pidfd = (int)tl_real.syscall(SYS_pidfd_open, (long)getpid(), 0, 0, 0, 0, 0);
+    if (pidfd >= 0) {
+        fd = (int)tl_real.syscall(SYS_pidfd_getfd, (long)pidfd, STDERR_FILENO, 0, 0, 0, 0);
+        close(pidfd);
+    }
+    /* Kernels before 5.6: a new open of the same file, appended to */
+    if (fd < 0)
+        fd = open("/proc/self/fd/2", O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+    return fd;
+}
 
 static void vlog(const char *fmt, va_list ap)
 {
@@ -18,8 +54,13 @@ static void vlog(const char *fmt, va_list ap)
         n = (int)sizeof line - 2;
     line[n++] = '\n';
     tl_real_ensure();
-    ssize_t w = tl_real.write(STDERR_FILENO, line, (size_t)n);
-    (void)w;
+    int fd = program_stderr();
+    if (fd >= 0) {
+        ssize_t w = tl_real.write(fd, line, (size_t)n);
+        (void)w;
+    }
+    if (fd != STDERR_FILENO && fd >= 0)
+        close(fd);
     errno = saved;
 }
 

@@ -2,7 +2,7 @@
 #ifndef THREADLEAK_LOG_H
 #define THREADLEAK_LOG_H
 
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 enum tl_log_level { TL_LOG_QUIET, TL_LOG_WARN, TL_LOG_DEBUG };
 
@@ -23,5 +23,9 @@ TL_HIDDEN extern int tl_log_level;
 TL_HIDDEN void tl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 TL_HIDDEN void tl_log_once(enum tl_once what, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* For a thread with a file table of its own (the sampler): messages go to
+ * the program's descriptor 2 as it is at the time, not to the thread's. */
+TL_HIDDEN void tl_log_borrow_stderr(void);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 struct tl_mapping {
     uint64_t lo, hi;

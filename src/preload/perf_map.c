@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "preload/perf_map.h"
+#include "preload/real.h"
 
 #define MAX_BYTES (64 << 20)
 #define MAX_BACK 64 /* overlapping entries looked at for one address */

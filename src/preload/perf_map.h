@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 /* Before a dump: reads the map again if the file changed. */
 TL_HIDDEN void tl_perf_map_refresh(void);

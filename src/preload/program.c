@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "preload/program.h"
+#include "preload/real.h"
 
 static char name[512] = "?";
 static char comm[17];

@@ -2,7 +2,7 @@
 #ifndef THREADLEAK_PROGRAM_H
 #define THREADLEAK_PROGRAM_H
 
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 TL_HIDDEN void tl_program_init(void);
 TL_HIDDEN const char *tl_program_name(void); /* argv[0] */

@@ -16,8 +16,8 @@
 #include <threads.h>
 #include <time.h>
 
-#define TL_HIDDEN __attribute__((visibility("hidden")))
-#define TL_EXPORT __attribute__((visibility("default")))
+#include "preload/visibility.h"
+
 #define tl_likely(x) __builtin_expect(!!(x), 1)
 #define tl_unlikely(x) __builtin_expect(!!(x), 0)
 

@@ -16,9 +16,6 @@ extern void *__libc_stack_end;
 #define TL_MAX_SLOTS (1u << 18)
 
 TL_HIDDEN __thread struct tl_slot *tl_self_slot;
-TL_HIDDEN __thread int tl_busy;
-TL_HIDDEN __thread int tl_exiting;
-TL_HIDDEN int tl_enabled;
 
 static struct tl_slot *slots;
 static uint32_t high_water; /* slots ever handed out */
@@ -177,7 +174,7 @@ TL_HIDDEN void tl_slot_abandon(struct tl_slot *s, int detached)
 TL_HIDDEN struct tl_slot *tl_adopt_self(void)
 {
     int saved = errno;
-    tl_busy = 1;
+    int was_busy = tl_busy_enter();
     struct tl_slot *s = tl_slot_claim();
     if (s) {
         s->tid = tl_gettid();
@@ -196,7 +193,7 @@ TL_HIDDEN struct tl_slot *tl_adopt_self(void)
         __atomic_fetch_add(&counters.adopted, 1, __ATOMIC_RELAXED);
         publish(s);
     }
-    tl_busy = 0;
+    tl_busy_leave(was_busy);
     errno = saved;
     return s;
 }

@@ -9,7 +9,9 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/model.h"
+#include "preload/guard.h"
 #include "preload/real.h"
 
 enum { TL_SLOT_FREE = 0, TL_SLOT_LIVE = 1 };
@@ -68,9 +70,6 @@ struct tl_counters {
 };
 
 TL_HIDDEN extern __thread struct tl_slot *tl_self_slot;
-TL_HIDDEN extern __thread int tl_busy;    /* inside threadleak: pass through */
-TL_HIDDEN extern __thread int tl_exiting; /* past the exit hook: pass through */
-TL_HIDDEN extern int tl_enabled;
 
 TL_HIDDEN int tl_registry_init(void);
 TL_HIDDEN struct tl_slot *tl_slot_claim(void);
@@ -118,13 +117,6 @@ static inline uint64_t tl_mark_of(const struct tl_slot *s, uint32_t seq)
     return ((uint64_t)seq * 0x9e3779b97f4a7c15ull) ^ (uint64_t)(uintptr_t)s;
 }
 
-static inline uint64_t tl_coarse_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Must be inlined into the wrapper whose frame stays live while it blocks:
  * the sampler unwinds from these registers later. */
 #define TL_CAPTURE_REGS(r)                                                                         \
@@ -157,7 +149,7 @@ static inline uint64_t tl_coarse_now_ns(void)
         TL_STORE((s)->call, (callname));                                                           \
         TL_STORE((s)->object, (uint64_t)(uintptr_t)(obj));                                         \
         extra;                                                                                     \
-        TL_STORE((s)->since_ns, tl_coarse_now_ns());                                               \
+        TL_STORE((s)->since_ns, tl_clock_ns(CLOCK_MONOTONIC_COARSE));                              \
         TL_CAPTURE_REGS(&(s)->regs);                                                               \
         __atomic_store_n(&(s)->seq, q_ + 2, __ATOMIC_RELEASE);                                     \
     } while (0)

@@ -17,11 +17,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/series_line.h"
 #include "preload/channel.h"
 #include "preload/config.h"
 #include "preload/counters_file.h"
 #include "preload/dump.h"
+#include "preload/guard.h"
 #include "preload/log.h"
 #include "preload/registry.h"
 #include "preload/sampler.h"
@@ -37,13 +39,6 @@ static uint64_t start_ns;
 static int series_fd = -1;
 static dev_t series_dev;
 static ino_t series_ino;
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 TL_HIDDEN __thread unsigned tl_signal_hits;
 
@@ -116,7 +111,7 @@ static void write_series(void)
     }
     tl_counts c;
     tl_count(&c);
-    uint64_t now = mono_ns();
+    uint64_t now = tl_mono_ns();
     struct tl_series_line x = {(long)getpid(),
                                (long)((now - start_ns) / 1000000),
                                (long)(now / 1000000),
@@ -200,7 +195,7 @@ static void signal_dump(void)
 static void *sampler_main(void *arg)
 {
     (void)arg;
-    tl_busy = 1;
+    tl_busy_enter(); /* never left: all the sampler does is threadleak's */
     tl_sampler_isolate();
     tl_channel_announce(1);
     tl_cfile_open();
@@ -237,10 +232,9 @@ static void start_thread(void)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 1 << 20);
-    int saved_busy = tl_busy;
-    tl_busy = 1;
+    int was_busy = tl_busy_enter();
     int rc = tl_real.pthread_create(&t, &attr, sampler_main, NULL);
-    tl_busy = saved_busy;
+    tl_busy_leave(was_busy);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
@@ -253,7 +247,7 @@ static void start_thread(void)
 
 TL_HIDDEN void tl_sampler_init(void)
 {
-    start_ns = mono_ns();
+    start_ns = tl_mono_ns();
     if (tl_config.signal) {
         struct sigaction sa, old;
         memset(&sa, 0, sizeof sa);
@@ -316,7 +310,7 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
     starting = 0; /* another thread may have been starting it at the fork */
     leader_gone = 0;
     signal_pending = 0;
-    start_ns = mono_ns();
+    start_ns = tl_mono_ns();
     tl_channel_after_fork_child();
     tl_sampler_calls_after_fork_child();
 }

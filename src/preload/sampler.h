@@ -4,7 +4,9 @@
 #ifndef THREADLEAK_SAMPLER_H
 #define THREADLEAK_SAMPLER_H
 
-#include "preload/real.h"
+#include <signal.h>
+
+#include "preload/visibility.h"
 
 /* The sampler starts with the process's first thread of its own, never
  * in a single-threaded program (not even under 'threadleak run'):

@@ -1,6 +1,7 @@
 /* What keeps the sampler thread out of the program's way: a file table of
  * its own, its name, and synchronous signals left deliverable. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -17,7 +18,10 @@ TL_HIDDEN int tl_sampler_own_files;
  * program neither sees them in /proc/PID/fd nor closes them, and what the
  * sampler opens never takes a number the program expects. The table
  * starts as a copy of the program's, and a copy keeps a pipe's or a
- * socket's end open: all are closed but stderr, kept for our messages. */
+ * socket's end open: all are closed, stderr too (log.c borrows the
+ * program's for a message). 0, 1 and 2 then hold /dev/null, so that what a
+ * library prints on stderr in this thread lands nowhere, never in a file of
+ * ours that took the number. */
 static void own_file_table(void)
 {
     if (unshare(CLONE_FILES) != 0) {
@@ -27,11 +31,13 @@ static void own_file_table(void)
                     strerror(errno));
         return;
     }
-    close(STDIN_FILENO);
-    close(STDOUT_FILENO);
-    if (close_range(3, ~0u, 0) != 0)
-        for (int fd = 3; fd < 65536; fd++)
+    if (close_range(0, ~0u, 0) != 0)
+        for (int fd = 0; fd < 65536; fd++)
             close(fd);
+    for (int fd = 0; fd <= STDERR_FILENO; fd++)
+        if (open("/dev/null", O_RDWR | O_CLOEXEC) != fd)
+            break;
+    tl_log_borrow_stderr();
     tl_sampler_own_files = 1;
 }
 

@@ -7,7 +7,6 @@
  * may close and reuse (it then wrote into the program's files), and it
  * calls mincore, which sandboxes report. */
 #include <dlfcn.h>
-#include <link.h>
 #include <unwind.h>
 
 #include "preload/config.h"
@@ -53,48 +52,10 @@ TL_HIDDEN void tl_stacks_after_fork_child(void)
     tl_unwind_after_fork_child();
 }
 
-struct range {
-    uint64_t lo, hi;
-};
-static struct range own[4];
-static int n_own;
-
-static int find_own(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    uint64_t probe = (uint64_t)(uintptr_t)data;
-    int mine = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uint64_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && probe >= lo && probe < lo + ph->p_memsz)
-            mine = 1;
-    }
-    if (!mine)
-        return 0;
-    for (int i = 0; i < info->dlpi_phnum && n_own < 4; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-            own[n_own].lo = info->dlpi_addr + ph->p_vaddr;
-            own[n_own].hi = own[n_own].lo + ph->p_memsz;
-            n_own++;
-        }
-    }
-    return 1;
-}
-
-TL_HIDDEN int tl_ip_is_ours(uint64_t ip)
-{
-    for (int i = 0; i < n_own; i++)
-        if (ip >= own[i].lo && ip < own[i].hi)
-            return 1;
-    return 0;
-}
-
 TL_HIDDEN int tl_stacks_init(void)
 {
     init_lock();
-    dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_ip_is_ours);
+    tl_own_code_init();
     if (tl_intern_init() != 0)
         return -1;
     void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -131,11 +92,10 @@ TL_HIDDEN uint32_t tl_capture_spawn_stack(void)
         return 0;
     uint64_t ips[TL_MAX_FRAMES];
     struct trace t = {ips, 0, tl_config.frames};
-    int saved_busy = tl_busy;
-    tl_busy = 1; /* libgcc may take its lock through the PLT: pass it through */
+    int was_busy = tl_busy_enter(); /* libgcc may take its lock through the PLT */
     tl_real.pthread_rwlock_rdlock(&unwinding);
     backtrace_fn(one_frame, &t);
     pthread_rwlock_unlock(&unwinding);
-    tl_busy = saved_busy;
+    tl_busy_leave(was_busy);
     return tl_intern(ips, t.n);
 }

@@ -31,7 +31,7 @@ static struct {
     int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
     int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
     int (*set_cache_size)(unw_addr_space_t, size_t, int);
-} u;
+} from_libunwind;
 static unw_addr_space_t space;
 /* Why the program's memory cannot be read, "" while it can: a seccomp
  * filter may forbid process_vm_readv (or trap it, the program's SIGSYS
@@ -214,7 +214,8 @@ static int get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t l
     return -UNW_ENOINFO;
 }
 
-#define TL_SYM(lib, field, name) (u.field = (__typeof__(u.field))dlsym(lib, name)) != NULL
+#define TL_SYM(lib, field, name)                                                                   \
+    (from_libunwind.field = (__typeof__(from_libunwind.field))dlsym(lib, name)) != NULL
 
 /* libunwind's first use (tdep_init) opens a pipe and probes mincore() to
  * validate memory for its local unwinder, which threadleak does not use
@@ -300,24 +301,25 @@ static int init_libunwind(void)
                                     "are left out of dumps");
         return -1;
     }
-    u.set_cache_size = (__typeof__(u.set_cache_size))dlsym(lib, "_Ux86_64_set_cache_size");
+    from_libunwind.set_cache_size =
+        (__typeof__(from_libunwind.set_cache_size))dlsym(lib, "_Ux86_64_set_cache_size");
     unw_addr_space_t *local = dlsym(lib, "_Ux86_64_local_addr_space");
     if (!local)
         return -1;
     /* The local space's find_proc_info walks dl_iterate_phdr and reads the
      * tables through our access_mem: exactly what is wanted here. */
-    unw_accessors_t acc = *u.get_accessors(*local);
+    unw_accessors_t acc = *from_libunwind.get_accessors(*local);
     acc.access_mem = access_mem;
     acc.access_reg = access_reg;
     acc.access_fpreg = access_fpreg;
     acc.resume = resume;
     acc.get_proc_name = get_proc_name;
-    space = u.create_addr_space(&acc, 0);
+    space = from_libunwind.create_addr_space(&acc, 0);
     if (!space)
         return -1;
-    u.set_caching_policy(space, UNW_CACHE_GLOBAL);
-    if (u.set_cache_size)
-        u.set_cache_size(space, 4096, 0);
+    from_libunwind.set_caching_policy(space, UNW_CACHE_GLOBAL);
+    if (from_libunwind.set_cache_size)
+        from_libunwind.set_cache_size(space, 4096, 0);
     return 0;
 }
 
@@ -336,16 +338,16 @@ static int unwind(const struct tl_regs *r, uint64_t *ips, int max)
 {
     struct unwind_arg arg = {.regs = r};
     unw_cursor_t c;
-    if (u.init_remote(&c, space, &arg) < 0)
+    if (from_libunwind.init_remote(&c, space, &arg) < 0)
         return 0;
     int depth = 0;
     for (int steps = 0; depth < max && steps < max + 16; steps++) {
         unw_word_t ip = 0;
-        if (u.get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
+        if (from_libunwind.get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
             break;
         if (!tl_ip_is_ours(ip))
             ips[depth++] = ip;
-        if (u.step(&c) <= 0)
+        if (from_libunwind.step(&c) <= 0)
             break;
     }
     return depth;

@@ -29,7 +29,9 @@ TL_HIDDEN int tl_stack_get(uint32_t id, const uint64_t **ips, uint32_t *epoch);
  * left out. */
 TL_HIDDEN int tl_unwind_blocked(const struct tl_regs *r, uint64_t *ips, int max);
 
-/* Whether ip belongs to threadleak itself (its frames are never shown). */
+/* Whether ip belongs to threadleak itself (its frames are never shown);
+ * own_code.c, below both the capture and the unwinder. */
+TL_HIDDEN void tl_own_code_init(void);
 TL_HIDDEN int tl_ip_is_ours(uint64_t ip);
 
 /* Module-private start-up and refresh hooks. */

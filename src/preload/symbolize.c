@@ -13,6 +13,8 @@
  * cached by address until the loader's list of modules changes. */
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 #include "preload/unloaded.h"
 #include "preload/symbolize_inline.h"
 
+/* The libdwfl functions, looked up in libdw.so.1 (begin NULL: not loaded). */
 static struct {
     Dwfl *(*begin)(const Dwfl_Callbacks *);
     void (*end)(Dwfl *);
@@ -46,7 +49,7 @@ static struct {
     const char *(*module_info)(Dwfl_Module *, void ***, Dwarf_Addr *, Dwarf_Addr *, Dwarf_Addr *,
                                Dwarf_Addr *, const char **, const char **);
     int (*find_elf)(Dwfl_Module *, void **, const char *, Dwarf_Addr, char **, Elf **);
-} d;
+} from_libdw;
 static Dwfl_Callbacks callbacks;
 static Dwfl *dwfl;
 
@@ -88,7 +91,27 @@ static const char *intern(const char *s)
     return e->s;
 }
 
-#define TL_DW(field, name) (d.field = (__typeof__(d.field))dlsym(lib, name)) != NULL
+/* The program's file through the kernel's link to it, for when its path is
+ * out of reach: the process dropped privileges below a 0700 directory, or
+ * the file was replaced since it started. */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+                    char **file_name, Elf **elfp)
+{
+    int fd = from_libdw.find_elf(mod, userdata, name, base, file_name, elfp);
+    if (fd >= 0 || *elfp || !name)
+        return fd;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return fd;
+    exe[n] = 0;
+    if (strcmp(exe, name) != 0)
+        return fd;
+    return open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+}
+
+#define TL_DW(field, name)                                                                         \
+    (from_libdw.field = (__typeof__(from_libdw.field))dlsym(lib, name)) != NULL
 
 TL_HIDDEN void tl_symbolize_init(void)
 {
@@ -104,11 +127,11 @@ TL_HIDDEN void tl_symbolize_init(void)
           tl_debug_files_init(lib) == 0)) {
         tl_log_once(TL_ONCE_SYMBOLS, "libdw.so.1 not found (install libdw1): functions are "
                                      "named from dynamic symbols only, without file:line");
-        d.begin = NULL;
+        from_libdw.begin = NULL;
         return;
     }
     tl_inline_init(lib); /* without it, no inlined frames */
-    callbacks.find_elf = d.find_elf;
+    callbacks.find_elf = find_elf;
     callbacks.find_debuginfo = tl_find_debuginfo_here; /* never DEBUGINFOD_URLS */
 }
 
@@ -118,18 +141,18 @@ static void report(void)
 {
     size_t len = 0;
     const char *text = tl_maps_text(&len);
-    if (!d.begin || !text)
+    if (!from_libdw.begin || !text)
         return;
     if (!dwfl)
-        dwfl = d.begin(&callbacks);
+        dwfl = from_libdw.begin(&callbacks);
     if (!dwfl)
         return;
     FILE *f = fmemopen((void *)text, len, "r");
     if (!f)
         return;
-    d.report_begin(dwfl);
-    d.maps_report(dwfl, f);
-    d.report_end(dwfl, NULL, NULL);
+    from_libdw.report_begin(dwfl);
+    from_libdw.maps_report(dwfl, f);
+    from_libdw.report_end(dwfl, NULL, NULL);
     fclose(f);
 }
 
@@ -173,7 +196,7 @@ TL_HIDDEN void tl_symbolize_release(void)
 {
     for (int i = 0; i < TL_UNLOADED_MAX; i++) {
         if (unloaded_dwfl[i])
-            d.end(unloaded_dwfl[i]);
+            from_libdw.end(unloaded_dwfl[i]);
         unloaded_dwfl[i] = NULL;
         unloaded_state[i] = 0; /* the ring may hold another module there by the next dump */
     }
@@ -188,7 +211,7 @@ TL_HIDDEN void tl_symbolize_release_files(void)
     if (tl_on_sampler && tl_sampler_own_files)
         return;
     if (dwfl)
-        d.end(dwfl);
+        from_libdw.end(dwfl);
     dwfl = NULL;
 }
 
@@ -203,22 +226,22 @@ static const char *nice_name(const char *raw)
 static int lookup_dwfl(Dwfl *w, uint64_t ip, tl_frame *f, tl_frame *inl, int max_inl)
 {
     uint64_t at = ip - 1;
-    Dwfl_Module *m = d.addrmodule(w, at);
+    Dwfl_Module *m = from_libdw.addrmodule(w, at);
     if (!m)
         return 0;
-    const char *modname = d.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    const char *modname = from_libdw.module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     f->module = intern(modname);
     GElf_Off off = 0;
     GElf_Sym sym;
-    const char *name = d.addrinfo(m, at, &off, &sym, NULL, NULL, NULL);
+    const char *name = from_libdw.addrinfo(m, at, &off, &sym, NULL, NULL, NULL);
     if (name) {
         f->function = nice_name(name);
         f->offset = off + 1;
     }
-    Dwfl_Line *line = d.getsrc(m, at);
+    Dwfl_Line *line = from_libdw.getsrc(m, at);
     if (line) {
         int lineno = 0;
-        const char *file = d.lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+        const char *file = from_libdw.lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
         f->file = intern(file);
         f->line = lineno;
     }
@@ -249,18 +272,18 @@ static Dwfl *unloaded_file(const struct tl_unloaded *u)
     if (unloaded_state[i] != 0)
         return unloaded_dwfl[i];
     unloaded_state[i] = -1;
-    Dwfl *w = d.begin ? d.begin(&callbacks) : NULL;
+    Dwfl *w = from_libdw.begin ? from_libdw.begin(&callbacks) : NULL;
     if (!w)
         return NULL;
-    d.report_begin(w);
-    Dwfl_Module *m = d.report_elf(w, u->path, u->path, -1, u->bias, false);
-    d.report_end(w, NULL, NULL);
+    from_libdw.report_begin(w);
+    Dwfl_Module *m = from_libdw.report_elf(w, u->path, u->path, -1, u->bias, false);
+    from_libdw.report_end(w, NULL, NULL);
     const unsigned char *id = NULL;
     GElf_Addr id_at;
     /* A file rebuilt since would name the wrong functions. */
-    if (!m || (u->build_id_len && (d.module_build_id(m, &id, &id_at) != u->build_id_len ||
+    if (!m || (u->build_id_len && (from_libdw.module_build_id(m, &id, &id_at) != u->build_id_len ||
                                    memcmp(id, u->build_id, (size_t)u->build_id_len) != 0))) {
-        d.end(w);
+        from_libdw.end(w);
         return NULL;
     }
     unloaded_state[i] = 1;
@@ -304,7 +327,7 @@ static struct cached *lookup(uint64_t ip, const struct tl_unloaded *u, const str
         if (!f.module)
             f.module = intern(u->path);
     } else {
-        if (d.begin && !dwfl)
+        if (from_libdw.begin && !dwfl)
             report();
         if (dwfl)
             n_inl = lookup_dwfl(dwfl, ip, &f, inl, TL_MAX_INLINED);

@@ -6,7 +6,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "common/model.h"
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 TL_HIDDEN void tl_symbolize_init(void);
 /* Before a dump: notice objects loaded or unloaded since the last one. */

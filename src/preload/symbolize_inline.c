@@ -18,10 +18,11 @@ static struct {
     int (*formudata)(Dwarf_Attribute *, Dwarf_Word *);
     int (*getsrcfiles)(Dwarf_Die *, Dwarf_Files **, size_t *);
     const char *(*filesrc)(Dwarf_Files *, size_t, Dwarf_Word *, Dwarf_Word *);
-} w;
+} from_libdw;
 static int ready;
 
-#define TL_DW(field, name) (w.field = (__typeof__(w.field))dlsym(lib, name)) != NULL
+#define TL_DW(field, name)                                                                         \
+    (from_libdw.field = (__typeof__(from_libdw.field))dlsym(lib, name)) != NULL
 
 TL_HIDDEN int tl_inline_init(void *lib)
 {
@@ -36,8 +37,8 @@ static const char *die_name(Dwarf_Die *die)
 {
     Dwarf_Attribute a;
     /* Through DW_AT_abstract_origin: the inlined instance has no name. */
-    if (w.attr_integrate(die, DW_AT_name, &a))
-        return w.formstring(&a);
+    if (from_libdw.attr_integrate(die, DW_AT_name, &a))
+        return from_libdw.formstring(&a);
     return NULL;
 }
 
@@ -45,7 +46,7 @@ static long die_udata(Dwarf_Die *die, unsigned name)
 {
     Dwarf_Attribute a;
     Dwarf_Word v;
-    if (!w.attr_integrate(die, name, &a) || w.formudata(&a, &v) != 0)
+    if (!from_libdw.attr_integrate(die, name, &a) || from_libdw.formudata(&a, &v) != 0)
         return -1;
     return (long)v;
 }
@@ -56,16 +57,16 @@ TL_HIDDEN int tl_inline_frames(Dwfl_Module *m, Dwarf_Addr at, tl_frame *out, int
     if (!ready || max <= 0)
         return 0;
     Dwarf_Addr bias = 0;
-    Dwarf_Die *cu = w.addrdie(m, at, &bias);
+    Dwarf_Die *cu = from_libdw.addrdie(m, at, &bias);
     if (!cu)
         return 0;
     Dwarf_Die *scopes = NULL;
-    int n = w.getscopes(cu, at - bias, &scopes);
+    int n = from_libdw.getscopes(cu, at - bias, &scopes);
     Dwarf_Files *files = NULL;
     size_t n_files = 0;
     int k = 0;
     for (int i = 0; i < n && k < max; i++) {
-        int tag = w.tag(&scopes[i]);
+        int tag = from_libdw.tag(&scopes[i]);
         if (tag == DW_TAG_subprogram)
             break; /* the physical function: the caller names it */
         if (tag != DW_TAG_inlined_subroutine)
@@ -78,10 +79,10 @@ TL_HIDDEN int tl_inline_frames(Dwfl_Module *m, Dwarf_Addr at, tl_frame *out, int
         f->inlined = 1;
         long call_file = die_udata(&scopes[i], DW_AT_call_file);
         long call_line = die_udata(&scopes[i], DW_AT_call_line);
-        if (!files && w.getsrcfiles(cu, &files, &n_files) != 0)
+        if (!files && from_libdw.getsrcfiles(cu, &files, &n_files) != 0)
             files = NULL;
         const char *cf = files && call_file >= 0 && (size_t)call_file < n_files
-                             ? w.filesrc(files, (size_t)call_file, NULL, NULL)
+                             ? from_libdw.filesrc(files, (size_t)call_file, NULL, NULL)
                              : NULL;
         *file = cf ? intern(cf) : NULL;
         *line = call_line > 0 ? (int)call_line : 0;

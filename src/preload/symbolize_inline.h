@@ -5,7 +5,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "common/model.h"
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 /* Looks the libdw entry points up in lib (already opened); 0 or -1. */
 TL_HIDDEN int tl_inline_init(void *lib);

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "preload/real.h"
+#include "preload/visibility.h"
 
 #define TL_UNLOADED_MAX 256
 

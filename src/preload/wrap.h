@@ -13,12 +13,12 @@
  * in progress below the caller, whose stack pointer is sp (wrap_note.c). */
 TL_HIDDEN int tl_note_live(const struct tl_slot *s, uint64_t sp);
 
-/* Whether this wrapper may note its wait: not when a signal handler runs
- * it inside another note being written (seq odd), nor inside a wait still
- * in progress (a handler on the thread's stack or an alternate one). A
- * note whose wrapper has gone (the program siglongjmp'ed out of its wait)
- * is stale and gets replaced. */
-static inline struct tl_slot *tl_noting(void)
+/* The slot this wrapper notes its wait in, NULL when it may not: not when
+ * a signal handler runs it inside another note being written (seq odd),
+ * nor inside a wait still in progress (a handler on the thread's stack or
+ * an alternate one). A note whose wrapper has gone (the program
+ * siglongjmp'ed out of its wait) is stale and gets replaced. */
+static inline struct tl_slot *tl_slot_to_note(void)
 {
     struct tl_slot *s = tl_self();
     if (!s || (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) & 1))
@@ -49,7 +49,7 @@ static inline void tl_sampler_if_missing(void)
     TL_WAIT_WITH(kind, callname, obj, TL_STORE(s_->aux, (uint64_t)(uintptr_t)(mutex)), call)
 #define TL_WAIT_WITH(kind, callname, obj, extra, call)                                             \
     ({                                                                                             \
-        struct tl_slot *s_ = tl_noting();                                                          \
+        struct tl_slot *s_ = tl_slot_to_note();                                                    \
         __typeof__(call) r_;                                                                       \
         if (s_) {                                                                                  \
             volatile uint64_t mark_ = tl_mark_of(s_, s_->seq + 2);                                 \
@@ -95,24 +95,6 @@ static inline int tl_nsec_ok(const struct timespec *ts)
     return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
 }
 
-static inline uint64_t tl_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t tl_ts_ns(const struct timespec *ts)
-{
-    return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
-}
-
-static inline struct timespec tl_ns_ts(uint64_t ns)
-{
-    struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
-    return ts;
-}
-
 /* What is left of a relative timeout that started at `start`. */
 static inline uint64_t tl_left_ns(uint64_t start, uint64_t total)
 {
@@ -126,8 +108,8 @@ static inline struct timespec tl_left_ts(const struct timespec *ts, uint64_t sta
 {
     uint64_t spent = tl_mono_ns() - start;
     struct timespec left = *ts;
-    left.tv_sec -= (time_t)(spent / 1000000000u);
-    left.tv_nsec -= (long)(spent % 1000000000u);
+    left.tv_sec -= (time_t)(spent / TL_NS_PER_S);
+    left.tv_nsec -= (long)(spent % TL_NS_PER_S);
     if (left.tv_nsec < 0) {
         left.tv_nsec += 1000000000;
         left.tv_sec--;
