@@ -381,17 +381,7 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
                      "preload library?)\n%s",
                      p->name, READY_TIMEOUT_MS, threads);
         }
-        struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
-        int r = poll(&pfd, 1, (int)left);
-        if (r < 0 && errno != EINTR)
-            cr_assert_fail("poll: %s", strerror(errno));
-        if (r <= 0)
-            continue;
-        ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-        if (n > 0) {
-            p->out_len += n;
-            p->out[p->out_len] = 0;
-        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        if (!tlt_read_stdout(p, (int)left)) {
             reap(p, 1);
             const char *st = tlt_status(p->status);
             tlt_fail(p, "%s ended before printing \"ready\": %s", p->name, st);
