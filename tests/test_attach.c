@@ -609,12 +609,8 @@ Test(attach, redis_server_keeps_serving, .timeout = 180)
     st = tlt_redis_stop(srv, port, dir);
     cr_expect(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
               "redis-server did not shut down cleanly: %s", st < 0 ? "hung" : tlt_status(st));
-    char summary[400] = "";
-    for (char *l = strtok(r.out, "\r\n"); l; l = strtok(NULL, "\r\n"))
-        if (strstr(l, "requests per second")) {
-            strncat(summary, l, sizeof summary - strlen(summary) - 3);
-            strcat(summary, "; ");
-        }
+    char summary[400];
+    tlt_redis_rates(r.out, summary, sizeof summary);
     tlt_figure("redis-server (4 io-threads) without the library: 20 attach dumps under "
                "redis-benchmark (longest pause %.1f ms), clean shutdown: %s",
                paused_max / 1e6, summary);

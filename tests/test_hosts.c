@@ -172,12 +172,8 @@ Test(hosts, redis_server_under_benchmark_and_dumps)
     int st = tlt_redis_stop(srv, port, dir);
     cr_expect(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
               "redis-server did not shut down cleanly: %s", st < 0 ? "hung" : tlt_status(st));
-    char summary[600] = "";
-    for (char *l = strtok(r.out, "\r\n"); l; l = strtok(NULL, "\r\n"))
-        if (strstr(l, "requests per second")) {
-            strncat(summary, l, sizeof summary - strlen(summary) - 3);
-            strcat(summary, "; ");
-        }
+    char summary[600];
+    tlt_redis_rates(r.out, summary, sizeof summary);
     tlt_figure("redis-server (4 io-threads) preloaded: redis-benchmark %s requests x 4 tests, %d "
                "dumps while it ran, clean shutdown: %s",
                requests, dumps, summary);

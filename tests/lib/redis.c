@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,4 +77,15 @@ int tlt_redis_stop(pid_t srv, int port, const char *dir)
     kill(srv, SIGKILL);
     waitpid(srv, NULL, 0);
     return -1;
+}
+
+void tlt_redis_rates(const char *benchmark_out, char *summary, size_t size)
+{
+    size_t n = 0;
+    summary[0] = 0;
+    for (const char *l = benchmark_out; l && *l; l += strcspn(l, "\r\n"), l += strspn(l, "\r\n")) {
+        int len = (int)strcspn(l, "\r\n");
+        if (memmem(l, (size_t)len, "requests per second", 19) && n < size)
+            n += (size_t)snprintf(summary + n, size - n, "%.*s; ", len, l);
+    }
 }

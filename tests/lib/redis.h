@@ -3,6 +3,7 @@
 #ifndef TLT_REDIS_H
 #define TLT_REDIS_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Debian's redis-tools ships the server as redis-check-rdb, which serves
@@ -20,5 +21,8 @@ pid_t tlt_redis_start(const char *server_path, int port, const char *dir, const 
 /* redis-cli shutdown nosave; the server's wait status (-1: it did not end
  * within 10 s, and was killed). */
 int tlt_redis_stop(pid_t srv, int port, const char *dir);
+/* The "requests per second" lines of redis-benchmark's output, each
+ * followed by "; ", into summary (for the figures). */
+void tlt_redis_rates(const char *benchmark_out, char *summary, size_t size);
 
 #endif
