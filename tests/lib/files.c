@@ -37,6 +37,14 @@ char *tlt_read_file(const char *path, size_t *len)
     return buf;
 }
 
+char *tlt_must_read(const char *path)
+{
+    char *s = tlt_read_file(path, NULL);
+    if (!s)
+        cr_assert_fail("cannot read %s: %s", path, strerror(errno));
+    return s;
+}
+
 void tlt_tempdir(char *out, size_t size)
 {
     const char *tmp = getenv("TMPDIR");

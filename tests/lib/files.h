@@ -8,6 +8,8 @@
 /* The whole file, NUL-terminated (malloc'd), its length in *len when len is
  * not NULL; NULL when it cannot be read. */
 char *tlt_read_file(const char *path, size_t *len);
+/* The same, failing the test when the file cannot be read. */
+char *tlt_must_read(const char *path);
 /* A fresh private directory (mode 0700) under $TMPDIR or /tmp, its path in
  * out; fails the test when none can be made. */
 void tlt_tempdir(char *out, size_t size);
