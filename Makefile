@@ -2,7 +2,7 @@
 #
 # `make` builds and never installs packages: a missing one stops it with one
 # line naming it. `make deps` installs every Debian package (scripts/install-deps.sh);
-# `make check` and `make check-fast` run it first (`make demo` and `make bench`
+# `make check`, `make check-fast` and `make check-unit` run it first (`make demo` and `make bench`
 # only its build part), then build in a second make, which reads this file
 # again with everything installed.
 PREFIX ?= /usr/local
