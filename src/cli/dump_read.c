@@ -340,16 +340,25 @@ static void read_owners(rd *r, json_t *obj, const char *path, tl_group *g)
     g->more_owners = (int)get_int(r, obj, path, "more_owners", 0, MAX_TIDS, 0, 1);
 }
 
-static void read_cycle_thread(rd *r, json_t *v, const char *path, tl_cycle_thread *t)
+/* A thread object's tid and name (of "threads" and of a deadlock's);
+ * -1 when v is no object. */
+static int read_tid_name(rd *r, json_t *v, const char *path, pid_t *tid, char name[16])
 {
     if (!json_is_object(v)) {
         fail(r, path, "expected a thread object");
-        return;
+        return -1;
     }
-    t->tid = (pid_t)get_int(r, v, path, "tid", 0, MAX_PID, 0, 0);
-    const char *name = get_str(r, v, path, "name", 1, 1);
-    if (name)
-        snprintf(t->name, sizeof t->name, "%s", name);
+    *tid = (pid_t)get_int(r, v, path, "tid", 0, MAX_PID, 0, 0);
+    const char *s = get_str(r, v, path, "name", 1, 1);
+    if (s)
+        snprintf(name, 16, "%s", s);
+    return 0;
+}
+
+static void read_cycle_thread(rd *r, json_t *v, const char *path, tl_cycle_thread *t)
+{
+    if (read_tid_name(r, v, path, &t->tid, t->name))
+        return;
     t->wait = get_wait(r, v, path);
     t->wait_call = get_str(r, v, path, "wait_call", 1, 1);
     t->object = get_hex(r, v, path, "object", 1);
@@ -430,14 +439,8 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
 
 static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
 {
-    if (!json_is_object(v)) {
-        fail(r, path, "expected a thread object");
+    if (read_tid_name(r, v, path, &t->tid, t->name))
         return;
-    }
-    t->tid = (pid_t)get_int(r, v, path, "tid", 0, MAX_PID, 0, 0);
-    const char *name = get_str(r, v, path, "name", 1, 1);
-    if (name)
-        snprintf(t->name, sizeof t->name, "%s", name);
     t->state = get_state(r, v, path);
     t->wait = get_wait(r, v, path);
     t->wait_call = get_str(r, v, path, "wait_call", 1, 1);

@@ -14,7 +14,7 @@
 #include "preload/dump.h"
 #include "preload/guard.h"
 #include "preload/log.h"
-#include "preload/sampler.h"
+#include "preload/sampler_call.h"
 #include "preload/symbolize.h"
 
 static int dump_number;

@@ -10,13 +10,12 @@
  * the program's call would have, with what is left in *out. */
 static int nanosleep_rest(struct timespec rest, struct timespec *out)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     for (;;) {
-        unsigned h = tl_signal_hits;
+        tl_retry_try(&rt);
         int r = tl_real.nanosleep(&rest, out);
-        if (r == 0 || errno != EINTR || tl_signal_hits == h)
+        if (!tl_retry_again(&rt, r))
             return r;
-        errno = e;
         rest = *out;
     }
 }
@@ -47,14 +46,13 @@ TL_EXPORT unsigned sleep(unsigned s)
 
 static int usleep_resumed(useconds_t us)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     uint64_t start = tl_mono_ns();
-    unsigned h = tl_signal_hits;
+    tl_retry_try(&rt);
     int r = tl_real.usleep(us);
-    if (r == 0 || errno != EINTR || tl_signal_hits == h)
+    if (!tl_retry_again(&rt, r))
         return r;
     struct timespec total = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000}, out;
-    errno = e;
     return nanosleep_rest(tl_left_ts(&total, start), &out);
 }
 
@@ -185,24 +183,15 @@ TL_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
     return TL_WAIT(TL_WAIT_SLEEP, "sigwaitinfo", 0, TL_RESUMED(tl_real.sigwaitinfo(set, info)));
 }
 
-/* *ts is read only after the kernel has accepted it. */
-static int sigtimedwait_resumed(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+static inline int sigtimedwait_resumed(const sigset_t *set, siginfo_t *info,
+                                       const struct timespec *ts)
 {
-    int e = errno;
-    uint64_t start = tl_mono_ns();
-    struct timespec left;
-    const struct timespec *p = ts;
-    for (;;) {
-        unsigned h = tl_signal_hits;
-        int r = tl_real.sigtimedwait(set, info, p);
-        if (r != -1 || errno != EINTR || tl_signal_hits == h)
-            return r;
-        errno = e;
-        if (ts) {
-            left = tl_left_ts(ts, start);
-            p = &left;
-        }
-    }
+    struct tl_countdown c = tl_countdown_start();
+    int r;
+    do
+        r = tl_real.sigtimedwait(set, info, tl_countdown_ts(&c, ts));
+    while (tl_countdown_again(&c, r));
+    return r;
 }
 
 TL_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
