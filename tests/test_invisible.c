@@ -332,7 +332,8 @@ static pid_t start_on_pipe(const char *mode, int preload, const char *output, in
             setenv("LD_PRELOAD", tlt_lib_path(), 1);
         if (output)
             setenv("THREADLEAK_OUTPUT", output, 1);
-        execl(tlt_prog_path("invisible_stderr_closed"), "invisible_stderr_closed", mode, (char *)NULL);
+        execl(tlt_prog_path("invisible_stderr_closed"), "invisible_stderr_closed", mode,
+              (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
