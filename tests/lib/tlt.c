@@ -740,7 +740,8 @@ long tlt_group_total(tlt_proc *p, const char *state, const char *wait)
 
 /* ---- expectations ---- */
 
-static const char *jstr(json_t *v)
+/* A JSON value as a failure message shows it; four may be in use at once. */
+static const char *json_shown(json_t *v)
 {
     static char buf[4][128];
     static int k;
@@ -764,8 +765,8 @@ static const char *group_name(json_t *g)
 {
     static char buf[256];
     snprintf(buf, sizeof buf, "group {count %s, state %s, wait %s}",
-             jstr(json_object_get(g, "count")), jstr(json_object_get(g, "state")),
-             jstr(json_object_get(g, "wait")));
+             json_shown(json_object_get(g, "count")), json_shown(json_object_get(g, "state")),
+             json_shown(json_object_get(g, "wait")));
     return buf;
 }
 
@@ -799,7 +800,7 @@ void tlt_expect_wait_call_at(const char *file, int line, tlt_proc *p, json_t *g,
     json_t *v = json_object_get(g, "wait_call");
     if (!str_is(v, call))
         tlt_fail(p, "%s:%d: %s: expected \"wait_call\" \"%s\", found %s", file, line, group_name(g),
-                 call, jstr(v));
+                 call, json_shown(v));
 }
 
 void tlt_expect_object_at(const char *file, int line, tlt_proc *p, json_t *g, const char *addr)
@@ -809,10 +810,10 @@ void tlt_expect_object_at(const char *file, int line, tlt_proc *p, json_t *g, co
     json_t *n = json_object_get(g, "objects");
     if (!json_is_string(v) || strtoull(json_string_value(v), NULL, 16) != strtoull(addr, NULL, 16))
         tlt_fail(p, "%s:%d: %s: expected \"object\" \"%s\" (the program's), found %s", file, line,
-                 group_name(g), addr, jstr(v));
+                 group_name(g), addr, json_shown(v));
     if (n && (!json_is_integer(n) || json_integer_value(n) != 1))
         tlt_fail(p, "%s:%d: %s: expected \"objects\" 1, found %s", file, line, group_name(g),
-                 jstr(n));
+                 json_shown(n));
 }
 
 static const char *stack_names(json_t *stack)
