@@ -143,7 +143,7 @@ static int json_exists(const char *stem)
 }
 
 /* Ask the child for a dump; remembers it in r->taken. */
-static tl_taken *ask(tl_run_result *r, int pid, long at, int prestop)
+static tl_taken *ask_dump(tl_run_result *r, int pid, long at, int prestop)
 {
     char stem[PATH_MAX + 64], err[512];
     snprintf(stem, sizeof stem, "%s/%s.%d.%d", r->dir, prestop ? "prestop" : "request", pid,
@@ -274,7 +274,7 @@ static void ask_tree(const tl_run_opts *o, tl_run_result *r, sched **all, int *n
         if (now < s->next || !alive(r, pid))
             continue;
         if (!tl_request_pending(pid))
-            ask(r, pid, now, 0);
+            ask_dump(r, pid, now, 0);
         long age = now - s->first;
         s->next = now + (o->dump_every_ms            ? o->dump_every_ms
                          : age < DUMP_SPACING_MAX_MS ? age
@@ -291,7 +291,7 @@ static void ask_final(const tl_run_opts *o, tl_run_result *r, long t0, int only_
         int pid = r->series.procs[i].pid;
         if ((only_pid && pid != only_pid) || !alive(r, pid) || tl_request_pending(pid))
             continue;
-        ask(r, pid, tl_now_ms() - t0, 1);
+        ask_dump(r, pid, tl_now_ms() - t0, 1);
     }
     long until = tl_now_ms() + 3000 + 2 * o->interval_ms;
     for (int i = first; i < r->n_taken && tl_now_ms() < until; i++)

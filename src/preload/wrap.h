@@ -67,7 +67,8 @@ static inline void tl_sampler_if_missing(void)
 /* The dump signal lands on whichever program thread the kernel picks, and
  * some waits (sleeps, poll, sigsuspend, ...) return EINTR even under
  * SA_RESTART. The handler counts its visits per thread; a wrapped wait that
- * only our signal interrupted is made again, so the program never sees it. */
+ * only our signal interrupted is made again, so the program never sees it.
+ * Wrappers read the count through tl_retry, below. */
 TL_HIDDEN extern __thread unsigned tl_signal_hits;
 
 /* The tries of one wait: the errno the program had before the first, and

@@ -46,7 +46,7 @@ static __attribute__((noinline)) ssize_t go_on(enum transfer k, int fd, char *bu
                                                const struct iovec *iov, int cnt, int flags,
                                                ssize_t done)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     while ((size_t)done < total) {
         const struct iovec *v = iov;
         struct iovec part;
@@ -64,17 +64,17 @@ static __attribute__((noinline)) ssize_t go_on(enum transfer k, int fd, char *bu
                 v = &part, c = 1;
             }
         }
-        unsigned h = tl_signal_hits;
+        tl_retry_try(&rt);
         ssize_t r = transfer_once(k, fd, buf ? buf + done : NULL, asked, v, c, flags);
-        if (r == -1 && errno == EINTR && tl_signal_hits != h)
+        if (tl_retry_again(&rt, r))
             continue;
         if (r <= 0)
             break;
         done += r;
-        if ((size_t)r < asked && tl_signal_hits == h)
+        if ((size_t)r < asked && !tl_retry_hit(&rt))
             break;
     }
-    errno = e;
+    errno = rt.saved_errno; /* what went through is the answer */
     return done;
 }
 

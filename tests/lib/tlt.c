@@ -310,16 +310,10 @@ static char main_state(pid_t pid)
     return state;
 }
 
-tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
+/* "prog arg1 arg2": the base names of the program and of its first two
+ * arguments, which is how messages name it. */
+static void name_after(tlt_proc *p, const char *const *argv)
 {
-    const char *lib = tlt_lib_path();
-    if (access(lib, R_OK))
-        cr_assert_fail("%s not found: build the preload library first (make lib)", lib);
-    if (strchr(argv[0], '/') && access(argv[0], X_OK))
-        cr_assert_fail("%s not found or not executable: build it first (make %s)", argv[0],
-                       argv[0]);
-
-    tlt_proc *p = calloc(1, sizeof *p);
     const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     snprintf(p->name, sizeof p->name, "%s", base);
     for (int i = 1; argv[i] && i < 3; i++) {
@@ -327,15 +321,12 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
         const char *a = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
         snprintf(p->name + l, sizeof p->name - l, " %s", a);
     }
-    tlt_tempdir(p->dir, sizeof p->dir);
-    for (int i = 0; i < MAX_PROCS; i++)
-        if (!procs[i]) {
-            procs[i] = p;
-            break;
-        }
-    want_text = formats_want(env, "text");
-    want_json = formats_want(env, "json");
+}
 
+/* The program with stdin /dev/null, stdout into the pipe p->out_fd reads
+ * and stderr into p->dir/stderr; it dies with the test process. */
+static void spawn(tlt_proc *p, const char *const *argv, const char *const *env)
+{
     int out[2];
     if (pipe2(out, O_CLOEXEC))
         cr_assert_fail("pipe: %s", strerror(errno));
@@ -367,7 +358,12 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
     close(out[1]);
     p->pid = pid;
     p->out_fd = out[0];
+}
 
+/* Until the program printed "ready"; the test fails, saying where its
+ * threads are, when it hangs or ends first. */
+static void wait_ready(tlt_proc *p)
+{
     long deadline = tlt_now_ms() + READY_TIMEOUT_MS;
     while (!saw_ready(p)) {
         long left = deadline - tlt_now_ms();
@@ -387,6 +383,29 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
             tlt_fail(p, "%s ended before printing \"ready\": %s", p->name, st);
         }
     }
+}
+
+tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
+{
+    const char *lib = tlt_lib_path();
+    if (access(lib, R_OK))
+        cr_assert_fail("%s not found: build the preload library first (make lib)", lib);
+    if (strchr(argv[0], '/') && access(argv[0], X_OK))
+        cr_assert_fail("%s not found or not executable: build it first (make %s)", argv[0],
+                       argv[0]);
+
+    tlt_proc *p = calloc(1, sizeof *p);
+    name_after(p, argv);
+    tlt_tempdir(p->dir, sizeof p->dir);
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (!procs[i]) {
+            procs[i] = p;
+            break;
+        }
+    want_text = formats_want(env, "text");
+    want_json = formats_want(env, "json");
+    spawn(p, argv, env);
+    wait_ready(p);
     /* After "ready" the main thread goes on to its own wait: let it get
      * there (it sleeps in the kernel) so that a dump finds it waiting. */
     for (long until = tlt_now_ms() + 2000; tlt_now_ms() < until && main_state(p->pid) != 'S';)
@@ -721,7 +740,8 @@ long tlt_group_total(tlt_proc *p, const char *state, const char *wait)
 
 /* ---- expectations ---- */
 
-static const char *jstr(json_t *v)
+/* A JSON value as a failure message shows it; four may be in use at once. */
+static const char *json_shown(json_t *v)
 {
     static char buf[4][128];
     static int k;
@@ -745,8 +765,8 @@ static const char *group_name(json_t *g)
 {
     static char buf[256];
     snprintf(buf, sizeof buf, "group {count %s, state %s, wait %s}",
-             jstr(json_object_get(g, "count")), jstr(json_object_get(g, "state")),
-             jstr(json_object_get(g, "wait")));
+             json_shown(json_object_get(g, "count")), json_shown(json_object_get(g, "state")),
+             json_shown(json_object_get(g, "wait")));
     return buf;
 }
 
@@ -780,7 +800,7 @@ void tlt_expect_wait_call_at(const char *file, int line, tlt_proc *p, json_t *g,
     json_t *v = json_object_get(g, "wait_call");
     if (!str_is(v, call))
         tlt_fail(p, "%s:%d: %s: expected \"wait_call\" \"%s\", found %s", file, line, group_name(g),
-                 call, jstr(v));
+                 call, json_shown(v));
 }
 
 void tlt_expect_object_at(const char *file, int line, tlt_proc *p, json_t *g, const char *addr)
@@ -790,10 +810,10 @@ void tlt_expect_object_at(const char *file, int line, tlt_proc *p, json_t *g, co
     json_t *n = json_object_get(g, "objects");
     if (!json_is_string(v) || strtoull(json_string_value(v), NULL, 16) != strtoull(addr, NULL, 16))
         tlt_fail(p, "%s:%d: %s: expected \"object\" \"%s\" (the program's), found %s", file, line,
-                 group_name(g), addr, jstr(v));
+                 group_name(g), addr, json_shown(v));
     if (n && (!json_is_integer(n) || json_integer_value(n) != 1))
         tlt_fail(p, "%s:%d: %s: expected \"objects\" 1, found %s", file, line, group_name(g),
-                 jstr(n));
+                 json_shown(n));
 }
 
 static const char *stack_names(json_t *stack)
