@@ -191,6 +191,7 @@ $(BUILD)/tests/test_preload_unit: $(PRELOAD_UNIT_OBJ)
 # The API's tests link the library the way users do (-lthreadleak, found
 # next to build/tests/ at run time); api_preloaded shares their scenarios.
 TEST_CFLAGS_test_api := -fno-inline
+TEST_CFLAGS_tlt := -DTLT_SOURCE_ROOT='"$(CURDIR)"'
 TEST_LDLIBS_test_api := -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lthreadleak
 $(BUILD)/tests/test_api: $(BUILD)/libthreadleak.so
 

@@ -75,6 +75,10 @@ const char *tlt_prog_path(const char *name)
     return path;
 }
 
+#ifndef TLT_SOURCE_ROOT
+#define TLT_SOURCE_ROOT ""
+#endif
+
 const char *tlt_source_path(const char *rel)
 {
     static char path[PATH_MAX + 300];
@@ -82,6 +86,9 @@ const char *tlt_source_path(const char *rel)
     const char *env = getenv("TLT_SOURCE_DIR");
     if (env && *env) {
         snprintf(root, sizeof root, "%s", env);
+    } else if (access(TLT_SOURCE_ROOT "/Makefile", F_OK) == 0) {
+        /* where it was built from, wherever BUILD is */
+        snprintf(root, sizeof root, "%s", TLT_SOURCE_ROOT);
     } else {
         snprintf(root, sizeof root, "%s", tlt_build_dir());
         dirname_in_place(root);
