@@ -1,4 +1,4 @@
-/* Faults around the preload library (issue 6): where the dump goes is
+/* Faults around the preload library: where the dump goes is
  * missing, read-only, full, not a directory, or a planted symlink; signal
  * storms; exec from a thread; programs that block every signal or install
  * their own handler for the dump signal; vfork/posix_spawn/system; setuid

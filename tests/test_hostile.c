@@ -1,4 +1,4 @@
-/* Hostile input (issue 2, issue 6): every THREADLEAK_* variable with
+/* Hostile input: every THREADLEAK_* variable with
  * empty, huge, negative, non-numeric and non-UTF-8 values (the program
  * runs normally, exits 0, and stderr has exactly one line
  * "threadleak: <VAR>=<value>: <why>; using <default>" for a bad value and

@@ -1,9 +1,8 @@
-/* Other people's programs and test suites, unchanged, under the preload
- * (issue 6): CPython's own thread tests give the same results preloaded as
- * bare, and redis-server answers redis-benchmark on loopback while being
- * dumped, then shuts down cleanly. Quick sets here; the whole CPython set
- * and longer benchmarks with THREADLEAK_STRESS=1. Skipped (with the reason)
- * when python3's test package or redis is missing. */
+/* Other people's programs and test suites, unchanged, under the preload: CPython's own thread tests
+ * give the same results preloaded as bare, and redis-server answers redis-benchmark on loopback
+ * while being dumped, then shuts down cleanly. Quick sets here; the whole CPython set and longer
+ * benchmarks with THREADLEAK_STRESS=1. Skipped (with the reason) when python3's test package or
+ * redis is missing. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <errno.h>

@@ -1,6 +1,5 @@
-/* Robustness of the preload library inside programs it did not write
- * (issue 2, issue 6): fork with threads and dumps in the child, fork from
- * many threads, pthread_exit and pthread_cancel from deep frames, C++
+/* Robustness of the preload library inside programs it did not write: fork with threads and dumps
+ * in the child, fork from many threads, pthread_exit and pthread_cancel from deep frames, C++
  * exceptions across preloaded threads, thousands of blocked threads, thread
  * churn under a stream of dump signals. Long variants run with
  * THREADLEAK_STRESS=1 (make stress). Figures go to build/robust-figures.txt. */

@@ -1,4 +1,4 @@
-/* Our own code under sanitizers (issue 6): the test programs run, dump and
+/* Our own code under sanitizers: the test programs run, dump and
  * exit with the library built with -fsanitize=address,undefined
  * (build/asan/, ASan first in LD_PRELOAD), and a churn program with dumps
  * runs with the library built with -fsanitize=thread (build/tsan/) without
