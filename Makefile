@@ -2,7 +2,7 @@
 #
 # `make` builds and never installs packages: a missing one stops it with one
 # line naming it. `make deps` installs every Debian package (scripts/install-deps.sh);
-# `make check` and `make check-fast` run it first (`make demo` and `make bench`
+# `make check`, `make check-fast` and `make check-unit` run it first (`make demo` and `make bench`
 # only its build part), then build in a second make, which reads this file
 # again with everything installed.
 PREFIX ?= /usr/local
@@ -58,13 +58,19 @@ PROG_BIN += $(PROG_RS:tests/progs/%.rs=$(BUILD)/tests/progs/%)
 PLUGINS := $(BUILD)/tests/progs/lib_a.so $(BUILD)/tests/progs/lib_b.so
 PROG_BIN += $(PLUGINS)
 
-# The tiers: make check runs every suite; make check-fast leaves out the slow
-# suites (host programs, sanitizer builds, install, benchmarks, stress) and
-# the slow tests (Criterion patterns) of the others.
+# The tiers (tests/README.md): unit suites link our objects and run
+# in-process (seconds: make check-unit); end-to-end suites run programs
+# under the library or the command; slow suites (host programs, sanitizer
+# builds, install, benchmarks, stress, runtimes) and the slow tests of the
+# others (Criterion patterns) are what make check-fast leaves out. make check
+# runs all three tiers, in that order.
+UNIT_SUITES := test_preload_unit test_cli_unit test_attach_unit test_contract
 SLOW_SUITES := test_hosts test_sanitizers test_install test_bench_smoke test_cli_stress test_runtimes
 SLOW_TESTS := hostile/fuzz_* trigger/memcached_* trigger/node_* serve/prometheus_* \
 	attach/redis_*
-FAST_TEST_BIN := $(filter-out $(SLOW_SUITES:%=$(BUILD)/tests/%),$(TEST_BIN))
+UNIT_TEST_BIN := $(UNIT_SUITES:%=$(BUILD)/tests/%)
+SLOW_TEST_BIN := $(SLOW_SUITES:%=$(BUILD)/tests/%)
+E2E_TEST_BIN := $(filter-out $(UNIT_TEST_BIN) $(SLOW_TEST_BIN),$(TEST_BIN))
 
 # Plain make checks its build dependencies (package:header that proves it is
 # there) and names what is missing. Goals that install them, or need none, skip this.
@@ -74,7 +80,7 @@ NEEDS_BUILD := pkg-config:pkg-config libunwind-dev:libunwind.h uthash-dev:uthash
 	protobuf-c-compiler:protoc-c libmicrohttpd-dev:microhttpd.h
 NEEDS_TESTS := libcriterion-dev:criterion/criterion.h
 GOALS := $(or $(MAKECMDGOALS),all)
-ifeq ($(filter deps deps-build demo check check-fast bench stress clean format uninstall,$(GOALS)),)
+ifeq ($(filter deps deps-build demo check check-fast check-unit bench stress clean format uninstall,$(GOALS)),)
 MISSING := $(shell CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' sh scripts/missing-deps.sh $(NEEDS_BUILD) \
 	$(if $(filter tests $(BUILD)/tests/test_%,$(GOALS)),$(NEEDS_TESTS)))
 ifneq ($(MISSING),)
@@ -82,7 +88,7 @@ $(error threadleak: missing Debian package(s) $(MISSING): run `make deps` (insta
 endif
 endif
 
-.PHONY: all lib cli check check-fast demo bench stress install uninstall clean deps deps-build tests format
+.PHONY: all lib cli check check-fast check-unit demo bench stress install uninstall clean deps deps-build tests format
 all: lib cli
 
 deps:
@@ -175,9 +181,17 @@ CONTRACT_OBJ := $(filter $(BUILD)/obj/cli/src/common/%.o,$(CLI_OBJ)) \
 TEST_LDLIBS_test_contract = $(CONTRACT_OBJ)
 $(BUILD)/tests/test_contract: $(CONTRACT_OBJ)
 
+# test_preload_unit links the library's pure parts as the library builds
+# them, and stand-ins (tests/lib/stubs) for what they call in the rest of it.
+PRELOAD_UNIT_OBJ := $(addprefix $(BUILD)/obj/lib/src/,preload/config.o preload/stack_intern.o \
+	common/env_syntax.o common/names.o) $(BUILD)/obj/tests/tests/lib/stubs/unloaded.o
+TEST_LDLIBS_test_preload_unit = $(PRELOAD_UNIT_OBJ)
+$(BUILD)/tests/test_preload_unit: $(PRELOAD_UNIT_OBJ)
+
 # The API's tests link the library the way users do (-lthreadleak, found
 # next to build/tests/ at run time); api_preloaded shares their scenarios.
 TEST_CFLAGS_test_api := -fno-inline
+TEST_CFLAGS_tlt := -DTLT_SOURCE_ROOT='"$(CURDIR)"'
 TEST_LDLIBS_test_api := -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lthreadleak
 $(BUILD)/tests/test_api: $(BUILD)/libthreadleak.so
 
@@ -204,12 +218,17 @@ tests: all $(TEST_BIN) $(PROG_BIN) $(RT_STAMP)
 
 check: deps
 	@$(MAKE) --no-print-directory tests
-	@bash scripts/check.sh $(TEST_BIN)
+	@bash scripts/check.sh $(UNIT_TEST_BIN) $(E2E_TEST_BIN) $(SLOW_TEST_BIN)
 
 check-fast: deps
 	@$(MAKE) --no-print-directory tests
 	@echo "check-fast: leaves out $(SLOW_SUITES) and $(SLOW_TESTS) (make check runs them)"
-	@SKIP_TESTS='$(SLOW_TESTS)' CHECK_JOBS=4 bash scripts/check.sh $(FAST_TEST_BIN)
+	@SKIP_TESTS='$(SLOW_TESTS)' CHECK_JOBS=4 bash scripts/check.sh $(UNIT_TEST_BIN) $(E2E_TEST_BIN)
+
+# The unit tier alone: the library, the command and the unit suites are built.
+check-unit: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TEST_BIN)
+	@bash scripts/check.sh $(UNIT_TEST_BIN)
 
 demo: deps-build
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/progs/demo_leak
@@ -257,4 +276,5 @@ clean:
 	rm -rf --one-file-system $(BUILD)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TEST_LIB_OBJ:.o=.d) \
+	$(BUILD)/obj/tests/tests/lib/stubs/unloaded.d \
 	$(PROG_BIN:=.d)

@@ -26,6 +26,7 @@
 #include <threadleak/criterion.h>
 #include <unistd.h>
 
+#include "lib/files.h"
 #include "lib/tlt.h"
 #include "progs/api_scenarios.h"
 
@@ -42,17 +43,6 @@ static char *slurp(FILE *f)
     char *s = calloc(1, size > 0 ? (size_t)size + 1 : 1);
     if (size > 0 && fseek(f, 0, SEEK_SET) == 0)
         s[fread(s, 1, (size_t)size, f)] = 0;
-    return s;
-}
-
-static char *slurp_path(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    char *s = slurp(f);
-    fclose(f);
     return s;
 }
 
@@ -168,7 +158,7 @@ Test(linked, report_goes_to_stderr_by_default)
     spawn_blocked();
     threadleak_options o = {.timeout_ms = 50};
     int n = with_stderr_to(path, &o);
-    char *err = slurp_path(path);
+    char *err = tlt_read_file(path, NULL);
     unlink(path);
     cr_expect_eq(n, 1);
     cr_expect(err && strstr(err, "threadleak: found 1 unexpected thread") &&
@@ -187,7 +177,7 @@ Test(linked, report_goes_to_opts_report_only)
     FILE *r = tmpfile();
     threadleak_options o = {.timeout_ms = 50, .report = r};
     int n = with_stderr_to(path, &o);
-    char *err = slurp_path(path);
+    char *err = tlt_read_file(path, NULL);
     char *report = slurp(r);
     unlink(path);
     cr_expect_eq(n, 1);
@@ -330,7 +320,7 @@ Test(dump, writes_whole_files)
     usleep(20000);
     cr_assert_eq(threadleak_dump(stem, "text,json"), 0);
 
-    char *text = slurp_path(txt);
+    char *text = tlt_read_file(txt, NULL);
     cr_assert(text, "no %s", txt);
     char head[64];
     snprintf(head, sizeof head, " \u00b7 pid %d \u00b7 ", (int)getpid());

@@ -20,23 +20,20 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 
 #include "lib/cli_exec.h"
 #include "lib/deadlock.h"
 #include "lib/tlt.h"
-#include "robust/rb.h"
+#include "lib/figures.h"
+#include "lib/files.h"
+#include "lib/redis.h"
+#include "lib/run.h"
 
 TestSuite(attach, .fini = tlt_cleanup, .timeout = 60);
 
 /* The programs run bare: the attach path is taken only without the library. */
 static const char *const bare[] = {"LD_PRELOAD=", NULL};
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
 
 /* `threadleak dump --json PID` into p->json, saved as <r dir>/name; the
  * text through `threadleak report` (so the reader takes attach dumps) into
@@ -339,9 +336,9 @@ Test(attach, thousand_threads_keep_running, .timeout = 90)
      * longer than the reported pause does. */
     for (int attempt = 0; attempt < 2; attempt++) {
         long long before = mono_ns();
-        long t0 = now_ms();
+        long t0 = tlt_now_ms();
         attach_dump_as(p, r, attempt ? "big2.json" : "big.json");
-        wall = now_ms() - t0;
+        wall = tlt_now_ms() - t0;
         done = mono_ns();
         json_t *pause = json_object_get(p->json, "pause");
         paused = (long)json_integer_value(json_object_get(pause, "threads"));
@@ -441,9 +438,9 @@ static void kill_mid_attach(int sig)
             _exit(127);
         }
         /* Wait until it holds the main thread (it seizes the lowest tid first). */
-        long until = now_ms() + 2000;
+        long until = tlt_now_ms() + 2000;
         int held = 0;
-        while (now_ms() < until && !(held = traced_by(p->pid, dumper))) {
+        while (tlt_now_ms() < until && !(held = traced_by(p->pid, dumper))) {
             int st;
             if (waitpid(dumper, &st, WNOHANG) == dumper) {
                 dumper = 0;
@@ -562,15 +559,15 @@ Test(attach, diff_and_folded_read_attach_dumps)
  * down cleanly afterwards. */
 Test(attach, redis_server_keeps_serving, .timeout = 180)
 {
-    const char *server_path = rb_redis_server_path();
+    const char *server_path = tlt_redis_server_path();
     if (!server_path)
         cr_skip_test("redis-server, redis-benchmark or redis-cli is not installed (Debian: "
                      "redis-tools)");
     char dir[256], portstr[16];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     int port = 20000 + (getpid() + 7) % 20000;
     snprintf(portstr, sizeof portstr, "%d", port);
-    pid_t srv = rb_redis_start(server_path, port, dir, NULL, 0);
+    pid_t srv = tlt_redis_start(server_path, port, dir, NULL, 0);
     const char *bench[] = {"redis-benchmark", "-p", portstr, "-q", "-n", "10000", "-c", "50", "-t",
                            "set,get",         "-P", "4",     NULL};
     fflush(NULL);
@@ -586,12 +583,12 @@ Test(attach, redis_server_keeps_serving, .timeout = 180)
         }
         _exit(failed);
     }
-    rb_result r = rb_run_in(bench, NULL, 0, dir, 120000);
+    tlt_result r = tlt_run_in(bench, NULL, 0, dir, 120000);
     int st;
     waitpid(dumper, &st, 0);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%d of 20 attach dumps failed",
               WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-    cr_expect(rb_exited_0(&r), "redis-benchmark: %s\n%s%s", rb_status(r.status), r.out, r.err);
+    cr_expect(tlt_exited_0(&r), "redis-benchmark: %s\n%s%s", tlt_status(r.status), r.out, r.err);
     cr_expect(strstr(r.out, "SET: ") && strstr(r.out, "GET: "),
               "redis-benchmark did not report every test:\n%s", r.out);
     long paused_max = 0;
@@ -608,21 +605,17 @@ Test(attach, redis_server_keeps_serving, .timeout = 180)
             paused_max = ns;
         json_decref(d);
     }
-    cr_expect(rb_redis_ping(port), "redis-server stopped answering after the dumps");
-    st = rb_redis_stop(srv, port, dir);
+    cr_expect(tlt_redis_ping(port), "redis-server stopped answering after the dumps");
+    st = tlt_redis_stop(srv, port, dir);
     cr_expect(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-              "redis-server did not shut down cleanly: %s", st < 0 ? "hung" : rb_status(st));
-    char summary[400] = "";
-    for (char *l = strtok(r.out, "\r\n"); l; l = strtok(NULL, "\r\n"))
-        if (strstr(l, "requests per second")) {
-            strncat(summary, l, sizeof summary - strlen(summary) - 3);
-            strcat(summary, "; ");
-        }
-    rb_figure("redis-server (4 io-threads) without the library: 20 attach dumps under "
-              "redis-benchmark (longest pause %.1f ms), clean shutdown: %s",
-              paused_max / 1e6, summary);
-    rb_free(&r);
-    rb_rmtree(dir);
+              "redis-server did not shut down cleanly: %s", st < 0 ? "hung" : tlt_status(st));
+    char summary[400];
+    tlt_redis_rates(r.out, summary, sizeof summary);
+    tlt_figure("redis-server (4 io-threads) without the library: 20 attach dumps under "
+               "redis-benchmark (longest pause %.1f ms), clean shutdown: %s",
+               paused_max / 1e6, summary);
+    tlt_result_free(&r);
+    tlt_rmtree(dir);
 }
 
 /* --attach on a preloaded process: the library's groups (with creation

@@ -103,9 +103,9 @@ Test(build, a_header_change_rebuilds_suites_and_programs_that_include_it)
     char *out, suite[4300], prog[4300];
     snprintf(suite, sizeof suite, "%s/tests/test_hosts", build_dir());
     snprintf(prog, sizeof prog, "%s/tests/progs/wait_mutex", build_dir());
-    make(&out, "-n", "-W", "tests/robust/rb.h", suite);
+    make(&out, "-n", "-W", "tests/lib/run.h", suite);
     cr_expect(strstr(out, "/obj/tests/tests/test_hosts.o tests/test_hosts.c"),
-              "touching tests/robust/rb.h rebuilds nothing:\n%s", out);
+              "touching tests/lib/run.h rebuilds nothing:\n%s", out);
     free(out);
     make(&out, "-n", "-W", "tests/progs/waits_common.h", prog);
     cr_expect(strstr(out, "tests/progs/wait_mutex.c"),

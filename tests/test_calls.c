@@ -96,8 +96,10 @@ ParameterizedTest(struct call_case *c, calls, blocks, .fini = tlt_cleanup, .time
     tlt_proc *p = tlt_start_argv(argv, NULL);
     tlt_dump(p);
     json_t *g = tlt_expect_leak(p, "blocked", c->wait, 3, "blocker", "spawn_blockers");
-    if (strncmp(c->call, "futex_", 6)) tlt_expect_wait_call(p, g, c->call);
-    if (has_object(c->call)) tlt_expect_object(p, g, tlt_printed(p, "object"));
+    if (strncmp(c->call, "futex_", 6))
+        tlt_expect_wait_call(p, g, c->call);
+    if (has_object(c->call))
+        tlt_expect_object(p, g, tlt_printed(p, "object"));
     /* main waits in pause(), and so does the end of the join chain: sleep. */
     if (!strcmp(c->wait, "sleep")) {
         tlt_expect_by_wait(p, "sleep", 4);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/run.h"
+#include "lib/files.h"
 #include "lib/tlt.h"
 
 /* ---- synthetic series ---- */
@@ -291,15 +292,7 @@ Test(series, lines_pids_incarnations_and_torn_tail)
 
 static char *slurp(const char *rel)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s", tlt_source_path(rel));
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "%s not found", path);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return strdup(buf);
+    return tlt_must_read(tlt_source_path(rel));
 }
 
 static tl_dump_file *parse(const char *text, char *err)

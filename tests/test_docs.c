@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "lib/cli_exec.h"
+#include "lib/files.h"
 #include "lib/tlt.h"
 
 static void need_man(void)
@@ -66,23 +67,6 @@ static void expect_all(const char *page, const char *text, const char *page_text
     cr_assert_gt(n, 0, "nothing matched %s in %s: the test would check nothing", re, from);
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *s = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&s, &n);
-    char buf[8192];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(m);
-    fclose(f);
-    return s;
-}
-
 /* GitHub's anchor for a heading: lower case, punctuation dropped (letters,
  * digits, '-', '_' and spaces kept; bytes of UTF-8 characters dropped, as
  * the dashes and dots used in headings here are punctuation), spaces made
@@ -124,7 +108,7 @@ static int has_anchor(const char *md, const char *anchor)
 /* Every relative link [text](path#anchor) of the markdown file rel. */
 static void check_links(const char *rel)
 {
-    char *md = read_file(tlt_source_path(rel));
+    char *md = tlt_read_file(tlt_source_path(rel), NULL);
     cr_assert(md, "cannot read %s", rel);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", rel);
@@ -145,7 +129,7 @@ static void check_links(const char *rel)
         if (hash)
             *hash++ = 0;
         snprintf(target, sizeof target, "%s%s", *link ? dir : "", *link ? link : rel);
-        char *text = read_file(tlt_source_path(target));
+        char *text = tlt_read_file(tlt_source_path(target), NULL);
         if (!text) {
             cr_expect(access(tlt_source_path(target), F_OK) == 0, "%s links to %s: no such file",
                       rel, target);
@@ -163,7 +147,7 @@ TestSuite(docs, .timeout = 60);
 
 Test(docs, readme_is_short_and_opens_with_the_two_commands)
 {
-    char *readme = read_file(tlt_source_path("README.md"));
+    char *readme = tlt_read_file(tlt_source_path("README.md"), NULL);
     cr_assert(readme, "no README.md");
     cr_expect_lt(strlen(readme), 20000, "README.md is %zu bytes: move details to docs/",
                  strlen(readme));

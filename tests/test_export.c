@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/cli_exec.h"
+#include "lib/files.h"
 #include "lib/tlt.h"
 
 static const char *go_or_skip(void)
@@ -271,17 +272,6 @@ static int count(const char *s, const char *what)
     return n;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "no %s", path);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return buf;
-}
-
 TestSuite(html, .timeout = 120);
 
 /* run --html on a leaking program: the rendered page has one point per
@@ -315,10 +305,11 @@ Test(html, run_html_rendered_by_chromium)
     json_decref(v);
     cr_assert_geq(samples, 6, "too few samples to judge");
 
-    const char *page = slurp(html);
+    char *page = tlt_must_read(html);
     cr_expect(!strstr(page, "http:") && !strstr(page, "https:") && !strstr(page, "<script") &&
                   !strstr(page, "<link"),
               "the page must need nothing from elsewhere");
+    free(page);
 
     chromium(r, chrome, html, NULL);
     const char *dom = r->out;
@@ -370,7 +361,9 @@ Test(html, report_html_with_a_series)
     pclose(p);
     dump[strcspn(dump, "\n")] = 0;
     cr_assert(dump[0], "no exit dump in %s", out);
-    int lines = count(slurp(series), "\n");
+    char *series_text = tlt_must_read(series);
+    int lines = count(series_text, "\n");
+    free(series_text);
 
     const char *b[] = {cli_threadleak(), "report", "--format", "html",
                        "--series",       series,   dump,       NULL};
@@ -737,8 +730,9 @@ Test(serve, counters_file_rules)
         unlink(path);
         cr_expect(strstr(err, "threadleak: no counters file for threadleak serve: "),
                   "%s: no line on stderr: %s", kind ? "hard link" : "symlink", err);
-        char *content = slurp(target);
+        char *content = tlt_must_read(target);
         cr_expect_str_eq(content, "mine\n", "the planted target was written to");
+        free(content);
     }
     cli_free(r);
 }

@@ -1,4 +1,4 @@
-/* Faults around the preload library (issue 6): where the dump goes is
+/* Faults around the preload library: where the dump goes is
  * missing, read-only, full, not a directory, or a planted symlink; signal
  * storms; exec from a thread; programs that block every signal or install
  * their own handler for the dump signal; vfork/posix_spawn/system; setuid
@@ -7,36 +7,36 @@
 #include <grp.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <jansson.h>
 
-#include "robust/rb.h"
+#include "lib/dump_check.h"
+#include "lib/figures.h"
+#include "lib/files.h"
+#include "lib/run.h"
+#include "lib/tlt.h"
 
 TestSuite(faults, .fini = tlt_cleanup, .timeout = 120);
 
 static int threadleak_lines(tlt_proc *p)
 {
-    return rb_count_lines(tlt_stderr(p), "threadleak: ");
+    return tlt_count_lines(tlt_stderr(p), "threadleak: ");
 }
 
 /* Waits up to ms for a line starting with prefix on p's stderr. */
 static int wait_stderr(tlt_proc *p, const char *prefix, long ms)
 {
-    for (long end = rb_now_ms() + ms; rb_now_ms() < end; rb_sleep_ms(20))
-        if (rb_count_lines(tlt_stderr(p), prefix) > 0)
+    for (long end = tlt_now_ms() + ms; tlt_now_ms() < end; tlt_sleep_ms(20))
+        if (tlt_count_lines(tlt_stderr(p), prefix) > 0)
             return 1;
     return 0;
-}
-
-static void drain(tlt_proc *p, int wait_ms)
-{
-    struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
-    while (poll(&pfd, 1, wait_ms) > 0 && p->out_len < sizeof p->out - 1) {
-        ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-        if (n <= 0)
-            break;
-        p->out_len += (size_t)n;
-        p->out[p->out_len] = 0;
-        wait_ms = 0;
-    }
 }
 
 /* Asks p to end (SIGUSR2), expects exit 0 and "eintr 0". */
@@ -45,15 +45,15 @@ static void expect_clean_exit(tlt_proc *p)
     tlt_expect_alive(p);
     kill(p->pid, SIGUSR2);
     int st = -1;
-    for (long end = rb_now_ms() + 20000; rb_now_ms() < end; rb_sleep_ms(5))
+    for (long end = tlt_now_ms() + 20000; tlt_now_ms() < end; tlt_sleep_ms(5))
         if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
             p->pid = 0;
             p->status = st;
             break;
         }
     tlt_expect(p, p->pid == 0, "%s did not exit after SIGUSR2", p->name);
-    tlt_expect(p, WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: %s", p->name, rb_status(st));
-    drain(p, 200);
+    tlt_expect(p, WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: %s", p->name, tlt_status(st));
+    tlt_read_stdout(p, 200);
     if (strstr(p->name, "faults_idle"))
         tlt_expect(p, strstr(p->out, "eintr 0\n") != NULL,
                    "the program saw EINTR from the dump signal:\n%s", p->out);
@@ -75,19 +75,19 @@ static void unwritable(const char *stem, const char *dir, const char *why)
     tlt_proc *p = start_idle(stem, NULL);
     for (int i = 0; i < 3; i++) {
         kill(p->pid, SIGUSR1);
-        rb_sleep_ms(150);
+        tlt_sleep_ms(150);
     }
     tlt_expect(p, wait_stderr(p, "threadleak: cannot write dump", 5000),
                "no \"cannot write dump\" line for %s", stem);
-    rb_sleep_ms(300);
+    tlt_sleep_ms(300);
     const char *err = tlt_stderr(p);
     tlt_expect(p, strstr(err, why) != NULL, "the warning does not say \"%s\"", why);
-    int lines = threadleak_lines(p), cannot = rb_count_lines(err, "threadleak: cannot write dump");
+    int lines = threadleak_lines(p), cannot = tlt_count_lines(err, "threadleak: cannot write dump");
     tlt_expect(p, lines == cannot && cannot >= 1 && cannot <= 3,
                "%d threadleak lines, %d of them \"cannot write dump\" (expected 1-3, all)", lines,
                cannot);
     if (dir)
-        tlt_expect(p, rb_count_files(dir, NULL) == 0, "%s is not empty after failed dumps", dir);
+        tlt_expect(p, tlt_count_files(dir, NULL) == 0, "%s is not empty after failed dumps", dir);
     expect_clean_exit(p);
     tlt_stop(p);
 }
@@ -95,12 +95,12 @@ static void unwritable(const char *stem, const char *dir, const char *why)
 Test(faults, output_directory_missing)
 {
     char dir[256], stem[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/missing/dump.%%n", dir);
     unwritable(stem, NULL, "No such file or directory");
     struct stat st;
     cr_expect(stat(stem, &st) != 0, "the library created a directory");
-    rb_rmtree(dir);
+    tlt_rmtree(dir);
 }
 
 Test(faults, output_under_dev_full)
@@ -119,25 +119,25 @@ static int mount_tmpfs(const char *dir, const char *opts)
 Test(faults, output_directory_read_only)
 {
     char dir[256], ro[300], stem[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(ro, sizeof ro, "%s/ro", dir);
     if (mount_tmpfs(ro, "ro") != 0) {
-        rb_rmtree(dir);
+        tlt_rmtree(dir);
         cr_skip_test("cannot mount a read-only tmpfs here (%s)", strerror(errno));
     }
     snprintf(stem, sizeof stem, "%s/dump.%%n", ro);
     unwritable(stem, ro, "Read-only file system");
     umount2(ro, MNT_DETACH);
-    rb_rmtree(dir);
+    tlt_rmtree(dir);
 }
 
 Test(faults, output_directory_full)
 {
     char dir[256], full[300], stem[400], filler[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(full, sizeof full, "%s/full", dir);
     if (mount_tmpfs(full, "size=64k") != 0) {
-        rb_rmtree(dir);
+        tlt_rmtree(dir);
         cr_skip_test("cannot mount a small tmpfs here (%s)", strerror(errno));
     }
     snprintf(filler, sizeof filler, "%s/filler", full);
@@ -151,37 +151,32 @@ Test(faults, output_directory_full)
     tlt_proc *p = start_idle(stem, NULL);
     for (int i = 0; i < 3; i++) {
         kill(p->pid, SIGUSR1);
-        rb_sleep_ms(150);
+        tlt_sleep_ms(150);
     }
     tlt_expect(p, wait_stderr(p, "threadleak: cannot write dump", 5000), "no warning");
     tlt_expect(p, strstr(tlt_stderr(p), "No space left on device") != NULL,
                "the warning does not say ENOSPC");
-    tlt_expect(p, rb_count_files(full, NULL) == 1, "a partial dump or temporary file was left");
+    tlt_expect(p, tlt_count_files(full, NULL) == 1, "a partial dump or temporary file was left");
     /* Room again: the next dump is written whole. */
     unlink(filler);
     int before = threadleak_lines(p);
     kill(p->pid, SIGUSR1);
-    rb_sleep_ms(300);
-    for (long end = rb_now_ms() + 5000; rb_count_files(full, ".json") == 0 && rb_now_ms() < end;)
-        rb_sleep_ms(20);
-    tlt_expect(p, rb_count_files(full, ".json") == 1 && rb_count_files(full, ".txt") == 1,
+    tlt_sleep_ms(300);
+    for (long end = tlt_now_ms() + 5000; tlt_count_files(full, ".json") == 0 && tlt_now_ms() < end;)
+        tlt_sleep_ms(20);
+    tlt_expect(p, tlt_count_files(full, ".json") == 1 && tlt_count_files(full, ".txt") == 1,
                "no dump once there was room again");
     tlt_expect(p, threadleak_lines(p) == before, "a warning for a dump that worked");
     expect_clean_exit(p);
     tlt_stop(p);
     umount2(full, MNT_DETACH);
-    rb_rmtree(dir);
-}
-
-static char *slurp(const char *path)
-{
-    return rb_read_file(path, NULL);
+    tlt_rmtree(dir);
 }
 
 Test(faults, planted_symlinks_are_not_followed)
 {
     char dir[256], victim[300], stem[400], path[500], series[500], series_env[520];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(victim, sizeof victim, "%s/victim", dir);
     FILE *f = fopen(victim, "w");
     fputs("precious\n", f);
@@ -206,11 +201,11 @@ Test(faults, planted_symlinks_are_not_followed)
     kill(p->pid, SIGUSR1);
     struct stat st;
     snprintf(path, sizeof path, "%s.txt", stem);
-    for (long end = rb_now_ms() + 5000; rb_now_ms() < end; rb_sleep_ms(20))
+    for (long end = tlt_now_ms() + 5000; tlt_now_ms() < end; tlt_sleep_ms(20))
         if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
             break;
-    rb_sleep_ms(1200); /* a series tick too */
-    char *v = slurp(victim);
+    tlt_sleep_ms(1200); /* a series tick too */
+    char *v = tlt_read_file(victim, NULL);
     tlt_expect(p, v && !strcmp(v, "precious\n"), "the symlink target was changed: %s", v);
     free(v);
     for (int i = 0; i < 2; i++) {
@@ -227,61 +222,61 @@ Test(faults, planted_symlinks_are_not_followed)
     tlt_expect(p, j != NULL, "the dump written over the link does not parse");
     json_decref(j);
     tlt_expect(p, lstat(series, &st) == 0 && S_ISLNK(st.st_mode), "the series link was replaced");
-    tlt_expect(p, rb_count_lines(tlt_stderr(p), "threadleak: cannot open THREADLEAK_SERIES") == 1,
+    tlt_expect(p, tlt_count_lines(tlt_stderr(p), "threadleak: cannot open THREADLEAK_SERIES") == 1,
                "expected one line saying the series file cannot be opened");
     expect_clean_exit(p);
     tlt_stop(p);
-    rb_rmtree(dir);
+    tlt_rmtree(dir);
 }
 
 Test(faults, signal_storm, .timeout = 240)
 {
-    int bursts = rb_stress() ? 10 : 1;
+    int bursts = tlt_stress() ? 10 : 1;
     char dir[256], stem[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/dump.%%n", dir);
     tlt_proc *p = start_idle(stem, "THREADLEAK_FORMAT=text,json");
-    long t0 = rb_now_ms();
+    long t0 = tlt_now_ms();
     int sent = 0;
     for (int b = 0; b < bursts; b++) {
         for (int i = 0; i < 1000; i++)
             sent += kill(p->pid, SIGUSR1) == 0;
-        rb_sleep_ms(100);
+        tlt_sleep_ms(100);
     }
-    long burst_ms = rb_now_ms() - t0;
+    long burst_ms = tlt_now_ms() - t0;
     int last = -1;
-    for (int stable = 0; stable < 15; rb_sleep_ms(100)) {
-        int n = rb_count_files(dir, ".json");
+    for (int stable = 0; stable < 15; tlt_sleep_ms(100)) {
+        int n = tlt_count_files(dir, ".json");
         stable = n == last ? stable + 1 : 0;
         last = n;
     }
-    int json = rb_count_files(dir, ".json"), txt = rb_count_files(dir, ".txt");
+    int json = tlt_count_files(dir, ".json"), txt = tlt_count_files(dir, ".txt");
     tlt_expect(p, json >= 1 && json < sent, "%d dumps for %d signals", json, sent);
     tlt_expect(p, json == txt, "%d .json but %d .txt", json, txt);
-    tlt_expect(p, rb_count_files_with(dir, ".tmp") == 0, "temporary files left");
+    tlt_expect(p, tlt_count_files_with(dir, ".tmp") == 0, "temporary files left");
     for (int i = 1; i <= json; i++) {
         char path[500], why[256];
         snprintf(path, sizeof path, "%s/dump.%d.json", dir, i);
         json_error_t err;
         json_t *d = json_load_file(path, 0, &err);
         tlt_expect(p, d != NULL, "%s: %s", path, err.text);
-        tlt_expect(p, rb_check_dump(d, why, sizeof why) == 0, "%s: %s", path, why);
-        tlt_expect(p, rb_jint(json_object_get(d, "counts"), "live") == 11, "%s: live %ld", path,
-                   rb_jint(json_object_get(d, "counts"), "live"));
+        tlt_expect(p, tlt_check_dump(d, why, sizeof why) == 0, "%s: %s", path, why);
+        tlt_expect(p, tlt_jint(json_object_get(d, "counts"), "live") == 11, "%s: live %ld", path,
+                   tlt_jint(json_object_get(d, "counts"), "live"));
         json_decref(d);
         snprintf(path, sizeof path, "%s/dump.%d.txt", dir, i);
-        char *t = slurp(path);
+        char *t = tlt_read_file(path, NULL);
         tlt_expect(p, t && !strncmp(t, "threadleak dump ", 16) && t[strlen(t) - 1] == '\n',
                    "%s is not a whole text dump", path);
         free(t);
     }
     tlt_expect(p, threadleak_lines(p) == 0, "threadleak wrote on stderr:\n%s", tlt_stderr(p));
-    rb_figure("signal storm: %d SIGUSR1 in %d bursts (%ld ms) coalesced into %d dumps, all whole; "
-              "the program saw no EINTR",
-              sent, bursts, burst_ms, json);
+    tlt_figure("signal storm: %d SIGUSR1 in %d bursts (%ld ms) coalesced into %d dumps, all whole; "
+               "the program saw no EINTR",
+               sent, bursts, burst_ms, json);
     expect_clean_exit(p);
     tlt_stop(p);
-    rb_rmtree(dir);
+    tlt_rmtree(dir);
 }
 
 Test(faults, exec_from_a_thread)
@@ -297,13 +292,13 @@ Test(faults, exec_from_a_thread)
     tlt_stop(p);
 }
 
-static rb_result cli_dump(pid_t pid)
+static tlt_result cli_dump(pid_t pid)
 {
     char pids[16], cli[4200];
     snprintf(pids, sizeof pids, "%d", (int)pid);
     snprintf(cli, sizeof cli, "%s/threadleak", tlt_build_dir());
     const char *argv[] = {cli, "dump", pids, NULL};
-    return rb_run_in(argv, NULL, 0, NULL, 20000);
+    return tlt_run_in(argv, NULL, 0, NULL, 20000);
 }
 
 Test(faults, program_blocks_every_signal)
@@ -311,14 +306,14 @@ Test(faults, program_blocks_every_signal)
     const char *argv[] = {tlt_prog_path("faults_signals"), "block", NULL};
     tlt_proc *p = tlt_start_argv(argv, NULL);
     kill(p->pid, SIGUSR1);
-    rb_sleep_ms(1500);
+    tlt_sleep_ms(1500);
     tlt_expect_alive(p);
-    tlt_expect(p, rb_count_files(p->dir, ".json") == 0, "a dump although the signal is blocked");
-    rb_result r = cli_dump(p->pid);
-    tlt_expect(p, rb_exited_0(&r) && strstr(r.out, "threadleak dump ") == r.out,
-               "threadleak dump %d: %s\n%s%s", (int)p->pid, rb_status(r.status), r.out, r.err);
+    tlt_expect(p, tlt_count_files(p->dir, ".json") == 0, "a dump although the signal is blocked");
+    tlt_result r = cli_dump(p->pid);
+    tlt_expect(p, tlt_exited_0(&r) && strstr(r.out, "threadleak dump ") == r.out,
+               "threadleak dump %d: %s\n%s%s", (int)p->pid, tlt_status(r.status), r.out, r.err);
     tlt_expect(p, strstr(r.out, "4 threads") != NULL, "the requested dump lacks the 4 waiters");
-    rb_free(&r);
+    tlt_result_free(&r);
     tlt_expect(p, threadleak_lines(p) == 0, "threadleak wrote on stderr:\n%s", tlt_stderr(p));
     expect_clean_exit(p);
     tlt_stop(p);
@@ -334,23 +329,23 @@ static void own_handler_wins(const char *log)
     tlt_proc *p = tlt_start_argv(argv, log ? env : NULL);
     for (int i = 0; i < 3; i++) {
         kill(p->pid, SIGUSR1);
-        rb_sleep_ms(100);
+        tlt_sleep_ms(100);
     }
     if (log)
         tlt_expect(p, wait_stderr(p, "threadleak: the program installed its own handler", 3000),
                    "with THREADLEAK_LOG=debug threadleak says the program's handler wins");
-    drain(p, 100);
-    tlt_expect(p, rb_count_files(p->dir, ".json") == 0, "a dump from the program's own signal");
-    rb_result r = cli_dump(p->pid);
-    tlt_expect(p, rb_exited_0(&r) && strstr(r.out, "threadleak dump ") == r.out,
-               "threadleak dump %d: %s\n%s%s", (int)p->pid, rb_status(r.status), r.out, r.err);
-    rb_free(&r);
-    drain(p, 300);
-    tlt_expect(p, rb_count_lines(p->out, "usr1") == 3,
+    tlt_read_stdout(p, 100);
+    tlt_expect(p, tlt_count_files(p->dir, ".json") == 0, "a dump from the program's own signal");
+    tlt_result r = cli_dump(p->pid);
+    tlt_expect(p, tlt_exited_0(&r) && strstr(r.out, "threadleak dump ") == r.out,
+               "threadleak dump %d: %s\n%s%s", (int)p->pid, tlt_status(r.status), r.out, r.err);
+    tlt_result_free(&r);
+    tlt_read_stdout(p, 300);
+    tlt_expect(p, tlt_count_lines(p->out, "usr1") == 3,
                "the program's handler ran %d times, not 3 (threadleak dump must not signal it)",
-               rb_count_lines(p->out, "usr1"));
+               tlt_count_lines(p->out, "usr1"));
     kill(p->pid, SIGUSR1);
-    rb_sleep_ms(1200);
+    tlt_sleep_ms(1200);
     if (!log)
         tlt_expect(p, threadleak_lines(p) == 0, "threadleak wrote on the program's stderr:\n%s",
                    tlt_stderr(p));
@@ -371,7 +366,7 @@ Test(faults, program_installs_its_own_handler_debug_log)
 
 Test(faults, vfork_posix_spawn_and_system_from_threads)
 {
-    const char *rounds = rb_stress() ? "200" : "20";
+    const char *rounds = tlt_stress() ? "200" : "20";
     const char *argv[] = {tlt_prog_path("faults_spawn"), rounds, NULL};
     tlt_proc *p = tlt_start_argv(argv, NULL);
     long spawned = 0, failed = -1;
@@ -384,10 +379,21 @@ Test(faults, vfork_posix_spawn_and_system_from_threads)
     tlt_expect_count(p, "created", 9);
     tlt_expect_count(p, "joined", 6);
     tlt_expect_count(p, "live", 4);
-    rb_figure("spawn: %ld children by posix_spawn, vfork+execve and system() from 6 threads, all "
-              "exited 0",
-              spawned);
+    tlt_figure("spawn: %ld children by posix_spawn, vfork+execve and system() from 6 threads, all "
+               "exited 0",
+               spawned);
     tlt_stop(p);
+}
+
+/* In the child: only env, as nobody (so that a setuid-root program runs
+ * AT_SECURE). */
+static void as_nobody(void *env)
+{
+    extern char **environ;
+    environ = env;
+    setgroups(0, NULL);
+    if (setgid(65534) || setuid(65534))
+        _exit(126);
 }
 
 /* A setuid program (AT_SECURE) ignores the THREADLEAK_* paths: no dump,
@@ -397,7 +403,7 @@ Test(faults, setuid_process_ignores_paths)
     if (geteuid() != 0)
         cr_skip_test("needs root to make a setuid program");
     char dir[256], prog[400], out[400], cmd[9000];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     chmod(dir, 0755);
     snprintf(prog, sizeof prog, "%s/faults_setuid", dir);
     snprintf(cmd, sizeof cmd, "cp %s %s", tlt_prog_path("faults_setuid"), prog);
@@ -416,38 +422,16 @@ Test(faults, setuid_process_ignores_paths)
                    "THREADLEAK_FORMAT=text,json",
                    "PATH=/usr/bin:/bin",
                    NULL};
-    char errp[500];
-    snprintf(errp, sizeof errp, "%s/err", out);
-    int pfd[2];
-    cr_assert(pipe(pfd) == 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(pfd[0]);
-        dup2(pfd[1], 2);
-        dup2(pfd[1], 1);
-        setgroups(0, NULL);
-        if (setgid(65534) || setuid(65534))
-            _exit(126);
-        char *argv[] = {prog, NULL};
-        execve(prog, argv, env);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char buf[8192];
-    size_t n = 0;
-    ssize_t k;
-    while (n < sizeof buf - 1 && (k = read(pfd[0], buf + n, sizeof buf - 1 - n)) > 0)
-        n += (size_t)k;
-    buf[n] = 0;
-    close(pfd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "faults_setuid: %s\n%s", rb_status(st), buf);
+    const char *argv[] = {prog, NULL};
+    char *buf;
+    int st = tlt_run_captured(argv, as_nobody, env, 30, &buf);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "faults_setuid: %s\n%s", tlt_status(st), buf);
     cr_expect(strstr(buf, "active 1") != NULL, "the library was not active:\n%s", buf);
     cr_expect(strstr(buf, "secure 1") != NULL, "the process was not AT_SECURE:\n%s", buf);
-    cr_expect_eq(rb_count_files(out, NULL), 0, "files appeared in %s", out);
-    cr_expect_eq(rb_count_lines(buf, "threadleak: THREADLEAK_OUTPUT="), 1, "%s", buf);
-    cr_expect_eq(rb_count_lines(buf, "threadleak: THREADLEAK_SERIES="), 1, "%s", buf);
+    cr_expect_eq(tlt_count_files(out, NULL), 0, "files appeared in %s", out);
+    cr_expect_eq(tlt_count_lines(buf, "threadleak: THREADLEAK_OUTPUT="), 1, "%s", buf);
+    cr_expect_eq(tlt_count_lines(buf, "threadleak: THREADLEAK_SERIES="), 1, "%s", buf);
     cr_expect(strstr(buf, "ignored in a setuid or AT_SECURE process") != NULL, "%s", buf);
-    rb_rmtree(dir);
+    free(buf);
+    tlt_rmtree(dir);
 }

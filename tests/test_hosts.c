@@ -1,13 +1,24 @@
-/* Other people's programs and test suites, unchanged, under the preload
- * (issue 6): CPython's own thread tests give the same results preloaded as
- * bare, and redis-server answers redis-benchmark on loopback while being
- * dumped, then shuts down cleanly. Quick sets here; the whole CPython set
- * and longer benchmarks with THREADLEAK_STRESS=1. Skipped (with the reason)
- * when python3's test package or redis is missing. */
+/* Other people's programs and test suites, unchanged, under the preload: CPython's own thread tests
+ * give the same results preloaded as bare, and redis-server answers redis-benchmark on loopback
+ * while being dumped, then shuts down cleanly. Quick sets here; the whole CPython set and longer
+ * benchmarks with THREADLEAK_STRESS=1. Skipped (with the reason) when python3's test package or
+ * redis is missing. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <jansson.h>
 
-#include "robust/rb.h"
+#include "lib/dump_check.h"
+#include "lib/figures.h"
+#include "lib/files.h"
+#include "lib/redis.h"
+#include "lib/run.h"
+#include "lib/tlt.h"
 
 TestSuite(hosts, .fini = tlt_cleanup, .timeout = 900);
 
@@ -38,9 +49,9 @@ static int rerun_passes(const char *python, const char *id, const char *const *e
     if (sscanf(id, "%255s (test.%255[^.]", name, module) != 2)
         return 0;
     const char *argv[] = {python, "-m", "test", module, "-m", name, NULL};
-    rb_result r = rb_run_in(argv, env, 1, dir, 300000);
-    int ok = rb_exited_0(&r);
-    rb_free(&r);
+    tlt_result r = tlt_run_in(argv, env, 1, dir, 300000);
+    int ok = tlt_exited_0(&r);
+    tlt_result_free(&r);
     return ok;
 }
 
@@ -52,12 +63,12 @@ Test(hosts, cpython_thread_tests)
     char python[4200];
     snprintf(python, sizeof python, "%s", py);
     const char *probe[] = {python, "-c", "import test.test_thread, test.test_queue", NULL};
-    rb_result r = rb_run_in(probe, NULL, 0, NULL, 60000);
-    if (!rb_exited_0(&r)) {
-        rb_free(&r);
+    tlt_result r = tlt_run_in(probe, NULL, 0, NULL, 60000);
+    if (!tlt_exited_0(&r)) {
+        tlt_result_free(&r);
         cr_skip_test("this python3 has no test package (Debian: libpython3.11-testsuite)");
     }
-    rb_free(&r);
+    tlt_result_free(&r);
     const char *quick[] = {
         python, "-m", "test", "-v", "test_thread", "test_queue", "test_threading_local", NULL};
     const char *all[] = {python,
@@ -69,13 +80,13 @@ Test(hosts, cpython_thread_tests)
                          "test_queue",
                          "test_threading_local",
                          NULL};
-    const char *const *argv = rb_stress() ? all : quick;
+    const char *const *argv = tlt_stress() ? all : quick;
     char dir[256], out[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
     const char *env[] = {out, NULL};
-    rb_result bare = rb_run_in(argv, NULL, 0, dir, 800000);
-    rb_result pre = rb_run_in(argv, env, 1, dir, 800000);
+    tlt_result bare = tlt_run_in(argv, NULL, 0, dir, 800000);
+    tlt_result pre = tlt_run_in(argv, env, 1, dir, 800000);
     int ok_bare = 0, ok_pre = 0;
     for (const char *q = bare.out; (q = strstr(q, " ... ok\n")); q++)
         ok_bare++;
@@ -103,30 +114,30 @@ Test(hosts, cpython_thread_tests)
     cr_expect(ok_pre + flaky >= ok_bare, "%d tests passed preloaded (+%d on a rerun), %d bare",
               ok_pre, flaky, ok_bare);
     free(fb);
-    rb_figure("CPython %s: %d tests pass bare, as many preloaded (%ld ms vs %ld ms bare)",
-              rb_stress() ? "test_threading test_thread test_queue test_threading_local"
-                          : "test_thread test_queue test_threading_local",
-              ok_bare, pre.ms, bare.ms);
+    tlt_figure("CPython %s: %d tests pass bare, as many preloaded (%ld ms vs %ld ms bare)",
+               tlt_stress() ? "test_threading test_thread test_queue test_threading_local"
+                            : "test_thread test_queue test_threading_local",
+               ok_bare, pre.ms, bare.ms);
     free(fp);
-    rb_free(&bare);
-    rb_free(&pre);
-    rb_rmtree(dir);
+    tlt_result_free(&bare);
+    tlt_result_free(&pre);
+    tlt_rmtree(dir);
 }
 
 Test(hosts, redis_server_under_benchmark_and_dumps)
 {
-    const char *server_path = rb_redis_server_path();
+    const char *server_path = tlt_redis_server_path();
     if (!server_path)
         cr_skip_test("redis-server, redis-benchmark or redis-cli is not installed (Debian: "
                      "redis-tools)");
     char dir[256], portstr[16], out[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     int port = 20000 + getpid() % 20000;
     snprintf(portstr, sizeof portstr, "%d", port);
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
     const char *env[] = {out, "THREADLEAK_FORMAT=text,json", NULL};
-    pid_t srv = rb_redis_start(server_path, port, dir, env, 1);
-    const char *requests = rb_stress() ? "400000" : "20000";
+    pid_t srv = tlt_redis_start(server_path, port, dir, env, 1);
+    const char *requests = tlt_stress() ? "400000" : "20000";
     const char *bench[] = {
         "redis-benchmark",    "-p", portstr, "-q", "-n", requests, "-c", "50", "-t",
         "set,get,lpush,lpop", "-P", "4",     NULL};
@@ -139,13 +150,13 @@ Test(hosts, redis_server_under_benchmark_and_dumps)
         }
         _exit(0);
     }
-    rb_result r = rb_run_in(bench, NULL, 0, dir, 600000);
+    tlt_result r = tlt_run_in(bench, NULL, 0, dir, 600000);
     kill(dumper, SIGKILL);
     waitpid(dumper, NULL, 0);
-    cr_expect(rb_exited_0(&r), "redis-benchmark: %s\n%s%s", rb_status(r.status), r.out, r.err);
+    cr_expect(tlt_exited_0(&r), "redis-benchmark: %s\n%s%s", tlt_status(r.status), r.out, r.err);
     cr_expect(strstr(r.out, "SET: ") && strstr(r.out, "GET: ") && strstr(r.out, "LPOP: "),
               "redis-benchmark did not report every test:\n%s", r.out);
-    int dumps = rb_count_files(dir, ".json");
+    int dumps = tlt_count_files(dir, ".json");
     cr_expect(dumps >= 1, "no dump of redis-server was written");
     /* every dump parses and agrees with itself */
     for (int i = 1; i <= dumps; i++) {
@@ -154,21 +165,17 @@ Test(hosts, redis_server_under_benchmark_and_dumps)
         json_t *d = json_load_file(path, 0, NULL);
         cr_expect(d != NULL, "%s does not parse", path);
         if (d)
-            cr_expect(rb_check_dump(d, why, sizeof why) == 0, "%s: %s", path, why);
+            cr_expect(tlt_check_dump(d, why, sizeof why) == 0, "%s: %s", path, why);
         json_decref(d);
     }
-    int st = rb_redis_stop(srv, port, dir);
+    int st = tlt_redis_stop(srv, port, dir);
     cr_expect(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-              "redis-server did not shut down cleanly: %s", st < 0 ? "hung" : rb_status(st));
-    char summary[600] = "";
-    for (char *l = strtok(r.out, "\r\n"); l; l = strtok(NULL, "\r\n"))
-        if (strstr(l, "requests per second")) {
-            strncat(summary, l, sizeof summary - strlen(summary) - 3);
-            strcat(summary, "; ");
-        }
-    rb_figure("redis-server (4 io-threads) preloaded: redis-benchmark %s requests x 4 tests, %d "
-              "dumps while it ran, clean shutdown: %s",
-              requests, dumps, summary);
-    rb_free(&r);
-    rb_rmtree(dir);
+              "redis-server did not shut down cleanly: %s", st < 0 ? "hung" : tlt_status(st));
+    char summary[600];
+    tlt_redis_rates(r.out, summary, sizeof summary);
+    tlt_figure("redis-server (4 io-threads) preloaded: redis-benchmark %s requests x 4 tests, %d "
+               "dumps while it ran, clean shutdown: %s",
+               requests, dumps, summary);
+    tlt_result_free(&r);
+    tlt_rmtree(dir);
 }

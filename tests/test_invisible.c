@@ -13,8 +13,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <jansson.h>
 
-#include "robust/rb.h"
+#include "lib/files.h"
+#include "lib/run.h"
+#include "lib/tlt.h"
 
 TestSuite(invisible, .fini = tlt_cleanup, .timeout = 30);
 
@@ -112,14 +118,7 @@ Test(invisible, select_with_a_one_word_fd_set)
     tlt_proc *p = tlt_start("invisible_select_small", NULL);
     tlt_dump(p);
     tlt_expect_by_wait(p, "poll", 1);
-    for (int i = 0; i < 300 && !strstr(p->out, "select "); i++) {
-        struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
-        if (poll(&pfd, 1, 10) > 0) {
-            ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-            if (n > 0)
-                p->out[p->out_len += (size_t)n] = 0;
-        }
-    }
+    tlt_wait_stdout(p, "select ", 3000);
     tlt_expect_alive(p);
     tlt_expect(p, strstr(p->out, "select 0\n") != NULL,
                "select should time out (0) after the dump, not fail or crash:\n%s", p->out);
@@ -131,16 +130,7 @@ Test(invisible, select_with_a_one_word_fd_set)
 Test(invisible, cancelled_inside_the_api_then_fork)
 {
     tlt_proc *p = tlt_start("invisible_api_cancel_fork", NULL);
-    for (int i = 0; i < 1000 && !strstr(p->out, "done\n") && p->pid; i++) {
-        struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
-        if (poll(&pfd, 1, 20) > 0) {
-            ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-            if (n > 0)
-                p->out[p->out_len += (size_t)n] = 0;
-            else
-                break;
-        }
-    }
+    tlt_wait_stdout(p, "done\n", 20000);
     tlt_expect(p, strstr(p->out, "done\n") != NULL,
                "every round should fork; the program stopped at:\n%s", p->out);
     tlt_stop(p);
@@ -159,17 +149,17 @@ Test(invisible, an_inherited_sig_ign_is_kept)
 
 /* Runs argv bare and preloaded (with env): both must exit 0 and print the
  * same. The preloaded result is returned for more checks. */
-static rb_result same_bare_and_preloaded(const char *const *argv, const char *const *env)
+static tlt_result same_bare_and_preloaded(const char *const *argv, const char *const *env)
 {
-    rb_result bare = rb_run_in(argv, env, 0, NULL, 60000);
-    rb_result pre = rb_run_in(argv, env, 1, NULL, 60000);
-    cr_expect(rb_exited_0(&bare), "%s bare: %s\n%s%s", argv[0], rb_status(bare.status), bare.out,
+    tlt_result bare = tlt_run_in(argv, env, 0, NULL, 60000);
+    tlt_result pre = tlt_run_in(argv, env, 1, NULL, 60000);
+    cr_expect(tlt_exited_0(&bare), "%s bare: %s\n%s%s", argv[0], tlt_status(bare.status), bare.out,
               bare.err);
-    cr_expect(rb_exited_0(&pre), "%s preloaded: %s (bare: exit 0)\n%s%s", argv[0],
-              rb_status(pre.status), pre.out, pre.err);
+    cr_expect(tlt_exited_0(&pre), "%s preloaded: %s (bare: exit 0)\n%s%s", argv[0],
+              tlt_status(pre.status), pre.out, pre.err);
     cr_expect(strcmp(bare.out, pre.out) == 0, "%s printed, bare:\n%s\npreloaded:\n%s", argv[0],
               bare.out, pre.out);
-    rb_free(&bare);
+    tlt_result_free(&bare);
     return pre;
 }
 
@@ -188,14 +178,14 @@ static int parses_as_json(const char *path)
 Test(invisible, threads_created_from_jit_code_leave_the_files_alone)
 {
     char dir[256], stem[300];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/data", dir);
     const char *argv[] = {tlt_prog_path("invisible_trampoline_files"), stem, NULL};
-    rb_result pre = same_bare_and_preloaded(argv, NULL);
-    cr_expect(rb_count_lines(pre.out, "file ") == 4 && strstr(pre.out, "\"DDDD\", offset 0\n"),
+    tlt_result pre = same_bare_and_preloaded(argv, NULL);
+    cr_expect(tlt_count_lines(pre.out, "file ") == 4 && strstr(pre.out, "\"DDDD\", offset 0\n"),
               "the program should report its four files:\n%s", pre.out);
-    rb_free(&pre);
-    rb_rmtree(dir);
+    tlt_result_free(&pre);
+    tlt_rmtree(dir);
 }
 
 /* /proc/self/fd as the program sees it: before any thread, after a dump
@@ -205,15 +195,15 @@ Test(invisible, threads_created_from_jit_code_leave_the_files_alone)
 Test(invisible, the_descriptor_table_is_the_programs_own)
 {
     char dir[256], stem[300];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/api", dir);
     const char *argv[] = {tlt_prog_path("invisible_fd_table"), stem, NULL};
-    rb_result pre = same_bare_and_preloaded(argv, NULL);
-    cr_expect(rb_count_files(dir, ".json") == 2 && rb_count_files(dir, ".txt") == 2,
+    tlt_result pre = same_bare_and_preloaded(argv, NULL);
+    cr_expect(tlt_count_files(dir, ".json") == 2 && tlt_count_files(dir, ".txt") == 2,
               "both API dumps should be written (.json and .txt): %d and %d files",
-              rb_count_files(dir, ".json"), rb_count_files(dir, ".txt"));
-    rb_free(&pre);
-    rb_rmtree(dir);
+              tlt_count_files(dir, ".json"), tlt_count_files(dir, ".txt"));
+    tlt_result_free(&pre);
+    tlt_rmtree(dir);
 }
 
 /* A thread closes every descriptor and reopens its data file in a loop
@@ -223,7 +213,7 @@ Test(invisible, the_descriptor_table_is_the_programs_own)
 Test(invisible, a_close_everything_loop_loses_no_dump)
 {
     char dir[256], data[300], stem[300], out[300], series[300], env_out[400], env_series[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(stem, sizeof stem, "%s/api", dir);
     snprintf(out, sizeof out, "%s/signal.%%n", dir);
@@ -233,7 +223,7 @@ Test(invisible, a_close_everything_loop_loses_no_dump)
     const char *env[] = {env_out, env_series, "THREADLEAK_FORMAT=json", "THREADLEAK_INTERVAL_MS=10",
                          NULL};
     const char *argv[] = {tlt_prog_path("invisible_close_loop"), data, "300", stem, NULL};
-    rb_result pre = same_bare_and_preloaded(argv, env);
+    tlt_result pre = same_bare_and_preloaded(argv, env);
     cr_expect(strstr(pre.out, "api dumps failed 0\n") && strstr(pre.out, "foreign bytes 0\n"),
               "every dump should be written, none into the program's file:\n%s\n%s", pre.out,
               pre.err);
@@ -244,15 +234,15 @@ Test(invisible, a_close_everything_loop_loses_no_dump)
         whole += parses_as_json(path);
     }
     cr_expect(whole == 300, "%d of 300 API dumps are on disk and parse", whole);
-    cr_expect(rb_count_files_with(dir, "signal.") >= 1, "no signal dump was written");
-    char *lines = rb_read_file(series, NULL);
-    int n = rb_count_lines(lines, "{\"pid\":");
-    cr_expect(n >= 3 && n == rb_count_lines(lines, ""),
+    cr_expect(tlt_count_files_with(dir, "signal.") >= 1, "no signal dump was written");
+    char *lines = tlt_read_file(series, NULL);
+    int n = tlt_count_lines(lines, "{\"pid\":");
+    cr_expect(n >= 3 && n == tlt_count_lines(lines, ""),
               "the series should have whole lines only, and some: %d of %d", n,
-              rb_count_lines(lines, ""));
+              tlt_count_lines(lines, ""));
     free(lines);
-    rb_free(&pre);
-    rb_rmtree(dir);
+    tlt_result_free(&pre);
+    tlt_rmtree(dir);
 }
 
 /* A sandbox that traps (SECCOMP_RET_TRAP) process_vm_readv, mincore, pipes
@@ -263,12 +253,12 @@ Test(invisible, a_close_everything_loop_loses_no_dump)
 static void sandboxed(const char *when)
 {
     char dir[256], out[300], env_out[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(out, sizeof out, "%s/dump.%%n", dir);
     snprintf(env_out, sizeof env_out, "THREADLEAK_OUTPUT=%s", out);
     const char *env[] = {env_out, "THREADLEAK_FORMAT=json", NULL};
     const char *argv[] = {tlt_prog_path("invisible_seccomp_trap"), when, NULL};
-    rb_result pre = same_bare_and_preloaded(argv, env);
+    tlt_result pre = same_bare_and_preloaded(argv, env);
     cr_expect(strstr(pre.out, "api dumps failed 0\n") && strstr(pre.out, "mincore traps 0\n"), "%s",
               pre.out);
     char pattern[400];
@@ -284,10 +274,10 @@ static void sandboxed(const char *when)
         json_decref(j);
     }
     globfree(&g);
-    cr_expect(rb_count_lines(pre.err, "threadleak: process_vm_readv fails") == 1,
+    cr_expect(tlt_count_lines(pre.err, "threadleak: process_vm_readv fails") == 1,
               "one line on stderr should say it:\n%s", pre.err);
-    rb_free(&pre);
-    rb_rmtree(dir);
+    tlt_result_free(&pre);
+    tlt_rmtree(dir);
 }
 
 Test(invisible, a_seccomp_sandbox_from_the_start_survives_dumps)
@@ -311,19 +301,19 @@ Test(invisible, no_network_with_debuginfod_urls)
               getsockname(s, (struct sockaddr *)&a, &len) == 0);
     char urls[100], dir[256], stem[300];
     snprintf(urls, sizeof urls, "DEBUGINFOD_URLS=http://127.0.0.1:%d/", ntohs(a.sin_port));
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(stem, sizeof stem, "%s/api", dir);
     const char *env[] = {urls, "DEBUGINFOD_TIMEOUT=2", NULL};
     const char *argv[] = {tlt_prog_path("invisible_fd_table"), stem, NULL};
-    rb_result pre = same_bare_and_preloaded(argv, env);
-    cr_expect(rb_count_files(dir, ".json") == 2, "the dumps should be written");
+    tlt_result pre = same_bare_and_preloaded(argv, env);
+    cr_expect(tlt_count_files(dir, ".json") == 2, "the dumps should be written");
     int c = accept(s, NULL, NULL);
     cr_expect(c < 0, "the preloaded program connected to DEBUGINFOD_URLS");
     if (c >= 0)
         close(c);
     close(s);
-    rb_free(&pre);
-    rb_rmtree(dir);
+    tlt_result_free(&pre);
+    tlt_rmtree(dir);
 }
 
 /* Starts invisible_stderr_closed (preloaded or bare) with its stderr on a pipe;
@@ -342,7 +332,8 @@ static pid_t start_on_pipe(const char *mode, int preload, const char *output, in
             setenv("LD_PRELOAD", tlt_lib_path(), 1);
         if (output)
             setenv("THREADLEAK_OUTPUT", output, 1);
-        execl(tlt_prog_path("invisible_stderr_closed"), "invisible_stderr_closed", mode, (char *)NULL);
+        execl(tlt_prog_path("invisible_stderr_closed"), "invisible_stderr_closed", mode,
+              (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

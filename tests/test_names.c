@@ -6,10 +6,15 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
+#include <jansson.h>
 
 #include "lib/cli_exec.h"
 #include "lib/tlt.h"
-#include "robust/rb.h"
+#include "lib/run.h"
 
 TestSuite(names, .fini = tlt_cleanup, .timeout = 30);
 
@@ -404,13 +409,13 @@ Test(names, every_child_wait_call)
 Test(names, same_results_bare_and_preloaded)
 {
     const char *argv[] = {tlt_prog_path("names_same"), NULL};
-    rb_result bare = rb_run_in(argv, NULL, 0, NULL, 20000);
-    rb_result pre = rb_run_in(argv, NULL, 1, NULL, 20000);
-    cr_expect(rb_exited_0(&bare), "bare: %s\n%s%s", rb_status(bare.status), bare.out, bare.err);
-    cr_expect(rb_exited_0(&pre), "preloaded: %s\n%s%s", rb_status(pre.status), pre.out, pre.err);
+    tlt_result bare = tlt_run_in(argv, NULL, 0, NULL, 20000);
+    tlt_result pre = tlt_run_in(argv, NULL, 1, NULL, 20000);
+    cr_expect(tlt_exited_0(&bare), "bare: %s\n%s%s", tlt_status(bare.status), bare.out, bare.err);
+    cr_expect(tlt_exited_0(&pre), "preloaded: %s\n%s%s", tlt_status(pre.status), pre.out, pre.err);
     cr_expect(strstr(bare.out, "unloaded -> 1"), "%s", bare.out);
     cr_expect(strcmp(bare.out, pre.out) == 0, "bare:\n%s\npreloaded:\n%s", bare.out, pre.out);
     cr_expect(strcmp(pre.err, "") == 0, "preloaded stderr:\n%s", pre.err);
-    rb_free(&bare);
-    rb_free(&pre);
+    tlt_result_free(&bare);
+    tlt_result_free(&pre);
 }

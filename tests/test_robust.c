@@ -1,13 +1,22 @@
-/* Robustness of the preload library inside programs it did not write
- * (issue 2, issue 6): fork with threads and dumps in the child, fork from
- * many threads, pthread_exit and pthread_cancel from deep frames, C++
+/* Robustness of the preload library inside programs it did not write: fork with threads and dumps
+ * in the child, fork from many threads, pthread_exit and pthread_cancel from deep frames, C++
  * exceptions across preloaded threads, thousands of blocked threads, thread
  * churn under a stream of dump signals. Long variants run with
  * THREADLEAK_STRESS=1 (make stress). Figures go to build/robust-figures.txt. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <jansson.h>
 
-#include "robust/rb.h"
+#include "lib/dump_check.h"
+#include "lib/figures.h"
+#include "lib/files.h"
+#include "lib/run.h"
+#include "lib/tlt.h"
 
 TestSuite(robust, .fini = tlt_cleanup, .timeout = 120);
 
@@ -16,7 +25,7 @@ static json_t *wait_json(const char *dir, pid_t pid, int n, long timeout_ms)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/dump.%d.%d.json", dir, (int)pid, n);
-    for (long end = rb_now_ms() + timeout_ms; rb_now_ms() < end; rb_sleep_ms(5))
+    for (long end = tlt_now_ms() + timeout_ms; tlt_now_ms() < end; tlt_sleep_ms(5))
         if (access(path, F_OK) == 0)
             return json_load_file(path, 0, NULL);
     return NULL;
@@ -47,13 +56,13 @@ static json_t *stack_group_with(json_t *dump, const char *fn)
 
 static long count_of(json_t *dump, const char *key)
 {
-    return rb_jint(json_object_get(dump, "counts"), key);
+    return tlt_jint(json_object_get(dump, "counts"), key);
 }
 
 /* Waits for p to exit by itself (after we asked it to); its wait status. */
 static int wait_exit(tlt_proc *p, long timeout_ms)
 {
-    for (long end = rb_now_ms() + timeout_ms; rb_now_ms() < end; rb_sleep_ms(5)) {
+    for (long end = tlt_now_ms() + timeout_ms; tlt_now_ms() < end; tlt_sleep_ms(5)) {
         int st;
         if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
             p->pid = 0;
@@ -63,20 +72,6 @@ static int wait_exit(tlt_proc *p, long timeout_ms)
     }
     tlt_fail(p, "%s did not exit within %ld ms after it was asked to", p->name, timeout_ms);
     return -1;
-}
-
-/* Reads whatever p has written on stdout so far into p->out. */
-static void drain_stdout(tlt_proc *p, int wait_ms)
-{
-    struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
-    while (poll(&pfd, 1, wait_ms) > 0 && p->out_len < sizeof p->out - 1) {
-        ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-        if (n <= 0)
-            break;
-        p->out_len += (size_t)n;
-        p->out[p->out_len] = 0;
-        wait_ms = 0;
-    }
 }
 
 Test(robust, fork_with_threads_then_dump_in_child)
@@ -93,10 +88,10 @@ Test(robust, fork_with_threads_then_dump_in_child)
         json_t *d = wait_json(p->dir, children[i], 1, 5000);
         tlt_expect(p, d != NULL, "fork child %d wrote no dump 1 within 5 s", (int)children[i]);
         char why[256];
-        tlt_expect(p, rb_check_dump(d, why, sizeof why) == 0, "child %d dump: %s", (int)children[i],
-                   why);
-        tlt_expect(p, rb_jint(d, "pid") == children[i], "child dump has pid %ld",
-                   rb_jint(d, "pid"));
+        tlt_expect(p, tlt_check_dump(d, why, sizeof why) == 0, "child %d dump: %s",
+                   (int)children[i], why);
+        tlt_expect(p, tlt_jint(d, "pid") == children[i], "child dump has pid %ld",
+                   tlt_jint(d, "pid"));
         /* The child's threads: the forking thread (now its main) and 2. */
         tlt_expect(p, count_of(d, "live") == 3, "child %d: live %ld, expected 3", (int)children[i],
                    count_of(d, "live"));
@@ -104,13 +99,13 @@ Test(robust, fork_with_threads_then_dump_in_child)
                    "child %d: created %ld joined %ld, expected 2 and 0", (int)children[i],
                    count_of(d, "created"), count_of(d, "joined"));
         json_t *g = group_with(d, "child_blocker");
-        tlt_expect(p, g && rb_jint(g, "count") == 2, "child %d: no group of 2 child_blocker",
+        tlt_expect(p, g && tlt_jint(g, "count") == 2, "child %d: no group of 2 child_blocker",
                    (int)children[i]);
         tlt_expect(p, !group_with(d, "parent_blocker"),
                    "child %d: the parent's threads appear in the child's dump", (int)children[i]);
         json_t *m = stack_group_with(d, "child_main");
         tlt_expect(p,
-                   m && rb_jint(m, "count") == 1 &&
+                   m && tlt_jint(m, "count") == 1 &&
                        json_array_size(json_object_get(m, "spawn_stack")) == 0,
                    "child %d: the forking thread is not the child's main thread", (int)children[i]);
         json_decref(d);
@@ -123,25 +118,25 @@ Test(robust, fork_with_threads_then_dump_in_child)
 
 Test(robust, fork_from_many_threads_and_dump_in_children)
 {
-    int threads = rb_stress() ? 8 : 4, forks = rb_stress() ? 50 : 10;
+    int threads = tlt_stress() ? 8 : 4, forks = tlt_stress() ? 50 : 10;
     char dir[256], out[400], nt[16], nf[16];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
     snprintf(nt, sizeof nt, "%d", threads);
     snprintf(nf, sizeof nf, "%d", forks);
     const char *argv[] = {tlt_prog_path("robust_fork"), "many", nt, nf, NULL};
     const char *env[] = {out, "THREADLEAK_FORMAT=json", NULL};
-    rb_result r = rb_run(argv, env, 100000);
-    int dumps = rb_count_files(dir, ".json");
-    rb_figure("fork: %d threads forked %d children, each dumped itself: %d child dumps, %ld ms",
-              threads, threads * forks, dumps, r.ms);
-    cr_expect(rb_exited_0(&r), "robust_fork many: %s%s\nstdout:\n%s\nstderr:\n%s",
-              rb_status(r.status), r.timed_out ? " (timed out)" : "", r.out, r.err);
+    tlt_result r = tlt_run(argv, env, 100000);
+    int dumps = tlt_count_files(dir, ".json");
+    tlt_figure("fork: %d threads forked %d children, each dumped itself: %d child dumps, %ld ms",
+               threads, threads * forks, dumps, r.ms);
+    cr_expect(tlt_exited_0(&r), "robust_fork many: %s%s\nstdout:\n%s\nstderr:\n%s",
+              tlt_status(r.status), r.timed_out ? " (timed out)" : "", r.out, r.err);
     cr_expect_eq(dumps, threads * forks, "expected %d child dumps, found %d", threads * forks,
                  dumps);
-    cr_expect_eq(rb_count_files_with(dir, ".tmp"), 0, "temporary dump files were left behind");
-    rb_free(&r);
-    rb_rmtree(dir);
+    cr_expect_eq(tlt_count_files_with(dir, ".tmp"), 0, "temporary dump files were left behind");
+    tlt_result_free(&r);
+    tlt_rmtree(dir);
 }
 
 Test(robust, cancel_and_exit_from_deep_frames)
@@ -153,7 +148,7 @@ Test(robust, cancel_and_exit_from_deep_frames)
                canceled);
     tlt_dump(p);
     char why[256];
-    tlt_expect(p, rb_check_dump(p->json, why, sizeof why) == 0, "%s", why);
+    tlt_expect(p, tlt_check_dump(p->json, why, sizeof why) == 0, "%s", why);
     /* Left: main, 3 survivors, the join target. */
     tlt_expect_count(p, "live", 5);
     tlt_expect_count(p, "exited_unjoined", 0);
@@ -169,26 +164,26 @@ Test(robust, cancel_and_exit_from_deep_frames)
 
 Test(robust, cxx_exceptions_across_preloaded_threads)
 {
-    const char *n = rb_stress() ? "16" : "8", *rounds = rb_stress() ? "20000" : "2000";
+    const char *n = tlt_stress() ? "16" : "8", *rounds = tlt_stress() ? "20000" : "2000";
     char dir[256], out[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
     const char *argv[] = {tlt_prog_path("robust_exc"), n, rounds, NULL};
     const char *env[] = {out, NULL};
-    rb_result r = rb_run(argv, env, 60000);
-    cr_expect(rb_exited_0(&r), "robust_exc: %s\nstdout:\n%s\nstderr:\n%s", rb_status(r.status),
+    tlt_result r = tlt_run(argv, env, 60000);
+    cr_expect(tlt_exited_0(&r), "robust_exc: %s\nstdout:\n%s\nstderr:\n%s", tlt_status(r.status),
               r.out, r.err);
     cr_expect(strstr(r.out, "caught ") != NULL, "no \"caught\" line:\n%s", r.out);
-    cr_expect(rb_count_files(dir, ".txt") >= 1, "the dump signal raised meanwhile wrote no dump");
-    rb_figure("C++ exceptions: %s threads x %s throws caught under the preload, %ld ms", n, rounds,
-              r.ms);
-    rb_free(&r);
+    cr_expect(tlt_count_files(dir, ".txt") >= 1, "the dump signal raised meanwhile wrote no dump");
+    tlt_figure("C++ exceptions: %s threads x %s throws caught under the preload, %ld ms", n, rounds,
+               r.ms);
+    tlt_result_free(&r);
 
     /* Who C++ unwinding binds to: libgcc_s, never Debian's libunwind. */
     const char *argv2[] = {tlt_prog_path("robust_exc"), "2", "10", NULL};
     const char *env2[] = {out, "LD_DEBUG=bindings", NULL};
-    r = rb_run(argv2, env2, 60000);
-    cr_expect(rb_exited_0(&r), "robust_exc under LD_DEBUG: %s", rb_status(r.status));
+    r = tlt_run(argv2, env2, 60000);
+    cr_expect(tlt_exited_0(&r), "robust_exc under LD_DEBUG: %s", tlt_status(r.status));
     int bound = 0, wrong = 0;
     for (char *line = strtok(r.err, "\n"); line; line = strtok(NULL, "\n")) {
         if (!strstr(line, "symbol `_Unwind_RaiseException'") &&
@@ -201,8 +196,8 @@ Test(robust, cxx_exceptions_across_preloaded_threads)
     }
     cr_expect(bound > 0, "LD_DEBUG=bindings showed no _Unwind_* binding");
     cr_expect_eq(wrong, 0, "%d _Unwind_* bindings do not go to libgcc_s", wrong);
-    rb_free(&r);
-    rb_rmtree(dir);
+    tlt_result_free(&r);
+    tlt_rmtree(dir);
 }
 
 /* The dump signal, then the exit at once: the dump is written before the
@@ -210,21 +205,21 @@ Test(robust, cxx_exceptions_across_preloaded_threads)
 Test(robust, dump_signal_just_before_exit_is_written)
 {
     char dir[256], out[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
     const char *argv[] = {tlt_prog_path("robust_signal_then_exit"), NULL};
     const char *env[] = {out, NULL};
     int runs = 10, written = 0;
     for (int i = 0; i < runs; i++) {
-        rb_result r = rb_run(argv, env, 30000);
-        cr_expect(rb_exited_0(&r), "robust_signal_then_exit: %s\nstderr:\n%s", rb_status(r.status),
-                  r.err);
-        rb_free(&r);
+        tlt_result r = tlt_run(argv, env, 30000);
+        cr_expect(tlt_exited_0(&r), "robust_signal_then_exit: %s\nstderr:\n%s",
+                  tlt_status(r.status), r.err);
+        tlt_result_free(&r);
     }
-    written = rb_count_files(dir, ".txt");
+    written = tlt_count_files(dir, ".txt");
     cr_expect_eq(written, runs, "%d runs raised the dump signal and exited, %d dumps written", runs,
                  written);
-    rb_rmtree(dir);
+    tlt_rmtree(dir);
 }
 
 static void many_blocked(int n, int groups)
@@ -233,17 +228,17 @@ static void many_blocked(int n, int groups)
     snprintf(ns, sizeof ns, "%d", n);
     snprintf(gs, sizeof gs, "%d", groups);
     const char *argv[] = {tlt_prog_path("robust_many"), ns, gs, NULL};
-    long t0 = rb_now_ms();
+    long t0 = tlt_now_ms();
     tlt_proc *p = tlt_start_argv(argv, NULL);
-    long started = rb_now_ms() - t0;
-    long t1 = rb_now_ms();
+    long started = tlt_now_ms() - t0;
+    long t1 = tlt_now_ms();
     tlt_dump(p);
-    long dump_ms = rb_now_ms() - t1;
-    t1 = rb_now_ms();
+    long dump_ms = tlt_now_ms() - t1;
+    t1 = tlt_now_ms();
     tlt_dump(p);
-    long dump2_ms = rb_now_ms() - t1;
+    long dump2_ms = tlt_now_ms() - t1;
     char why[256];
-    tlt_expect(p, rb_check_dump(p->json, why, sizeof why) == 0, "%s", why);
+    tlt_expect(p, tlt_check_dump(p->json, why, sizeof why) == 0, "%s", why);
     tlt_expect_count(p, "live", n + 1);
     tlt_expect_count(p, "blocked", n + 1);
     tlt_expect_count(p, "created", n);
@@ -266,16 +261,16 @@ static void many_blocked(int n, int groups)
                "%zu groups, expected %d and main's",
                json_array_size(json_object_get(p->json, "groups")), groups);
     kill(p->pid, SIGUSR2);
-    long t2 = rb_now_ms();
+    long t2 = tlt_now_ms();
     int st = wait_exit(p, 60000);
-    long exit_ms = rb_now_ms() - t2;
+    long exit_ms = tlt_now_ms() - t2;
     tlt_expect(p, WIFEXITED(st) && WEXITSTATUS(st) == 0, "robust_many did not exit 0: %s",
-               rb_status(st));
-    drain_stdout(p, 100);
+               tlt_status(st));
+    tlt_read_stdout(p, 100);
     tlt_expect(p, strstr(p->out, "joined ") != NULL, "robust_many did not join its threads");
-    rb_figure("scale: %d blocked threads in %d groups: first dump %ld ms, second %ld ms "
-              "(signal to both files on disk); started in %ld ms, woke and joined all in %ld ms",
-              n, groups, dump_ms, dump2_ms, started, exit_ms);
+    tlt_figure("scale: %d blocked threads in %d groups: first dump %ld ms, second %ld ms "
+               "(signal to both files on disk); started in %ld ms, woke and joined all in %ld ms",
+               n, groups, dump_ms, dump2_ms, started, exit_ms);
     tlt_stop(p);
 }
 
@@ -287,7 +282,7 @@ Test(robust, blocked_5000_threads_in_20_groups)
 Test(robust, blocked_10000_threads, .timeout = 180)
 {
     /* at most ~28 groups: deeper nesting is cut at THREADLEAK_FRAMES (32) */
-    many_blocked(rb_stress() ? 20000 : 10000, rb_stress() ? 25 : 20); /* pid_max here: 32768 */
+    many_blocked(tlt_stress() ? 20000 : 10000, tlt_stress() ? 25 : 20); /* pid_max here: 32768 */
 }
 
 /* Churn with a dump asked for every 50 ms: every dump parses and agrees
@@ -301,22 +296,22 @@ static void churn(long total, int spawners, long max_ms)
     const char *argv[] = {tlt_prog_path("robust_churn"), tot, sp, NULL};
     const char *env[] = {"THREADLEAK_FORMAT=json", NULL};
     tlt_proc *p = tlt_start_argv(argv, env);
-    long t0 = rb_now_ms();
+    long t0 = tlt_now_ms();
     int signals = 0;
     while (!strstr(p->out, "done ")) {
         tlt_expect_alive(p);
-        tlt_expect(p, rb_now_ms() - t0 < max_ms, "churn of %ld threads not done in %ld ms", total,
+        tlt_expect(p, tlt_now_ms() - t0 < max_ms, "churn of %ld threads not done in %ld ms", total,
                    max_ms);
         kill(p->pid, SIGUSR1);
         signals++;
-        drain_stdout(p, 50);
+        tlt_read_stdout(p, 50);
     }
-    long churn_ms = rb_now_ms() - t0;
+    long churn_ms = tlt_now_ms() - t0;
     long created = 0, joined = 0, detached = 0;
     sscanf(strstr(p->out, "done "), "done created %ld joined %ld detached %ld", &created, &joined,
            &detached);
     /* Let the last asked-for dumps land, then take one more. */
-    p->dumps = rb_settled_dumps(p);
+    p->dumps = tlt_settled_dumps(p);
     tlt_dump(p);
     long prev_created = -1, prev_joined = -1;
     for (int i = 1; i <= p->dumps; i++) {
@@ -325,7 +320,7 @@ static void churn(long total, int spawners, long max_ms)
         json_error_t err;
         json_t *d = json_load_file(path, 0, &err);
         tlt_expect(p, d != NULL, "%s does not parse: %s", path, err.text);
-        tlt_expect(p, rb_check_dump(d, why, sizeof why) == 0, "dump %d: %s", i, why);
+        tlt_expect(p, tlt_check_dump(d, why, sizeof why) == 0, "dump %d: %s", i, why);
         long c = count_of(d, "created"), j = count_of(d, "joined");
         tlt_expect(p, c >= prev_created && j >= prev_joined,
                    "dump %d: created %ld joined %ld went back from %ld, %ld", i, c, j, prev_created,
@@ -343,15 +338,15 @@ static void churn(long total, int spawners, long max_ms)
     tlt_expect(p, created == joined + detached, "program: created %ld != joined %ld + detached %ld",
                created, joined, detached);
     tlt_expect(p, p->dumps >= 3, "only %d dumps during the churn", p->dumps);
-    rb_figure("churn: %ld threads created and ended (%d spawners) in %ld ms while %d dump signals "
-              "were sent: %d dumps, all parsed and consistent",
-              created, spawners, churn_ms, signals, p->dumps);
+    tlt_figure("churn: %ld threads created and ended (%d spawners) in %ld ms while %d dump signals "
+               "were sent: %d dumps, all parsed and consistent",
+               created, spawners, churn_ms, signals, p->dumps);
     tlt_stop(p);
 }
 
 Test(robust, churn_with_concurrent_dumps, .timeout = 240)
 {
-    if (rb_stress())
+    if (tlt_stress())
         churn(1000000, 4, 200000);
     else
         churn(100000, 4, 60000);
@@ -365,10 +360,10 @@ Test(robust, last_thread_ends_the_process)
     const char *modes[] = {"main", "fork", "forkexit"};
     for (int i = 0; i < 3; i++) {
         const char *argv[] = {tlt_prog_path("robust_pexit"), modes[i], NULL};
-        rb_result r = rb_run(argv, NULL, 8000);
-        cr_expect(rb_exited_0(&r), "robust_pexit %s: %s%s\n%s%s", modes[i], rb_status(r.status),
+        tlt_result r = tlt_run(argv, NULL, 8000);
+        cr_expect(tlt_exited_0(&r), "robust_pexit %s: %s%s\n%s%s", modes[i], tlt_status(r.status),
                   r.timed_out ? " (still running after 8 s: killed)" : "", r.out, r.err);
         cr_expect(r.ms < 3000, "robust_pexit %s took %ld ms", modes[i], r.ms);
-        rb_free(&r);
+        tlt_result_free(&r);
     }
 }

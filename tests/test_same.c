@@ -97,28 +97,27 @@ static void expect_same(const char *prog, const char *arg)
 
 /* Bad clocks and timespecs, on free and busy locks, semaphores, joins,
  * condvars, sleeps, polls and futexes: EINVAL where glibc says so, and
- * nothing taken (issue 10, item 2). */
+ * nothing taken. */
 Test(same, bad_clocks_and_timespecs)
 {
     expect_same("same_args", "timeouts");
 }
 
-/* Pointers the kernel refuses: EFAULT, never a crash (item 4). */
+/* Pointers the kernel refuses: EFAULT, never a crash. */
 Test(same, bad_pointers)
 {
     expect_same("same_args", "pointers");
 }
 
 /* A pending cancellation at every wrapped call: acted on exactly where
- * glibc acts, before any token or byte is taken (item 3). */
+ * glibc acts, before any token or byte is taken. */
 Test(same, cancellation_at_each_call)
 {
     expect_same("same_cancel", NULL);
 }
 
 /* The dump signal twice during every wrapped wait: no EINTR, no errno,
- * no wait cut short (sleep(1) takes its second), no remainder written
- * (item 5). */
+ * no wait cut short (sleep(1) takes its second), no remainder written. */
 Test(same, dump_signal_during_each_wait)
 {
     expect_same("same_signals", NULL);
@@ -142,7 +141,7 @@ Test(same, fuzzed_arguments)
 }
 
 /* Wait notes while a signal handler runs during the wait, or after it
- * siglongjmp'ed out of it (item 6): the dump shows the thread where it
+ * siglongjmp'ed out of it: the dump shows the thread where it
  * really waits. */
 struct note_case {
     char mode[24];

@@ -1,13 +1,23 @@
-/* Our own code under sanitizers (issue 6): the test programs run, dump and
+/* Our own code under sanitizers: the test programs run, dump and
  * exit with the library built with -fsanitize=address,undefined
  * (build/asan/, ASan first in LD_PRELOAD), and a churn program with dumps
  * runs with the library built with -fsanitize=thread (build/tsan/) without
  * a ThreadSanitizer report beyond the documented design patterns of
- * tests/robust/tsan.supp. Both builds are made here with `make BUILD=...`. */
+ * tests/data/tsan.supp. Both builds are made here with `make BUILD=...`. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <time.h>
 
-#include "robust/rb.h"
+#include "lib/dump_check.h"
+#include "lib/figures.h"
+#include "lib/files.h"
+#include "lib/run.h"
+#include "lib/tlt.h"
 
 TestSuite(sanitizers, .fini = tlt_cleanup, .timeout = 600);
 
@@ -65,7 +75,7 @@ static void asan_prog(const char *const *argv, int dumps)
     for (int i = 0; i < dumps; i++) {
         tlt_dump(p);
         char why[256];
-        tlt_expect(p, rb_check_dump(p->json, why, sizeof why) == 0, "%s", why);
+        tlt_expect(p, tlt_check_dump(p->json, why, sizeof why) == 0, "%s", why);
     }
     tlt_expect_alive(p);
     tlt_expect(p, !sanitizer_said(tlt_stderr(p)), "the sanitizers reported:\n%s", tlt_stderr(p));
@@ -82,7 +92,7 @@ Test(sanitizers, asan_ubsan_programs)
         "wait_mutex",  "wait_rwlock",   "wait_cond",     "wait_sem",    "wait_barrier", "wait_join",
         "wait_exited", "wait_detached", "wait_futex",    "wait_sleep",  "wait_io",      "wait_poll",
         "lang_cpp",    "lang_c11",      "robust_cancel", "faults_exec", "robust_fork",  NULL};
-    const char **progs = rb_stress() ? all : quick;
+    const char **progs = tlt_stress() ? all : quick;
     int n = 0;
     for (size_t i = 0; progs[i]; i++) {
         if (access(tlt_prog_path(progs[i]), X_OK) != 0)
@@ -105,45 +115,40 @@ Test(sanitizers, asan_ubsan_programs)
         {tlt_prog_path("robust_exc"), "4", "300", NULL},
     };
     char dir[256], out[400];
-    rb_tempdir(dir, sizeof dir);
+    tlt_tempdir(dir, sizeof dir);
     snprintf(out, sizeof out, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", dir);
     for (size_t i = 0; i < sizeof done / sizeof done[0]; i++) {
         const char *env[] = {lib_env, out, "THREADLEAK_EXIT_DUMP=1", "THREADLEAK_FORMAT=text,json",
                              NULL};
-        rb_result r = rb_run(done[i], env, 120000);
-        cr_expect(rb_exited_0(&r) && !sanitizer_said(r.err), "%s under ASan: %s\n%s", done[i][0],
-                  rb_status(r.status), r.err);
-        rb_free(&r);
+        tlt_result r = tlt_run(done[i], env, 120000);
+        cr_expect(tlt_exited_0(&r) && !sanitizer_said(r.err), "%s under ASan: %s\n%s", done[i][0],
+                  tlt_status(r.status), r.err);
+        tlt_result_free(&r);
         n++;
     }
-    rb_rmtree(dir);
-    rb_figure("ASan+UBSan library: %d programs dumped or ran to completion without a report", n);
+    tlt_rmtree(dir);
+    tlt_figure("ASan+UBSan library: %d programs dumped or ran to completion without a report", n);
 }
 
 Test(sanitizers, asan_churn_with_dumps)
 {
     asan_env();
-    const char *argv[] = {tlt_prog_path("robust_churn"), rb_stress() ? "100000" : "20000", "4",
+    const char *argv[] = {tlt_prog_path("robust_churn"), tlt_stress() ? "100000" : "20000", "4",
                           NULL};
     const char *env[] = {lib_env, "ASAN_OPTIONS=detect_leaks=0", "THREADLEAK_FORMAT=json", NULL};
     tlt_proc *p = tlt_start_argv(argv, env);
     int signals = 0;
-    for (long end = rb_now_ms() + 120000; !strstr(p->out, "done ") && rb_now_ms() < end;) {
+    for (long end = tlt_now_ms() + 120000; !strstr(p->out, "done ") && tlt_now_ms() < end;) {
         tlt_expect_alive(p);
         kill(p->pid, SIGUSR1);
         signals++;
-        struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
-        if (poll(&pfd, 1, 50) > 0) {
-            ssize_t k = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-            if (k > 0)
-                p->out_len += (size_t)k, p->out[p->out_len] = 0;
-        }
+        tlt_read_stdout(p, 50);
     }
     tlt_expect(p, strstr(p->out, "done ") != NULL, "the churn did not finish");
     tlt_expect_alive(p);
     tlt_expect(p, !sanitizer_said(tlt_stderr(p)), "the sanitizers reported:\n%s", tlt_stderr(p));
-    rb_figure("ASan+UBSan library: churn of %s threads under %d dump signals, no report", argv[1],
-              signals);
+    tlt_figure("ASan+UBSan library: churn of %s threads under %d dump signals, no report", argv[1],
+               signals);
     tlt_stop(p);
 }
 
@@ -159,8 +164,8 @@ Test(sanitizers, tsan_registry_and_sampler_under_churn)
      * is otherwise lost ("failed to restore the stack") and no suppression
      * can match it. */
     snprintf(supp, sizeof supp, "TSAN_OPTIONS=history_size=7:suppressions=%s",
-             tlt_source_path("tests/robust/tsan.supp"));
-    const char *total = rb_stress() ? "30000" : "3000";
+             tlt_source_path("tests/data/tsan.supp"));
+    const char *total = tlt_stress() ? "30000" : "3000";
     /* --keep: spawners stay alive; a thread's exit after libunwind's TSD
      * destructor (the spawners unwound creation stacks) crashes inside TSan
      * itself, whoever interposes pthread_mutex_lock. */
@@ -168,22 +173,17 @@ Test(sanitizers, tsan_registry_and_sampler_under_churn)
     const char *env[] = {env1, supp, "THREADLEAK_FORMAT=json", NULL};
     tlt_proc *p = tlt_start_argv(argv, env);
     int signals = 0;
-    for (long end = rb_now_ms() + 300000; !strstr(p->out, "done ") && rb_now_ms() < end;) {
+    for (long end = tlt_now_ms() + 300000; !strstr(p->out, "done ") && tlt_now_ms() < end;) {
         tlt_expect_alive(p);
         kill(p->pid, SIGUSR1);
         signals++;
-        struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
-        if (poll(&pfd, 1, 50) > 0) {
-            ssize_t k = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-            if (k > 0)
-                p->out_len += (size_t)k, p->out[p->out_len] = 0;
-        }
+        tlt_read_stdout(p, 50);
     }
     tlt_expect(p, strstr(p->out, "done ") != NULL, "the churn did not finish under TSan");
     long created = 0, joined = 0, detached = 0;
     sscanf(strstr(p->out, "done "), "done created %ld joined %ld detached %ld", &created, &joined,
            &detached);
-    p->dumps = rb_settled_dumps(p);
+    p->dumps = tlt_settled_dumps(p);
     tlt_dump(p);
     tlt_expect_count(p, "created", created);
     tlt_expect_count(p, "joined", joined);
@@ -191,8 +191,8 @@ Test(sanitizers, tsan_registry_and_sampler_under_churn)
     tlt_expect_count(p, "live", 5); /* main and the 4 spawners */
     tlt_expect(p, !sanitizer_said(tlt_stderr(p)), "ThreadSanitizer reported:\n%.6000s",
                tlt_stderr(p));
-    rb_figure("TSan library: churn of %ld threads under %d dump signals (%d dumps), no report "
-              "outside tests/robust/tsan.supp",
-              created, signals, p->dumps);
+    tlt_figure("TSan library: churn of %ld threads under %d dump signals (%d dumps), no report "
+               "outside tests/data/tsan.supp",
+               created, signals, p->dumps);
     tlt_stop(p);
 }

@@ -18,16 +18,10 @@
 #include <unistd.h>
 
 #include "lib/cli_exec.h"
+#include "lib/run.h"
 #include "lib/tlt.h"
 
 TestSuite(trigger, .fini = tlt_cleanup, .timeout = 90);
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* 'threadleak dump PID', retried for up to ms while the process has not
  * announced itself yet (it does so within one sampler period). */
@@ -36,9 +30,9 @@ static void dump_of(cli_result *r, pid_t pid, long ms)
     char pids[16];
     snprintf(pids, sizeof pids, "%d", (int)pid);
     const char *argv[] = {cli_threadleak(), "dump", pids, NULL};
-    for (long end = now_ms() + ms;;) {
+    for (long end = tlt_now_ms() + ms;;) {
         cli_exec(r, NULL, 0, argv, NULL);
-        if (r->status == 0 || now_ms() > end)
+        if (r->status == 0 || tlt_now_ms() > end)
             return;
         usleep(100 * 1000);
     }
@@ -144,7 +138,7 @@ Test(trigger, dump_a_process_that_keeps_switching_its_euid)
     cli_result *r = cli_new();
     int ok = 0, n = 0;
     /* over 40 switches: more than a process may map pages for */
-    for (long end = now_ms() + 4000; n < 8 || (now_ms() < end && n < 60); n++) {
+    for (long end = tlt_now_ms() + 4000; n < 8 || (tlt_now_ms() < end && n < 60); n++) {
         dump_of(r, p->pid, 3000);
         ok += r->status == 0 && strstr(r->out, "3 threads") != NULL;
         usleep(50 * 1000);
@@ -331,7 +325,7 @@ static void *memcached_client(void *arg)
     struct client *c = arg;
     int fd = -1;
     for (int n = 0; !c->done && n < 2000; n++) {
-        long t = now_ms() - c->t0;
+        long t = tlt_now_ms() - c->t0;
         if (fd < 0 && (fd = connect_to(c->port)) < 0) {
             if (c->first_ok && t < c->stop_after)
                 c->failed_early++;
@@ -352,7 +346,7 @@ static void *memcached_client(void *arg)
         }
         if (ok && strstr(buf, "STORED\r\n") && strstr(buf, "hello")) {
             c->served++;
-            c->last_ok = now_ms() - c->t0;
+            c->last_ok = tlt_now_ms() - c->t0;
             if (!c->first_ok)
                 c->first_ok = c->last_ok;
         } else {
@@ -403,7 +397,7 @@ Test(trigger, memcached_serves_until_the_duration_ends)
     const char *mc = tlt_which("memcached");
     if (!mc)
         cr_skip_test("memcached is not installed (Debian: memcached; scripts/install-deps.sh)");
-    struct client c = {.port = free_port(), .stop_after = 3800, .t0 = now_ms()};
+    struct client c = {.port = free_port(), .stop_after = 3800, .t0 = tlt_now_ms()};
     char port[16];
     snprintf(port, sizeof port, "%d", c.port);
     cli_result *r = cli_new();

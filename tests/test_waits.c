@@ -240,7 +240,8 @@ Test(waits, detail_threads)
                            !strcmp(tlt_frame_fn(json_object_get(t, "stack"), 0), "sem_waiter"),
                        "sem waiter %lld: frame #0 should be sem_waiter", (long long)tid);
         }
-        if (tid == p->pid) main_seen = 1;
+        if (tid == p->pid)
+            main_seen = 1;
     }
     tlt_expect(p, sem == 6, "expected 6 threads in sem, found %d", sem);
     tlt_expect(p, main_seen, "the main thread (tid %d) is not in \"threads\"", (int)p->pid);

@@ -17,6 +17,7 @@
 #include "cli/attach.h"
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/grouping.h"
 #include "common/owners.h"
 #include "common/stack_key.h"
 
@@ -150,28 +151,6 @@ static void classify(tl_attach *a, tl_attach_thread *at, struct sym **cache, tl_
         memmove(frames, frames + w.skip, (size_t)t->stack.depth * sizeof *frames);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int by_count(const void *a, const void *b)
-{
-    const tl_group *x = a, *y = b;
-    if (x->count != y->count)
-        return y->count - x->count;
-    if (x->state != y->state)
-        return y->state == TL_BLOCKED ? 1 : -1;
-    return x->tids[0] - y->tids[0];
-}
-
 static void add_to_group(struct group **groups, const tl_thread *t, pid_t pid)
 {
     char *stack_key = tl_stack_source_key(&t->stack);
@@ -218,16 +197,9 @@ static void add_to_group(struct group **groups, const tl_thread *t, pid_t pid)
 static void finish_group(struct group *g)
 {
     tl_group *out = &g->g;
-    uint64_t first = g->objects[0];
-    if (out->state == TL_BLOCKED) {
-        qsort(g->objects, (size_t)out->count, sizeof *g->objects, cmp_u64);
-        for (int i = 0; i < out->count; i++)
-            if (i == 0 || g->objects[i] != g->objects[i - 1])
-                out->objects++;
-        out->object = out->objects == 1 ? first : 0;
-    }
+    tl_group_set_objects(out, g->objects);
     out->n_tids = out->count;
-    qsort(out->tids, (size_t)out->n_tids, sizeof *out->tids, cmp_pid);
+    qsort(out->tids, (size_t)out->n_tids, sizeof *out->tids, tl_cmp_pid);
 }
 
 static char *program_of(pid_t pid)
@@ -296,13 +268,7 @@ static int build(pid_t pid, struct built *b, tl_attach_want keep, void *arg)
             continue; /* gone before it could be seen */
         tl_thread *t = &d->threads[d->n_threads++];
         classify(a, at, &b->cache, b->u, t);
-        d->counts.live++;
-        if (t->state == TL_BLOCKED) {
-            d->counts.blocked++;
-            d->counts.by_wait[t->wait]++;
-        } else {
-            d->counts.running++;
-        }
+        tl_counts_add(&d->counts, t->state, t->wait);
         add_to_group(&groups, t, pid);
     }
     b->n_threads = d->n_threads;
@@ -320,7 +286,7 @@ static int build(pid_t pid, struct built *b, tl_attach_want keep, void *arg)
         free(g->key);
         free(g);
     }
-    qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, by_count);
+    qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, tl_group_order);
     if (!keep) /* --attach: the library's threads own the locks, not ours */
         tl_attach_owners(a, d);
     return 0;
@@ -383,7 +349,7 @@ struct known {
 static int untracked(pid_t tid, void *arg)
 {
     const struct known *k = arg;
-    if (bsearch(&tid, k->tids, (size_t)k->n, sizeof tid, cmp_pid))
+    if (bsearch(&tid, k->tids, (size_t)k->n, sizeof tid, tl_cmp_pid))
         return 0;
     char path[96], name[32] = "";
     snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)k->pid, (int)tid);
@@ -413,7 +379,7 @@ int tl_attach_merge(pid_t pid, const char *lib_json, int format, int threads, FI
     for (int i = 0; i < lib->n_groups; i++)
         for (int j = 0; j < lib->groups[i].n_tids; j++)
             k.tids[k.n++] = lib->groups[i].tids[j];
-    qsort(k.tids, (size_t)k.n, sizeof *k.tids, cmp_pid);
+    qsort(k.tids, (size_t)k.n, sizeof *k.tids, tl_cmp_pid);
     struct built b;
     int rc = TL_EXIT_FAIL;
     if (build(pid, &b, untracked, &k) == 0) {
@@ -428,7 +394,7 @@ int tl_attach_merge(pid_t pid, const char *lib_json, int format, int threads, FI
         m.groups = tl_xcalloc((size_t)m.n_groups + 1, sizeof *m.groups);
         memcpy(m.groups, lib->groups, (size_t)lib->n_groups * sizeof *m.groups);
         memcpy(m.groups + lib->n_groups, a->groups, (size_t)a->n_groups * sizeof *m.groups);
-        qsort(m.groups, (size_t)m.n_groups, sizeof *m.groups, by_count);
+        qsort(m.groups, (size_t)m.n_groups, sizeof *m.groups, tl_group_order);
         m.counts.live += a->counts.live;
         m.counts.blocked += a->counts.blocked;
         m.counts.running += a->counts.running;

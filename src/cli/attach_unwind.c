@@ -148,7 +148,7 @@ void tl_unwind_all(tl_unwinder *u)
     dwfl_getthreads(u->dwfl, on_thread, u);
 }
 
-static const char *keep(tl_unwinder *u, char *s)
+static const char *keep_string(tl_unwinder *u, char *s)
 {
     if (!s)
         return NULL;
@@ -168,19 +168,19 @@ tl_frame tl_unwind_frame(tl_unwinder *u, uint64_t pc, int activation)
     if (!m)
         return f;
     const char *mod = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-    f.module = keep(u, mod ? tl_xstrdup(mod) : NULL);
+    f.module = keep_string(u, mod ? tl_xstrdup(mod) : NULL);
     GElf_Off off = 0;
     GElf_Sym sym;
     const char *name = dwfl_module_addrinfo(m, at, &off, &sym, NULL, NULL, NULL);
     if (name) {
-        f.function = keep(u, tl_symbol_name(name));
+        f.function = keep_string(u, tl_symbol_name(name));
         f.offset = off + (activation ? 0 : 1);
     }
     Dwfl_Line *line = dwfl_module_getsrc(m, at);
     if (line) {
         int lineno = 0;
         const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
-        f.file = keep(u, file ? tl_xstrdup(file) : NULL);
+        f.file = keep_string(u, file ? tl_xstrdup(file) : NULL);
         f.line = lineno;
     }
     return f;

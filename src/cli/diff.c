@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 
 enum change { GREW, NEW, SHRANK, GONE, SAME };
 static const char *const change_names[] = {"grew", "new", "shrank", "gone", "unchanged"};
@@ -63,9 +64,9 @@ static entry *compare(const tl_dump *o, const tl_dump *n, int *count)
     return e;
 }
 
-static void when(char *out, size_t n, uint64_t ns)
+static void utc_text(char *out, size_t n, uint64_t ns)
 {
-    time_t secs = (time_t)(ns / 1000000000ull);
+    time_t secs = (time_t)(ns / TL_NS_PER_S);
     struct tm tm;
     if (!gmtime_r(&secs, &tm) || !strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf(out, n, "?");
@@ -74,8 +75,8 @@ static void when(char *out, size_t n, uint64_t ns)
 static void write_text(FILE *out, const tl_dump *o, const tl_dump *n, const entry *e, int m)
 {
     char t1[32], t2[32];
-    when(t1, sizeof t1, o->time_unix_ns);
-    when(t2, sizeof t2, n->time_unix_ns);
+    utc_text(t1, sizeof t1, o->time_unix_ns);
+    utc_text(t2, sizeof t2, n->time_unix_ns);
     fprintf(out, "threadleak diff \u00b7 pid %d dump %d (%s) \u2192 pid %d dump %d (%s)\n", o->pid,
             o->number, t1, n->pid, n->number, t2);
     fprintf(out,

@@ -24,13 +24,14 @@ struct tl_dump_file {
     tl_dump d;
 };
 
-typedef struct rd {
+/* The first thing wrong with the file, said at its JSON path ("groups[2].count"). */
+typedef struct read_error {
     char *err;
     size_t errlen;
     int failed;
-} rd;
+} read_error;
 
-static void fail(rd *r, const char *path, const char *what)
+static void fail(read_error *r, const char *path, const char *what)
 {
     if (r->failed)
         return;
@@ -38,36 +39,36 @@ static void fail(rd *r, const char *path, const char *what)
     snprintf(r->err, r->errlen, "%s: %s", path, what);
 }
 
-static void sub(char *out, size_t n, const char *path, const char *key)
+static void path_member(char *out, size_t n, const char *path, const char *key)
 {
     snprintf(out, n, "%s%s%s", path, *path ? "." : "", key);
 }
 
-static void idx(char *out, size_t n, const char *path, size_t i)
+static void path_element(char *out, size_t n, const char *path, size_t i)
 {
     snprintf(out, n, "%s[%zu]", path, i);
 }
 
 /* A required member (or an optional one when opt is set: NULL if absent). */
-static json_t *member(rd *r, json_t *obj, const char *path, const char *key, int opt)
+static json_t *member(read_error *r, json_t *obj, const char *path, const char *key, int opt)
 {
     json_t *v = json_object_get(obj, key);
     if (!v && !opt) {
         char p[512];
-        sub(p, sizeof p, path, key);
+        path_member(p, sizeof p, path, key);
         fail(r, p, "missing");
     }
     return v;
 }
 
-static long long get_int(rd *r, json_t *obj, const char *path, const char *key, long long lo,
-                         long long hi, long long dflt, int opt)
+static long long get_int(read_error *r, json_t *obj, const char *path, const char *key,
+                         long long lo, long long hi, long long dflt, int opt)
 {
     char p[512], what[128];
     json_t *v = member(r, obj, path, key, opt);
     if (!v || (opt && json_is_null(v)))
         return dflt;
-    sub(p, sizeof p, path, key);
+    path_member(p, sizeof p, path, key);
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
         snprintf(what, sizeof what, "expected an integer from %lld to %lld", lo, hi);
         fail(r, p, what);
@@ -77,8 +78,8 @@ static long long get_int(rd *r, json_t *obj, const char *path, const char *key, 
 }
 
 /* A string or null (NULL is returned for null or, when opt, absent). */
-static const char *get_str(rd *r, json_t *obj, const char *path, const char *key, int nullable,
-                           int opt)
+static const char *get_str(read_error *r, json_t *obj, const char *path, const char *key,
+                           int nullable, int opt)
 {
     char p[512];
     json_t *v = member(r, obj, path, key, opt);
@@ -87,7 +88,7 @@ static const char *get_str(rd *r, json_t *obj, const char *path, const char *key
     if (json_is_null(v) && nullable)
         return NULL;
     if (!json_is_string(v)) {
-        sub(p, sizeof p, path, key);
+        path_member(p, sizeof p, path, key);
         fail(r, p, nullable ? "expected a string or null" : "expected a string");
         return NULL;
     }
@@ -95,10 +96,10 @@ static const char *get_str(rd *r, json_t *obj, const char *path, const char *key
 }
 
 /* "0x..." into a uint64; a null is 0 when nullable. */
-static uint64_t get_hex(rd *r, json_t *obj, const char *path, const char *key, int nullable)
+static uint64_t get_hex(read_error *r, json_t *obj, const char *path, const char *key, int nullable)
 {
     char p[512];
-    sub(p, sizeof p, path, key);
+    path_member(p, sizeof p, path, key);
     json_t *v = member(r, obj, path, key, 0);
     if (!v)
         return 0;
@@ -116,13 +117,14 @@ static uint64_t get_hex(rd *r, json_t *obj, const char *path, const char *key, i
     return strtoull(s + 2, NULL, 16);
 }
 
-static json_t *get_array(rd *r, json_t *obj, const char *path, const char *key, size_t max, int opt)
+static json_t *get_array(read_error *r, json_t *obj, const char *path, const char *key, size_t max,
+                         int opt)
 {
     char p[512], what[96];
     json_t *v = member(r, obj, path, key, opt);
     if (!v)
         return NULL;
-    sub(p, sizeof p, path, key);
+    path_member(p, sizeof p, path, key);
     if (!json_is_array(v)) {
         fail(r, p, "expected an array");
         return NULL;
@@ -136,26 +138,26 @@ static json_t *get_array(rd *r, json_t *obj, const char *path, const char *key, 
     return v;
 }
 
-static int get_state(rd *r, json_t *obj, const char *path)
+static int get_state(read_error *r, json_t *obj, const char *path)
 {
     char p[512];
     const char *s = get_str(r, obj, path, "state", 0, 0);
     int st = s ? tl_state_parse(s) : TL_RUNNING;
     if (s && st < 0) {
-        sub(p, sizeof p, path, "state");
+        path_member(p, sizeof p, path, "state");
         fail(r, p, "expected \"running\", \"blocked\" or \"exited\"");
         return TL_RUNNING;
     }
     return st;
 }
 
-static int get_wait(rd *r, json_t *obj, const char *path)
+static int get_wait(read_error *r, json_t *obj, const char *path)
 {
     char p[512];
     const char *s = get_str(r, obj, path, "wait", 1, 0);
     int w = tl_wait_parse(s);
     if (w < 0) {
-        sub(p, sizeof p, path, "wait");
+        path_member(p, sizeof p, path, "wait");
         fail(r, p,
              "expected a wait kind (join, mutex, rwlock, cond, sem, barrier, futex, sleep, "
              "io, poll, child) or null");
@@ -164,7 +166,7 @@ static int get_wait(rd *r, json_t *obj, const char *path)
     return w;
 }
 
-static void read_frame(rd *r, json_t *v, const char *path, tl_frame *f)
+static void read_frame(read_error *r, json_t *v, const char *path, tl_frame *f)
 {
     if (!json_is_object(v)) {
         fail(r, path, "expected a frame object");
@@ -180,41 +182,41 @@ static void read_frame(rd *r, json_t *v, const char *path, tl_frame *f)
     f->inlined = json_is_true(inl);
     if (inl && !json_is_boolean(inl)) {
         char p[512];
-        sub(p, sizeof p, path, "inlined");
+        path_member(p, sizeof p, path, "inlined");
         fail(r, p, "expected true or false");
     }
 }
 
-static void read_stack_opt(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s,
-                           int opt)
+static void read_stack_opt(read_error *r, json_t *obj, const char *path, const char *key,
+                           tl_stack *s, int opt)
 {
     char p[512], q[600];
     json_t *a = get_array(r, obj, path, key, MAX_FRAMES, opt);
     if (!a)
         return;
-    sub(p, sizeof p, path, key);
+    path_member(p, sizeof p, path, key);
     s->depth = (int)json_array_size(a);
     s->frames = tl_xcalloc((size_t)s->depth, sizeof *s->frames);
     for (size_t i = 0; i < json_array_size(a) && !r->failed; i++) {
-        idx(q, sizeof q, p, i);
+        path_element(q, sizeof q, p, i);
         read_frame(r, json_array_get(a, i), q, &s->frames[i]);
     }
 }
 
-static void read_stack(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s)
+static void read_stack(read_error *r, json_t *obj, const char *path, const char *key, tl_stack *s)
 {
     read_stack_opt(r, obj, path, key, s, 0);
 }
 
 /* A running group's or thread's capture (running stacks): all optional. */
-static void read_capture(rd *r, json_t *obj, const char *path, int *capture, const char **syscall,
-                         tl_stack *current)
+static void read_capture(read_error *r, json_t *obj, const char *path, int *capture,
+                         const char **syscall, tl_stack *current)
 {
     const char *c = get_str(r, obj, path, "running_capture", 1, 1);
     *capture = tl_capture_parse(c);
     if (c && *capture == TL_CAPTURE_NONE) {
         char p[512];
-        sub(p, sizeof p, path, "running_capture");
+        path_member(p, sizeof p, path, "running_capture");
         fail(r, p, "expected ok, in_syscall, blocked_signal, no_answer, unavailable or skipped");
     }
     *syscall = get_str(r, obj, path, "running_syscall", 1, 1);
@@ -222,7 +224,8 @@ static void read_capture(rd *r, json_t *obj, const char *path, int *capture, con
 }
 
 /* A stack that a ptrace dump may write as null (not known): 1 when null. */
-static int read_stack_or_null(rd *r, json_t *obj, const char *path, const char *key, tl_stack *s)
+static int read_stack_or_null(read_error *r, json_t *obj, const char *path, const char *key,
+                              tl_stack *s)
 {
     json_t *v = json_object_get(obj, key);
     if (v && json_is_null(v))
@@ -237,19 +240,19 @@ static int is_null(json_t *obj, const char *key)
     return v && json_is_null(v);
 }
 
-static pid_t *read_tids(rd *r, json_t *obj, const char *path, const char *key, int *n)
+static pid_t *read_tids(read_error *r, json_t *obj, const char *path, const char *key, int *n)
 {
     char p[512], q[600];
     json_t *a = get_array(r, obj, path, key, MAX_TIDS, 0);
     *n = 0;
     if (!a)
         return NULL;
-    sub(p, sizeof p, path, key);
+    path_member(p, sizeof p, path, key);
     pid_t *t = tl_xcalloc(json_array_size(a), sizeof *t);
     for (size_t i = 0; i < json_array_size(a); i++) {
         json_t *v = json_array_get(a, i);
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > MAX_PID) {
-            idx(q, sizeof q, p, i);
+            path_element(q, sizeof q, p, i);
             fail(r, q, "expected a thread id from 0 to 4194304");
             break;
         }
@@ -260,20 +263,20 @@ static pid_t *read_tids(rd *r, json_t *obj, const char *path, const char *key, i
 }
 
 /* thread_names: parallel to tids (NULL when absent or of another length). */
-static tl_name *read_names(rd *r, json_t *obj, const char *path, int n)
+static tl_name *read_names(read_error *r, json_t *obj, const char *path, int n)
 {
     char p[512], q[600];
     json_t *a = get_array(r, obj, path, "thread_names", MAX_TIDS, 1);
     if (!a || json_array_size(a) != (size_t)n || n == 0)
         return NULL;
-    sub(p, sizeof p, path, "thread_names");
+    path_member(p, sizeof p, path, "thread_names");
     tl_name *names = tl_xcalloc((size_t)n, sizeof *names);
     for (int i = 0; i < n; i++) {
         json_t *v = json_array_get(a, (size_t)i);
         if (json_is_null(v))
             continue;
         if (!json_is_string(v)) {
-            idx(q, sizeof q, p, (size_t)i);
+            path_element(q, sizeof q, p, (size_t)i);
             fail(r, q, "expected a string or null");
             break;
         }
@@ -283,13 +286,14 @@ static tl_name *read_names(rd *r, json_t *obj, const char *path, int n)
 }
 
 /* An optional frame, null allowed; ip 0 when absent. */
-static void read_opt_frame(rd *r, json_t *obj, const char *path, const char *key, tl_frame *f)
+static void read_opt_frame(read_error *r, json_t *obj, const char *path, const char *key,
+                           tl_frame *f)
 {
     char p[512];
     json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v))
         return;
-    sub(p, sizeof p, path, key);
+    path_member(p, sizeof p, path, key);
     read_frame(r, v, p, f);
 }
 
@@ -302,7 +306,7 @@ static int owner_flag(const char *s)
 }
 
 /* An owner object (v at path); null leaves o unknown. */
-static void read_owner_at(rd *r, json_t *v, const char *p, tl_owner *o)
+static void read_owner_at(read_error *r, json_t *v, const char *p, tl_owner *o)
 {
     o->group = -1;
     if (!v || json_is_null(v))
@@ -338,39 +342,48 @@ static void read_owner_at(rd *r, json_t *v, const char *p, tl_owner *o)
 }
 
 /* "owner" of a group or thread: optional, null when absent. */
-static void read_owner(rd *r, json_t *obj, const char *path, tl_owner *o)
+static void read_owner(read_error *r, json_t *obj, const char *path, tl_owner *o)
 {
     char p[512];
-    sub(p, sizeof p, path, "owner");
+    path_member(p, sizeof p, path, "owner");
     read_owner_at(r, json_object_get(obj, "owner"), p, o);
 }
 
 /* "owners" of a group waiting on several objects: optional. */
-static void read_owners(rd *r, json_t *obj, const char *path, tl_group *g)
+static void read_owners(read_error *r, json_t *obj, const char *path, tl_group *g)
 {
     char p[512], q[600];
     json_t *a = get_array(r, obj, path, "owners", 64, 1);
     if (!a)
         return;
-    sub(p, sizeof p, path, "owners");
+    path_member(p, sizeof p, path, "owners");
     g->owners = tl_xcalloc(json_array_size(a) + 1, sizeof *g->owners);
     for (size_t i = 0; i < json_array_size(a) && !r->failed; i++) {
-        idx(q, sizeof q, p, i);
+        path_element(q, sizeof q, p, i);
         read_owner_at(r, json_array_get(a, i), q, &g->owners[g->n_owners++]);
     }
     g->more_owners = (int)get_int(r, obj, path, "more_owners", 0, MAX_TIDS, 0, 1);
 }
 
-static void read_cycle_thread(rd *r, json_t *v, const char *path, tl_cycle_thread *t)
+/* A thread object's tid and name (of "threads" and of a deadlock's);
+ * -1 when v is no object. */
+static int read_tid_name(read_error *r, json_t *v, const char *path, pid_t *tid, char name[16])
 {
     if (!json_is_object(v)) {
         fail(r, path, "expected a thread object");
-        return;
+        return -1;
     }
-    t->tid = (pid_t)get_int(r, v, path, "tid", 0, MAX_PID, 0, 0);
-    const char *name = get_str(r, v, path, "name", 1, 1);
-    if (name)
-        snprintf(t->name, sizeof t->name, "%s", name);
+    *tid = (pid_t)get_int(r, v, path, "tid", 0, MAX_PID, 0, 0);
+    const char *s = get_str(r, v, path, "name", 1, 1);
+    if (s)
+        snprintf(name, 16, "%s", s);
+    return 0;
+}
+
+static void read_cycle_thread(read_error *r, json_t *v, const char *path, tl_cycle_thread *t)
+{
+    if (read_tid_name(r, v, path, &t->tid, t->name))
+        return;
     t->wait = get_wait(r, v, path);
     t->wait_call = get_str(r, v, path, "wait_call", 1, 1);
     t->object = get_hex(r, v, path, "object", 1);
@@ -379,7 +392,7 @@ static void read_cycle_thread(rd *r, json_t *v, const char *path, tl_cycle_threa
 }
 
 /* "deadlocks": optional (dumps from before it existed have none). */
-static void read_deadlocks(rd *r, json_t *root, tl_dump *d)
+static void read_deadlocks(read_error *r, json_t *root, tl_dump *d)
 {
     char p[64], q[96];
     json_t *a = get_array(r, root, "", "deadlocks", MAX_THREADS, 1);
@@ -387,7 +400,7 @@ static void read_deadlocks(rd *r, json_t *root, tl_dump *d)
         return;
     d->deadlocks = tl_xcalloc(json_array_size(a) + 1, sizeof *d->deadlocks);
     for (size_t i = 0; i < json_array_size(a) && !r->failed; i++) {
-        idx(p, sizeof p, "deadlocks", i);
+        path_element(p, sizeof p, "deadlocks", i);
         json_t *c = json_array_get(a, i);
         tl_deadlock *dl = &d->deadlocks[d->n_deadlocks++];
         if (!json_is_object(c)) {
@@ -406,7 +419,7 @@ static void read_deadlocks(rd *r, json_t *root, tl_dump *d)
     }
 }
 
-static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
+static void read_group(read_error *r, json_t *v, const char *path, int pid, tl_group *g)
 {
     g->growth = -1;
     if (!json_is_object(v)) {
@@ -422,7 +435,7 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
     json_t *b = member(r, v, path, "blocked_ns", 0);
     if (b && !json_is_null(b)) {
         char p[512];
-        sub(p, sizeof p, path, "blocked_ns");
+        path_member(p, sizeof p, path, "blocked_ns");
         if (!json_is_object(b))
             fail(r, p, "expected {\"min\": N, \"max\": N} or null");
         g->blocked_min_ns = (uint64_t)get_int(r, b, p, "min", 0, INT64_MAX, 0, 0);
@@ -450,16 +463,10 @@ static void read_group(rd *r, json_t *v, const char *path, int pid, tl_group *g)
     read_capture(r, v, path, &g->capture, &g->capture_syscall, &g->current_stack);
 }
 
-static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
+static void read_thread(read_error *r, json_t *v, const char *path, tl_thread *t)
 {
-    if (!json_is_object(v)) {
-        fail(r, path, "expected a thread object");
+    if (read_tid_name(r, v, path, &t->tid, t->name))
         return;
-    }
-    t->tid = (pid_t)get_int(r, v, path, "tid", 0, MAX_PID, 0, 0);
-    const char *name = get_str(r, v, path, "name", 1, 1);
-    if (name)
-        snprintf(t->name, sizeof t->name, "%s", name);
     t->state = get_state(r, v, path);
     t->wait = get_wait(r, v, path);
     t->wait_call = get_str(r, v, path, "wait_call", 1, 1);
@@ -480,7 +487,7 @@ static void read_thread(rd *r, json_t *v, const char *path, tl_thread *t)
 }
 
 /* "running_stacks": present only in dumps that captured running stacks. */
-static void read_running(rd *r, json_t *root, tl_dump *d)
+static void read_running(read_error *r, json_t *root, tl_dump *d)
 {
     json_t *o = member(r, root, "", "running_stacks", 1);
     if (!o)
@@ -501,13 +508,13 @@ static void read_running(rd *r, json_t *root, tl_dump *d)
     char p[64];
     for (int i = 0; i < d->n_unanswered && !r->failed; i++) {
         json_t *t = json_array_get(na, (size_t)i);
-        idx(p, sizeof p, "running_stacks.not_answered", (size_t)i);
+        path_element(p, sizeof p, "running_stacks.not_answered", (size_t)i);
         d->unanswered_tids[i] = (pid_t)get_int(r, t, p, "tid", 0, MAX_PID, 0, 0);
         d->unanswered_why[i] = tl_capture_parse(get_str(r, t, p, "why", 0, 0));
     }
 }
 
-static void read_counts(rd *r, json_t *root, tl_counts *c)
+static void read_counts(read_error *r, json_t *root, tl_counts *c)
 {
     json_t *o = member(r, root, "", "counts", 0);
     if (!o)
@@ -575,7 +582,7 @@ static void free_model(tl_dump *d)
     free(d->deadlocks);
 }
 
-static void read_root(rd *r, json_t *root, tl_dump *d)
+static void read_root(read_error *r, json_t *root, tl_dump *d)
 {
     d->n_threads = -1;
     if (!json_is_object(root)) {
@@ -626,7 +633,7 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
     d->n_groups = (int)json_array_size(groups);
     d->groups = tl_xcalloc((size_t)d->n_groups, sizeof *d->groups);
     for (int i = 0; i < d->n_groups && !r->failed; i++) {
-        idx(p, sizeof p, "groups", (size_t)i);
+        path_element(p, sizeof p, "groups", (size_t)i);
         read_group(r, json_array_get(groups, (size_t)i), p, d->pid, &d->groups[i]);
     }
     read_deadlocks(r, root, d);
@@ -635,7 +642,7 @@ static void read_root(rd *r, json_t *root, tl_dump *d)
         d->n_threads = (int)json_array_size(threads);
         d->threads = tl_xcalloc((size_t)d->n_threads, sizeof *d->threads);
         for (int i = 0; i < d->n_threads && !r->failed; i++) {
-            idx(p, sizeof p, "threads", (size_t)i);
+            path_element(p, sizeof p, "threads", (size_t)i);
             read_thread(r, json_array_get(threads, (size_t)i), p, &d->threads[i]);
         }
     }
@@ -652,7 +659,7 @@ tl_dump_file *tl_dump_parse(const char *text, size_t len, char *err, size_t errl
     }
     tl_dump_file *f = tl_xcalloc(1, sizeof *f);
     f->root = root;
-    rd r = {err, errlen, 0};
+    read_error r = {err, errlen, 0};
     read_root(&r, root, &f->d);
     if (r.failed) {
         tl_dump_file_free(f);

@@ -1,6 +1,7 @@
 /* See html.h. Everything is drawn here, as HTML and SVG text: the page needs
  * no script and no network to be read, from a CI artifact or a mail. */
 #include "cli/html.h"
+#include "common/clock.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -47,18 +48,20 @@ static const char style[] =
 
 /* ---- the chart ---- */
 
+/* The chart: its width and height, and its margins left, right, top, bottom (px). */
 enum { CW = 1000, CH = 320, ML = 50, MR = 20, MT = 20, MB = 40 };
 
 typedef struct scale {
     double t0, t1, ymax;
 } scale;
 
-static double sx(const scale *s, double t)
+/* Where time t (ms) and thread count y fall on the chart, in px. */
+static double x_px(const scale *s, double t)
 {
     return ML + (s->t1 > s->t0 ? (t - s->t0) / (s->t1 - s->t0) : 0.5) * (CW - ML - MR);
 }
 
-static double sy(const scale *s, double y)
+static double y_px(const scale *s, double y)
 {
     return CH - MB - (s->ymax > 0 ? y / s->ymax : 0) * (CH - MT - MB);
 }
@@ -74,7 +77,7 @@ static void polyline(FILE *out, const scale *sc, const tl_sample *s, int n, cons
     fprintf(out, "<polyline class=\"%s\" points=\"", cls);
     for (int i = 0; i < n; i++) {
         long v = *(const long *)((const char *)&s[i] + field);
-        fprintf(out, "%.1f,%.1f ", sx(sc, (double)s[i].t_ms), sy(sc, (double)v));
+        fprintf(out, "%.1f,%.1f ", x_px(sc, (double)s[i].t_ms), y_px(sc, (double)v));
     }
     fputs("\"/>\n", out);
 }
@@ -104,7 +107,8 @@ static void trend(FILE *out, const scale *sc, const tl_html_page *p)
         fprintf(out,
                 "<line class=\"trend\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\">"
                 "<title>trend %+.3g threads/s</title></line>\n",
-                sx(sc, t0), sy(sc, b + slope * t0), sx(sc, t1), sy(sc, b + slope * t1), g->per_s);
+                x_px(sc, t0), y_px(sc, b + slope * t0), x_px(sc, t1), y_px(sc, b + slope * t1),
+                g->per_s);
     }
     free(r);
 }
@@ -132,20 +136,20 @@ static void chart(FILE *out, const tl_html_page *p)
                 "<rect class=\"window\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\">"
                 "<title>judged window: the last %d samples</title></rect>"
                 "<text x=\"%.1f\" y=\"%d\">judged window</text>\n",
-                sx(&sc, (double)g->window_start_ms), MT,
-                sx(&sc, sc.t1) - sx(&sc, g->window_start_ms), CH - MT - MB, g->n_window,
-                sx(&sc, (double)g->window_start_ms) + 4, MT + 12);
+                x_px(&sc, (double)g->window_start_ms), MT,
+                x_px(&sc, sc.t1) - x_px(&sc, g->window_start_ms), CH - MT - MB, g->n_window,
+                x_px(&sc, (double)g->window_start_ms) + 4, MT + 12);
     for (int k = 0; k <= 4; k++) { /* y grid and labels */
         double v = sc.ymax * k / 4;
         fprintf(out,
                 "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
                 "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
-                ML, CW - MR, sy(&sc, v), sy(&sc, v), ML - 6, sy(&sc, v) + 4, v);
+                ML, CW - MR, y_px(&sc, v), y_px(&sc, v), ML - 6, y_px(&sc, v) + 4, v);
     }
     for (int k = 0; k <= 5; k++) { /* x labels, seconds since the library started */
         double t = sc.t0 + (sc.t1 - sc.t0) * k / 5;
-        fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.1fs</text>\n", sx(&sc, t),
-                CH - MB + 16, t / 1000);
+        fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.1fs</text>\n",
+                x_px(&sc, t), CH - MB + 16, t / 1000);
     }
     fprintf(out,
             "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
@@ -160,7 +164,7 @@ static void chart(FILE *out, const tl_html_page *p)
                 "<circle class=\"sample\" r=\"2.5\" cx=\"%.1f\" cy=\"%.1f\" data-t-ms=\"%ld\" "
                 "data-threads=\"%ld\"><title>%.1fs: %ld live (%ld blocked, %ld running), %ld "
                 "exited unjoined</title></circle>\n",
-                sx(&sc, (double)s[i].t_ms), sy(&sc, (double)judged_y(&s[i])), s[i].t_ms,
+                x_px(&sc, (double)s[i].t_ms), y_px(&sc, (double)judged_y(&s[i])), s[i].t_ms,
                 judged_y(&s[i]), s[i].t_ms / 1000.0, s[i].live, s[i].blocked, s[i].running,
                 s[i].exited_unjoined);
     fputs("</svg>\n<p class=\"meta\"><span style=\"color:#1565c0\">&#9632; live</span> "
@@ -373,7 +377,7 @@ static void header(FILE *out, const tl_html_page *p)
     const tl_dump *d = p->dump;
     if (d) {
         char when[32] = "";
-        time_t secs = (time_t)(d->time_unix_ns / 1000000000u);
+        time_t secs = (time_t)(d->time_unix_ns / TL_NS_PER_S);
         struct tm tm;
         if (gmtime_r(&secs, &tm))
             strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -399,15 +399,12 @@ static void find_unseen(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
     }
 }
 
-void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
+/* The exit dumps of the run's processes: the program's threads left at
+ * exit, and those of each other process with their suspects. Returns the
+ * program's exit dump, NULL when there is none. */
+static tl_dump_file *judge_exit_dumps(const tl_run_opts *o, tl_run_result *r, tl_verdict *v,
+                                      exit_dump *ex, int n_ex)
 {
-    memset(v, 0, sizeof *v);
-    judge_series(o, r, v);
-    v->growth_detected = v->g.detected;
-
-    static exit_dump ex[256];
-    memset(ex, 0, sizeof ex);
-    int n_ex = find_exit_dumps(r, ex, 256);
     tl_dump_file *exit_file = NULL;
     for (int i = 0; i < n_ex; i++) {
         tl_dump_file *f = load(ex[i].path);
@@ -430,19 +427,13 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
             }
         }
     }
-    v->exit_detected = v->have_exit && !r->stopped && v->exit_leaked > 0;
-    pick_dumps(o, r, r->pid, r->stopped, exit_file, v->trimmed, &v->g, &v->early, &v->final,
-               &v->final_kind, &v->early_at_ms);
+    return exit_file;
+}
 
-    if (v->growth_detected && v->early && v->final) {
-        const tl_dump *e = tl_dump_of(v->early), *f = tl_dump_of(v->final);
-        /* the growth was in groups an ignore glob names, not in the others */
-        if (net_growth(o, e, f, 1) >= o->growth.min_growth &&
-            net_growth(o, e, f, 0) < o->growth.min_growth)
-            v->growth_in_ignored = 1;
-    }
-
-    /* suspects of the other processes that grew: from their own dumps */
+/* Suspects of the other processes that grew: from their own dumps. */
+static void suspects_of_others(const tl_run_opts *o, tl_run_result *r, tl_verdict *v,
+                               const exit_dump *ex, int n_ex)
+{
     for (int i = 0; i < v->n_others; i++) {
         tl_other *x = &v->others[i];
         tl_proc_seen *s = tl_tree_find(r, x->pid);
@@ -467,7 +458,11 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
             free(list);
         }
     }
+}
 
+/* What fails the run, by --fail-on, and the exit status the program had. */
+static void decide(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
+{
     int other_growth = 0, other_exit = 0;
     for (int i = 0; i < v->n_others; i++) {
         other_growth |= v->others[i].growth;
@@ -489,6 +484,31 @@ void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
         v->program_exit_code = r->exit_status;
     else
         v->program_exit_code = 128 + r->signal;
+}
+
+void tl_judge(const tl_run_opts *o, tl_run_result *r, tl_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    judge_series(o, r, v);
+    v->growth_detected = v->g.detected;
+
+    static exit_dump ex[256];
+    memset(ex, 0, sizeof ex);
+    int n_ex = find_exit_dumps(r, ex, 256);
+    tl_dump_file *exit_file = judge_exit_dumps(o, r, v, ex, n_ex);
+    v->exit_detected = v->have_exit && !r->stopped && v->exit_leaked > 0;
+    pick_dumps(o, r, r->pid, r->stopped, exit_file, v->trimmed, &v->g, &v->early, &v->final,
+               &v->final_kind, &v->early_at_ms);
+
+    if (v->growth_detected && v->early && v->final) {
+        const tl_dump *e = tl_dump_of(v->early), *f = tl_dump_of(v->final);
+        /* the growth was in groups an ignore glob names, not in the others */
+        if (net_growth(o, e, f, 1) >= o->growth.min_growth &&
+            net_growth(o, e, f, 0) < o->growth.min_growth)
+            v->growth_in_ignored = 1;
+    }
+    suspects_of_others(o, r, v, ex, n_ex);
+    decide(o, r, v);
 }
 
 void tl_verdict_free(tl_verdict *v)

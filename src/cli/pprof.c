@@ -220,61 +220,152 @@ static int gzip_bytes(const uint8_t *in, size_t n, unsigned char **out, size_t *
     return 0;
 }
 
-int tl_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_t *len)
+/* Room for every frame of the dump, and mapping[0], which pprof takes for
+ * the main binary. Returns how many groups become samples. */
+static size_t builder_init(builder *b, const tl_dump *d)
 {
-    builder b = {0};
-    str_index(&b, ""); /* string_table[0] */
+    str_index(b, ""); /* string_table[0] */
     size_t frames = 2, samples = 0;
     for (int i = 0; i < d->n_groups; i++) {
         frames += (size_t)tl_group_where(&d->groups[i])->depth +
                   (size_t)d->groups[i].spawn_stack.depth + 1;
         samples += d->groups[i].count > 0;
     }
-    b.functions = tl_xcalloc(frames, sizeof *b.functions);
-    b.mappings = tl_xcalloc(frames, sizeof *b.mappings);
-    b.locations = tl_xcalloc(frames, sizeof *b.locations);
-    b.lines = tl_xcalloc(frames, sizeof *b.lines);
-
-    /* pprof takes mapping[0] for the main binary. */
-    for (int i = 0; i < d->n_groups && d->program && !b.n_mappings; i++) {
+    b->functions = tl_xcalloc(frames, sizeof *b->functions);
+    b->mappings = tl_xcalloc(frames, sizeof *b->mappings);
+    b->locations = tl_xcalloc(frames, sizeof *b->locations);
+    b->lines = tl_xcalloc(frames, sizeof *b->lines);
+    for (int i = 0; i < d->n_groups && d->program && !b->n_mappings; i++) {
         const tl_stack *st = tl_group_where(&d->groups[i]);
-        for (int k = 0; k < st->depth && !b.n_mappings; k++)
+        for (int k = 0; k < st->depth && !b->n_mappings; k++)
             if (st->frames[k].module && strcmp(st->frames[k].module, d->program) == 0)
-                mapping_id(&b, &st->frames[k]);
+                mapping_id(b, &st->frames[k]);
     }
+    return samples;
+}
 
-    Sample *sample = tl_xcalloc(samples + 1, sizeof *sample);
-    Sample **sample_ptr = tl_xcalloc(samples + 1, sizeof *sample_ptr);
-    Label *labels = tl_xcalloc(3 * (samples + 1), sizeof *labels);
-    Label **label_ptr = tl_xcalloc(3 * (samples + 1), sizeof *label_ptr);
-    int64_t *values = tl_xcalloc(samples + 1, sizeof *values);
-    size_t ns = 0;
+static void builder_free(builder *b)
+{
+    for (size_t i = 0; i < b->n_locations; i++)
+        free(b->locations[i].line);
+    for (size_t i = 0; i < b->n_strings; i++)
+        free(b->strings[i]);
+    free(b->strings);
+    free(b->functions);
+    free(b->mappings);
+    free(b->locations);
+    free(b->lines);
+    table_free(&b->strings_by_key);
+    table_free(&b->functions_by_key);
+    table_free(&b->mappings_by_key);
+    table_free(&b->locations_by_key);
+}
+
+/* One sample a group: its stack leaf first (then its creation stack),
+ * the thread count, and the state and wait as labels. */
+typedef struct samples {
+    Sample *sample, **ptr;
+    Label *labels, **label_ptr;
+    int64_t *values;
+    size_t n;
+} samples;
+
+static void samples_build(builder *b, const tl_dump *d, int with_spawn, size_t cap, samples *ss)
+{
+    ss->sample = tl_xcalloc(cap + 1, sizeof *ss->sample);
+    ss->ptr = tl_xcalloc(cap + 1, sizeof *ss->ptr);
+    ss->labels = tl_xcalloc(3 * (cap + 1), sizeof *ss->labels);
+    ss->label_ptr = tl_xcalloc(3 * (cap + 1), sizeof *ss->label_ptr);
+    ss->values = tl_xcalloc(cap + 1, sizeof *ss->values);
     for (int i = 0; i < d->n_groups; i++) {
         const tl_group *g = &d->groups[i];
         if (g->count <= 0)
             continue;
-        Sample *s = &sample[ns];
+        size_t k = ss->n++;
+        Sample *s = &ss->sample[k];
         *s = (Sample)PERFTOOLS__PROFILES__SAMPLE__INIT;
-        int spawn = with_spawn && g->spawn_stack.depth > 0;
         const tl_stack *where = tl_group_where(g);
         s->location_id = tl_xcalloc((size_t)where->depth + (size_t)g->spawn_stack.depth + 1,
                                     sizeof *s->location_id);
-        for (int k = 0; k < where->depth; k++) /* leaf first, as the dump has it */
-            s->location_id[s->n_location_id++] = frame_location(&b, &where->frames[k]);
-        if (spawn) {
-            s->location_id[s->n_location_id++] = marker_location(&b, "[created by]");
-            for (int k = 0; k < g->spawn_stack.depth; k++)
-                s->location_id[s->n_location_id++] = frame_location(&b, &g->spawn_stack.frames[k]);
+        for (int f = 0; f < where->depth; f++) /* leaf first, as the dump has it */
+            s->location_id[s->n_location_id++] = frame_location(b, &where->frames[f]);
+        if (with_spawn && g->spawn_stack.depth > 0) {
+            s->location_id[s->n_location_id++] = marker_location(b, "[created by]");
+            for (int f = 0; f < g->spawn_stack.depth; f++)
+                s->location_id[s->n_location_id++] = frame_location(b, &g->spawn_stack.frames[f]);
         }
-        values[ns] = g->count;
+        ss->values[k] = g->count;
         s->n_value = 1;
-        s->value = &values[ns];
-        s->label = &label_ptr[3 * ns];
-        add_label(&b, s, &labels[3 * ns], "state", tl_state_name(g->state));
-        add_label(&b, s, &labels[3 * ns], "wait", tl_wait_name(g->wait));
-        add_label(&b, s, &labels[3 * ns], "wait_call", g->wait_call);
-        sample_ptr[ns++] = s;
+        s->value = &ss->values[k];
+        s->label = &ss->label_ptr[3 * k];
+        add_label(b, s, &ss->labels[3 * k], "state", tl_state_name(g->state));
+        add_label(b, s, &ss->labels[3 * k], "wait", tl_wait_name(g->wait));
+        add_label(b, s, &ss->labels[3 * k], "wait_call", g->wait_call);
+        ss->ptr[k] = s;
     }
+}
+
+static void samples_free(samples *ss)
+{
+    for (size_t i = 0; i < ss->n; i++)
+        free(ss->sample[i].location_id);
+    free(ss->sample);
+    free(ss->ptr);
+    free(ss->labels);
+    free(ss->label_ptr);
+    free(ss->values);
+}
+
+/* The profile's comments: which dump it is, and why stacks are unknown
+ * when they are. The texts are the caller's to free. */
+static void add_comments(builder *b, const tl_dump *d, Profile *p, char *text[2], int64_t index[2])
+{
+    if (asprintf(&text[0], "threadleak dump %d of pid %d (%s): %ld live, %ld exited unjoined",
+                 d->number, d->pid, d->program ? d->program : "?", d->counts.live,
+                 d->counts.exited_unjoined) < 0)
+        abort();
+    index[p->n_comment++] = str_index(b, text[0]);
+    if (d->stacks_unknown) {
+        if (asprintf(&text[1], "blocked-at stacks unknown: %s", d->stacks_unknown) < 0)
+            abort();
+        index[p->n_comment++] = str_index(b, text[1]);
+    }
+    p->comment = index;
+}
+
+/* The profile's tables point into the builder's arrays. */
+typedef struct tables {
+    Mapping **mappings;
+    Location **locations;
+    Function **functions;
+} tables;
+
+static void point_tables(builder *b, Profile *p, tables *t)
+{
+    t->mappings = tl_xcalloc(b->n_mappings + 1, sizeof *t->mappings);
+    t->locations = tl_xcalloc(b->n_locations + 1, sizeof *t->locations);
+    t->functions = tl_xcalloc(b->n_functions + 1, sizeof *t->functions);
+    for (size_t i = 0; i < b->n_mappings; i++)
+        t->mappings[i] = &b->mappings[i];
+    for (size_t i = 0; i < b->n_locations; i++)
+        t->locations[i] = &b->locations[i];
+    for (size_t i = 0; i < b->n_functions; i++)
+        t->functions[i] = &b->functions[i];
+    p->n_mapping = b->n_mappings;
+    p->mapping = t->mappings;
+    p->n_location = b->n_locations;
+    p->location = t->locations;
+    p->n_function = b->n_functions;
+    p->function = t->functions;
+    p->n_string_table = b->n_strings;
+    p->string_table = b->strings;
+}
+
+int tl_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_t *len)
+{
+    builder b = {0};
+    samples ss = {0};
+    samples_build(&b, d, with_spawn, builder_init(&b, d), &ss);
 
     ValueType type = PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
     type.type = str_index(&b, "threads");
@@ -287,38 +378,12 @@ int tl_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_
     p.period = 1;
     p.time_nanos = (int64_t)d->time_unix_ns;
     char *comment[2] = {NULL, NULL};
-    if (asprintf(&comment[0], "threadleak dump %d of pid %d (%s): %ld live, %ld exited unjoined",
-                 d->number, d->pid, d->program ? d->program : "?", d->counts.live,
-                 d->counts.exited_unjoined) < 0)
-        abort();
     int64_t comments[2];
-    comments[p.n_comment++] = str_index(&b, comment[0]);
-    if (d->stacks_unknown) {
-        if (asprintf(&comment[1], "blocked-at stacks unknown: %s", d->stacks_unknown) < 0)
-            abort();
-        comments[p.n_comment++] = str_index(&b, comment[1]);
-    }
-    p.comment = comments;
-    p.n_sample = ns;
-    p.sample = sample_ptr;
-
-    Mapping **mp = tl_xcalloc(b.n_mappings + 1, sizeof *mp);
-    Location **lp = tl_xcalloc(b.n_locations + 1, sizeof *lp);
-    Function **fp = tl_xcalloc(b.n_functions + 1, sizeof *fp);
-    for (size_t i = 0; i < b.n_mappings; i++)
-        mp[i] = &b.mappings[i];
-    for (size_t i = 0; i < b.n_locations; i++)
-        lp[i] = &b.locations[i];
-    for (size_t i = 0; i < b.n_functions; i++)
-        fp[i] = &b.functions[i];
-    p.n_mapping = b.n_mappings;
-    p.mapping = mp;
-    p.n_location = b.n_locations;
-    p.location = lp;
-    p.n_function = b.n_functions;
-    p.function = fp;
-    p.n_string_table = b.n_strings;
-    p.string_table = b.strings;
+    add_comments(&b, d, &p, comment, comments);
+    p.n_sample = ss.n;
+    p.sample = ss.ptr;
+    tables t;
+    point_tables(&b, &p, &t);
 
     size_t raw_len = perftools__profiles__profile__get_packed_size(&p);
     uint8_t *raw = tl_xcalloc(raw_len + 1, 1);
@@ -326,31 +391,13 @@ int tl_pprof_encode(const tl_dump *d, int with_spawn, unsigned char **out, size_
     int rc = gzip_bytes(raw, raw_len, out, len);
 
     free(raw);
-    for (size_t i = 0; i < ns; i++)
-        free(sample[i].location_id);
-    for (size_t i = 0; i < b.n_locations; i++)
-        free(b.locations[i].line);
-    for (size_t i = 0; i < b.n_strings; i++)
-        free(b.strings[i]);
     free(comment[0]);
     free(comment[1]);
-    free(mp);
-    free(lp);
-    free(fp);
-    free(sample);
-    free(sample_ptr);
-    free(labels);
-    free(label_ptr);
-    free(values);
-    free(b.strings);
-    free(b.functions);
-    free(b.mappings);
-    free(b.locations);
-    free(b.lines);
-    table_free(&b.strings_by_key);
-    table_free(&b.functions_by_key);
-    table_free(&b.mappings_by_key);
-    table_free(&b.locations_by_key);
+    free(t.mappings);
+    free(t.locations);
+    free(t.functions);
+    samples_free(&ss);
+    builder_free(&b);
     return rc;
 }
 

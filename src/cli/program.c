@@ -2,9 +2,9 @@
  * sure the preload can work on it (an executable, dynamically linked, not
  * set-id), and find the library. Every failure is one line that says what
  * to do. */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,45 +18,25 @@ int tl_elf_is_static(const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    unsigned char ident[EI_NIDENT];
+    /* libelf reads either class; not ELF is a script or something exec
+     * will refuse: 0 */
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    GElf_Ehdr eh;
+    size_t n;
     int result = 0;
-    if (pread(fd, ident, sizeof ident, 0) != (ssize_t)sizeof ident ||
-        memcmp(ident, ELFMAG, SELFMAG) != 0)
-        goto out; /* not ELF: a script or something exec will refuse */
-    if (ident[EI_CLASS] == ELFCLASS64) {
-        Elf64_Ehdr eh;
-        if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
-            eh.e_phentsize != sizeof(Elf64_Phdr))
-            goto out;
-        if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
-            goto out;
+    if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh) &&
+        (eh.e_type == ET_EXEC || eh.e_type == ET_DYN) && elf_getphdrnum(e, &n) == 0) {
         result = 1;
-        for (int i = 0; i < eh.e_phnum && i < 4096; i++) {
-            Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) !=
-                (ssize_t)sizeof ph)
-                break;
-            if (ph.p_type == PT_INTERP)
-                result = 0;
-        }
-    } else if (ident[EI_CLASS] == ELFCLASS32) {
-        Elf32_Ehdr eh;
-        if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
-            eh.e_phentsize != sizeof(Elf32_Phdr))
-            goto out;
-        if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
-            goto out;
-        result = 1;
-        for (int i = 0; i < eh.e_phnum && i < 4096; i++) {
-            Elf32_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) !=
-                (ssize_t)sizeof ph)
+        for (size_t i = 0; i < n && i < 4096; i++) {
+            GElf_Phdr ph;
+            if (!gelf_getphdr(e, (int)i, &ph))
                 break;
             if (ph.p_type == PT_INTERP)
                 result = 0;
         }
     }
-out:
+    elf_end(e);
     close(fd);
     return result;
 }

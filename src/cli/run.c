@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -31,26 +32,27 @@ static void forward(int sig)
         kill((pid_t)child_pid, sig);
 }
 
-static int set_env(const tl_run_opts *o, const tl_run_result *r)
+static int setenvf(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int setenvf(const char *name, const char *fmt, ...)
 {
     char buf[PATH_MAX * 2 + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return setenv(name, buf, 1);
+}
+
+static int set_env(const tl_run_opts *o, const tl_run_result *r)
+{
     const char *old = getenv("LD_PRELOAD");
-    if (old && *old)
-        snprintf(buf, sizeof buf, "%s:%s", r->lib, old);
-    else
-        snprintf(buf, sizeof buf, "%s", r->lib);
-    if (setenv("LD_PRELOAD", buf, 1))
+    if (old && *old ? setenvf("LD_PRELOAD", "%s:%s", r->lib, old)
+                    : setenvf("LD_PRELOAD", "%s", r->lib))
         return -1;
-    snprintf(buf, sizeof buf, "%ld", o->interval_ms);
-    if (setenv("THREADLEAK_INTERVAL_MS", buf, 1))
-        return -1;
-    snprintf(buf, sizeof buf, "%s/series.jsonl", r->dir);
-    if (setenv("THREADLEAK_SERIES", buf, 1))
-        return -1;
-    snprintf(buf, sizeof buf, "%s/dump.%%p.%%n", r->dir);
-    if (setenv("THREADLEAK_OUTPUT", buf, 1))
-        return -1;
-    return setenv("THREADLEAK_FORMAT", "text,json", 1) || setenv("THREADLEAK_EXIT_DUMP", "1", 1);
+    return setenvf("THREADLEAK_INTERVAL_MS", "%ld", o->interval_ms) ||
+           setenvf("THREADLEAK_SERIES", "%s/series.jsonl", r->dir) ||
+           setenvf("THREADLEAK_OUTPUT", "%s/dump.%%p.%%n", r->dir) ||
+           setenv("THREADLEAK_FORMAT", "text,json", 1) || setenv("THREADLEAK_EXIT_DUMP", "1", 1);
 }
 
 /* As root, the tree's processes may run as other users after dropping
@@ -141,7 +143,7 @@ static int json_exists(const char *stem)
 }
 
 /* Ask the child for a dump; remembers it in r->taken. */
-static tl_taken *ask(tl_run_result *r, int pid, long at, int prestop)
+static tl_taken *ask_dump(tl_run_result *r, int pid, long at, int prestop)
 {
     char stem[PATH_MAX + 64], err[512];
     snprintf(stem, sizeof stem, "%s/%s.%d.%d", r->dir, prestop ? "prestop" : "request", pid,
@@ -272,7 +274,7 @@ static void ask_tree(const tl_run_opts *o, tl_run_result *r, sched **all, int *n
         if (now < s->next || !alive(r, pid))
             continue;
         if (!tl_request_pending(pid))
-            ask(r, pid, now, 0);
+            ask_dump(r, pid, now, 0);
         long age = now - s->first;
         s->next = now + (o->dump_every_ms            ? o->dump_every_ms
                          : age < DUMP_SPACING_MAX_MS ? age
@@ -289,7 +291,7 @@ static void ask_final(const tl_run_opts *o, tl_run_result *r, long t0, int only_
         int pid = r->series.procs[i].pid;
         if ((only_pid && pid != only_pid) || !alive(r, pid) || tl_request_pending(pid))
             continue;
-        ask(r, pid, tl_now_ms() - t0, 1);
+        ask_dump(r, pid, tl_now_ms() - t0, 1);
     }
     long until = tl_now_ms() + 3000 + 2 * o->interval_ms;
     for (int i = first; i < r->n_taken && tl_now_ms() < until; i++)
@@ -298,9 +300,36 @@ static void ask_final(const tl_run_opts *o, tl_run_result *r, long t0, int only_
     check_taken(r);
 }
 
+/* While the program runs, the terminal's SIGINT and SIGQUIT go to it alone
+ * (the terminal sends them to the program too), and SIGTERM and SIGHUP are
+ * passed on to it. */
+struct handlers {
+    struct sigaction old_int, old_quit, old_term, old_hup;
+};
+
+static void handlers_install(struct handlers *h)
+{
+    struct sigaction ign = {0}, fwd = {0};
+    ign.sa_handler = SIG_IGN;
+    fwd.sa_handler = forward;
+    sigemptyset(&ign.sa_mask);
+    sigemptyset(&fwd.sa_mask);
+    sigaction(SIGINT, &ign, &h->old_int);
+    sigaction(SIGQUIT, &ign, &h->old_quit);
+    sigaction(SIGTERM, &fwd, &h->old_term);
+    sigaction(SIGHUP, &fwd, &h->old_hup);
+}
+
+static void handlers_restore(const struct handlers *h)
+{
+    sigaction(SIGINT, &h->old_int, NULL);
+    sigaction(SIGQUIT, &h->old_quit, NULL);
+    sigaction(SIGTERM, &h->old_term, NULL);
+    sigaction(SIGHUP, &h->old_hup, NULL);
+}
+
 /* Start the program; -1 (after a message) when it cannot be started. */
-static int spawn(const tl_run_opts *o, tl_run_result *r, struct sigaction *old_int,
-                 struct sigaction *old_quit)
+static int spawn(const tl_run_opts *o, tl_run_result *r, const struct handlers *h)
 {
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC)) {
@@ -314,8 +343,8 @@ static int spawn(const tl_run_opts *o, tl_run_result *r, struct sigaction *old_i
         return -1;
     }
     if (pid == 0) {
-        sigaction(SIGINT, old_int, NULL);
-        sigaction(SIGQUIT, old_quit, NULL);
+        sigaction(SIGINT, &h->old_int, NULL);
+        sigaction(SIGQUIT, &h->old_quit, NULL);
         close(pfd[0]);
         int e = set_env(o, r) ? errno : 0;
         if (!e) {
@@ -343,6 +372,131 @@ static int spawn(const tl_run_opts *o, tl_run_result *r, struct sigaction *old_i
     return 0;
 }
 
+/* One run's watch over the program and its tree. Times are in ms since
+ * t0, -1 when not set. */
+struct watch {
+    const tl_run_opts *o;
+    tl_run_result *r;
+    char series[PATH_MAX + 16];
+    long t0, first_dump, next_scan;
+    long stop_at, kill_at;                       /* the program: SIGTERM, then SIGKILL */
+    long linger_until, desc_kill_at, give_up_at; /* its descendants, once it exited */
+    int pidfd, status, done, warned_series;
+    sched *plan;
+    int n_plan;
+};
+
+static void follow_exit(struct watch *w, long now)
+{
+    if (!w->done && reap(w->r, &w->status, now)) {
+        w->done = 1;
+        w->r->elapsed_ms = now;
+        w->linger_until = now + w->o->wait_descendants_ms;
+        if (w->pidfd >= 0)
+            close(w->pidfd);
+        w->pidfd = -1;
+        child_pid = 0;
+    } else if (w->done) {
+        reap(w->r, &w->status, now);
+    }
+}
+
+/* The series, the dumps taken, and the processes of the tree. */
+static void read_reports(struct watch *w, long now)
+{
+    tl_run_result *r = w->r;
+    if (tl_series_poll(&r->series, w->series) && !w->warned_series) {
+        tl_msg("cannot read %s: %s", w->series, strerror(errno));
+        w->warned_series = 1;
+    }
+    tl_series_fill_quiet(&r->series, w->o->interval_ms);
+    check_taken(r);
+    if (now >= w->next_scan) {
+        tl_tree_scan(r, now);
+        w->next_scan = now + 500; /* a look over /proc costs us, not the program */
+    }
+}
+
+/* Once the program exited, its descendants get --wait-descendants; then a
+ * final dump of each, and they are stopped as --duration would. 1 when
+ * the run is over. */
+static int linger(struct watch *w, long now)
+{
+    tl_run_result *r = w->r;
+    if (!has_children())
+        return 1;
+    r->lingered = 1;
+    for (int i = 0; i < r->n_seen; i++)
+        if (!r->seen[i].outlived && !r->seen[i].reaped && alive(r, r->seen[i].pid))
+            r->seen[i].outlived = 1;
+    if (now >= w->linger_until && w->desc_kill_at < 0) {
+        ask_final(w->o, r, w->t0, 0);
+        for (int i = 0; i < r->n_seen; i++)
+            if (!r->seen[i].reaped && alive(r, r->seen[i].pid)) {
+                r->seen[i].stopped = 1;
+                r->n_left_stopped++;
+                kill(r->seen[i].pid, SIGTERM);
+            }
+        w->desc_kill_at = tl_now_ms() - w->t0 + STOP_GRACE_MS;
+        w->give_up_at = w->desc_kill_at + 3000;
+    }
+    if (w->desc_kill_at >= 0 && now >= w->desc_kill_at) {
+        for (int i = 0; i < r->n_seen; i++)
+            if (!r->seen[i].reaped && alive(r, r->seen[i].pid))
+                kill(r->seen[i].pid, SIGKILL);
+        w->desc_kill_at = w->give_up_at;
+    }
+    return w->give_up_at >= 0 && now >= w->give_up_at;
+}
+
+/* While the program runs: SIGTERM at --duration (or once --fail-deadlock
+ * found a deadlock: the verdict is decided), SIGKILL after the grace. 1
+ * when it has just been asked to stop. */
+static int stop_when_due(struct watch *w, long now)
+{
+    const tl_run_opts *o = w->o;
+    tl_run_result *r = w->r;
+    if (w->kill_at < 0 && o->fail_deadlock && tl_run_deadlock_check(o, r, NULL)) {
+        r->deadlock_stop = 1;
+        w->stop_at = now;
+    }
+    if (w->stop_at >= 0 && now >= w->stop_at && w->kill_at < 0) {
+        /* the pre-stop dump: the final picture for the suspects */
+        if (tl_series_find(&r->series, r->pid))
+            ask_final(o, r, w->t0, 0);
+        r->stopped = 1;
+        kill(r->pid, SIGTERM);
+        w->kill_at = tl_now_ms() - w->t0 + STOP_GRACE_MS;
+        return 1;
+    }
+    if (w->kill_at >= 0 && now >= w->kill_at) {
+        kill(r->pid, SIGKILL);
+        w->kill_at = now + 3600000;
+    }
+    return 0;
+}
+
+/* How the program ended, and the last of what the tree reported. */
+static void collect(struct watch *w)
+{
+    tl_run_result *r = w->r;
+    if (WIFEXITED(w->status)) {
+        r->exited = 1;
+        r->exit_status = WEXITSTATUS(w->status);
+    } else if (WIFSIGNALED(w->status)) {
+        r->signal = WTERMSIG(w->status);
+    }
+    for (int i = 0; i < r->n_taken; i++)
+        tl_request_cancel(r->taken[i].pid);
+    for (int i = 0; i < r->n_seen; i++)
+        if (r->seen[i].has_lib && !r->seen[i].reaped && alive(r, r->seen[i].pid))
+            r->dir_kept = 1; /* it may still write there */
+    tl_request_cancel(r->pid);
+    tl_series_poll(&r->series, w->series);
+    tl_tree_scan(r, tl_now_ms() - w->t0);
+    check_taken(r);
+}
+
 int tl_run_program(const tl_run_opts *o, tl_run_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -352,130 +506,48 @@ int tl_run_program(const tl_run_opts *o, tl_run_result *r)
         return TL_EXIT_USAGE;
     if (make_dir(o, r))
         return TL_EXIT_USAGE;
-    char series[PATH_MAX + 16];
-    snprintf(series, sizeof series, "%s/series.jsonl", r->dir);
-
-    struct sigaction ign = {0}, fwd = {0}, old_int, old_quit, old_term, old_hup;
-    ign.sa_handler = SIG_IGN;
-    fwd.sa_handler = forward;
-    sigemptyset(&ign.sa_mask);
-    sigemptyset(&fwd.sa_mask);
-    sigaction(SIGINT, &ign, &old_int); /* the terminal sends them to the program too */
-    sigaction(SIGQUIT, &ign, &old_quit);
-    sigaction(SIGTERM, &fwd, &old_term);
-    sigaction(SIGHUP, &fwd, &old_hup);
-
+    struct watch w = {
+        .o = o,
+        .r = r,
+        .first_dump = o->interval_ms * 2 > 500 ? o->interval_ms * 2 : 500,
+        .stop_at = o->duration_ms ? o->duration_ms : -1,
+        .kill_at = -1,
+        .linger_until = -1,
+        .desc_kill_at = -1,
+        .give_up_at = -1,
+    };
+    snprintf(w.series, sizeof w.series, "%s/series.jsonl", r->dir);
+    struct handlers h;
+    handlers_install(&h);
     r->started_unix_ms = (long)(tl_clock_ns(CLOCK_REALTIME) / 1000000);
-    long t0 = tl_now_ms();
+    w.t0 = tl_now_ms();
     /* orphans of the tree become our children: waited for, judged, reaped */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    if (spawn(o, r, &old_int, &old_quit)) {
+    if (spawn(o, r, &h)) {
+        handlers_restore(&h);
         if (!o->out_dir)
             tl_run_remove_dir(r);
         r->dir[0] = 0;
         return TL_EXIT_USAGE;
     }
-    int pidfd = open_pidfd(r->pid);
-    long first_dump = o->interval_ms * 2 > 500 ? o->interval_ms * 2 : 500;
-    long stop_at = o->duration_ms ? o->duration_ms : -1, kill_at = -1;
-    long linger_until = -1, desc_kill_at = -1, give_up_at = -1, next_scan = 0;
-    int status = 0, done = 0, warned_series = 0;
-    sched *plan = NULL;
-    int n_plan = 0;
+    w.pidfd = open_pidfd(r->pid);
     for (;;) {
-        long now = tl_now_ms() - t0;
-        if (!done && reap(r, &status, now)) {
-            done = 1;
-            r->elapsed_ms = now;
-            linger_until = now + o->wait_descendants_ms;
-            if (pidfd >= 0)
-                close(pidfd);
-            pidfd = -1;
-            child_pid = 0;
-        } else if (done) {
-            reap(r, &status, now);
-        }
-        if (tl_series_poll(&r->series, series) && !warned_series) {
-            tl_msg("cannot read %s: %s", series, strerror(errno));
-            warned_series = 1;
-        }
-        tl_series_fill_quiet(&r->series, o->interval_ms);
-        check_taken(r);
-        if (now >= next_scan) {
-            tl_tree_scan(r, now);
-            next_scan = now + 500; /* a look over /proc costs us, not the program */
-        }
-        if (done) {
-            if (!has_children())
-                break;
-            r->lingered = 1;
-            for (int i = 0; i < r->n_seen; i++)
-                if (!r->seen[i].outlived && !r->seen[i].reaped && alive(r, r->seen[i].pid))
-                    r->seen[i].outlived = 1;
-            if (now >= linger_until && desc_kill_at < 0) {
-                /* the bound: a final dump of each, then stop them as --duration would */
-                ask_final(o, r, t0, 0);
-                for (int i = 0; i < r->n_seen; i++)
-                    if (!r->seen[i].reaped && alive(r, r->seen[i].pid)) {
-                        r->seen[i].stopped = 1;
-                        r->n_left_stopped++;
-                        kill(r->seen[i].pid, SIGTERM);
-                    }
-                desc_kill_at = tl_now_ms() - t0 + STOP_GRACE_MS;
-                give_up_at = desc_kill_at + 3000;
-            }
-            if (desc_kill_at >= 0 && now >= desc_kill_at) {
-                for (int i = 0; i < r->n_seen; i++)
-                    if (!r->seen[i].reaped && alive(r, r->seen[i].pid))
-                        kill(r->seen[i].pid, SIGKILL);
-                desc_kill_at = give_up_at;
-            }
-            if (give_up_at >= 0 && now >= give_up_at)
-                break;
-        }
-        if (!done && kill_at < 0 && o->fail_deadlock && tl_run_deadlock_check(o, r, NULL)) {
-            r->deadlock_stop = 1; /* the verdict is decided: stop as --duration would */
-            stop_at = now;
-        }
-        if (!done && stop_at >= 0 && now >= stop_at && kill_at < 0) {
-            /* the pre-stop dump: the final picture for the suspects */
-            if (tl_series_find(&r->series, r->pid))
-                ask_final(o, r, t0, 0);
-            r->stopped = 1;
-            kill(r->pid, SIGTERM);
-            kill_at = tl_now_ms() - t0 + STOP_GRACE_MS;
+        long now = tl_now_ms() - w.t0;
+        follow_exit(&w, now);
+        read_reports(&w, now);
+        if (w.done && linger(&w, now))
+            break;
+        if (!w.done && stop_when_due(&w, now))
             continue;
-        }
-        if (!done && kill_at >= 0 && now >= kill_at) {
-            kill(r->pid, SIGKILL);
-            kill_at = now + 3600000;
-        }
-        if (kill_at < 0 && desc_kill_at < 0)
-            ask_tree(o, r, &plan, &n_plan, now, first_dump);
-        wait_a_little(pidfd, LOOP_MS);
+        if (w.kill_at < 0 && w.desc_kill_at < 0)
+            ask_tree(o, r, &w.plan, &w.n_plan, now, w.first_dump);
+        wait_a_little(w.pidfd, LOOP_MS);
     }
-    free(plan);
-    if (pidfd >= 0)
-        close(pidfd);
+    free(w.plan);
+    if (w.pidfd >= 0)
+        close(w.pidfd);
     child_pid = 0;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGHUP, &old_hup, NULL);
-    if (WIFEXITED(status)) {
-        r->exited = 1;
-        r->exit_status = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-        r->signal = WTERMSIG(status);
-    }
-    for (int i = 0; i < r->n_taken; i++)
-        tl_request_cancel(r->taken[i].pid);
-    for (int i = 0; i < r->n_seen; i++)
-        if (r->seen[i].has_lib && !r->seen[i].reaped && alive(r, r->seen[i].pid))
-            r->dir_kept = 1; /* it may still write there */
-    tl_request_cancel(r->pid);
-    tl_series_poll(&r->series, series);
-    tl_tree_scan(r, tl_now_ms() - t0);
-    check_taken(r);
+    handlers_restore(&h);
+    collect(&w);
     return 0;
 }

@@ -54,7 +54,7 @@ static const char *const with_value[] = {
     NULL,
 };
 
-int tl_run_parse(int argc, char **argv, tl_run_opts *o)
+static void set_defaults(tl_run_opts *o, int argc)
 {
     memset(o, 0, sizeof *o);
     o->interval_ms = 200;
@@ -64,6 +64,94 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
     o->ignore = tl_xcalloc((size_t)argc + 1, sizeof *o->ignore);
     o->ignore_files = tl_xcalloc((size_t)argc + 1, sizeof *o->ignore_files);
     o->wait_descendants_ms = 10000;
+}
+
+/* The option's name in `name`, from "--name=value" or "--name"; returns
+ * the value, or NULL when it is the next argument. */
+static const char *split_option(const char *a, char *name, size_t size)
+{
+    const char *eq = strchr(a, '=');
+    if (eq && a[1] == '-' && (size_t)(eq - a) < size) {
+        snprintf(name, size, "%.*s", (int)(eq - a), a);
+        return eq + 1;
+    }
+    snprintf(name, size, "%s", strlen(a) < size ? a : "?");
+    return NULL;
+}
+
+static int takes_value(const char *name)
+{
+    for (int k = 0; with_value[k]; k++)
+        if (strcmp(name, with_value[k]) == 0)
+            return 1;
+    return 0;
+}
+
+static int set_option(tl_run_opts *o, const char *name, const char *val)
+{
+    if (strcmp(name, "--interval") == 0) {
+        /* the library's THREADLEAK_INTERVAL_MS range, which run passes it on as */
+        if (tl_parse_duration(val, &o->interval_ms) || o->interval_ms < TL_INTERVAL_MS_MIN ||
+            o->interval_ms > TL_INTERVAL_MS_MAX)
+            return bad(name, val,
+                       "bad duration: give 10ms to 60m with a unit ms, s or m, like 200ms");
+    } else if (strcmp(name, "--duration") == 0) {
+        if (tl_parse_duration(val, &o->duration_ms) || o->duration_ms < 1)
+            return bad(name, val,
+                       "bad duration: give a number with a unit ms, s or m, like 30s or 5m");
+    } else if (strcmp(name, "--fail-on") == 0) {
+        if (parse_fail_on(val, o))
+            return bad(name, val,
+                       "expected a comma-separated list of growth, exit, deadlock, or none");
+    } else if (strcmp(name, "--ignore") == 0) {
+        if (!*val)
+            return bad(name, "\"\"", "expected a glob on function names, like 'worker_*'");
+        o->ignore[o->n_ignore++] = (char *)val;
+    } else if (strcmp(name, "--ignore-file") == 0) {
+        if (!*val)
+            return bad(name, "\"\"", "expected a file of globs, one a line");
+        o->ignore_files[o->n_ignore_files++] = (char *)val;
+    } else if (strcmp(name, "--wait-descendants") == 0) {
+        if (tl_parse_duration(val, &o->wait_descendants_ms))
+            return bad(name, val, "bad duration: give a number with a unit ms, s or m, like 10s");
+    } else if (strcmp(name, "--dump-every") == 0) {
+        if (tl_parse_duration(val, &o->dump_every_ms) || o->dump_every_ms < 50)
+            return bad(name, val, "bad duration: give 50ms or more with a unit, like 500ms");
+    } else if (strcmp(name, "--json") == 0) {
+        if (!*val)
+            return bad(name, "\"\"", "expected a file name for the verdict");
+        o->json_path = val;
+    } else if (strcmp(name, "--html") == 0) {
+        if (!*val)
+            return bad(name, "\"\"", "expected a file name for the HTML report");
+        o->html_path = val;
+    } else if (strcmp(name, "--out") == 0) {
+        if (!*val)
+            return bad(name, "\"\"", "expected a directory to keep dumps and series in");
+        o->out_dir = val;
+    } else if (strcmp(name, "--exit-code") == 0) {
+        long n;
+        if (tl_parse_long(val, 1, 255, &n))
+            return bad(name, val, "expected a status from 1 to 255");
+        o->exit_code = (int)n;
+    } else if (strcmp(name, "--lib") == 0) {
+        o->lib = val;
+    } else if (strcmp(name, "--confidence") == 0) {
+        if (parse_double(val, 0.5, 0.999999, &o->growth.confidence))
+            return bad(name, val, "expected a probability from 0.5 to 0.999999, like 0.99");
+    } else if (strcmp(name, "--min-growth") == 0) {
+        if (parse_double(val, 0, 1e9, &o->growth.min_growth))
+            return bad(name, val, "expected a number of threads, 0 or more, like 5");
+    } else if (strcmp(name, "--window") == 0) {
+        if (parse_double(val, 0.1, 1, &o->growth.window))
+            return bad(name, val, "expected a fraction of the run from 0.1 to 1, like 0.5");
+    }
+    return 0;
+}
+
+int tl_run_parse(int argc, char **argv, tl_run_opts *o)
+{
+    set_defaults(o, argc);
     int i = 0;
     for (; i < argc; i++) {
         char *a = argv[i];
@@ -80,19 +168,8 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             continue;
         }
         char name[32];
-        const char *val = NULL;
-        const char *eq = strchr(a, '=');
-        if (eq && a[1] == '-' && (size_t)(eq - a) < sizeof name) {
-            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
-            val = eq + 1;
-        } else {
-            snprintf(name, sizeof name, "%s", strlen(a) < sizeof name ? a : "?");
-        }
-        int known = 0;
-        for (int k = 0; with_value[k]; k++)
-            if (strcmp(name, with_value[k]) == 0)
-                known = 1;
-        if (!known) {
+        const char *val = split_option(a, name, sizeof name);
+        if (!takes_value(name)) {
             tl_msg("unknown option %s for run: see threadleak --help (put the program after --)",
                    a);
             return -1;
@@ -104,64 +181,8 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             }
             val = argv[++i];
         }
-        if (strcmp(name, "--interval") == 0) {
-            /* the library's THREADLEAK_INTERVAL_MS range, which run passes it on as */
-            if (tl_parse_duration(val, &o->interval_ms) || o->interval_ms < TL_INTERVAL_MS_MIN ||
-                o->interval_ms > TL_INTERVAL_MS_MAX)
-                return bad(name, val,
-                           "bad duration: give 10ms to 60m with a unit ms, s or m, like 200ms");
-        } else if (strcmp(name, "--duration") == 0) {
-            if (tl_parse_duration(val, &o->duration_ms) || o->duration_ms < 1)
-                return bad(name, val,
-                           "bad duration: give a number with a unit ms, s or m, like 30s or 5m");
-        } else if (strcmp(name, "--fail-on") == 0) {
-            if (parse_fail_on(val, o))
-                return bad(name, val,
-                           "expected a comma-separated list of growth, exit, deadlock, or none");
-        } else if (strcmp(name, "--ignore") == 0) {
-            if (!*val)
-                return bad(name, "\"\"", "expected a glob on function names, like 'worker_*'");
-            o->ignore[o->n_ignore++] = (char *)val;
-        } else if (strcmp(name, "--ignore-file") == 0) {
-            if (!*val)
-                return bad(name, "\"\"", "expected a file of globs, one a line");
-            o->ignore_files[o->n_ignore_files++] = (char *)val;
-        } else if (strcmp(name, "--wait-descendants") == 0) {
-            if (tl_parse_duration(val, &o->wait_descendants_ms))
-                return bad(name, val,
-                           "bad duration: give a number with a unit ms, s or m, like 10s");
-        } else if (strcmp(name, "--dump-every") == 0) {
-            if (tl_parse_duration(val, &o->dump_every_ms) || o->dump_every_ms < 50)
-                return bad(name, val, "bad duration: give 50ms or more with a unit, like 500ms");
-        } else if (strcmp(name, "--json") == 0) {
-            if (!*val)
-                return bad(name, "\"\"", "expected a file name for the verdict");
-            o->json_path = val;
-        } else if (strcmp(name, "--html") == 0) {
-            if (!*val)
-                return bad(name, "\"\"", "expected a file name for the HTML report");
-            o->html_path = val;
-        } else if (strcmp(name, "--out") == 0) {
-            if (!*val)
-                return bad(name, "\"\"", "expected a directory to keep dumps and series in");
-            o->out_dir = val;
-        } else if (strcmp(name, "--exit-code") == 0) {
-            long n;
-            if (tl_parse_long(val, 1, 255, &n))
-                return bad(name, val, "expected a status from 1 to 255");
-            o->exit_code = (int)n;
-        } else if (strcmp(name, "--lib") == 0) {
-            o->lib = val;
-        } else if (strcmp(name, "--confidence") == 0) {
-            if (parse_double(val, 0.5, 0.999999, &o->growth.confidence))
-                return bad(name, val, "expected a probability from 0.5 to 0.999999, like 0.99");
-        } else if (strcmp(name, "--min-growth") == 0) {
-            if (parse_double(val, 0, 1e9, &o->growth.min_growth))
-                return bad(name, val, "expected a number of threads, 0 or more, like 5");
-        } else if (strcmp(name, "--window") == 0) {
-            if (parse_double(val, 0.1, 1, &o->growth.window))
-                return bad(name, val, "expected a fraction of the run from 0.1 to 1, like 0.5");
-        }
+        if (set_option(o, name, val))
+            return -1;
     }
     if (i >= argc) {
         tl_msg("no program to run: put it after --, as in threadleak run -- ./server --port 8080");

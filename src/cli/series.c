@@ -30,30 +30,27 @@ tl_proc_series *tl_series_find(tl_series *s, int pid)
     return NULL;
 }
 
+static tl_proc_series *new_proc(tl_series *s, int pid, int incarnation)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 8;
+        s->procs = tl_xrealloc(s->procs, (size_t)s->cap, sizeof *s->procs);
+    }
+    tl_proc_series *p = &s->procs[s->n++];
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    p->incarnation = incarnation;
+    return p;
+}
+
 void tl_series_add(tl_series *s, int pid, const tl_sample *x)
 {
     tl_proc_series *p = tl_series_find(s, pid);
-    if (p && p->n > 0 && x->t_ms < p->s[p->n - 1].t_ms) {
-        int inc = p->incarnation + 1;
-        p = NULL;
-        if (s->n == s->cap) {
-            s->cap = s->cap ? 2 * s->cap : 8;
-            s->procs = tl_xrealloc(s->procs, (size_t)s->cap, sizeof *s->procs);
-        }
-        p = &s->procs[s->n++];
-        memset(p, 0, sizeof *p);
-        p->pid = pid;
-        p->incarnation = inc;
-    }
-    if (!p) {
-        if (s->n == s->cap) {
-            s->cap = s->cap ? 2 * s->cap : 8;
-            s->procs = tl_xrealloc(s->procs, (size_t)s->cap, sizeof *s->procs);
-        }
-        p = &s->procs[s->n++];
-        memset(p, 0, sizeof *p);
-        p->pid = pid;
-    }
+    /* time went back: an exec in the same pid, a new incarnation */
+    if (p && p->n > 0 && x->t_ms < p->s[p->n - 1].t_ms)
+        p = new_proc(s, pid, p->incarnation + 1);
+    if (!p)
+        p = new_proc(s, pid, 0);
     if (p->n == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 64;
         p->s = tl_xrealloc(p->s, (size_t)p->cap, sizeof *p->s);

@@ -6,7 +6,7 @@
 
 #include "cli/run.h"
 
-static double fin(double x)
+static double finite_or_zero(double x)
 {
     return isfinite(x) ? x : 0;
 }
@@ -113,10 +113,9 @@ static void print_tree(const tl_run_opts *o, const tl_run_result *r, const tl_ve
         tl_msg("kept %s: a process of the tree still runs and may write there", r->dir);
 }
 
-void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v)
+/* How the program ended, where that limits what could be judged. */
+static void print_ending(const tl_run_result *r, const tl_verdict *v)
 {
-    fflush(out);
-    long last_ms = v->primary && v->primary->n ? v->primary->s[v->primary->n - 1].t_ms : 0;
     if (r->deadlock_stop)
         tl_msg("stopped pid %d once its deadlock was seen twice (SIGTERM%s)", r->pid,
                r->signal == 9 ? ", then SIGKILL" : "");
@@ -136,9 +135,12 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
     if (r->series.bad_lines)
         tl_msg("skipped %ld malformed series line%s", r->series.bad_lines,
                r->series.bad_lines == 1 ? "" : "s");
+}
 
-    print_tree(o, r, v);
-    print_forgiven(v);
+/* Growth and threads left at exit: the program's, then its processes'. */
+static void print_findings(const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v,
+                           long last_ms)
+{
     if (v->trimmed)
         tl_msg("pid %d joined its threads at the end (%ld -> %ld live + exited unjoined after "
                "%.1fs): growth is judged on its life before that",
@@ -166,38 +168,74 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
                    o->fail_exit ? "leak" : "note", x->exit_leaked, x->exit_leaked == 1 ? "" : "s",
                    x->pid);
     }
+}
+
+static void print_groups(FILE *out, const tl_group *groups, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fputc('\n', out);
+        tl_write_group_text(out, &groups[i]);
+    }
+    fputc('\n', out);
+}
+
+/* The groups behind a leak, in the text dump format: the program's, then
+ * those of each of its processes that fails the run. */
+static void print_suspects(FILE *out, const tl_run_opts *o, const tl_run_result *r,
+                           const tl_verdict *v)
+{
+    if (v->n_suspects) {
+        char when[32];
+        seconds(when, sizeof when, v->early_at_ms);
+        tl_msg("%d suspect group%s in pid %d, ranked by growth from %s%s to the %s dump:",
+               v->n_suspects, v->n_suspects == 1 ? "" : "s", r->pid,
+               v->early ? "the dump at " : "zero (no early dump)", v->early ? when : "",
+               v->final_kind);
+        print_groups(out, v->suspects, v->n_suspects);
+    } else if (!v->final) {
+        tl_msg("no dump of pid %d to name the suspects (it ended before the first one)", r->pid);
+    }
+    for (int i = 0; i < v->n_others; i++) {
+        const tl_other *x = &v->others[i];
+        if (!x->n_suspects || !((x->growth && o->fail_growth) || (x->exit_leaked && o->fail_exit)))
+            continue;
+        tl_msg("%d suspect group%s %s in pid %d (started by the program):", x->n_suspects,
+               x->n_suspects == 1 ? "" : "s", x->growth ? "ranked by growth" : "left at exit",
+               x->pid);
+        print_groups(out, x->suspects, x->n_suspects);
+    }
+}
+
+static void print_clean(const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v,
+                        long last_ms)
+{
+    const char *at_exit = !v->have_exit || r->stopped ? ""
+                          : v->n_forgiven ? "; no threads left at exit but those forgiven"
+                                          : "; no threads left at exit";
+    char span[32];
+    seconds(span, sizeof span, last_ms);
+    if (v->single && !v->have_exit)
+        tl_msg("clean: pid %d never had a second thread: nothing to judge", r->pid);
+    else if (v->g.judged)
+        tl_msg("clean: no growth in %d samples over %s (%s; Mann-Kendall p=%.2g, Theil-Sen "
+               "%+.3g/s)%s",
+               v->g.n, span, v->g.why, v->g.p_value, v->g.per_s, at_exit);
+    else
+        tl_msg("clean: %s (%d sample%s; need %d)%s", v->g.why, v->g.n, v->g.n == 1 ? "" : "s",
+               o->growth.min_samples, at_exit);
+}
+
+void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, const tl_verdict *v)
+{
+    fflush(out);
+    long last_ms = v->primary && v->primary->n ? v->primary->s[v->primary->n - 1].t_ms : 0;
+    print_ending(r, v);
+    print_tree(o, r, v);
+    print_forgiven(v);
+    print_findings(o, r, v, last_ms);
     tl_run_deadlock_print(out, &v->dl, r->pid, v->deadlock);
     if (v->leak) {
-        if (v->n_suspects) {
-            char when[32];
-            seconds(when, sizeof when, v->early_at_ms);
-            tl_msg("%d suspect group%s in pid %d, ranked by growth from %s%s to the %s dump:",
-                   v->n_suspects, v->n_suspects == 1 ? "" : "s", r->pid,
-                   v->early ? "the dump at " : "zero (no early dump)", v->early ? when : "",
-                   v->final_kind);
-            for (int i = 0; i < v->n_suspects; i++) {
-                fputc('\n', out);
-                tl_write_group_text(out, &v->suspects[i]);
-            }
-            fputc('\n', out);
-        } else if (!v->final) {
-            tl_msg("no dump of pid %d to name the suspects (it ended before the first one)",
-                   r->pid);
-        }
-        for (int i = 0; i < v->n_others; i++) {
-            const tl_other *x = &v->others[i];
-            if (!x->n_suspects ||
-                !((x->growth && o->fail_growth) || (x->exit_leaked && o->fail_exit)))
-                continue;
-            tl_msg("%d suspect group%s %s in pid %d (started by the program):", x->n_suspects,
-                   x->n_suspects == 1 ? "" : "s", x->growth ? "ranked by growth" : "left at exit",
-                   x->pid);
-            for (int k = 0; k < x->n_suspects; k++) {
-                fputc('\n', out);
-                tl_write_group_text(out, &x->suspects[k]);
-            }
-            fputc('\n', out);
-        }
+        print_suspects(out, o, r, v);
         tl_msg("verdict: leak (%s%s%s%s%s): exit status %d", v->growth ? "growth" : "",
                v->growth && v->exit ? ", " : "", v->exit ? "exit" : "",
                (v->growth || v->exit) && v->deadlock ? ", " : "", v->deadlock ? "deadlock" : "",
@@ -208,25 +246,7 @@ void tl_verdict_print(FILE *out, const tl_run_opts *o, const tl_run_result *r, c
                v->n_unseen, v->n_unseen == 1 ? "" : "es",
                v->program_exit_code ? v->program_exit_code : TL_EXIT_UNJUDGED);
     } else {
-        char span[32];
-        seconds(span, sizeof span, last_ms);
-        if (v->single && !v->have_exit)
-            tl_msg("clean: pid %d never had a second thread: nothing to judge", r->pid);
-        else if (v->g.judged)
-            tl_msg("clean: no growth in %d samples over %s (%s; Mann-Kendall p=%.2g, Theil-Sen "
-                   "%+.3g/s)%s",
-                   v->g.n, span, v->g.why, v->g.p_value, v->g.per_s,
-                   v->have_exit && !r->stopped
-                       ? (v->n_forgiven ? "; no threads left at exit but those forgiven"
-                                        : "; no threads left at exit")
-                       : "");
-        else
-            tl_msg("clean: %s (%d sample%s; need %d)%s", v->g.why, v->g.n, v->g.n == 1 ? "" : "s",
-                   o->growth.min_samples,
-                   v->have_exit && !r->stopped
-                       ? (v->n_forgiven ? "; no threads left at exit but those forgiven"
-                                        : "; no threads left at exit")
-                       : "");
+        print_clean(o, r, v, last_ms);
     }
     if (o->out_dir)
         tl_msg("dumps and series kept in %s", r->dir);
@@ -279,14 +299,15 @@ static void write_growth(FILE *f, const tl_run_opts *o, const tl_verdict *v)
             "{\"detected\":%s,\"first\":%ld,\"last\":%ld,\"per_s\":%.6g,"
             "\"method\":\"mann-kendall+theil-sen\",\"judged\":%s,\"why\":",
             v->growth_detected && !v->growth_in_ignored ? "true" : "false", g->first, g->last,
-            fin(g->per_s), g->judged ? "true" : "false");
+            finite_or_zero(g->per_s), g->judged ? "true" : "false");
     tl_write_json_string(f, v->growth_in_ignored ? "growth in ignored groups only" : g->why);
     fprintf(f,
             ",\"samples\":%d,\"window_samples\":%d,\"window_start_ms\":%ld,"
             "\"mann_kendall_s\":%.0f,\"z\":%.6g,\"p_value\":%.6g,\"window_growth\":%.6g,"
             "\"tail_rise\":%.6g,\"confidence\":%.6g,\"min_growth\":%.6g,\"window\":%.6g",
-            g->n, g->n_window, g->window_start_ms, fin(g->mk_s), fin(g->mk_z), fin(g->p_value),
-            fin(g->window_growth), fin(g->tail_rise), o->growth.confidence, o->growth.min_growth,
+            g->n, g->n_window, g->window_start_ms, finite_or_zero(g->mk_s), finite_or_zero(g->mk_z),
+            finite_or_zero(g->p_value), finite_or_zero(g->window_growth),
+            finite_or_zero(g->tail_rise), o->growth.confidence, o->growth.min_growth,
             o->growth.window);
     if (v->trimmed)
         fprintf(f, ",\"shutdown\":{\"peak\":%ld,\"peak_ms\":%ld,\"end\":%ld}", v->trimmed_peak,
@@ -294,22 +315,9 @@ static void write_growth(FILE *f, const tl_run_opts *o, const tl_verdict *v)
     fputc('}', f);
 }
 
-int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_result *r,
-                          const tl_verdict *v)
+static void write_program(FILE *f, const tl_run_opts *o, const tl_run_result *r)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (!f) {
-        tl_msg("--json %s: cannot write the verdict: %m", path);
-        return -1;
-    }
-    fprintf(f, "{\"format\":\"threadleak-verdict\",\"version\":1,\"verdict\":\"%s\",\"reasons\":[",
-            v->leak       ? "leak"
-            : v->unjudged ? "unjudged"
-                          : "clean");
-    fprintf(f, "%s%s%s%s%s]", v->growth ? "\"growth\"" : "", v->growth && v->exit ? "," : "",
-            v->exit ? "\"exit\"" : "", (v->growth || v->exit) && v->deadlock ? "," : "",
-            v->deadlock ? "\"deadlock\"" : "");
-    fputs(",\n\"program\":{\"argv\":", f);
+    fputs("{\"argv\":", f);
     write_argv(f, o);
     fprintf(f, ",\"pid\":%d,\"exit_code\":", r->pid);
     if (r->exited)
@@ -321,41 +329,43 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
         fprintf(f, "%d", r->signal);
     else
         fputs("null", f);
-    fprintf(f, ",\"stopped\":%s,\"elapsed_ms\":%ld},\n\"growth\":", r->stopped ? "true" : "false",
-            r->elapsed_ms);
-    write_growth(f, o, v);
-    fputs(",\n\"at_exit\":", f);
-    if (v->have_exit && !r->stopped)
-        fprintf(f, "{\"live\":%ld,\"exited_unjoined\":%ld,\"leaked\":%ld}", v->at_exit.live,
-                v->at_exit.exited_unjoined, v->exit_leaked);
-    else
-        fputs("null", f);
-    fputs(",\n\"others\":[", f);
+    fprintf(f, ",\"stopped\":%s,\"elapsed_ms\":%ld}", r->stopped ? "true" : "false", r->elapsed_ms);
+}
+
+static void write_groups(FILE *f, const tl_group *groups, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fputs(i ? ",\n" : "\n", f);
+        tl_write_group_json(f, &groups[i]);
+    }
+}
+
+static void write_others(FILE *f, const tl_verdict *v)
+{
     for (int i = 0; i < v->n_others; i++) {
         const tl_other *x = &v->others[i];
         fprintf(f,
                 "%s{\"pid\":%d,\"growth\":%s,\"per_s\":%.6g,\"exit_leaked\":%ld,"
                 "\"outlived\":%s,\"suspects\":[",
-                i ? ",\n" : "\n", x->pid, x->growth ? "true" : "false", fin(x->g.per_s),
+                i ? ",\n" : "\n", x->pid, x->growth ? "true" : "false", finite_or_zero(x->g.per_s),
                 x->exit_leaked, x->outlived ? "true" : "false");
-        for (int k = 0; k < x->n_suspects; k++) {
-            fputs(k ? ",\n" : "\n", f);
-            tl_write_group_json(f, &x->suspects[k]);
-        }
+        write_groups(f, x->suspects, x->n_suspects);
         fputs("]}", f);
     }
-    fputs("]", f);
-    tl_run_deadlock_json(f, &v->dl);
-    fputs(",\n\"forgiven\":[", f);
-    for (int i = 0; i < v->n_forgiven; i++)
-        write_forgiven(f, &v->forgiven[i], i);
-    fputs("],\n\"unjudged\":[", f);
+}
+
+static void write_unjudged(FILE *f, const tl_verdict *v)
+{
     for (int i = 0; i < v->n_unseen; i++) {
         fprintf(f, "%s{\"pid\":%d,\"why\":", i ? ",\n" : "\n", v->unseen[i].pid);
         tl_write_json_string(f, v->unseen[i].why);
         fputc('}', f);
     }
-    fputs("],\n\"descendants\":[", f);
+}
+
+/* The processes of the tree besides the program that reported or outlived it. */
+static void write_descendants(FILE *f, const tl_run_result *r)
+{
     for (int i = 0, k = 0; i < r->n_seen; i++) {
         const tl_proc_seen *s = &r->seen[i];
         if (s->pid == r->pid || (!s->has_lib && !s->outlived))
@@ -367,23 +377,69 @@ int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_r
                 s->uid, s->has_lib ? "true" : "false", p ? p->n : 0, s->outlived ? "true" : "false",
                 s->stopped ? "true" : "false");
     }
-    fputs("],\n\"samples\":[", f);
+}
+
+static void write_samples(FILE *f, const tl_verdict *v)
+{
     for (int i = 0; v->primary && i < v->primary->n; i++) {
         const tl_sample *s = &v->primary->s[i];
         fprintf(f, "%s{\"t_ms\":%ld,\"live\":%ld,\"blocked\":%ld,\"exited_unjoined\":%ld}",
                 i ? ",\n" : "\n", s->t_ms, s->live, s->blocked, s->exited_unjoined);
     }
+}
+
+static void write_verdict(FILE *f, const tl_run_opts *o, const tl_run_result *r,
+                          const tl_verdict *v)
+{
+    fprintf(f, "{\"format\":\"threadleak-verdict\",\"version\":1,\"verdict\":\"%s\",\"reasons\":[",
+            v->leak       ? "leak"
+            : v->unjudged ? "unjudged"
+                          : "clean");
+    fprintf(f, "%s%s%s%s%s]", v->growth ? "\"growth\"" : "", v->growth && v->exit ? "," : "",
+            v->exit ? "\"exit\"" : "", (v->growth || v->exit) && v->deadlock ? "," : "",
+            v->deadlock ? "\"deadlock\"" : "");
+    fputs(",\n\"program\":", f);
+    write_program(f, o, r);
+    fputs(",\n\"growth\":", f);
+    write_growth(f, o, v);
+    fputs(",\n\"at_exit\":", f);
+    if (v->have_exit && !r->stopped)
+        fprintf(f, "{\"live\":%ld,\"exited_unjoined\":%ld,\"leaked\":%ld}", v->at_exit.live,
+                v->at_exit.exited_unjoined, v->exit_leaked);
+    else
+        fputs("null", f);
+    fputs(",\n\"others\":[", f);
+    write_others(f, v);
+    fputs("]", f);
+    tl_run_deadlock_json(f, &v->dl);
+    fputs(",\n\"forgiven\":[", f);
+    for (int i = 0; i < v->n_forgiven; i++)
+        write_forgiven(f, &v->forgiven[i], i);
+    fputs("],\n\"unjudged\":[", f);
+    write_unjudged(f, v);
+    fputs("],\n\"descendants\":[", f);
+    write_descendants(f, r);
+    fputs("],\n\"samples\":[", f);
+    write_samples(f, v);
     fputs("],\n\"suspects\":[", f);
-    for (int i = 0; i < v->n_suspects; i++) {
-        fputs(i ? ",\n" : "\n", f);
-        tl_write_group_json(f, &v->suspects[i]);
-    }
+    write_groups(f, v->suspects, v->n_suspects);
     fputs("]", f);
     if (o->out_dir) {
         fputs(",\n\"out\":", f);
         tl_write_json_string(f, r->dir);
     }
     fputs("}\n", f);
+}
+
+int tl_verdict_write_json(const char *path, const tl_run_opts *o, const tl_run_result *r,
+                          const tl_verdict *v)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!f) {
+        tl_msg("--json %s: cannot write the verdict: %m", path);
+        return -1;
+    }
+    write_verdict(f, o, r, v);
     int bad = ferror(f);
     if (f != stdout)
         bad |= fclose(f) != 0;

@@ -37,8 +37,9 @@ static void write_tids(FILE *out, const pid_t *tids, int n)
     fputc(']', out);
 }
 
-/* Beside "object" (kept as it always was): the descriptor in decimal and
- * what it is, or the child waited for in waitpid's terms (-1: any). */
+/* Beside "object", which stays the raw value tools key on: the
+ * descriptor in decimal and what it is, or the child waited for in
+ * waitpid's terms (-1: any). */
 static void write_object_extras(FILE *out, int wait, const char *call, uint64_t object,
                                 const char *target)
 {

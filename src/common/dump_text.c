@@ -2,6 +2,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/model.h"
 
 /* Columns of a stack: at least these, at most the caps; a longer function
@@ -133,11 +134,16 @@ static void shorten(const char *name, char *out, size_t size, size_t max)
     snprintf(out, size, "%.*s" ELLIPSIS, (int)keep, s);
 }
 
-/* A frame's function in at most max columns; a call the compiler inlined
- * says so ("(inlined)" is kept whole, the name shortened before it). */
+/* A frame's function in at most max columns, or its address when the
+ * function is not known; a call the compiler inlined says so ("(inlined)"
+ * is kept whole, the name shortened before it). */
 static void frame_name(const tl_frame *f, char *out, size_t size, size_t max)
 {
     static const char mark[] = " (inlined)";
+    if (!f->function) {
+        snprintf(out, size, "0x%llx", (unsigned long long)f->ip);
+        return;
+    }
     size_t keep = f->inlined && max > sizeof mark + 8 ? max - (sizeof mark - 1) : max;
     shorten(f->function, out, size, keep);
     if (f->inlined && strlen(out) + sizeof mark <= size)
@@ -164,10 +170,7 @@ static void fit_columns(struct columns *c, const tl_stack *s)
     char fn[1024], where[256];
     for (int i = 0; i < s->depth; i++) {
         const tl_frame *f = &s->frames[i];
-        if (f->function)
-            frame_name(f, fn, sizeof fn, FN_MAX);
-        else
-            snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
+        frame_name(f, fn, sizeof fn, FN_MAX);
         size_t w = width(fn);
         if (w > c->fn)
             c->fn = w;
@@ -183,10 +186,7 @@ static void write_frames(FILE *out, const tl_stack *s, const struct columns *c)
     char fn[1024], where[256];
     for (int i = 0; i < s->depth; i++) {
         const tl_frame *f = &s->frames[i];
-        if (f->function)
-            frame_name(f, fn, sizeof fn, fn_w);
-        else
-            snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)f->ip);
+        frame_name(f, fn, sizeof fn, fn_w);
         frame_where(f, where, sizeof where);
         fprintf(out, "    #%-2d ", i);
         pad(out, fn, fn_w);
@@ -365,7 +365,7 @@ int tl_write_group_text(FILE *out, const tl_group *g)
 int tl_write_text(FILE *out, const tl_dump *d)
 {
     char when[32] = "?";
-    time_t secs = (time_t)(d->time_unix_ns / 1000000000ull);
+    time_t secs = (time_t)(d->time_unix_ns / TL_NS_PER_S);
     struct tm tm;
     if (gmtime_r(&secs, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -105,5 +106,34 @@ int tl_check_stem(const char *s)
         if (*p != 'p' && *p != 'n' && *p != '%')
             return -1;
     }
+    return 0;
+}
+
+int tl_expand_stem(const char *stem, int pid, int number, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = stem; *p; p++) {
+        char buf[24];
+        const char *add = buf;
+        if (*p == '%' && p[1] == 'p') {
+            snprintf(buf, sizeof buf, "%d", pid);
+            p++;
+        } else if (*p == '%' && p[1] == 'n') {
+            snprintf(buf, sizeof buf, "%d", number);
+            p++;
+        } else if (*p == '%' && p[1] == '%') {
+            add = "%";
+            p++;
+        } else {
+            buf[0] = *p;
+            buf[1] = 0;
+        }
+        size_t len = strlen(add);
+        if (n + len + 1 > size)
+            return -1;
+        memcpy(out + n, add, len);
+        n += len;
+    }
+    out[n] = 0;
     return 0;
 }

@@ -4,6 +4,8 @@
 #ifndef THREADLEAK_ENV_SYNTAX_H
 #define THREADLEAK_ENV_SYNTAX_H
 
+#include <stddef.h>
+
 enum { TL_FORMAT_TEXT = 1, TL_FORMAT_JSON = 2 };
 
 /* THREADLEAK_INTERVAL_MS and `run --interval`: the sampler period. */
@@ -24,5 +26,8 @@ int tl_parse_formats(const char *s);
 const char *tl_formats_name(int formats);
 /* A dump path stem: 0, or -1 when a % is followed by anything but p, n, %. */
 int tl_check_stem(const char *s);
+/* The path of dump `number` of process pid: stem with %p, %n and %%
+ * expanded into out; -1 when it does not fit in size. */
+int tl_expand_stem(const char *stem, int pid, int number, char *out, size_t size);
 
 #endif

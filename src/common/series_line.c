@@ -11,7 +11,7 @@ static const char *const keys[] = {"pid",     "t_ms",    "mono_ms",         "liv
                                    "joined",  "detached"};
 enum { N_KEYS = sizeof keys / sizeof keys[0], REQUIRED = 1 << 0 | 1 << 1 | 1 << 3 };
 
-static long *slot(struct tl_series_line *x, int k)
+static long *field_of(struct tl_series_line *x, int k)
 {
     long *f[N_KEYS] = {&x->pid,     &x->t_ms,    &x->mono_ms,         &x->live,
                        &x->running, &x->blocked, &x->exited_unjoined, &x->created,
@@ -165,7 +165,7 @@ int tl_series_line_parse(const char *line, size_t len, struct tl_series_line *x)
             if ((seen & 1u << which) || number(&c, &v) != 1)
                 return -1;
             seen |= 1u << which;
-            *slot(x, which) = (long)v;
+            *field_of(x, which) = (long)v;
         } while (eat(&c, ','));
         if (!eat(&c, '}'))
             return -1;

@@ -12,7 +12,7 @@
 #include "preload/dump.h"
 #include "preload/guard.h"
 #include "preload/registry.h"
-#include "preload/sampler.h"
+#include "preload/sampler_call.h"
 #include "preload/symbolize.h"
 
 struct threadleak_snapshot {

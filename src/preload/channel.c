@@ -106,7 +106,7 @@ static void remove_stale(int dfd)
     closedir(d);
 }
 
-static void use(struct announced *a)
+static void switch_to(struct announced *a)
 {
     cur = a;
     page = a->page;
@@ -191,7 +191,7 @@ static int create(unsigned uid)
     snprintf(a->ctl, sizeof a->ctl, "%s/%s", dir, name);
     tl_channel_file(name, sizeof name, (int)getpid(), "req");
     snprintf(a->req, sizeof a->req, "%s/%s", dir, name);
-    use(a);
+    switch_to(a);
     return 0;
 }
 
@@ -204,7 +204,7 @@ TL_HIDDEN void tl_channel_announce(int check_file)
         return;
     for (int i = 0; i < n_all; i++)
         if (all[i].uid == uid && &all[i] != cur && in_place(&all[i])) {
-            use(&all[i]);
+            switch_to(&all[i]);
             return;
         }
     if (retry_in > 0) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/grouping.h"
 #include "common/owners.h"
 #include "common/stack_key.h"
 #include "common/syscalls.h"
@@ -235,28 +236,6 @@ static int add_to_group(struct build *b, const struct tl_snap *s)
     return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int unique_sorted_u64(uint64_t *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_u64);
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (m == 0 || v[m - 1] != v[i])
-            v[m++] = v[i];
-    return m;
-}
-
 struct tid_name {
     pid_t tid;
     tl_name name;
@@ -273,7 +252,7 @@ static void sort_tids_and_names(tl_group *g)
 {
     struct tid_name *v = malloc((size_t)g->n_tids * sizeof *v);
     if (!v) {
-        qsort(g->tids, (size_t)g->n_tids, sizeof *g->tids, cmp_pid);
+        qsort(g->tids, (size_t)g->n_tids, sizeof *g->tids, tl_cmp_pid);
         free(g->names);
         g->names = NULL;
         return;
@@ -288,16 +267,6 @@ static void sort_tids_and_names(tl_group *g)
         memcpy(g->names[i], v[i].name, sizeof v[i].name);
     }
     free(v);
-}
-
-static int unique_sorted_pid(pid_t *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_pid);
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (m == 0 || v[m - 1] != v[i])
-            v[m++] = v[i];
-    return m;
 }
 
 /* The creator's name now if it is alive, else the one recorded when it
@@ -333,9 +302,7 @@ static void finish_group(struct build *b, struct group *g)
     out->stack = symbolized(b, g->key.stack);
     out->spawn_stack = symbolized(b, g->key.spawn);
     out->current_stack = symbolized(b, g->key.current);
-    uint64_t first_object = g->objects[0];
-    out->objects = out->state == TL_BLOCKED ? unique_sorted_u64(g->objects, out->count) : 0;
-    out->object = out->objects == 1 ? first_object : 0;
+    tl_group_set_objects(out, g->objects);
     const char *cname = creator_name(b, out->creator_tid, g->creator_name);
     out->creator_name = cname ? strdup(cname) : NULL;
     char pattern[20];
@@ -346,21 +313,11 @@ static void finish_group(struct build *b, struct group *g)
         out->target = NULL;
     if (out->target)
         out->target = strdup(out->target);
-    out->n_creators = unique_sorted_pid(out->creator_tids, out->count);
+    out->n_creators = tl_sort_unique_pid(out->creator_tids, out->count);
     if (out->n_creators == 1 && out->creator_tids[0] == 0)
         out->n_creators = 0;
     out->n_tids = out->count;
     sort_tids_and_names(out);
-}
-
-static int by_count(const void *a, const void *b)
-{
-    const tl_group *x = a, *y = b;
-    if (x->count != y->count)
-        return y->count - x->count;
-    if (x->state != y->state)
-        return y->state == TL_BLOCKED ? 1 : -1;
-    return x->n_tids && y->n_tids ? x->tids[0] - y->tids[0] : 0;
 }
 
 static void fill_threads(struct build *b, tl_dump *d)
@@ -433,13 +390,7 @@ static void count_and_group(struct build *b, tl_counts *c)
             c->exited_unjoined++;
             continue;
         }
-        c->live++;
-        if (s->state == TL_BLOCKED) {
-            c->blocked++;
-            c->by_wait[s->wait]++;
-        } else {
-            c->running++;
-        }
+        tl_counts_add(c, s->state, s->wait);
         add_to_group(b, s);
     }
     for (int i = 0; i < b->n_snaps; i++)
@@ -466,7 +417,7 @@ static void take_groups(struct build *b, tl_dump *d)
         free(g);
     }
     d->n_groups = k;
-    qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, by_count);
+    qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, tl_group_order);
 }
 
 /* All of the build but its stacks, which the dump keeps. */

@@ -15,7 +15,7 @@
 #include "preload/guard.h"
 #include "preload/log.h"
 #include "preload/registry.h"
-#include "preload/sampler.h"
+#include "preload/sampler_call.h"
 #include "preload/symbolize.h"
 
 static int dump_number;
@@ -23,36 +23,6 @@ static int dump_number;
 TL_HIDDEN void tl_dump_file_after_fork_child(void)
 {
     dump_number = 0;
-}
-
-/* stem with %p, %n and %% expanded; -1 when it does not fit. */
-static int expand(const char *stem, int number, char *out, size_t size)
-{
-    size_t n = 0;
-    for (const char *p = stem; *p; p++) {
-        char buf[24];
-        const char *add = buf;
-        if (*p == '%' && p[1] == 'p') {
-            snprintf(buf, sizeof buf, "%d", (int)getpid());
-            p++;
-        } else if (*p == '%' && p[1] == 'n') {
-            snprintf(buf, sizeof buf, "%d", number);
-            p++;
-        } else if (*p == '%' && p[1] == '%') {
-            add = "%";
-            p++;
-        } else {
-            buf[0] = *p;
-            buf[1] = 0;
-        }
-        size_t len = strlen(add);
-        if (n + len + 1 > size)
-            return -1;
-        memcpy(out + n, add, len);
-        n += len;
-    }
-    out[n] = 0;
-    return 0;
 }
 
 static int write_one(const tl_dump *d, const char *path, int json)
@@ -99,7 +69,7 @@ static int write_dump(void *arg)
     int was_busy = tl_busy_enter();
     tl_dump_lock();
     int number = ++dump_number;
-    int rc = expand(req->stem, number, stem, sizeof stem) ? -ENAMETOOLONG : 0;
+    int rc = tl_expand_stem(req->stem, getpid(), number, stem, sizeof stem) ? -ENAMETOOLONG : 0;
     tl_dump *d =
         rc ? NULL : tl_dump_build(req->reason, req->detail_threads, req->running, req->requester);
     if (!rc && !d)

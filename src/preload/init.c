@@ -58,7 +58,7 @@ __attribute__((constructor)) static void threadleak_init(void)
                     getauxval(AT_SECURE) != 0);
     tl_log_level = tl_config.log_level;
     tl_program_init();
-    if (tl_registry_init() != 0) {
+    if (tl_registry_init(tl_sampler_leader_exiting) != 0) {
         disable("cannot map the thread registry");
         tl_busy_leave(was_busy);
         return;

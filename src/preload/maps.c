@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/range.h"
 #include "preload/maps.h"
 #include "preload/registry.h"
 
@@ -123,15 +124,6 @@ TL_HIDDEN const char *tl_maps_text(size_t *len)
 
 TL_HIDDEN const struct tl_mapping *tl_maps_find(uint64_t addr)
 {
-    int lo = 0, hi = n_table - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        if (addr < table[mid].lo)
-            hi = mid - 1;
-        else if (addr >= table[mid].hi)
-            lo = mid + 1;
-        else
-            return &table[mid];
-    }
-    return NULL;
+    int i = tl_range_find(table, n_table, sizeof *table, addr);
+    return i >= 0 ? &table[i] : NULL;
 }

@@ -11,7 +11,7 @@
 #include "preload/visibility.h"
 
 struct tl_mapping {
-    uint64_t lo, hi;
+    uint64_t lo, hi; /* first, as tl_range_find (common/range.h) reads them */
     int exec;
     const char *path; /* NULL: anonymous; "[stack]", "[vdso]"... as the kernel names them */
 };

@@ -8,7 +8,6 @@
 
 #include "preload/log.h"
 #include "preload/registry.h"
-#include "preload/sampler.h"
 
 /* glibc (ld.so) exports where the main thread's stack ends. */
 extern void *__libc_stack_end;
@@ -23,6 +22,7 @@ static uint64_t free_head;  /* (tag << 32) | (index + 1); 0 index: empty */
 static struct tl_counters counters;
 static long tls_offset; /* &tl_self_slot - pthread_self(), equal in every thread */
 static pthread_key_t exit_key;
+static void (*leader_exiting)(void);
 
 /* glibc's gettid(), not syscall(): that would reach our own syscall()
  * wrapper through the PLT. */
@@ -36,8 +36,9 @@ static void on_thread_exit(void *p)
     tl_thread_exiting(p);
 }
 
-TL_HIDDEN int tl_registry_init(void)
+TL_HIDDEN int tl_registry_init(void (*on_leader_exit)(void))
 {
+    leader_exiting = on_leader_exit; /* before any thread can reach its exit hook */
     slots = mmap(NULL, (size_t)TL_MAX_SLOTS * sizeof *slots, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (slots == MAP_FAILED) {
@@ -212,7 +213,7 @@ TL_HIDDEN void tl_thread_exiting(struct tl_slot *s)
     /* The process's first thread (main, or a fork child's only thread)
      * ending while others run: nobody can join it, it is gone. */
     if (s->tid == getpid()) {
-        tl_sampler_leader_exiting();
+        leader_exiting();
         __atomic_fetch_or(&s->life, TL_LIFE_DETACHED, __ATOMIC_ACQ_REL);
     }
     /* tl_self_slot stays: a joiner finds the slot through it. */

@@ -78,7 +78,11 @@ struct tl_counters {
 
 TL_HIDDEN extern __thread struct tl_slot *tl_self_slot;
 
-TL_HIDDEN int tl_registry_init(void);
+/* on_leader_exit: run when the process's first thread ends through its
+ * exit hook (pthread_exit, cancellation) while others run. The layer
+ * above that cares (the sampler) passes it in: the registry, at the
+ * bottom, calls nothing above it. */
+TL_HIDDEN int tl_registry_init(void (*on_leader_exit)(void));
 TL_HIDDEN struct tl_slot *tl_slot_claim(void);
 TL_HIDDEN void tl_slot_release(struct tl_slot *s);
 TL_HIDDEN struct tl_slot *tl_adopt_self(void);
@@ -92,9 +96,11 @@ TL_HIDDEN void tl_note_joined(struct tl_slot *s, uint32_t gen, pthread_t t);
 TL_HIDDEN void tl_note_detached(struct tl_slot *s, pthread_t t);
 TL_HIDDEN void tl_registry_after_fork_child(void);
 TL_HIDDEN pid_t tl_gettid(void);
-/* Names (wrap_name.c): the calling thread's own name into its slot (once),
- * and a new thread's inherited name and its creator's name. */
+/* Names (slot_name.c): the calling thread's own name into its slot (once),
+ * and a new thread's inherited name and its creator's name; a name cut
+ * to the kernel's 15 characters. */
 TL_HIDDEN void tl_name_self(struct tl_slot *s);
+TL_HIDDEN void tl_copy_name(char *dst, const char *src);
 TL_HIDDEN void tl_names_at_create(struct tl_slot *creator, struct tl_slot *s);
 
 /* For the sampler: slots [0, tl_slot_count()) may be read at any time. */

@@ -32,9 +32,8 @@
 
 static int leader_gone; /* the process's first thread ended by pthread_exit */
 static int signal_pending;
-static int running;               /* the sampler thread exists in this process */
 static int wanted;                /* this process should have one */
-TL_HIDDEN int tl_sampler_missing; /* wanted && !running: wrappers start it */
+TL_HIDDEN int tl_sampler_missing; /* wanted && not running: wrappers start it */
 static int handler_installed;
 static uint64_t start_ns;
 static int series_fd = -1;
@@ -42,16 +41,6 @@ static dev_t series_dev;
 static ino_t series_ino;
 
 TL_HIDDEN __thread unsigned tl_signal_hits;
-
-TL_HIDDEN void tl_sampler_wake(void)
-{
-    tl_channel_wake();
-}
-
-TL_HIDDEN int tl_sampler_running(void)
-{
-    return __atomic_load_n(&running, __ATOMIC_ACQUIRE);
-}
 
 /* Sleeps one period, or less when woken. Once the leader has ended, the
  * sampler looks often whether it is the last thread. */
@@ -237,7 +226,7 @@ static long process_threads(void)
 
 TL_HIDDEN void tl_sampler_leader_exiting(void)
 {
-    if (!__atomic_load_n(&running, __ATOMIC_ACQUIRE))
+    if (!tl_sampler_running())
         return;
     __atomic_store_n(&leader_gone, 1, __ATOMIC_RELEASE);
     tl_channel_wake();
@@ -303,7 +292,7 @@ static void start_thread(void)
         tl_log_once(TL_ONCE_SAMPLER, "cannot start the sampler thread: %s", strerror(rc));
         return;
     }
-    __atomic_store_n(&running, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&tl_sampler_started, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&tl_sampler_missing, 0, __ATOMIC_RELEASE);
 }
 
@@ -337,13 +326,13 @@ static int starting; /* one thread at a time starts it */
 
 TL_HIDDEN void tl_sampler_ensure(void)
 {
-    if (tl_likely(__atomic_load_n(&running, __ATOMIC_ACQUIRE)) || !wanted || !tl_enabled)
+    if (tl_likely(tl_sampler_running()) || !wanted || !tl_enabled)
         return;
     if (__atomic_exchange_n(&starting, 1, __ATOMIC_ACQ_REL))
         return;
     int saved = errno;
     start_thread();
-    if (!running)
+    if (!tl_sampler_started)
         tl_sampler_missing = 0; /* said once why; do not try on every wait */
     errno = saved;
     __atomic_store_n(&starting, 0, __ATOMIC_RELEASE);
@@ -351,7 +340,7 @@ TL_HIDDEN void tl_sampler_ensure(void)
 
 TL_HIDDEN void tl_sampler_want(void)
 {
-    if (tl_likely(__atomic_load_n(&running, __ATOMIC_ACQUIRE)))
+    if (tl_likely(tl_sampler_running()))
         return;
     wanted = 1;
     tl_sampler_missing = 1;
@@ -363,8 +352,8 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
     /* The parent's sampler does not exist here. A child of a process that
      * had one gets its own at its first blocking call (or thread): a child
      * that only execs stays single-threaded and pays nothing. */
-    tl_sampler_missing = running || wanted;
-    running = 0;
+    tl_sampler_missing = tl_sampler_started || wanted;
+    tl_sampler_started = 0;
     starting = 0; /* another thread may have been starting it at the fork */
     leader_gone = 0;
     signal_pending = 0;

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include "preload/sampler_call.h"
 #include "preload/visibility.h"
 
 /* The sampler starts with the process's first thread of its own, never
@@ -22,19 +23,9 @@ TL_HIDDEN void tl_sampler_final_sample(void); /* at exit: one last series line *
  * (pthread_exit): when the other threads end, the sampler must not keep
  * the process alive. */
 TL_HIDDEN void tl_sampler_leader_exiting(void);
-TL_HIDDEN void tl_sampler_wake(void);
-TL_HIDDEN int tl_sampler_running(void);
 
 /* sampler_isolate.c: run by the sampler as it starts. */
-TL_HIDDEN extern __thread int tl_on_sampler;
-TL_HIDDEN extern int tl_sampler_own_files; /* unshare(CLONE_FILES) worked */
 TL_HIDDEN void tl_sampler_isolate(void);
 TL_HIDDEN void tl_sampler_sigmask(sigset_t *set); /* all but the synchronous signals */
-
-/* sampler_call.c: fn(arg) run on the sampler, in its own file table, while
- * the caller waits (or here, when there is no sampler); its result. */
-TL_HIDDEN int tl_sampler_call(int (*fn)(void *), void *arg);
-TL_HIDDEN void tl_sampler_serve_calls(void);
-TL_HIDDEN void tl_sampler_calls_after_fork_child(void);
 
 #endif

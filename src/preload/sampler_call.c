@@ -10,8 +10,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#include "preload/registry.h"
-#include "preload/sampler.h"
+#include "preload/channel.h"
+#include "preload/real.h"
+#include "preload/sampler_call.h"
 
 struct tl_call {
     int (*fn)(void *);
@@ -23,7 +24,9 @@ struct tl_call {
 
 static struct tl_call *pending; /* a stack of calls; the sampler takes them all */
 
+TL_HIDDEN int tl_sampler_started;
 TL_HIDDEN __thread int tl_on_sampler;
+TL_HIDDEN int tl_sampler_own_files;
 
 TL_HIDDEN void tl_sampler_serve_calls(void)
 {
@@ -60,7 +63,7 @@ TL_HIDDEN int tl_sampler_call(int (*fn)(void *), void *arg)
         c.next = head;
     while (
         !__atomic_compare_exchange_n(&pending, &head, &c, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
-    tl_sampler_wake();
+    tl_channel_wake();
     while (!__atomic_load_n(&c.done, __ATOMIC_ACQUIRE)) {
         struct timespec ts = {1, 0};
         tl_real.syscall(SYS_futex, (long)&c.done, FUTEX_WAIT_PRIVATE, 0, (long)&ts, 0, 0);

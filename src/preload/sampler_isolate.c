@@ -12,8 +12,6 @@
 #include "preload/sampler.h"
 #include "preload/stacks.h"
 
-TL_HIDDEN int tl_sampler_own_files;
-
 /* After unshare(CLONE_FILES) the sampler's descriptors are its own: the
  * program neither sees them in /proc/PID/fd nor closes them, and what the
  * sampler opens never takes a number the program expects. The table

@@ -2,10 +2,10 @@
  * unwinder (_Unwind_Backtrace, what glibc's backtrace() uses). It reads
  * only what the unwind tables describe and stops at a frame without them
  * (JIT code, a hand-made trampoline): no descriptor, no system call once
- * warm. libunwind's local unwinder was dropped here because on such a
- * frame it probes memory through a pipe whose descriptor numbers a daemon
- * may close and reuse (it then wrote into the program's files), and it
- * calls mincore, which sandboxes report. */
+ * warm. Not libunwind's local unwinder: on such a frame it probes memory
+ * through a pipe whose descriptor numbers a daemon may close and reuse
+ * (it would then write into the program's files), and it calls mincore,
+ * which sandboxes report. */
 #include <dlfcn.h>
 #include <unwind.h>
 

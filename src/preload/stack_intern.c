@@ -51,7 +51,7 @@ static uint32_t hash_ips(const uint64_t *ips, int depth, uint32_t epoch)
     return (uint32_t)(h ^ (h >> 32)) | 1;
 }
 
-static struct record *at(uint32_t id)
+static struct record *record_at(uint32_t id)
 {
     return (struct record *)(arena + (size_t)id * 8);
 }
@@ -69,7 +69,7 @@ static uint32_t store(uint32_t hash, const uint64_t *ips, int depth, uint32_t ep
     uint32_t id = __atomic_fetch_add(&arena_used, units, __ATOMIC_RELAXED);
     if ((size_t)(id + units) * 8 > TL_ARENA_BYTES)
         return 0;
-    struct record *r = at(id);
+    struct record *r = record_at(id);
     r->hash = hash;
     r->depth = (uint32_t)depth;
     r->epoch = epoch;
@@ -93,7 +93,7 @@ TL_HIDDEN uint32_t tl_intern(const uint64_t *ips, int depth)
                                             __ATOMIC_ACQUIRE))
                 return fresh;
         }
-        if (same(at(cur), hash, ips, depth, epoch))
+        if (same(record_at(cur), hash, ips, depth, epoch))
             return cur; /* a record stored for a lost race stays unused */
     }
     return 0;
@@ -106,7 +106,7 @@ TL_HIDDEN int tl_stack_get(uint32_t id, const uint64_t **ips, uint32_t *epoch)
         *epoch = 0;
         return 0;
     }
-    struct record *r = at(id);
+    struct record *r = record_at(id);
     *ips = r->ips;
     *epoch = r->epoch;
     return (int)r->depth;

@@ -18,9 +18,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/range.h"
 #include "preload/log.h"
 #include "preload/registry.h"
-#include "preload/sampler.h"
+#include "preload/sampler_call.h"
 #include "preload/stacks.h"
 
 static struct {
@@ -38,11 +39,8 @@ static unw_addr_space_t space;
  * handler answering). Stacks are then unknown, never a reason to stop. */
 static char unreadable[200];
 
-struct segment {
-    uint64_t lo, hi;
-};
 #define TL_MAX_SEGMENTS 4096
-static struct segment segments[TL_MAX_SEGMENTS];
+static struct tl_range segments[TL_MAX_SEGMENTS];
 static int n_segments;
 static unsigned long long built_adds, built_subs; /* loader counters the table is of */
 
@@ -73,22 +71,13 @@ static int add_segments(struct dl_phdr_info *info, size_t size, void *data)
 
 static int in_segment(uint64_t addr)
 {
-    int lo = 0, hi = n_segments - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        if (addr < segments[mid].lo)
-            hi = mid - 1;
-        else if (addr >= segments[mid].hi)
-            lo = mid + 1;
-        else
-            return addr + 8 <= segments[mid].hi;
-    }
-    return 0;
+    int i = tl_range_find(segments, n_segments, sizeof *segments, addr);
+    return i >= 0 && addr + 8 <= segments[i].hi;
 }
 
 static int by_start(const void *a, const void *b)
 {
-    const struct segment *x = a, *y = b;
+    const struct tl_range *x = a, *y = b;
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 

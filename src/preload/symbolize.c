@@ -26,7 +26,7 @@
 #include "preload/log.h"
 #include "preload/maps.h"
 #include "preload/perf_map.h"
-#include "preload/sampler.h"
+#include "preload/sampler_call.h"
 #include "preload/symbolize.h"
 #include "preload/unloaded.h"
 #include "preload/symbolize_inline.h"

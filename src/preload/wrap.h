@@ -5,6 +5,7 @@
 
 #include <errno.h>
 
+#include "common/clock.h"
 #include "preload/real.h"
 #include "preload/registry.h"
 #include "preload/sampler.h"
@@ -66,20 +67,52 @@ static inline void tl_sampler_if_missing(void)
 /* The dump signal lands on whichever program thread the kernel picks, and
  * some waits (sleeps, poll, sigsuspend, ...) return EINTR even under
  * SA_RESTART. The handler counts its visits per thread; a wrapped wait that
- * only our signal interrupted is made again, so the program never sees it. */
+ * only our signal interrupted is made again, so the program never sees it.
+ * Wrappers read the count through tl_retry, below. */
 TL_HIDDEN extern __thread unsigned tl_signal_hits;
+
+/* The tries of one wait: the errno the program had before the first, and
+ * the handler's visits counted just before the latest. */
+struct tl_retry {
+    int saved_errno;
+    unsigned hits;
+};
+
+static inline struct tl_retry tl_retry_start(void)
+{
+    return (struct tl_retry){.saved_errno = errno};
+}
+
+/* Called just before each try: visits from here on interrupted it. */
+static inline void tl_retry_try(struct tl_retry *rt)
+{
+    rt->hits = tl_signal_hits;
+}
+
+/* Whether our signal came during the latest try. */
+static inline int tl_retry_hit(const struct tl_retry *rt)
+{
+    return tl_signal_hits != rt->hits;
+}
+
+/* Whether the try that returned r failed only because our signal
+ * interrupted it; errno is then the program's again, for the next try. */
+static inline int tl_retry_again(const struct tl_retry *rt, long r)
+{
+    if (r != -1 || errno != EINTR || !tl_retry_hit(rt))
+        return 0;
+    errno = rt->saved_errno;
+    return 1;
+}
 
 #define TL_RESUMED(call)                                                                           \
     ({                                                                                             \
-        int e_ = errno;                                                                            \
+        struct tl_retry rt_ = tl_retry_start();                                                    \
         __typeof__(call) r_;                                                                       \
-        for (;;) {                                                                                 \
-            unsigned h_ = tl_signal_hits;                                                          \
+        do {                                                                                       \
+            tl_retry_try(&rt_);                                                                    \
             r_ = (call);                                                                           \
-            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_)                                \
-                break;                                                                             \
-            errno = e_;                                                                            \
-        }                                                                                          \
+        } while (tl_retry_again(&rt_, r_));                                                        \
         r_;                                                                                        \
     })
 
@@ -92,7 +125,7 @@ static inline int tl_clock_ok(clockid_t c)
 
 static inline int tl_nsec_ok(const struct timespec *ts)
 {
-    return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
+    return ts->tv_nsec >= 0 && ts->tv_nsec < (long)TL_NS_PER_S;
 }
 
 /* What is left of a relative timeout that started at `start`. */
@@ -111,12 +144,47 @@ static inline struct timespec tl_left_ts(const struct timespec *ts, uint64_t sta
     left.tv_sec -= (time_t)(spent / TL_NS_PER_S);
     left.tv_nsec -= (long)(spent % TL_NS_PER_S);
     if (left.tv_nsec < 0) {
-        left.tv_nsec += 1000000000;
+        left.tv_nsec += (long)TL_NS_PER_S;
         left.tv_sec--;
     }
     if (left.tv_sec < 0)
         left.tv_sec = 0, left.tv_nsec = 0;
     return left;
+}
+
+/* A relative timeout counting down over the tries of one wait: the
+ * program's own for the first try, what is left of it for the next. */
+struct tl_countdown {
+    struct tl_retry retry;
+    uint64_t start;
+    int tried;
+    struct timespec left;
+};
+
+static inline struct tl_countdown tl_countdown_start(void)
+{
+    return (struct tl_countdown){.retry = tl_retry_start(), .start = tl_mono_ns()};
+}
+
+/* The timeout (NULL: none) for the next try. The first gets the program's
+ * pointer as it is (a bad one fails with EFAULT as bare); *ts is read only
+ * once the kernel has accepted it. */
+static inline const struct timespec *tl_countdown_ts(struct tl_countdown *c,
+                                                     const struct timespec *ts)
+{
+    const struct timespec *p = ts;
+    if (c->tried && ts) {
+        c->left = tl_left_ts(ts, c->start);
+        p = &c->left;
+    }
+    c->tried = 1;
+    tl_retry_try(&c->retry);
+    return p;
+}
+
+static inline int tl_countdown_again(const struct tl_countdown *c, long r)
+{
+    return tl_retry_again(&c->retry, r);
 }
 
 #endif

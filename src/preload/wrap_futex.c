@@ -35,16 +35,15 @@ static int futex_op_waits(long op)
  * to every futex user both mean "look again". */
 static long futex_resumed(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     uint64_t start = tl_mono_ns();
     struct timespec left;
     int relative = nr == SYS_futex && (a2 & FUTEX_CMD_MASK) == FUTEX_WAIT && a4;
     for (;;) {
-        unsigned h = tl_signal_hits;
+        tl_retry_try(&rt);
         long r = tl_real.syscall(nr, a1, a2, a3, a4, a5, a6);
-        if (r != -1 || errno != EINTR || tl_signal_hits == h)
+        if (!tl_retry_again(&rt, r))
             return r;
-        errno = e;
         if (relative) {
             left = tl_left_ts((const struct timespec *)a4, start);
             a4 = (long)&left;

@@ -11,8 +11,8 @@
  * rest (an error or another signal then answers with what went through). */
 enum transfer { T_WRITE, T_SEND, T_RECV, T_WRITEV, T_SENDMSG, T_RECVMSG };
 
-static ssize_t one(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov, int cnt,
-                   int flags)
+static ssize_t transfer_once(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov,
+                             int cnt, int flags)
 {
     struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
     switch (k) {
@@ -46,7 +46,7 @@ static __attribute__((noinline)) ssize_t go_on(enum transfer k, int fd, char *bu
                                                const struct iovec *iov, int cnt, int flags,
                                                ssize_t done)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     while ((size_t)done < total) {
         const struct iovec *v = iov;
         struct iovec part;
@@ -64,192 +64,175 @@ static __attribute__((noinline)) ssize_t go_on(enum transfer k, int fd, char *bu
                 v = &part, c = 1;
             }
         }
-        unsigned h = tl_signal_hits;
-        ssize_t r = one(k, fd, buf ? buf + done : NULL, asked, v, c, flags);
-        if (r == -1 && errno == EINTR && tl_signal_hits != h)
+        tl_retry_try(&rt);
+        ssize_t r = transfer_once(k, fd, buf ? buf + done : NULL, asked, v, c, flags);
+        if (tl_retry_again(&rt, r))
             continue;
         if (r <= 0)
             break;
         done += r;
-        if ((size_t)r < asked && tl_signal_hits == h)
+        if ((size_t)r < asked && !tl_retry_hit(&rt))
             break;
     }
-    errno = e;
+    errno = rt.saved_errno; /* what went through is the answer */
     return done;
 }
 
-/* The call, made again while only our signal interrupts it before any
- * byte went through, and gone on with when it did after some. */
-static ssize_t transfer(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov,
-                        int cnt, int flags)
+/* The calls whose first part has more than the rest: sendto's address
+ * (it matters for datagrams only, which go whole or not at all),
+ * recvfrom's (the first part's is the answer), and the program's msghdr of
+ * sendmsg and recvmsg (name, control data, flags). The rest of the
+ * transfer goes on with send, recv, or the msghdr's iovec array alone. */
+struct head {
+    struct msghdr *msg;
+    const struct sockaddr *to;
+    socklen_t to_len;
+    struct sockaddr *from;
+    socklen_t *from_len;
+};
+
+static ssize_t first(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov, int cnt,
+                     int flags, const struct head *hd)
 {
-    int e = errno;
+    if (!hd)
+        return transfer_once(k, fd, buf, n, iov, cnt, flags);
+    switch (k) {
+    case T_SENDMSG:
+        return tl_real.sendmsg(fd, hd->msg, flags);
+    case T_RECVMSG:
+        return tl_real.recvmsg(fd, hd->msg, flags);
+    case T_SEND:
+        return tl_real.sendto(fd, buf, n, flags, hd->to, hd->to_len);
+    default:
+        return tl_real.recvfrom(fd, buf, n, flags, hd->from, hd->from_len);
+    }
+}
+
+/* The call, made again while only our signal interrupts it before any
+ * byte went through, and gone on with when it did after some. hd: the
+ * first part's own arguments, NULL when it has none. */
+static ssize_t transfer(enum transfer k, int fd, char *buf, size_t n, const struct iovec *iov,
+                        int cnt, int flags, const struct head *hd)
+{
+    struct tl_retry rt = tl_retry_start();
     for (;;) {
-        unsigned h = tl_signal_hits;
-        ssize_t r = one(k, fd, buf, n, iov, cnt, flags);
-        if (r == -1 && errno == EINTR && tl_signal_hits != h) {
-            errno = e;
+        tl_retry_try(&rt);
+        ssize_t r = first(k, fd, buf, n, iov, cnt, flags, hd);
+        if (tl_retry_again(&rt, r))
             continue;
-        }
-        if (r <= 0 || tl_likely(tl_signal_hits == h))
+        if (r <= 0 || tl_likely(!tl_retry_hit(&rt)))
             return r;
         if (k == T_RECV || k == T_RECVMSG) {
             if (!(flags & MSG_WAITALL))
                 return r;
+        }
+        if (hd && hd->msg) { /* read once the call has shown it is valid */
+            iov = hd->msg->msg_iov;
+            cnt = (int)hd->msg->msg_iovlen;
         }
         size_t total = iov ? iov_total(iov, cnt) : n;
         return (size_t)r < total ? go_on(k, fd, buf, total, iov, cnt, flags, r) : r;
     }
 }
 
-#define TL_IO(name, call)                                                                          \
-    do {                                                                                           \
+#define TL_IO(name, fd, call)                                                                      \
+    ({                                                                                             \
         tl_real_ensure();                                                                          \
-        return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd, TL_RESUMED(call));                          \
-    } while (0)
+        TL_WAIT(TL_WAIT_IO, name, (uint64_t)(fd), TL_RESUMED(call));                               \
+    })
 
 TL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-    TL_IO("read", tl_real.read(fd, buf, n));
+    return TL_IO("read", fd, tl_real.read(fd, buf, n));
 }
 
 TL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
-    TL_IO("readv", tl_real.readv(fd, iov, n));
+    return TL_IO("readv", fd, tl_real.readv(fd, iov, n));
 }
 
 TL_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-    TL_IO("pread", tl_real.pread(fd, buf, n, off));
+    return TL_IO("pread", fd, tl_real.pread(fd, buf, n, off));
 }
 
 TL_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 {
-    TL_IO("pread", tl_real.pread64(fd, buf, n, off));
+    return TL_IO("pread", fd, tl_real.pread64(fd, buf, n, off));
 }
 
-#define TL_TRANSFER(name, k, buf, n, iov, cnt, flags)                                              \
-    do {                                                                                           \
-        tl_real_ensure();                                                                          \
-        return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd,                                             \
-                       transfer(k, fd, (char *)(buf), n, iov, cnt, flags));                        \
-    } while (0)
+/* Inlined into each exported name, whose frame TL_WAIT notes. */
+static inline __attribute__((always_inline)) ssize_t
+transfer_noted(const char *name, enum transfer k, int fd, const void *buf, size_t n,
+               const struct iovec *iov, int cnt, int flags)
+{
+    tl_real_ensure();
+    return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd,
+                   transfer(k, fd, (char *)buf, n, iov, cnt, flags, NULL));
+}
 
 TL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-    TL_TRANSFER("write", T_WRITE, buf, n, NULL, 0, 0);
+    return transfer_noted("write", T_WRITE, fd, buf, n, NULL, 0, 0);
 }
 
 TL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
-    TL_TRANSFER("writev", T_WRITEV, NULL, 0, iov, n, 0);
+    return transfer_noted("writev", T_WRITEV, fd, NULL, 0, iov, n, 0);
 }
 
 TL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-    TL_TRANSFER("recv", T_RECV, buf, n, NULL, 0, flags);
-}
-
-/* The rest of a MSG_WAITALL read goes on with recv: the address is the
- * first part's. */
-static ssize_t recvfrom_full(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
-                             socklen_t *alen)
-{
-    int e = errno;
-    for (;;) {
-        unsigned h = tl_signal_hits;
-        ssize_t r = tl_real.recvfrom(fd, buf, n, flags, a, alen);
-        if (r == -1 && errno == EINTR && tl_signal_hits != h) {
-            errno = e;
-            continue;
-        }
-        if (r <= 0 || tl_likely(tl_signal_hits == h) || !(flags & MSG_WAITALL) || (size_t)r >= n)
-            return r;
-        return go_on(T_RECV, fd, buf, n, NULL, 0, flags, r);
-    }
+    return transfer_noted("recv", T_RECV, fd, buf, n, NULL, 0, flags);
 }
 
 TL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
                            socklen_t *alen)
 {
     tl_real_ensure();
-    return TL_WAIT(TL_WAIT_IO, "recvfrom", (uint64_t)fd, recvfrom_full(fd, buf, n, flags, a, alen));
-}
-
-/* recvmsg and sendmsg keep the program's msghdr for their first part (name,
- * control data, flags); the rest goes through its iovec array only. */
-static ssize_t msg_full(enum transfer k, int fd, struct msghdr *msg, int flags)
-{
-    int e = errno;
-    for (;;) {
-        unsigned h = tl_signal_hits;
-        ssize_t r =
-            k == T_SENDMSG ? tl_real.sendmsg(fd, msg, flags) : tl_real.recvmsg(fd, msg, flags);
-        if (r == -1 && errno == EINTR && tl_signal_hits != h) {
-            errno = e;
-            continue;
-        }
-        if (r <= 0 || tl_likely(tl_signal_hits == h) || (k == T_RECVMSG && !(flags & MSG_WAITALL)))
-            return r;
-        size_t total = iov_total(msg->msg_iov, (int)msg->msg_iovlen);
-        if ((size_t)r >= total)
-            return r;
-        return go_on(k, fd, NULL, total, msg->msg_iov, (int)msg->msg_iovlen, flags, r);
-    }
+    struct head hd = {.from = a, .from_len = alen};
+    return TL_WAIT(TL_WAIT_IO, "recvfrom", (uint64_t)fd,
+                   transfer(T_RECV, fd, buf, n, NULL, 0, flags, &hd));
 }
 
 TL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     tl_real_ensure();
-    return TL_WAIT(TL_WAIT_IO, "recvmsg", (uint64_t)fd, msg_full(T_RECVMSG, fd, msg, flags));
+    struct head hd = {.msg = msg};
+    return TL_WAIT(TL_WAIT_IO, "recvmsg", (uint64_t)fd,
+                   transfer(T_RECVMSG, fd, NULL, 0, NULL, 0, flags, &hd));
 }
 
 TL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-    TL_TRANSFER("send", T_SEND, buf, n, NULL, 0, flags);
-}
-
-/* sendto's address matters for datagrams only, which go whole or not at
- * all: the rest of a stream goes on with send. */
-static ssize_t sendto_full(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
-                           socklen_t alen)
-{
-    int e = errno;
-    for (;;) {
-        unsigned h = tl_signal_hits;
-        ssize_t r = tl_real.sendto(fd, buf, n, flags, a, alen);
-        if (r == -1 && errno == EINTR && tl_signal_hits != h) {
-            errno = e;
-            continue;
-        }
-        if (r <= 0 || tl_likely(tl_signal_hits == h) || (size_t)r >= n)
-            return r;
-        return go_on(T_SEND, fd, (char *)buf, n, NULL, 0, flags, r);
-    }
+    return transfer_noted("send", T_SEND, fd, buf, n, NULL, 0, flags);
 }
 
 TL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
                          socklen_t alen)
 {
     tl_real_ensure();
-    return TL_WAIT(TL_WAIT_IO, "sendto", (uint64_t)fd, sendto_full(fd, buf, n, flags, a, alen));
+    struct head hd = {.to = a, .to_len = alen};
+    return TL_WAIT(TL_WAIT_IO, "sendto", (uint64_t)fd,
+                   transfer(T_SEND, fd, (char *)buf, n, NULL, 0, flags, &hd));
 }
 
 TL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     tl_real_ensure();
+    struct head hd = {.msg = (struct msghdr *)msg};
     return TL_WAIT(TL_WAIT_IO, "sendmsg", (uint64_t)fd,
-                   msg_full(T_SENDMSG, fd, (struct msghdr *)msg, flags));
+                   transfer(T_SENDMSG, fd, NULL, 0, NULL, 0, flags, &hd));
 }
 
 TL_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *alen)
 {
-    TL_IO("accept", tl_real.accept(fd, a, alen));
+    return TL_IO("accept", fd, tl_real.accept(fd, a, alen));
 }
 
 TL_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *alen, int flags)
 {
-    TL_IO("accept4", tl_real.accept4(fd, a, alen, flags));
+    return TL_IO("accept4", fd, tl_real.accept4(fd, a, alen, flags));
 }
 
 TL_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t alen)

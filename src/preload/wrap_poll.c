@@ -20,45 +20,14 @@ static inline int left_ms(uint64_t start, int timeout)
     return (int)((left + 999999) / 1000000);
 }
 
-/* Runs `call` (which uses the variable `t`, a timeout in ms) again while
- * only our signal interrupts it, with what is left of the timeout. */
-#define TL_POLL_MS(timeout, call)                                                                  \
-    ({                                                                                             \
-        int e_ = errno, t = (timeout), r_;                                                         \
-        uint64_t start_ = tl_mono_ns();                                                            \
-        for (;;) {                                                                                 \
-            unsigned h_ = tl_signal_hits;                                                          \
-            r_ = (call);                                                                           \
-            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_)                                \
-                break;                                                                             \
-            errno = e_;                                                                            \
-            t = left_ms(start_, (timeout));                                                        \
-        }                                                                                          \
-        r_;                                                                                        \
-    })
-
-/* The same with a relative timespec (NULL: infinite) in the variable `p`.
- * The first call gets the program's pointer as it is (a bad one fails with
- * EFAULT); *ts is read only once the kernel has accepted it. */
-#define TL_POLL_TS(ts, call)                                                                       \
-    ({                                                                                             \
-        int e_ = errno, r_;                                                                        \
-        uint64_t start_ = tl_mono_ns();                                                            \
-        struct timespec left_;                                                                     \
-        const struct timespec *p = (ts);                                                           \
-        for (;;) {                                                                                 \
-            unsigned h_ = tl_signal_hits;                                                          \
-            r_ = (call);                                                                           \
-            if (r_ != -1 || errno != EINTR || tl_signal_hits == h_)                                \
-                break;                                                                             \
-            errno = e_;                                                                            \
-            if (ts) {                                                                              \
-                left_ = tl_left_ts((ts), start_);                                                  \
-                p = &left_;                                                                        \
-            }                                                                                      \
-        }                                                                                          \
-        r_;                                                                                        \
-    })
+/* tl_countdown_ts for a timeout in ms (negative: infinite). */
+static inline int countdown_ms(struct tl_countdown *c, int timeout)
+{
+    int t = c->tried ? left_ms(c->start, timeout) : timeout;
+    c->tried = 1;
+    tl_retry_try(&c->retry);
+    return t;
+}
 
 /* The program's array may be a bad pointer (poll then fails with EFAULT):
  * the sampler reads the descriptor, not this thread. */
@@ -67,13 +36,33 @@ static inline uint64_t first_fd(const struct pollfd *fds, nfds_t n)
     return n ? TL_OBJ_AT_INT | (uint64_t)(uintptr_t)&fds->fd : 0;
 }
 
+static inline int poll_resumed(struct pollfd *fds, nfds_t n, int timeout)
+{
+    struct tl_countdown c = tl_countdown_start();
+    int r;
+    do
+        r = tl_real.poll(fds, n, countdown_ms(&c, timeout));
+    while (tl_countdown_again(&c, r));
+    return r;
+}
+
 TL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     tl_real_ensure();
     if (timeout == 0)
         return tl_real.poll(fds, n, timeout);
-    return TL_WAIT(TL_WAIT_POLL, "poll", first_fd(fds, n),
-                   TL_POLL_MS(timeout, tl_real.poll(fds, n, t)));
+    return TL_WAIT(TL_WAIT_POLL, "poll", first_fd(fds, n), poll_resumed(fds, n, timeout));
+}
+
+static inline int ppoll_resumed(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+                                const sigset_t *mask)
+{
+    struct tl_countdown c = tl_countdown_start();
+    int r;
+    do
+        r = tl_real.ppoll(fds, n, tl_countdown_ts(&c, ts), mask);
+    while (tl_countdown_again(&c, r));
+    return r;
 }
 
 TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
@@ -81,8 +70,7 @@ TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, con
     tl_real_ensure();
     if (zero_ts(ts))
         return tl_real.ppoll(fds, n, ts, mask);
-    return TL_WAIT(TL_WAIT_POLL, "ppoll", first_fd(fds, n),
-                   TL_POLL_TS(ts, tl_real.ppoll(fds, n, p, mask)));
+    return TL_WAIT(TL_WAIT_POLL, "ppoll", first_fd(fds, n), ppoll_resumed(fds, n, ts, mask));
 }
 
 /* Linux leaves select's fd sets as they were when the call fails (EINTR
@@ -96,14 +84,34 @@ TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
     return TL_WAIT(TL_WAIT_POLL, "select", 0, TL_RESUMED(tl_real.select(n, r, w, e, tv)));
 }
 
+static inline int pselect_resumed(int n, fd_set *rd, fd_set *wr, fd_set *ex,
+                                  const struct timespec *ts, const sigset_t *mask)
+{
+    struct tl_countdown c = tl_countdown_start();
+    int r;
+    do
+        r = tl_real.pselect(n, rd, wr, ex, tl_countdown_ts(&c, ts), mask);
+    while (tl_countdown_again(&c, r));
+    return r;
+}
+
 TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
                       const sigset_t *mask)
 {
     tl_real_ensure();
     if (zero_ts(ts))
         return tl_real.pselect(n, r, w, e, ts, mask);
-    return TL_WAIT(TL_WAIT_POLL, "pselect", 0,
-                   TL_POLL_TS(ts, tl_real.pselect(n, r, w, e, p, mask)));
+    return TL_WAIT(TL_WAIT_POLL, "pselect", 0, pselect_resumed(n, r, w, e, ts, mask));
+}
+
+static inline int epoll_wait_resumed(int ep, struct epoll_event *ev, int max, int timeout)
+{
+    struct tl_countdown c = tl_countdown_start();
+    int r;
+    do
+        r = tl_real.epoll_wait(ep, ev, max, countdown_ms(&c, timeout));
+    while (tl_countdown_again(&c, r));
+    return r;
 }
 
 TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
@@ -113,7 +121,18 @@ TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
         return tl_real.epoll_wait(ep, ev, max, timeout);
     tl_sampler_if_missing(); /* not async-signal-safe: may start it */
     return TL_WAIT(TL_WAIT_POLL, "epoll_wait", (uint64_t)ep,
-                   TL_POLL_MS(timeout, tl_real.epoll_wait(ep, ev, max, t)));
+                   epoll_wait_resumed(ep, ev, max, timeout));
+}
+
+static inline int epoll_pwait_resumed(int ep, struct epoll_event *ev, int max, int timeout,
+                                      const sigset_t *mask)
+{
+    struct tl_countdown c = tl_countdown_start();
+    int r;
+    do
+        r = tl_real.epoll_pwait(ep, ev, max, countdown_ms(&c, timeout), mask);
+    while (tl_countdown_again(&c, r));
+    return r;
 }
 
 TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
@@ -124,7 +143,18 @@ TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
         return tl_real.epoll_pwait(ep, ev, max, timeout, mask);
     tl_sampler_if_missing(); /* not async-signal-safe: may start it */
     return TL_WAIT(TL_WAIT_POLL, "epoll_pwait", (uint64_t)ep,
-                   TL_POLL_MS(timeout, tl_real.epoll_pwait(ep, ev, max, t, mask)));
+                   epoll_pwait_resumed(ep, ev, max, timeout, mask));
+}
+
+static inline int epoll_pwait2_resumed(int ep, struct epoll_event *ev, int max,
+                                       const struct timespec *ts, const sigset_t *mask)
+{
+    struct tl_countdown c = tl_countdown_start();
+    int r;
+    do
+        r = tl_real.epoll_pwait2(ep, ev, max, tl_countdown_ts(&c, ts), mask);
+    while (tl_countdown_again(&c, r));
+    return r;
 }
 
 TL_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *ts,
@@ -137,5 +167,5 @@ TL_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct
     }
     tl_sampler_if_missing(); /* not async-signal-safe: may start it */
     return TL_WAIT(TL_WAIT_POLL, "epoll_pwait2", (uint64_t)ep,
-                   TL_POLL_TS(ts, tl_real.epoll_pwait2(ep, ev, max, p, mask)));
+                   epoll_pwait2_resumed(ep, ev, max, ts, mask));
 }

@@ -10,13 +10,12 @@
  * the program's call would have, with what is left in *out. */
 static int nanosleep_rest(struct timespec rest, struct timespec *out)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     for (;;) {
-        unsigned h = tl_signal_hits;
+        tl_retry_try(&rt);
         int r = tl_real.nanosleep(&rest, out);
-        if (r == 0 || errno != EINTR || tl_signal_hits == h)
+        if (!tl_retry_again(&rt, r))
             return r;
-        errno = e;
         rest = *out;
     }
 }
@@ -26,14 +25,14 @@ static int nanosleep_rest(struct timespec rest, struct timespec *out)
  * measured. */
 static unsigned sleep_resumed(unsigned s)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     uint64_t start = tl_mono_ns();
-    unsigned h = tl_signal_hits;
+    tl_retry_try(&rt);
     unsigned left = tl_real.sleep(s);
-    if (tl_signal_hits == h)
+    if (!tl_retry_hit(&rt))
         return left;
     struct timespec total = {(time_t)s, 0}, rest = tl_left_ts(&total, start), out;
-    errno = e;
+    errno = rt.saved_errno;
     if ((rest.tv_sec == 0 && rest.tv_nsec == 0) || nanosleep_rest(rest, &out) == 0)
         return 0;
     return (unsigned)out.tv_sec; /* glibc's sleep: the whole seconds left */
@@ -47,14 +46,13 @@ TL_EXPORT unsigned sleep(unsigned s)
 
 static int usleep_resumed(useconds_t us)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     uint64_t start = tl_mono_ns();
-    unsigned h = tl_signal_hits;
+    tl_retry_try(&rt);
     int r = tl_real.usleep(us);
-    if (r == 0 || errno != EINTR || tl_signal_hits == h)
+    if (!tl_retry_again(&rt, r))
         return r;
     struct timespec total = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000}, out;
-    errno = e;
     return nanosleep_rest(tl_left_ts(&total, start), &out);
 }
 
@@ -78,14 +76,12 @@ static int store_rem(struct timespec *rem, const struct timespec *out)
 
 static int nanosleep_resumed(const struct timespec *req, struct timespec *rem)
 {
-    int e = errno;
+    struct tl_retry rt = tl_retry_start();
     struct timespec out;
-    unsigned h = tl_signal_hits;
+    tl_retry_try(&rt);
     int r = tl_real.nanosleep(req, &out);
-    if (r == -1 && errno == EINTR && tl_signal_hits != h) {
-        errno = e;
+    if (tl_retry_again(&rt, r))
         r = nanosleep_rest(out, &out);
-    }
     if (r == -1 && errno == EINTR && rem && store_rem(rem, &out))
         errno = EFAULT;
     return r;
@@ -104,11 +100,12 @@ static int clock_nanosleep_resumed(clockid_t clk, int flags, const struct timesp
                                    struct timespec *rem)
 {
     struct timespec out, rest;
+    struct tl_retry rt = {0}; /* errno is not its answer */
     int relative = !(flags & TIMER_ABSTIME);
     for (;;) {
-        unsigned h = tl_signal_hits;
+        tl_retry_try(&rt);
         int r = tl_real.clock_nanosleep(clk, flags, req, relative ? &out : rem);
-        if (r != EINTR || tl_signal_hits == h) {
+        if (r != EINTR || !tl_retry_hit(&rt)) {
             if (r == EINTR && relative && rem && store_rem(rem, &out))
                 return EFAULT;
             return r;
@@ -133,10 +130,11 @@ TL_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
 static int thrd_sleep_resumed(const struct timespec *req, struct timespec *rem)
 {
     struct timespec out, rest;
+    struct tl_retry rt = {0}; /* errno is not its answer */
     for (;;) {
-        unsigned h = tl_signal_hits;
+        tl_retry_try(&rt);
         int r = tl_real.thrd_sleep(req, &out);
-        if (r != -1 || tl_signal_hits == h)
+        if (r != -1 || !tl_retry_hit(&rt))
             return r == -1 && rem && store_rem(rem, &out) ? -2 : r;
         rest = out;
         req = &rest;
@@ -165,11 +163,11 @@ TL_EXPORT int sigsuspend(const sigset_t *mask)
  * errno EINTR behind even when it then succeeds. */
 static int sigwait_quiet(const sigset_t *set, int *sig)
 {
-    int e = errno;
-    unsigned h = tl_signal_hits;
+    struct tl_retry rt = tl_retry_start();
+    tl_retry_try(&rt);
     int r = tl_real.sigwait(set, sig);
-    if (r == 0 && tl_signal_hits != h && errno == EINTR)
-        errno = e;
+    if (r == 0 && tl_retry_hit(&rt) && errno == EINTR)
+        errno = rt.saved_errno;
     return r;
 }
 
@@ -185,24 +183,15 @@ TL_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
     return TL_WAIT(TL_WAIT_SLEEP, "sigwaitinfo", 0, TL_RESUMED(tl_real.sigwaitinfo(set, info)));
 }
 
-/* *ts is read only after the kernel has accepted it. */
-static int sigtimedwait_resumed(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+static inline int sigtimedwait_resumed(const sigset_t *set, siginfo_t *info,
+                                       const struct timespec *ts)
 {
-    int e = errno;
-    uint64_t start = tl_mono_ns();
-    struct timespec left;
-    const struct timespec *p = ts;
-    for (;;) {
-        unsigned h = tl_signal_hits;
-        int r = tl_real.sigtimedwait(set, info, p);
-        if (r != -1 || errno != EINTR || tl_signal_hits == h)
-            return r;
-        errno = e;
-        if (ts) {
-            left = tl_left_ts(ts, start);
-            p = &left;
-        }
-    }
+    struct tl_countdown c = tl_countdown_start();
+    int r;
+    do
+        r = tl_real.sigtimedwait(set, info, tl_countdown_ts(&c, ts));
+    while (tl_countdown_again(&c, r));
+    return r;
 }
 
 TL_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)

@@ -85,42 +85,56 @@ TL_EXPORT int thrd_create(thrd_t *t, thrd_start_t start, void *arg)
     return rc;
 }
 
+/* A join reads the joined thread's slot before the join can reap it, and
+ * tries first without waiting: a thread that has already exited is no
+ * wait. join_begin is 1 when the join has to wait (j->rc is EBUSY); the
+ * wait itself is the wrapper's (TL_WAIT). */
+struct join {
+    struct tl_slot *s;
+    uint32_t gen;
+    int rc;
+};
+
+static inline int join_begin(pthread_t t, void **ret, struct join *j)
+{
+    j->s = tl_slot_of(t);
+    j->gen = j->s ? j->s->gen : 0;
+    j->rc = tl_real.pthread_tryjoin_np(t, ret);
+    return j->rc == EBUSY;
+}
+
+static inline int join_end(pthread_t t, const struct join *j)
+{
+    if (j->rc == 0)
+        tl_note_joined(j->s, j->gen, t);
+    return j->rc;
+}
+
 TL_EXPORT int pthread_join(pthread_t t, void **ret)
 {
     tl_real_ensure();
-    struct tl_slot *s = tl_slot_of(t);
-    uint32_t gen = s ? s->gen : 0;
-    int rc = tl_real.pthread_tryjoin_np(t, ret);
-    if (rc == EBUSY)
-        rc = TL_WAIT(TL_WAIT_JOIN, "pthread_join", t, tl_real.pthread_join(t, ret));
-    if (rc == 0)
-        tl_note_joined(s, gen, t);
-    return rc;
+    struct join j;
+    if (join_begin(t, ret, &j))
+        j.rc = TL_WAIT(TL_WAIT_JOIN, "pthread_join", t, tl_real.pthread_join(t, ret));
+    return join_end(t, &j);
 }
 
 TL_EXPORT int pthread_tryjoin_np(pthread_t t, void **ret)
 {
     tl_real_ensure();
-    struct tl_slot *s = tl_slot_of(t);
-    uint32_t gen = s ? s->gen : 0;
-    int rc = tl_real.pthread_tryjoin_np(t, ret);
-    if (rc == 0)
-        tl_note_joined(s, gen, t);
-    return rc;
+    struct join j;
+    join_begin(t, ret, &j);
+    return join_end(t, &j);
 }
 
 TL_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *ts)
 {
     tl_real_ensure();
-    struct tl_slot *s = tl_slot_of(t);
-    uint32_t gen = s ? s->gen : 0;
-    int rc = tl_real.pthread_tryjoin_np(t, ret);
-    if (rc == EBUSY)
-        rc = TL_WAIT(TL_WAIT_JOIN, "pthread_timedjoin_np", t,
-                     tl_real.pthread_timedjoin_np(t, ret, ts));
-    if (rc == 0)
-        tl_note_joined(s, gen, t);
-    return rc;
+    struct join j;
+    if (join_begin(t, ret, &j))
+        j.rc = TL_WAIT(TL_WAIT_JOIN, "pthread_timedjoin_np", t,
+                       tl_real.pthread_timedjoin_np(t, ret, ts));
+    return join_end(t, &j);
 }
 
 /* glibc checks the clock before it looks at the thread. */
@@ -130,15 +144,11 @@ TL_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk,
     tl_real_ensure();
     if (!tl_clock_ok(clk))
         return EINVAL;
-    struct tl_slot *s = tl_slot_of(t);
-    uint32_t gen = s ? s->gen : 0;
-    int rc = tl_real.pthread_tryjoin_np(t, ret);
-    if (rc == EBUSY)
-        rc = TL_WAIT(TL_WAIT_JOIN, "pthread_clockjoin_np", t,
-                     tl_real.pthread_clockjoin_np(t, ret, clk, ts));
-    if (rc == 0)
-        tl_note_joined(s, gen, t);
-    return rc;
+    struct join j;
+    if (join_begin(t, ret, &j))
+        j.rc = TL_WAIT(TL_WAIT_JOIN, "pthread_clockjoin_np", t,
+                       tl_real.pthread_clockjoin_np(t, ret, clk, ts));
+    return join_end(t, &j);
 }
 
 TL_EXPORT int thrd_join(thrd_t t, int *res)

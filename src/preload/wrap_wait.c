@@ -17,20 +17,17 @@ static uint64_t child_object(pid_t pid)
     return (uint64_t)(int64_t)pid;
 }
 
-#define TL_CHILD(name, obj, call)                                                                  \
-    do {                                                                                           \
+#define TL_CHILD(name, obj, options, call)                                                         \
+    ({                                                                                             \
         tl_real_ensure();                                                                          \
-        if (options & WNOHANG)                                                                     \
-            return call;                                                                           \
-        return TL_WAIT(TL_WAIT_CHILD, name, obj, TL_RESUMED(call));                                \
-    } while (0)
+        (options) & WNOHANG ? (call) : TL_WAIT(TL_WAIT_CHILD, name, obj, TL_RESUMED(call));        \
+    })
 
 /* Inlined into each exported name: the library never calls its own
  * exports (they would bind through the PLT to whatever comes first). */
 static inline __attribute__((always_inline)) pid_t wait_impl(int *status)
 {
-    int options = 0;
-    TL_CHILD("wait", 0, tl_real.wait(status));
+    return TL_CHILD("wait", 0, 0, tl_real.wait(status));
 }
 
 TL_EXPORT pid_t wait(int *status)
@@ -45,7 +42,7 @@ TL_EXPORT pid_t __wait(int *status)
 
 static inline __attribute__((always_inline)) pid_t waitpid_impl(pid_t pid, int *status, int options)
 {
-    TL_CHILD("waitpid", child_object(pid), tl_real.waitpid(pid, status, options));
+    return TL_CHILD("waitpid", child_object(pid), options, tl_real.waitpid(pid, status, options));
 }
 
 TL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
@@ -60,12 +57,12 @@ TL_EXPORT pid_t __waitpid(pid_t pid, int *status, int options)
 
 TL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 {
-    TL_CHILD("wait3", 0, tl_real.wait3(status, options, ru));
+    return TL_CHILD("wait3", 0, options, tl_real.wait3(status, options, ru));
 }
 
 TL_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-    TL_CHILD("wait4", child_object(pid), tl_real.wait4(pid, status, options, ru));
+    return TL_CHILD("wait4", child_object(pid), options, tl_real.wait4(pid, status, options, ru));
 }
 
 static uint64_t waitid_object(idtype_t type, id_t id)
@@ -79,5 +76,6 @@ static uint64_t waitid_object(idtype_t type, id_t id)
 
 TL_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
-    TL_CHILD("waitid", waitid_object(type, id), tl_real.waitid(type, id, info, options));
+    return TL_CHILD("waitid", waitid_object(type, id), options,
+                    tl_real.waitid(type, id, info, options));
 }

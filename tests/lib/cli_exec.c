@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/files.h"
 #include "lib/tlt.h"
 
 const char *cli_threadleak(void)
@@ -26,9 +27,7 @@ const char *cli_threadleak(void)
 cli_result *cli_new(void)
 {
     cli_result *r = calloc(1, sizeof *r);
-    snprintf(r->dir, sizeof r->dir, "/tmp/tl-cli-test.XXXXXX");
-    if (!mkdtemp(r->dir))
-        abort();
+    tlt_tempdir(r->dir, sizeof r->dir);
     return r;
 }
 
@@ -39,25 +38,11 @@ const char *cli_path(cli_result *r, const char *name)
     return path;
 }
 
-static char *slurp(const char *path, size_t *len)
+/* The whole file; "" when there is none. */
+static char *whole(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    if (f) {
-        size_t got;
-        while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-            n += got;
-            if (n == cap) {
-                cap *= 2;
-                buf = realloc(buf, cap + 1);
-            }
-        }
-        fclose(f);
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
+    char *s = tlt_read_file(path, len);
+    return s ? s : calloc(1, 1);
 }
 
 static void apply_env(const char *const *env)
@@ -107,8 +92,8 @@ void cli_exec(cli_result *r, const char *in, size_t in_len, const char *const *a
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     free(r->out);
     free(r->err);
-    r->out = slurp(outp, &r->out_len);
-    r->err = slurp(errp, &r->err_len);
+    r->out = whole(outp, &r->out_len);
+    r->err = whole(errp, &r->err_len);
 }
 
 json_t *cli_json(const char *path)
@@ -116,21 +101,11 @@ json_t *cli_json(const char *path)
     return json_load_file(path, 0, NULL);
 }
 
-static void remove_tree(const char *dir)
-{
-    char cmd[600];
-    if (strncmp(dir, "/tmp/tl-cli-test.", 17) != 0)
-        return;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        return;
-}
-
 void cli_free(cli_result *r)
 {
     if (!r)
         return;
-    remove_tree(r->dir);
+    tlt_rmtree(r->dir);
     free(r->out);
     free(r->err);
     free(r);

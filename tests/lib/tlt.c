@@ -1,6 +1,9 @@
 /* tlt: see tlt.h. */
 #include "lib/tlt.h"
 
+#include "lib/files.h"
+#include "lib/run.h"
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -72,6 +75,10 @@ const char *tlt_prog_path(const char *name)
     return path;
 }
 
+#ifndef TLT_SOURCE_ROOT
+#define TLT_SOURCE_ROOT ""
+#endif
+
 const char *tlt_source_path(const char *rel)
 {
     static char path[PATH_MAX + 300];
@@ -79,6 +86,9 @@ const char *tlt_source_path(const char *rel)
     const char *env = getenv("TLT_SOURCE_DIR");
     if (env && *env) {
         snprintf(root, sizeof root, "%s", env);
+    } else if (access(TLT_SOURCE_ROOT "/Makefile", F_OK) == 0) {
+        /* where it was built from, wherever BUILD is */
+        snprintf(root, sizeof root, "%s", TLT_SOURCE_ROOT);
     } else {
         snprintf(root, sizeof root, "%s", tlt_build_dir());
         dirname_in_place(root);
@@ -108,39 +118,6 @@ const char *tlt_which(const char *name)
 
 /* ---- small utilities ---- */
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
-/* Whole file, NUL-terminated, or NULL. */
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len - 1 == 0)
-            buf = realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    buf[len] = 0;
-    return buf;
-}
-
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -165,17 +142,6 @@ static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
         *cap = (*cap + n) * 2;
         *buf = realloc(*buf, *cap);
     }
-}
-
-static void describe_status(char *buf, size_t size, int status)
-{
-    if (WIFEXITED(status))
-        snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        snprintf(buf, size, "killed by signal %d (%s)%s", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)), WCOREDUMP(status) ? ", core dumped" : "");
-    else
-        snprintf(buf, size, "wait status 0x%x", status);
 }
 
 /* Reaps the program if it has ended; 1 when it has. */
@@ -211,19 +177,19 @@ static void describe_threads(tlt_proc *p, char **buf, size_t *len, size_t *cap)
             continue;
         char file[600], comm[64] = "?", wchan[128] = "?", *stat = NULL, state = '?';
         snprintf(file, sizeof file, "%s/%s/comm", path, e->d_name);
-        char *c = read_file(file);
+        char *c = tlt_read_file(file, NULL);
         if (c) {
             snprintf(comm, sizeof comm, "%.*s", (int)strcspn(c, "\n"), c);
             free(c);
         }
         snprintf(file, sizeof file, "%s/%s/wchan", path, e->d_name);
-        char *w = read_file(file);
+        char *w = tlt_read_file(file, NULL);
         if (w) {
             snprintf(wchan, sizeof wchan, "%s", w);
             free(w);
         }
         snprintf(file, sizeof file, "%s/%s/stat", path, e->d_name);
-        stat = read_file(file);
+        stat = tlt_read_file(file, NULL);
         if (stat) {
             char *rp = strrchr(stat, ')');
             if (rp && rp[1] && rp[2])
@@ -247,8 +213,7 @@ static const char *context(tlt_proc *p)
     }
     append(&buf, &len, &cap, "\n=== program %s, pid %d", p->name, (int)p->pid);
     if (!p->pid) {
-        char st[128];
-        describe_status(st, sizeof st, p->status);
+        const char *st = tlt_status(p->status);
         append(&buf, &len, &cap, " (%s)", st);
     }
     append(&buf, &len, &cap, ", files in %s\n", p->dir);
@@ -268,7 +233,7 @@ static const char *context(tlt_proc *p)
     }
     char path[512];
     snprintf(path, sizeof path, "%s/stderr", p->dir);
-    char *err = read_file(path);
+    char *err = tlt_read_file(path, NULL);
     if (err && *err) {
         size_t n = strlen(err);
         const char *shown = n > STDERR_SHOWN ? err + n - STDERR_SHOWN : err;
@@ -304,57 +269,13 @@ void tlt_expect_at(const char *file, int line, tlt_proc *p, int cond, const char
 
 /* ---- starting and stopping ---- */
 
-static void remove_dir(const char *dir)
-{
-    if (!dir[0] || getenv("TLT_KEEP"))
-        return;
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char path[600];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-static int env_overridden(const char *entry, const char *const *env)
-{
-    size_t klen = strcspn(entry, "=");
-    for (; env && *env; env++)
-        if (!strncmp(*env, entry, klen) && (*env)[klen] == '=')
-            return 1;
-    return 0;
-}
-
 static char **make_env(tlt_proc *p, const char *const *extra)
 {
-    size_t n = 0;
-    for (char **e = environ; *e; e++)
-        n++;
-    for (const char *const *e = extra; e && *e; e++)
-        n++;
-    char **env = calloc(n + 8, sizeof *env);
-    size_t k = 0;
-    for (char **e = environ; *e; e++)
-        if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "THREADLEAK_", 11))
-            env[k++] = *e;
     static char preload[PATH_MAX + 16], output[400];
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tlt_lib_path());
     snprintf(output, sizeof output, "THREADLEAK_OUTPUT=%s/dump.%%p.%%n", p->dir);
     const char *defaults[] = {preload, output, "THREADLEAK_FORMAT=text,json", NULL};
-    for (const char *const *d = defaults; *d; d++)
-        if (!env_overridden(*d, extra))
-            env[k++] = (char *)*d;
-    for (const char *const *e = extra; e && *e; e++)
-        env[k++] = (char *)*e;
-    env[k] = NULL;
-    return env;
+    return tlt_env(defaults, extra);
 }
 
 static int formats_want(const char *const *env, const char *fmt)
@@ -386,7 +307,7 @@ static char main_state(pid_t pid)
 {
     char path[64], state = '?';
     snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)pid);
-    char *stat = read_file(path);
+    char *stat = tlt_read_file(path, NULL);
     if (stat) {
         char *rp = strrchr(stat, ')');
         if (rp && rp[1] && rp[2])
@@ -396,16 +317,10 @@ static char main_state(pid_t pid)
     return state;
 }
 
-tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
+/* "prog arg1 arg2": the base names of the program and of its first two
+ * arguments, which is how messages name it. */
+static void name_after(tlt_proc *p, const char *const *argv)
 {
-    const char *lib = tlt_lib_path();
-    if (access(lib, R_OK))
-        cr_assert_fail("%s not found: build the preload library first (make lib)", lib);
-    if (strchr(argv[0], '/') && access(argv[0], X_OK))
-        cr_assert_fail("%s not found or not executable: build it first (make %s)", argv[0],
-                       argv[0]);
-
-    tlt_proc *p = calloc(1, sizeof *p);
     const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     snprintf(p->name, sizeof p->name, "%s", base);
     for (int i = 1; argv[i] && i < 3; i++) {
@@ -413,18 +328,12 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
         const char *a = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
         snprintf(p->name + l, sizeof p->name - l, " %s", a);
     }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(p->dir, sizeof p->dir, "%s/tlt.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(p->dir))
-        cr_assert_fail("mkdtemp %s: %s", p->dir, strerror(errno));
-    for (int i = 0; i < MAX_PROCS; i++)
-        if (!procs[i]) {
-            procs[i] = p;
-            break;
-        }
-    want_text = formats_want(env, "text");
-    want_json = formats_want(env, "json");
+}
 
+/* The program with stdin /dev/null, stdout into the pipe p->out_fd reads
+ * and stderr into p->dir/stderr; it dies with the test process. */
+static void spawn(tlt_proc *p, const char *const *argv, const char *const *env)
+{
     int out[2];
     if (pipe2(out, O_CLOEXEC))
         cr_assert_fail("pipe: %s", strerror(errno));
@@ -445,12 +354,7 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
         dup2(in, 0);
         dup2(out[1], 1);
         dup2(err, 2);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int s = 1; s < NSIG; s++)
-            if (s != SIGKILL && s != SIGSTOP)
-                signal(s, SIG_DFL);
+        tlt_child_signals_default();
         execve(argv[0], (char *const *)argv, envp);
         if (!strchr(argv[0], '/'))
             execvpe(argv[0], (char *const *)argv, envp);
@@ -461,10 +365,15 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
     close(out[1]);
     p->pid = pid;
     p->out_fd = out[0];
+}
 
-    long deadline = now_ms() + READY_TIMEOUT_MS;
+/* Until the program printed "ready"; the test fails, saying where its
+ * threads are, when it hangs or ends first. */
+static void wait_ready(tlt_proc *p)
+{
+    long deadline = tlt_now_ms() + READY_TIMEOUT_MS;
     while (!saw_ready(p)) {
-        long left = deadline - now_ms();
+        long left = deadline - tlt_now_ms();
         if (left <= 0) {
             size_t len = 0, cap = 1024;
             char *threads = malloc(cap);
@@ -475,28 +384,40 @@ tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
                      "preload library?)\n%s",
                      p->name, READY_TIMEOUT_MS, threads);
         }
-        struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
-        int r = poll(&pfd, 1, (int)left);
-        if (r < 0 && errno != EINTR)
-            cr_assert_fail("poll: %s", strerror(errno));
-        if (r <= 0)
-            continue;
-        ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-        if (n > 0) {
-            p->out_len += n;
-            p->out[p->out_len] = 0;
-        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        if (!tlt_read_stdout(p, (int)left)) {
             reap(p, 1);
-            char st[128];
-            describe_status(st, sizeof st, p->status);
+            const char *st = tlt_status(p->status);
             tlt_fail(p, "%s ended before printing \"ready\": %s", p->name, st);
         }
     }
+}
+
+tlt_proc *tlt_start_argv(const char *const *argv, const char *const *env)
+{
+    const char *lib = tlt_lib_path();
+    if (access(lib, R_OK))
+        cr_assert_fail("%s not found: build the preload library first (make lib)", lib);
+    if (strchr(argv[0], '/') && access(argv[0], X_OK))
+        cr_assert_fail("%s not found or not executable: build it first (make %s)", argv[0],
+                       argv[0]);
+
+    tlt_proc *p = calloc(1, sizeof *p);
+    name_after(p, argv);
+    tlt_tempdir(p->dir, sizeof p->dir);
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (!procs[i]) {
+            procs[i] = p;
+            break;
+        }
+    want_text = formats_want(env, "text");
+    want_json = formats_want(env, "json");
+    spawn(p, argv, env);
+    wait_ready(p);
     /* After "ready" the main thread goes on to its own wait: let it get
      * there (it sleeps in the kernel) so that a dump finds it waiting. */
-    for (long until = now_ms() + 2000; now_ms() < until && main_state(p->pid) != 'S';)
-        sleep_ms(2);
-    sleep_ms(10);
+    for (long until = tlt_now_ms() + 2000; tlt_now_ms() < until && main_state(p->pid) != 'S';)
+        tlt_sleep_ms(2);
+    tlt_sleep_ms(10);
     return p;
 }
 
@@ -528,10 +449,39 @@ const char *tlt_stderr(tlt_proc *p)
     char path[300];
     snprintf(path, sizeof path, "%s/stderr", p->dir);
     free(p->err);
-    p->err = read_file(path);
+    p->err = tlt_read_file(path, NULL);
     if (!p->err)
         p->err = strdup("");
     return p->err;
+}
+
+int tlt_read_stdout(tlt_proc *p, int wait_ms)
+{
+    struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
+    int r;
+    while ((r = poll(&pfd, 1, wait_ms)) > 0 && p->out_len < sizeof p->out - 1) {
+        ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+            return 0;
+        if (n > 0) {
+            p->out_len += (size_t)n;
+            p->out[p->out_len] = 0;
+        }
+        wait_ms = 0;
+    }
+    return 1;
+}
+
+int tlt_wait_stdout(tlt_proc *p, const char *text, long timeout_ms)
+{
+    for (long end = tlt_now_ms() + timeout_ms; !strstr(p->out, text);) {
+        if (p->out_len >= sizeof p->out - 1)
+            return 0; /* full: what is there is all a test can see */
+        long left = end - tlt_now_ms();
+        if (left <= 0 || !tlt_read_stdout(p, left > 100 ? 100 : (int)left))
+            return strstr(p->out, text) != NULL;
+    }
+    return 1;
 }
 
 void tlt_stop(tlt_proc *p)
@@ -544,7 +494,7 @@ void tlt_stop(tlt_proc *p)
     }
     if (p->out_fd > 0)
         close(p->out_fd);
-    remove_dir(p->dir);
+    tlt_rmtree(p->dir);
     json_decref(p->json);
     free(p->text);
     free(p->context);
@@ -565,8 +515,7 @@ void tlt_cleanup(void)
 void tlt_expect_alive_at(const char *file, int line, tlt_proc *p)
 {
     if (reap(p, 0)) {
-        char st[128];
-        describe_status(st, sizeof st, p->status);
+        const char *st = tlt_status(p->status);
         tlt_fail(p, "%s:%d: %s is no longer running: %s", file, line, p->name, st);
     }
 }
@@ -579,7 +528,7 @@ json_t *tlt_wait_dump(tlt_proc *p, int number, const char *reason)
     pid_t pid = p->pid;
     snprintf(json_path, sizeof json_path, "%s/dump.%d.%d.json", p->dir, (int)pid, number);
     snprintf(text_path, sizeof text_path, "%s/dump.%d.%d.txt", p->dir, (int)pid, number);
-    long deadline = now_ms() + DUMP_TIMEOUT_MS;
+    long deadline = tlt_now_ms() + DUMP_TIMEOUT_MS;
     int have_json = 0, have_text = 0;
     for (;;) {
         have_json = file_exists(json_path);
@@ -587,11 +536,10 @@ json_t *tlt_wait_dump(tlt_proc *p, int number, const char *reason)
         if ((have_json || !want_json) && (have_text || !want_text))
             break;
         if (p->pid && reap(p, 0)) {
-            char st[128];
-            describe_status(st, sizeof st, p->status);
+            const char *st = tlt_status(p->status);
             tlt_fail(p, "%s ended while dump %d was expected: %s", p->name, number, st);
         }
-        if (now_ms() > deadline) {
+        if (tlt_now_ms() > deadline) {
             char listing[2048] = "";
             DIR *d = opendir(p->dir);
             if (d) {
@@ -610,11 +558,11 @@ json_t *tlt_wait_dump(tlt_proc *p, int number, const char *reason)
                      !have_json && !have_text && want_text ? " and " : "",
                      have_text || !want_text ? "" : text_path, listing);
         }
-        sleep_ms(10);
+        tlt_sleep_ms(10);
     }
     p->dumps = number;
     free(p->text);
-    p->text = have_text ? read_file(text_path) : NULL;
+    p->text = have_text ? tlt_read_file(text_path, NULL) : NULL;
     json_decref(p->json);
     p->json = NULL;
     if (!have_json)
@@ -622,7 +570,7 @@ json_t *tlt_wait_dump(tlt_proc *p, int number, const char *reason)
     json_error_t err;
     p->json = json_load_file(json_path, 0, &err);
     if (!p->json) {
-        char *raw = read_file(json_path);
+        char *raw = tlt_read_file(json_path, NULL);
         tlt_fail(p, "%s is not valid JSON: %s at line %d column %d\n--- it holds ---\n%.4000s",
                  json_path, err.text, err.line, err.column, raw ? raw : "(unreadable)");
     }
@@ -681,9 +629,9 @@ static int threads_awake(pid_t pid)
 
 void tlt_settle(tlt_proc *p)
 {
-    long deadline = now_ms() + SETTLE_TIMEOUT_MS;
+    long deadline = tlt_now_ms() + SETTLE_TIMEOUT_MS;
     int quiet = 0;
-    while (quiet < 3 && now_ms() < deadline) {
+    while (quiet < 3 && tlt_now_ms() < deadline) {
         int awake = threads_awake(p->pid);
         if (awake < 0)
             return;
@@ -799,7 +747,8 @@ long tlt_group_total(tlt_proc *p, const char *state, const char *wait)
 
 /* ---- expectations ---- */
 
-static const char *jstr(json_t *v)
+/* A JSON value as a failure message shows it; four may be in use at once. */
+static const char *json_shown(json_t *v)
 {
     static char buf[4][128];
     static int k;
@@ -823,8 +772,8 @@ static const char *group_name(json_t *g)
 {
     static char buf[256];
     snprintf(buf, sizeof buf, "group {count %s, state %s, wait %s}",
-             jstr(json_object_get(g, "count")), jstr(json_object_get(g, "state")),
-             jstr(json_object_get(g, "wait")));
+             json_shown(json_object_get(g, "count")), json_shown(json_object_get(g, "state")),
+             json_shown(json_object_get(g, "wait")));
     return buf;
 }
 
@@ -858,7 +807,7 @@ void tlt_expect_wait_call_at(const char *file, int line, tlt_proc *p, json_t *g,
     json_t *v = json_object_get(g, "wait_call");
     if (!str_is(v, call))
         tlt_fail(p, "%s:%d: %s: expected \"wait_call\" \"%s\", found %s", file, line, group_name(g),
-                 call, jstr(v));
+                 call, json_shown(v));
 }
 
 void tlt_expect_object_at(const char *file, int line, tlt_proc *p, json_t *g, const char *addr)
@@ -868,10 +817,10 @@ void tlt_expect_object_at(const char *file, int line, tlt_proc *p, json_t *g, co
     json_t *n = json_object_get(g, "objects");
     if (!json_is_string(v) || strtoull(json_string_value(v), NULL, 16) != strtoull(addr, NULL, 16))
         tlt_fail(p, "%s:%d: %s: expected \"object\" \"%s\" (the program's), found %s", file, line,
-                 group_name(g), addr, jstr(v));
+                 group_name(g), addr, json_shown(v));
     if (n && (!json_is_integer(n) || json_integer_value(n) != 1))
         tlt_fail(p, "%s:%d: %s: expected \"objects\" 1, found %s", file, line, group_name(g),
-                 jstr(n));
+                 json_shown(n));
 }
 
 static const char *stack_names(json_t *stack)

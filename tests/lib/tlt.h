@@ -62,6 +62,14 @@ const char *tlt_printed(tlt_proc *p, const char *key);
 /* What the program wrote on stderr so far (owned by p). */
 const char *tlt_stderr(tlt_proc *p);
 
+/* Reads what the program has written on stdout since into p->out: waits
+ * up to wait_ms for the first bytes, then takes what is there. 0 once it
+ * has closed its stdout (ended), 1 otherwise. */
+int tlt_read_stdout(tlt_proc *p, int wait_ms);
+/* Reads the program's stdout until it holds `text`, the program closes it,
+ * or timeout_ms pass; 1 when it holds text. */
+int tlt_wait_stdout(tlt_proc *p, const char *text, long timeout_ms);
+
 /* Waits (up to 10 s) until every thread of the program sleeps, seen three
  * times 20 ms apart: its threads have reached their waits, however loaded
  * the machine. Returns in any case; the dump then shows what is there. */
