@@ -486,16 +486,24 @@ static void read_thread(read_error *r, json_t *v, const char *path, tl_thread *t
     read_capture(r, v, path, &t->capture, &t->capture_syscall, &t->current_stack);
 }
 
+/* A top-level member that must be an object; NULL when absent (opt) or
+ * not one (then r has failed). */
+static json_t *object_member(read_error *r, json_t *root, const char *key, int opt)
+{
+    json_t *o = member(r, root, "", key, opt);
+    if (o && !json_is_object(o)) {
+        fail(r, key, "expected an object");
+        return NULL;
+    }
+    return o;
+}
+
 /* "running_stacks": present only in dumps that captured running stacks. */
 static void read_running(read_error *r, json_t *root, tl_dump *d)
 {
-    json_t *o = member(r, root, "", "running_stacks", 1);
+    json_t *o = object_member(r, root, "running_stacks", 1);
     if (!o)
         return;
-    if (!json_is_object(o)) {
-        fail(r, "running_stacks", "expected an object");
-        return;
-    }
     d->running_asked = 1;
     d->running_unavailable = get_str(r, o, "running_stacks", "unavailable", 1, 1);
     d->running_skipped = (long)get_int(r, o, "running_stacks", "skipped", 0, MAX_COUNT, 0, 1);
@@ -516,13 +524,9 @@ static void read_running(read_error *r, json_t *root, tl_dump *d)
 
 static void read_counts(read_error *r, json_t *root, tl_counts *c)
 {
-    json_t *o = member(r, root, "", "counts", 0);
+    json_t *o = object_member(r, root, "counts", 0);
     if (!o)
         return;
-    if (!json_is_object(o)) {
-        fail(r, "counts", "expected an object");
-        return;
-    }
     c->live = (long)get_int(r, o, "counts", "live", 0, MAX_COUNT, 0, 0);
     c->running = (long)get_int(r, o, "counts", "running", 0, MAX_COUNT, 0, 0);
     c->blocked = (long)get_int(r, o, "counts", "blocked", 0, MAX_COUNT, 0, 0);
