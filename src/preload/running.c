@@ -32,115 +32,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/ucontext.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/syscalls.h"
 #include "preload/config.h"
+#include "preload/dump_signal.h"
 #include "preload/log.h"
 #include "preload/running.h"
+#include "preload/running_answer.h"
 #include "preload/stacks.h"
 
-#define TL_CAPTURE_BYTES (32 * 1024)
-#define TL_CAPTURE_PAGES (TL_CAPTURE_BYTES / 4096 + 1)
 #define TL_CAPTURE_MAX 256
 #define TL_CAPTURE_WAIT_MS 100
-
-/* A capture's state: the low bits, above them the request's generation,
- * so that a late handler never answers a request made for another. */
-enum { CAP_IDLE, CAP_ARMED, CAP_WRITING, CAP_DONE };
-#define CAP_STEP(st) ((st)&3u)
-#define CAP_GEN(st) ((st) & ~3u)
-
-struct tl_capture_buf {
-    uint32_t state;
-    pid_t tid;
-    struct tl_regs regs;
-    uint64_t lo, n;
-    unsigned char stack[TL_CAPTURE_BYTES];
-};
 
 /* Buffers are kept from dump to dump and never freed: a handler that
  * loaded one just before the sampler gave up on it may still look at it. */
 static struct tl_capture_buf *pool[TL_CAPTURE_MAX];
 static uint32_t next_gen;
-static uint32_t answers; /* futex word the sampler waits on */
-
-/* The words of [lo, lo + TL_CAPTURE_BYTES) that are mapped, page by page:
- * process_vm_readv fails instead of faulting, and stops at the first page
- * it cannot read (it never splits one iovec). */
-static uint64_t copy_stack(pid_t tid, uint64_t lo, unsigned char *to)
-{
-    struct iovec local = {to, TL_CAPTURE_BYTES}, remote[TL_CAPTURE_PAGES];
-    uint64_t at = lo, end = lo + TL_CAPTURE_BYTES;
-    int n = 0;
-    while (at < end && n < TL_CAPTURE_PAGES) {
-        uint64_t next = (at | 4095) + 1;
-        remote[n].iov_base = (void *)(uintptr_t)at;
-        remote[n].iov_len = (next < end ? next : end) - at;
-        at += remote[n++].iov_len;
-    }
-    ssize_t got = process_vm_readv(tid, &local, 1, remote, (unsigned long)n, 0);
-    return got > 0 ? (uint64_t)got : 0;
-}
-
-/* The interrupted thread had just left `mov $nr,%eax; syscall` with EINTR:
- * our signal cut the call short. The kernel restarts a call for SA_RESTART
- * by going back over the syscall instruction with the number in rax; the
- * same is done here for the calls it does not restart (poll, nanosleep,
- * epoll_wait, ...). Only that exact instruction pair is trusted: the
- * number is lost in any other sequence. */
-static void restart_interrupted(greg_t *g)
-{
-    uint64_t ip = (uint64_t)g[REG_RIP];
-    if (g[REG_RAX] != -EINTR || (ip & 4095) < 7) /* the bytes before are on another page */
-        return;
-    const unsigned char *b = (const unsigned char *)(uintptr_t)(ip - 7);
-    if (b[0] != 0xb8 || b[5] != 0x0f || b[6] != 0x05)
-        return;
-    uint32_t nr;
-    memcpy(&nr, b + 1, sizeof nr);
-    if (nr >= 1024)
-        return;
-    g[REG_RAX] = nr;
-    g[REG_RIP] = (greg_t)(ip - 2);
-}
-
-TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
-{
-    /* The slot first: with captures off, nothing here costs a system call. */
-    struct tl_slot *s = tl_self_slot;
-    if (!s)
-        return 0;
-    uint32_t sent = __atomic_load_n(&s->cap_sent, __ATOMIC_ACQUIRE);
-    if (sent == __atomic_load_n(&s->cap_seen, __ATOMIC_RELAXED) || !si || si->si_code != SI_TKILL ||
-        si->si_pid != getpid())
-        return 0; /* a dump trigger (kill, the program's raise()) */
-    __atomic_store_n(&s->cap_seen, sent, __ATOMIC_RELEASE);
-    greg_t *g = ((ucontext_t *)ucontext)->uc_mcontext.gregs;
-    restart_interrupted(g);
-    struct tl_capture_buf *c = __atomic_load_n(&s->capture, __ATOMIC_ACQUIRE);
-    uint32_t st = c ? __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) : 0;
-    if (!c || CAP_STEP(st) != CAP_ARMED ||
-        !__atomic_compare_exchange_n(&c->state, &st, CAP_GEN(st) | CAP_WRITING, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE))
-        return 1;           /* a late answer to a request given up */
-    if (c->tid != s->tid) { /* re-armed for another thread meanwhile: not ours */
-        __atomic_store_n(&c->state, st, __ATOMIC_RELEASE);
-        return 1;
-    }
-    c->regs = (struct tl_regs){(uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP],
-                               (uint64_t)g[REG_RBX], (uint64_t)g[REG_R12], (uint64_t)g[REG_R13],
-                               (uint64_t)g[REG_R14], (uint64_t)g[REG_R15]};
-    c->lo = c->regs.sp;
-    c->n = copy_stack(s->tid, c->lo, c->stack);
-    __atomic_store_n(&c->state, CAP_GEN(st) | CAP_DONE, __ATOMIC_RELEASE);
-    __atomic_add_fetch(&answers, 1, __ATOMIC_ACQ_REL);
-    tl_real.syscall(SYS_futex, (long)&answers, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
-    return 1;
-}
 
 /* Sampler side. */
 
@@ -249,15 +158,15 @@ static void wait_answers(struct tl_capture_buf **c, int n)
 {
     uint64_t until = mono_us() + TL_CAPTURE_WAIT_MS * 1000;
     for (;;) {
-        uint32_t seen = __atomic_load_n(&answers, __ATOMIC_ACQUIRE);
+        uint32_t seen = __atomic_load_n(&tl_capture_answers, __ATOMIC_ACQUIRE);
         if (answered(c, n))
             return;
         uint64_t now = mono_us();
         if (now >= until)
             return;
         struct timespec left = {0, (long)(until - now) * 1000};
-        tl_real.syscall(SYS_futex, (long)&answers, FUTEX_WAIT_PRIVATE, (long)seen, (long)&left, 0,
-                        0);
+        tl_real.syscall(SYS_futex, (long)&tl_capture_answers, FUTEX_WAIT_PRIVATE, (long)seen,
+                        (long)&left, 0, 0);
     }
 }
 
@@ -341,7 +250,7 @@ static const char *unavailable(void)
     static char why[160];
     if (!tl_config.signal)
         return "THREADLEAK_SIGNAL=none: no signal to ask running threads with";
-    if (!tl_sampler_capture_ready()) {
+    if (!tl_dump_signal_capturing()) {
         struct sigaction cur;
         int ignored = sigaction(tl_config.signal, NULL, &cur) == 0 &&
                       !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_IGN;
@@ -361,7 +270,7 @@ static int ask(struct tl_snap *s, struct tl_capture_buf *c)
     c->tid = s->tid;
     __atomic_store_n(&c->state, gen | CAP_ARMED, __ATOMIC_RELEASE);
     __atomic_store_n(&slot->capture, c, __ATOMIC_RELEASE);
-    if (*(volatile pid_t *)&slot->tid != s->tid || !tl_sampler_owns_signal())
+    if (*(volatile pid_t *)&slot->tid != s->tid || !tl_dump_signal_owned())
         return 0;
     /* Sent and seen differ by one at most: a signal of ours still pending
      * there (an earlier dump's, not answered in time) answers this request
@@ -408,7 +317,7 @@ TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, pid_t requester,
             if (c)
                 __atomic_store_n(&c->state, CAP_IDLE, __ATOMIC_RELEASE);
             __atomic_store_n(&tl_slot_at(s->idx)->capture, NULL, __ATOMIC_RELEASE);
-            if (!tl_sampler_owns_signal())
+            if (!tl_dump_signal_owned())
                 why = unavailable();
             s->capture = why ? TL_CAPTURE_UNAVAILABLE : TL_CAPTURE_NONE;
             continue;

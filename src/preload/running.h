@@ -7,10 +7,6 @@
 
 #include "preload/snapshot.h"
 
-/* In the dump signal's handler: 1 when this visit was a capture request of
- * ours (answered here), 0 when it is a dump trigger. Async-signal-safe. */
-TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext);
-
 struct tl_running_report {
     const char *unavailable; /* why no thread could be captured; NULL */
     int n_unanswered;
@@ -25,10 +21,5 @@ struct tl_running_report {
  * their answers. */
 TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, pid_t requester,
                                   struct tl_running_report *rep);
-
-/* Whether the dump signal's handler is threadleak's (sampler.c); and the
- * same, making it the capturing one if it is not yet. */
-TL_HIDDEN int tl_sampler_owns_signal(void);
-TL_HIDDEN int tl_sampler_capture_ready(void);
 
 #endif

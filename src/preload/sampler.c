@@ -1,12 +1,8 @@
-/* The sampler thread and the dump signal. The handler only sets a flag and
- * wakes the sampler with a futex wake (one async-signal-safe system call,
- * and no file descriptor a daemon's close-everything loop could take from
- * us and hand to something else). Everything else happens on the sampler
- * thread, which runs with every signal blocked but the synchronous ones
- * (sampler_isolate.c) so that the program's own handlers keep running on
- * the program's threads, and with a file table of its own. The command
- * reaches the sampler through the request channel (channel.c), never by a
- * signal. */
+/* The sampler thread. The dump signal's handler (dump_signal.c) only sets a
+ * flag and wakes it. Everything else happens on the sampler thread, which runs with every signal
+ * blocked but the synchronous ones (sampler_isolate.c) so that the program's own handlers keep
+ * running on the program's threads, and with a file table of its own. The command reaches the
+ * sampler through the request channel (channel.c), never by a signal. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,24 +19,20 @@
 #include "preload/config.h"
 #include "preload/counters_file.h"
 #include "preload/dump.h"
+#include "preload/dump_signal.h"
 #include "preload/guard.h"
 #include "preload/log.h"
 #include "preload/registry.h"
-#include "preload/running.h"
 #include "preload/sampler.h"
 #include "preload/snapshot.h"
 
-static int leader_gone; /* the process's first thread ended by pthread_exit */
-static int signal_pending;
+static int leader_gone;           /* the process's first thread ended by pthread_exit */
 static int wanted;                /* this process should have one */
 TL_HIDDEN int tl_sampler_missing; /* wanted && not running: wrappers start it */
-static int handler_installed;
 static uint64_t start_ns;
 static int series_fd = -1;
 static dev_t series_dev;
 static ino_t series_ino;
-
-TL_HIDDEN __thread unsigned tl_signal_hits;
 
 /* Sleeps one period, or less when woken. Once the leader has ended, the
  * sampler looks often whether it is the last thread. */
@@ -50,92 +42,6 @@ static int sleep_period(void)
     if (__atomic_load_n(&leader_gone, __ATOMIC_ACQUIRE) && ms > 20)
         ms = 20;
     return tl_channel_sleep(ms);
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    int saved = errno;
-    tl_signal_hits++;
-    if (!__atomic_exchange_n(&signal_pending, 1, __ATOMIC_ACQ_REL))
-        tl_channel_wake();
-    errno = saved;
-}
-
-/* The same handler once running-stack captures are wanted: a visit is a
- * dump trigger or a capture the sampler asked this thread for (running.c).
- * Installed only then (at start with THREADLEAK_RUNNING_STACKS=1, or at the
- * first `threadleak dump --running`), so that with captures off nothing
- * about the handler differs from a build without them. */
-static void on_capture_signal(int sig, siginfo_t *si, void *ucontext)
-{
-    int saved = errno;
-    if (tl_running_answer(si, ucontext))
-        tl_signal_hits++;
-    else
-        on_signal(sig);
-    errno = saved;
-}
-
-static int is_ours(const struct sigaction *a)
-{
-    return (a->sa_flags & SA_SIGINFO) ? a->sa_sigaction == on_capture_signal
-                                      : a->sa_handler == on_signal;
-}
-
-/* old: what was installed before (may be NULL). */
-static int install(int capture, struct sigaction *old)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    if (capture)
-        sa.sa_sigaction = on_capture_signal;
-    else
-        sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART | (capture ? SA_SIGINFO : 0);
-    sigemptyset(&sa.sa_mask);
-    return sigaction(tl_config.signal, &sa, old);
-}
-
-TL_HIDDEN int tl_sampler_owns_signal(void)
-{
-    struct sigaction cur;
-    return handler_installed && sigaction(tl_config.signal, NULL, &cur) == 0 && is_ours(&cur);
-}
-
-TL_HIDDEN int tl_sampler_capture_ready(void)
-{
-    struct sigaction cur;
-    if (!handler_installed || sigaction(tl_config.signal, NULL, &cur) != 0 || !is_ours(&cur))
-        return 0;
-    if (cur.sa_flags & SA_SIGINFO)
-        return 1;
-    /* The program may install its own between the look and the swap: then
-     * it gets it back at once. */
-    struct sigaction before;
-    if (install(1, &before) != 0)
-        return 0;
-    if (is_ours(&before))
-        return 1;
-    sigaction(tl_config.signal, &before, NULL);
-    return 0;
-}
-
-static void check_handler(void)
-{
-    if (!handler_installed)
-        return;
-    struct sigaction cur;
-    if (sigaction(tl_config.signal, NULL, &cur) == 0 && !is_ours(&cur)) {
-        /* Said where threadleak's users look, never on the program's
-         * stderr by default: a program's own handler is no fault. */
-        handler_installed = 0;
-        tl_channel_set_flag(TL_CHANNEL_SIGNAL_TAKEN);
-        tl_log(TL_LOG_DEBUG,
-               "the program installed its own handler for signal %d; it wins: dump with "
-               "'threadleak dump %d' or choose another THREADLEAK_SIGNAL",
-               tl_config.signal, (int)getpid());
-    }
 }
 
 static void write_series(void)
@@ -235,7 +141,7 @@ TL_HIDDEN void tl_sampler_leader_exiting(void)
 /* The dump the signal asked for, if it is still to be written. */
 static void signal_dump(void)
 {
-    if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL) && !tl_config.secure) {
+    if (tl_dump_signal_take() && !tl_config.secure) {
         struct tl_dump_request req = {tl_config.output,         tl_config.formats,
                                       tl_config.detail_threads, "signal",
                                       tl_config.running_stacks, 0};
@@ -267,7 +173,7 @@ static void *sampler_main(void *arg)
         tl_dump_unlock();
         if (thorough)
             serve_request();
-        check_handler();
+        tl_dump_signal_check();
         signal_dump();
     }
     return NULL;
@@ -299,16 +205,7 @@ static void start_thread(void)
 TL_HIDDEN void tl_sampler_init(void)
 {
     start_ns = tl_mono_ns();
-    if (tl_config.signal) {
-        struct sigaction old;
-        /* An inherited SIG_IGN (nohup, a parent's choice) is the program's
-         * to keep: it would otherwise reach its own children as SIG_DFL. */
-        if (sigaction(tl_config.signal, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-            tl_log(TL_LOG_DEBUG, "signal %d is ignored by this program: dumps only on request",
-                   tl_config.signal);
-        else if (install(tl_config.running_stacks, NULL) == 0)
-            handler_installed = 1;
-    }
+    tl_dump_signal_install();
     /* A series is asked for by 'threadleak run'. The sampler still waits
      * for the program's first thread (a thread of ours before it would
      * change what the program can do: unshare(CLONE_NEWUSER), a zygote's
@@ -356,7 +253,7 @@ TL_HIDDEN void tl_sampler_after_fork_child(void)
     tl_sampler_started = 0;
     starting = 0; /* another thread may have been starting it at the fork */
     leader_gone = 0;
-    signal_pending = 0;
+    tl_dump_signal_after_fork_child();
     start_ns = tl_mono_ns();
     tl_channel_after_fork_child();
     tl_sampler_calls_after_fork_child();

@@ -1,0 +1,91 @@
+/* A thread's answer to a running-stack capture, in its dump signal handler
+ * (see running.c for the whole exchange). It copies its registers and the
+ * top of its stack into the buffer the sampler armed, and restarts a system
+ * call our signal cut short where the kernel would not. Nothing here may
+ * take a lock, allocate or unwind: the thread may be anywhere, inside
+ * malloc or dlopen. */
+#include <errno.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/ucontext.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "preload/running_answer.h"
+
+TL_HIDDEN uint32_t tl_capture_answers;
+
+/* The words of [lo, lo + TL_CAPTURE_BYTES) that are mapped, page by page:
+ * process_vm_readv fails instead of faulting, and stops at the first page
+ * it cannot read (it never splits one iovec). */
+static uint64_t copy_stack(pid_t tid, uint64_t lo, unsigned char *to)
+{
+    struct iovec local = {to, TL_CAPTURE_BYTES}, remote[TL_CAPTURE_PAGES];
+    uint64_t at = lo, end = lo + TL_CAPTURE_BYTES;
+    int n = 0;
+    while (at < end && n < TL_CAPTURE_PAGES) {
+        uint64_t next = (at | 4095) + 1;
+        remote[n].iov_base = (void *)(uintptr_t)at;
+        remote[n].iov_len = (next < end ? next : end) - at;
+        at += remote[n++].iov_len;
+    }
+    ssize_t got = process_vm_readv(tid, &local, 1, remote, (unsigned long)n, 0);
+    return got > 0 ? (uint64_t)got : 0;
+}
+
+/* The interrupted thread had just left `mov $nr,%eax; syscall` with EINTR:
+ * our signal cut the call short. The kernel restarts a call for SA_RESTART
+ * by going back over the syscall instruction with the number in rax; the
+ * same is done here for the calls it does not restart (poll, nanosleep,
+ * epoll_wait, ...). Only that exact instruction pair is trusted: the
+ * number is lost in any other sequence. */
+static void restart_interrupted(greg_t *g)
+{
+    uint64_t ip = (uint64_t)g[REG_RIP];
+    if (g[REG_RAX] != -EINTR || (ip & 4095) < 7) /* the bytes before are on another page */
+        return;
+    const unsigned char *b = (const unsigned char *)(uintptr_t)(ip - 7);
+    if (b[0] != 0xb8 || b[5] != 0x0f || b[6] != 0x05)
+        return;
+    uint32_t nr;
+    memcpy(&nr, b + 1, sizeof nr);
+    if (nr >= 1024)
+        return;
+    g[REG_RAX] = nr;
+    g[REG_RIP] = (greg_t)(ip - 2);
+}
+
+TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
+{
+    /* The slot first: with captures off, nothing here costs a system call. */
+    struct tl_slot *s = tl_self_slot;
+    if (!s)
+        return 0;
+    uint32_t sent = __atomic_load_n(&s->cap_sent, __ATOMIC_ACQUIRE);
+    if (sent == __atomic_load_n(&s->cap_seen, __ATOMIC_RELAXED) || !si || si->si_code != SI_TKILL ||
+        si->si_pid != getpid())
+        return 0; /* a dump trigger (kill, the program's raise()) */
+    __atomic_store_n(&s->cap_seen, sent, __ATOMIC_RELEASE);
+    greg_t *g = ((ucontext_t *)ucontext)->uc_mcontext.gregs;
+    restart_interrupted(g);
+    struct tl_capture_buf *c = __atomic_load_n(&s->capture, __ATOMIC_ACQUIRE);
+    uint32_t st = c ? __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) : 0;
+    if (!c || CAP_STEP(st) != CAP_ARMED ||
+        !__atomic_compare_exchange_n(&c->state, &st, CAP_GEN(st) | CAP_WRITING, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return 1;           /* a late answer to a request given up */
+    if (c->tid != s->tid) { /* re-armed for another thread meanwhile: not ours */
+        __atomic_store_n(&c->state, st, __ATOMIC_RELEASE);
+        return 1;
+    }
+    c->regs = (struct tl_regs){(uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP],
+                               (uint64_t)g[REG_RBX], (uint64_t)g[REG_R12], (uint64_t)g[REG_R13],
+                               (uint64_t)g[REG_R14], (uint64_t)g[REG_R15]};
+    c->lo = c->regs.sp;
+    c->n = copy_stack(s->tid, c->lo, c->stack);
+    __atomic_store_n(&c->state, CAP_GEN(st) | CAP_DONE, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&tl_capture_answers, 1, __ATOMIC_ACQ_REL);
+    tl_real.syscall(SYS_futex, (long)&tl_capture_answers, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+    return 1;
+}
