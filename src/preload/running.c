@@ -1,4 +1,5 @@
-/* Running-thread stacks, opt-in. A running thread is never seen from
+/* Running-thread stacks, opt-in: the asking half (the answer is in
+ * running_answer.c). A running thread is never seen from
  * outside where it runs, so the dump asks it: the sampler sends it the dump
  * signal (no second signal is taken from the program) with tgkill, and the
  * thread's own handler copies its registers and the top of its stack into a
