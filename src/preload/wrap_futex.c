@@ -56,6 +56,33 @@ static long futex_resumed(long nr, long a1, long a2, long a3, long a4, long a5, 
     }
 }
 
+/* Any other call, made as glibc's syscall() makes it. A call our signal
+ * cut short (a dump trigger, a running-stack capture) is made again, as
+ * the wrapped waits are. The raw instruction keeps the kernel's -EINTR
+ * out of errno, so errno is touched only when the call fails, as glibc
+ * does, and is never saved around it: the cheapest path for every futex
+ * wake and gettid a program makes through syscall(). */
+static inline long pass_through(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    register long r9 __asm__("r9") = a6;
+    for (;;) {
+        unsigned hits = tl_signal_hits;
+        long r;
+        __asm__ volatile("syscall"
+                         : "=a"(r)
+                         : "0"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                         : "rcx", "r11", "memory");
+        if (tl_likely((unsigned long)r < -4095ul))
+            return r;
+        if (r == -EINTR && tl_signal_hits != hits)
+            continue;
+        errno = (int)-r;
+        return -1;
+    }
+}
+
 TL_EXPORT long syscall(long number, ...)
 {
     va_list ap;
@@ -76,7 +103,9 @@ TL_EXPORT long syscall(long number, ...)
         return TL_WAIT(TL_WAIT_FUTEX, "futex_waitv", first,
                        futex_resumed(number, a1, a2, a3, a4, a5, a6));
     }
-    /* Any other call our signal cut short (a dump trigger, a running-stack
-     * capture) is made again, as the wrapped waits are. */
-    return TL_RESUMED(tl_real.syscall(number, a1, a2, a3, a4, a5, a6));
+    /* A new process or thread returns from glibc's instruction onto its own
+     * stack, possibly a new one: exactly as without us. */
+    if (number == SYS_clone || number == SYS_clone3 || number == SYS_vfork || number == SYS_fork)
+        return tl_real.syscall(number, a1, a2, a3, a4, a5, a6);
+    return pass_through(number, a1, a2, a3, a4, a5, a6);
 }

@@ -331,6 +331,12 @@ static void polls(void)
 static void futexes(void)
 {
     static uint32_t word = 1;
+    /* calls syscall() passes through: errno only on failure, as glibc's */
+    SHOW("syscall getppid", syscall(SYS_getppid) > 0);
+    SHOW("syscall close -1", syscall(SYS_close, -1));
+    SHOW("syscall futex WAKE", syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
+    SHOW("syscall 100000", syscall(100000, 1, 2, 3, 4, 5, 6));
+    SHOW("syscall fcntl F_GETFD", syscall(SYS_fcntl, 0, F_GETFD) >= 0);
     SHOW("futex WAIT nsec=2e9",
          syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 1, &nsec_big, NULL, 0));
     SHOW("futex WAIT value differs",
