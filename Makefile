@@ -183,7 +183,7 @@ $(BUILD)/tests/test_contract: $(CONTRACT_OBJ)
 
 # test_preload_unit links the library's pure parts as the library builds
 # them, and stand-ins (tests/lib/stubs) for what they call in the rest of it.
-PRELOAD_UNIT_OBJ := $(addprefix $(BUILD)/obj/lib/src/,preload/config.o preload/stack_intern.o \
+PRELOAD_UNIT_OBJ := $(addprefix $(BUILD)/obj/lib/src/,preload/config.o preload/stack_intern.o preload/running_restart.o \
 	common/env_syntax.o common/names.o) $(BUILD)/obj/tests/tests/lib/stubs/unloaded.o
 TEST_LDLIBS_test_preload_unit = $(PRELOAD_UNIT_OBJ)
 $(BUILD)/tests/test_preload_unit: $(PRELOAD_UNIT_OBJ)

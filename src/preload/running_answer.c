@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "preload/running_answer.h"
+#include "preload/running_restart.h"
 
 TL_HIDDEN uint32_t tl_capture_answers;
 
@@ -34,28 +35,6 @@ static uint64_t copy_stack(pid_t tid, uint64_t lo, unsigned char *to)
     return got > 0 ? (uint64_t)got : 0;
 }
 
-/* The interrupted thread had just left `mov $nr,%eax; syscall` with EINTR:
- * our signal cut the call short. The kernel restarts a call for SA_RESTART
- * by going back over the syscall instruction with the number in rax; the
- * same is done here for the calls it does not restart (poll, nanosleep,
- * epoll_wait, ...). Only that exact instruction pair is trusted: the
- * number is lost in any other sequence. */
-static void restart_interrupted(greg_t *g)
-{
-    uint64_t ip = (uint64_t)g[REG_RIP];
-    if (g[REG_RAX] != -EINTR || (ip & 4095) < 7) /* the bytes before are on another page */
-        return;
-    const unsigned char *b = (const unsigned char *)(uintptr_t)(ip - 7);
-    if (b[0] != 0xb8 || b[5] != 0x0f || b[6] != 0x05)
-        return;
-    uint32_t nr;
-    memcpy(&nr, b + 1, sizeof nr);
-    if (nr >= 1024)
-        return;
-    g[REG_RAX] = nr;
-    g[REG_RIP] = (greg_t)(ip - 2);
-}
-
 TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
 {
     /* The slot first: with captures off, nothing here costs a system call. */
@@ -68,7 +47,7 @@ TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
         return 0; /* a dump trigger (kill, the program's raise()) */
     __atomic_store_n(&s->cap_seen, sent, __ATOMIC_RELEASE);
     greg_t *g = ((ucontext_t *)ucontext)->uc_mcontext.gregs;
-    restart_interrupted(g);
+    tl_running_restart(g, s->tid);
     struct tl_capture_buf *c = __atomic_load_n(&s->capture, __ATOMIC_ACQUIRE);
     uint32_t st = c ? __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) : 0;
     if (!c || CAP_STEP(st) != CAP_ARMED ||
