@@ -4,11 +4,15 @@
  * of states and waits as dumps spell them. Linked with the library's own
  * objects (Makefile: PRELOAD_UNIT_OBJ), so what is tested is what ships. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/env_syntax.h"
 #include "common/model.h"
@@ -16,12 +20,14 @@
 #include "lib/stubs/unloaded.h"
 #include "preload/config.h"
 #include "preload/log.h"
+#include "preload/running_restart.h"
 #include "preload/stacks.h"
 
 TestSuite(config, .timeout = 30);
 TestSuite(stem, .timeout = 30);
 TestSuite(intern, .timeout = 30);
 TestSuite(names, .timeout = 30);
+TestSuite(restart, .timeout = 30);
 
 /* ---- THREADLEAK_* ---- */
 
@@ -353,4 +359,73 @@ Test(names, a_group_is_named_by_what_its_threads_share)
     cr_expect_str_empty(pattern(2, unnamed));
     cr_expect_str_empty(pattern(0, same));
     cr_expect_str_eq(pattern(1, numbered), "pool-3-thread-7");
+}
+
+/* ---- a capture's restart of the system call it cut short ---- */
+
+/* Two pages; the second holds `mov $nr,%eax; syscall` ending at offset
+ * `at`, the registers as the kernel leaves them after it failed with
+ * EINTR. */
+static unsigned char *code_pages(void)
+{
+    unsigned char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(p != MAP_FAILED);
+    return p;
+}
+
+static void after_syscall(greg_t *g, unsigned char *page, size_t at, uint32_t nr)
+{
+    unsigned char *b = page + at - 7;
+    b[0] = 0xb8;
+    memcpy(b + 1, &nr, 4);
+    b[5] = 0x0f;
+    b[6] = 0x05;
+    memset(g, 0, sizeof(greg_t) * NGREG);
+    g[REG_RAX] = -EINTR;
+    g[REG_RIP] = (greg_t)(uintptr_t)(page + at);
+}
+
+Test(restart, a_call_the_kernel_leaves_to_its_caller_is_made_again)
+{
+    unsigned char *p = code_pages();
+    greg_t g[NGREG];
+    after_syscall(g, p, 100, SYS_poll);
+    cr_assert(tl_running_restart(g, (pid_t)syscall(SYS_gettid)));
+    cr_expect(g[REG_RAX] == SYS_poll && g[REG_RIP] == (greg_t)(uintptr_t)(p + 98));
+    after_syscall(g, p, 100, SYS_poll);
+    g[REG_RAX] = -EAGAIN; /* not cut short */
+    cr_expect(!tl_running_restart(g, (pid_t)syscall(SYS_gettid)));
+    cr_expect(g[REG_RIP] == (greg_t)(uintptr_t)(p + 100));
+    munmap(p, 8192);
+}
+
+/* close() gives its descriptor back before a flush (NFS, FUSE) that a
+ * signal interrupts, and the kernel turns that into EINTR because the call
+ * cannot be made again: another thread may already have the number. */
+Test(restart, close_is_never_made_again)
+{
+    unsigned char *p = code_pages();
+    greg_t g[NGREG];
+    after_syscall(g, p, 100, SYS_close);
+    cr_expect(!tl_running_restart(g, (pid_t)syscall(SYS_gettid)), "close() made twice");
+    cr_expect(g[REG_RAX] == -EINTR && g[REG_RIP] == (greg_t)(uintptr_t)(p + 100));
+    munmap(p, 8192);
+}
+
+/* rax == -EINTR after an instruction that is no system call, in code the
+ * handler cannot read (execute-only under protection keys, unmapped by
+ * another thread meanwhile): nothing is restarted, and nothing faults. */
+Test(restart, unreadable_code_is_left_alone)
+{
+    unsigned char *p = code_pages();
+    greg_t g[NGREG];
+    after_syscall(g, p, 4096 + 100, SYS_poll);
+    cr_assert(mprotect(p + 4096, 4096, PROT_NONE) == 0);
+    cr_expect(!tl_running_restart(g, (pid_t)syscall(SYS_gettid)));
+    cr_assert(mprotect(p + 4096, 4096, PROT_READ | PROT_WRITE) == 0);
+    /* the instruction pair across a page boundary is read whole */
+    after_syscall(g, p, 4096 + 3, SYS_poll);
+    cr_expect(tl_running_restart(g, (pid_t)syscall(SYS_gettid)));
+    cr_expect(g[REG_RAX] == SYS_poll);
+    munmap(p, 8192);
 }

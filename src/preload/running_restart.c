@@ -7,21 +7,31 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include "preload/running_restart.h"
 
 TL_HIDDEN int tl_running_restart(greg_t *g, pid_t tid)
 {
-    (void)tid;
-    uint64_t ip = (uint64_t)g[REG_RIP];
-    if (g[REG_RAX] != -EINTR || (ip & 4095) < 7) /* the bytes before are on another page */
+    if (g[REG_RAX] != -EINTR)
         return 0;
-    const unsigned char *b = (const unsigned char *)(uintptr_t)(ip - 7);
+    /* Read through the kernel, which fails instead of faulting: code may be
+     * execute-only (protection keys) or gone, and rax may hold -EINTR
+     * after any instruction. The pair may straddle two pages. */
+    uint64_t ip = (uint64_t)g[REG_RIP];
+    unsigned char b[7];
+    struct iovec local = {b, sizeof b}, remote = {(void *)(uintptr_t)(ip - 7), sizeof b};
+    if (ip < 7 || process_vm_readv(tid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof b)
+        return 0;
     if (b[0] != 0xb8 || b[5] != 0x0f || b[6] != 0x05)
         return 0;
     uint32_t nr;
     memcpy(&nr, b + 1, sizeof nr);
-    if (nr >= 1024)
+    /* close() has freed the descriptor before the flush a signal cuts
+     * short; the kernel answers EINTR because making it again could close
+     * a descriptor another thread has just been given. */
+    if (nr >= 1024 || nr == SYS_close)
         return 0;
     g[REG_RAX] = nr;
     g[REG_RIP] = (greg_t)(ip - 2);
