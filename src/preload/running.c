@@ -24,6 +24,7 @@
  *   sampler raises, before it signals.
  * Captures wait for TL_CAPTURE_WAIT_MS in all, for at most
  * TL_CAPTURE_MAX threads per dump. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -171,9 +172,33 @@ static void wait_answers(struct tl_capture_buf **c, int n)
     }
 }
 
+/* Whether the signal is pending anywhere but as tid's own: in the
+ * process's shared set (a kill(), a dump request) or in another thread's
+ * set (the program's own tgkill() to a thread that waits for it). Ignoring
+ * the signal would discard those too. */
+static int pending_elsewhere(pid_t tid)
+{
+    uint64_t set;
+    if (task_sigset(tid, "ShdPnd:", &set) != 0 || has_signal(set))
+        return 1;
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 1;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        pid_t t = (pid_t)atoi(e->d_name);
+        found = t > 0 && t != tid && task_sigset(t, "SigPnd:", &set) == 0 && has_signal(set);
+    }
+    closedir(d);
+    return found;
+}
+
 /* A thread that blocked the signal after it was looked at keeps it
  * pending: setting the disposition to ignore discards it (POSIX), and ours
- * goes back at once. */
+ * goes back at once. Not when the program has one of its own pending: that
+ * one would go too, and ours stays (harmless to a handler, which takes it
+ * for a late answer; seen by a sigwait() of that thread). */
 static void discard_pending(struct tl_slot *slot, pid_t tid)
 {
     uint64_t pending, blocked;
@@ -182,11 +207,20 @@ static void discard_pending(struct tl_slot *slot, pid_t tid)
         task_sigset(tid, "SigPnd:", &pending) != 0 || !has_signal(pending) ||
         task_sigset(tid, "SigBlk:", &blocked) != 0 || !has_signal(blocked))
         return;
-    struct sigaction ign, old;
+    if (pending_elsewhere(tid)) {
+        tl_log(TL_LOG_DEBUG,
+               "thread %d blocked signal %d before its capture; it stays pending, as the "
+               "program has one of its own pending",
+               (int)tid, tl_config.signal);
+        return;
+    }
+    struct sigaction ign, old, now;
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
-    if (sigaction(tl_config.signal, &ign, &old) == 0)
-        sigaction(tl_config.signal, &old, NULL);
+    if (sigaction(tl_config.signal, &ign, &old) == 0 &&
+        sigaction(tl_config.signal, &old, &now) == 0 &&
+        ((now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_IGN))
+        sigaction(tl_config.signal, &now, NULL); /* the program's, installed meanwhile */
     /* None of ours is pending there now: the next capture sends one. */
     __atomic_store_n(&slot->cap_seen, sent, __ATOMIC_RELEASE);
     tl_log(TL_LOG_DEBUG, "thread %d blocked signal %d before its capture: the signal is discarded",
