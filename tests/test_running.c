@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,6 +110,30 @@ Test(running, env_var_shows_where_a_running_thread_spins)
     tlt_expect_text(p, "running in spin_here");
     tlt_expect(p, json_is_object(json_object_get(p->json, "running_stacks")),
                "no running_stacks in the dump");
+    tlt_stop(p);
+}
+
+/* A capture signal the kernel could not queue with its siginfo (the
+ * user's pending-signal limit, RLIMIT_SIGPENDING, reached) arrives as a
+ * plain SI_USER from pid 0: it is still an answer, never a dump the program
+ * did not ask for. */
+Test(running, a_capture_signal_that_lost_its_siginfo_still_answers)
+{
+    struct rlimit was, none;
+    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
+    none = (struct rlimit){0, was.rlim_max};
+    cr_assert(setrlimit(RLIMIT_SIGPENDING, &none) == 0);
+    const char *env[] = {"THREADLEAK_RUNNING_STACKS=1", NULL};
+    tlt_proc *p = tlt_start("running_spin", env);
+    setrlimit(RLIMIT_SIGPENDING, &was);
+    json_t *g = NULL;
+    for (int i = 0; i < 5 && !g; i++)
+        g = spinning_group(tlt_dump(p));
+    tlt_expect(p, g != NULL, "no running group captured in spin_here");
+    usleep(300 * 1000);
+    char extra[512];
+    snprintf(extra, sizeof extra, "%s/dump.%d.%d.json", p->dir, (int)p->pid, p->dumps + 1);
+    tlt_expect(p, access(extra, F_OK) != 0, "a dump nobody asked for: %s", extra);
     tlt_stop(p);
 }
 

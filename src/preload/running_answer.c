@@ -35,6 +35,19 @@ static uint64_t copy_stack(pid_t tid, uint64_t lo, unsigned char *to)
     return got > 0 ? (uint64_t)got : 0;
 }
 
+/* Whether si can be the sampler's tgkill(). A tgkill() the kernel could
+ * not queue with its siginfo (RLIMIT_SIGPENDING reached) arrives as SI_USER
+ * from pid 0; a kill() from anywhere keeps its sender (the kernel queues it
+ * past the limit). */
+static int from_this_process(const siginfo_t *si)
+{
+    if (!si)
+        return 0;
+    if (si->si_code == SI_USER)
+        return si->si_pid == 0;
+    return si->si_code == SI_TKILL && si->si_pid == getpid();
+}
+
 TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
 {
     /* The slot first: with captures off, nothing here costs a system call. */
@@ -42,8 +55,7 @@ TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
     if (!s)
         return 0;
     uint32_t sent = __atomic_load_n(&s->cap_sent, __ATOMIC_ACQUIRE);
-    if (sent == __atomic_load_n(&s->cap_seen, __ATOMIC_RELAXED) || !si || si->si_code != SI_TKILL ||
-        si->si_pid != getpid())
+    if (sent == __atomic_load_n(&s->cap_seen, __ATOMIC_RELAXED) || !from_this_process(si))
         return 0; /* a dump trigger (kill, the program's raise()) */
     __atomic_store_n(&s->cap_seen, sent, __ATOMIC_RELEASE);
     greg_t *g = ((ucontext_t *)ucontext)->uc_mcontext.gregs;
