@@ -137,6 +137,32 @@ Test(running, a_capture_signal_that_lost_its_siginfo_still_answers)
     tlt_stop(p);
 }
 
+/* A capture signal the kernel refuses (a real-time THREADLEAK_SIGNAL past
+ * the user's RLIMIT_SIGPENDING) is no signal pending: once the limit is
+ * raised, the next dump asks again and is answered. */
+Test(running, a_refused_capture_signal_is_asked_again)
+{
+    struct rlimit was, none;
+    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
+    none = (struct rlimit){0, was.rlim_max};
+    cr_assert(setrlimit(RLIMIT_SIGPENDING, &none) == 0);
+    const char *env[] = {"THREADLEAK_SIGNAL=RTMIN+3", NULL};
+    tlt_proc *p = tlt_start("running_spin", env);
+    setrlimit(RLIMIT_SIGPENDING, &was);
+    json_t *d = dump_json(p, 1);
+    tlt_expect(p, spinning_group(d) == NULL, "captured past the limit");
+    json_decref(d);
+    cr_assert(prlimit(p->pid, RLIMIT_SIGPENDING, &was, NULL) == 0);
+    d = dump_json(p, 1);
+    for (int i = 0; i < 4 && !spinning_group(d); i++) {
+        json_decref(d);
+        d = dump_json(p, 1);
+    }
+    tlt_expect(p, spinning_group(d) != NULL, "no capture once the limit was raised");
+    json_decref(d);
+    tlt_stop(p);
+}
+
 Test(running, dump_running_flag_asks_for_them)
 {
     tlt_proc *p = tlt_start("running_spin", NULL);

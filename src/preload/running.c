@@ -317,6 +317,9 @@ static int ask(struct tl_snap *s, struct tl_capture_buf *c)
     int saved = errno;
     long rc = tl_real.syscall(SYS_tgkill, getpid(), s->tid, tl_config.signal, 0, 0, 0);
     errno = saved;
+    if (rc !=
+        0) /* none on its way (a real-time signal past RLIMIT_SIGPENDING): ask again next time */
+        __atomic_store_n(&slot->cap_seen, sent + 1, __ATOMIC_RELEASE);
     return rc == 0;
 }
 
