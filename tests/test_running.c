@@ -3,6 +3,7 @@
  * never sees an EINTR, a lost wake-up, a stray signal or a handler call it
  * would not see without them; and with them off nothing changes. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -279,6 +280,46 @@ Test(running, a_thread_blocking_the_signal_is_named_and_never_signalled)
     cli_free(r);
     const char *out = finish(p, "stray ");
     tlt_expect(p, strstr(out, "stray 0\n") != NULL, "a capture signal was left pending:\n%s", out);
+    tlt_stop(p);
+}
+
+/* A thread in seccomp's strict mode is killed by any system call but
+ * read, write, exit and sigreturn: the handler's would end it. It is
+ * named and never signalled, and the program keeps its three threads. */
+/* How many threads p has now (threadleak's sampler included). */
+static int task_count(tlt_proc *p)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)p->pid);
+    int n = 0;
+    DIR *dir = opendir(path);
+    for (struct dirent *e; dir && (e = readdir(dir));)
+        n += e->d_name[0] != '.';
+    if (dir)
+        closedir(dir);
+    return n;
+}
+
+Test(running, a_thread_under_its_own_seccomp_filter_is_named_and_never_signalled)
+{
+    tlt_proc *p = tlt_start("running_seccomp", NULL);
+    int before = task_count(p);
+    for (int i = 0; i < 3; i++) {
+        json_t *d = dump_json(p, 1);
+        json_t *na = json_object_get(json_object_get(d, "running_stacks"), "not_answered");
+        int named = 0;
+        size_t k;
+        json_t *t;
+        json_array_foreach(na, k, t)
+        {
+            named |= strcmp(json_string_value(json_object_get(t, "why")), "seccomp") == 0;
+        }
+        tlt_expect(p, named, "no thread named as under seccomp");
+        json_decref(d);
+    }
+    int after = task_count(p);
+    tlt_expect(p, after == before, "a thread of the program ended: %d of %d left", after, before);
+    finish(p, "alive 1");
     tlt_stop(p);
 }
 

@@ -217,7 +217,7 @@ static void read_capture(read_error *r, json_t *obj, const char *path, int *capt
     if (c && *capture == TL_CAPTURE_NONE) {
         char p[512];
         path_member(p, sizeof p, path, "running_capture");
-        fail(r, p, "expected ok, in_syscall, blocked_signal, no_answer, unavailable or skipped");
+        fail(r, p, "expected ok, in_syscall, blocked_signal, no_answer, unavailable, skipped or seccomp");
     }
     *syscall = get_str(r, obj, path, "running_syscall", 1, 1);
     read_stack_opt(r, obj, path, "current_stack", current, 1);

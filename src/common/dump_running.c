@@ -15,6 +15,8 @@ static const char *why_text(int capture)
         return "unavailable in this process";
     case TL_CAPTURE_SKIPPED:
         return "not taken: over 256 running threads";
+    case TL_CAPTURE_SECCOMP:
+        return "seccomp filter of its own";
     default:
         return NULL;
     }

@@ -117,6 +117,7 @@ enum tl_capture {
     TL_CAPTURE_NO_ANSWER,      /* signalled, did not answer in time */
     TL_CAPTURE_UNAVAILABLE,    /* captures are not possible in this process */
     TL_CAPTURE_SKIPPED,        /* over the number of threads captured per dump */
+    TL_CAPTURE_SECCOMP,        /* under a seccomp filter of its own: not signalled */
     TL_CAPTURE_COUNT
 };
 const char *tl_capture_name(int capture); /* "ok", "in_syscall", ...; NULL for none */

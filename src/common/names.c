@@ -41,7 +41,7 @@ int tl_wait_parse(const char *s)
 }
 
 static const char *const capture_names[TL_CAPTURE_COUNT] = {
-    NULL, "ok", "in_syscall", "blocked_signal", "no_answer", "unavailable", "skipped",
+    NULL, "ok", "in_syscall", "blocked_signal", "no_answer", "unavailable", "skipped", "seccomp",
 };
 
 const char *tl_capture_name(int capture)

@@ -70,17 +70,39 @@ static int read_task_file(pid_t tid, const char *what, char *buf, size_t size)
     return 0;
 }
 
-/* The signal mask (SigBlk) or thread-directed pending set (SigPnd) of tid. */
+/* A field of tid's /proc status: a signal set (SigBlk, SigPnd, ShdPnd:
+ * base 16) or a number (Seccomp, Seccomp_filters: base 10). */
+static int status_field(const char *status, const char *field, int base, uint64_t *v)
+{
+    const char *p = strstr(status, field);
+    if (!p)
+        return -1;
+    *v = strtoull(p + strlen(field), NULL, base);
+    return 0;
+}
+
 static int task_sigset(pid_t tid, const char *field, uint64_t *set)
 {
     char buf[2048];
     if (read_task_file(tid, "status", buf, sizeof buf) != 0)
         return -1;
-    const char *p = strstr(buf, field);
-    if (!p)
-        return -1;
-    *set = strtoull(p + strlen(field), NULL, 16);
-    return 0;
+    return status_field(buf, field, 16, set);
+}
+
+/* The sampler's own seccomp mode and filter count, read at each dump: a
+ * thread under the same filters allows what the handler calls (the
+ * sampler's unwinder probe made process_vm_readv under them). */
+static uint64_t own_seccomp, own_filters;
+
+/* Whether a thread's seccomp state may forbid a call of the handler
+ * (getpid, process_vm_readv, futex): strict mode kills the thread at the
+ * first one, and a filter the thread installed for itself may too. */
+static int seccomp_forbids(const char *status)
+{
+    uint64_t mode = 0, filters = 0;
+    status_field(status, "Seccomp:", 10, &mode);
+    status_field(status, "Seccomp_filters:", 10, &filters);
+    return mode == 1 || (mode != 0 && (mode != own_seccomp || filters > own_filters));
 }
 
 static int has_signal(uint64_t set)
@@ -122,8 +144,14 @@ static int signallable(struct tl_snap *s)
         in_syscall(s, nr, sp, pc);
         return 0;
     }
-    if (task_sigset(s->tid, "SigBlk:", &blocked) != 0)
+    char status[2048];
+    if (read_task_file(s->tid, "status", status, sizeof status) != 0 ||
+        status_field(status, "SigBlk:", 16, &blocked) != 0)
         return 0;
+    if (seccomp_forbids(status)) {
+        s->capture = TL_CAPTURE_SECCOMP;
+        return 0;
+    }
     if (has_signal(blocked)) {
         s->capture = TL_CAPTURE_SIGNAL_BLOCKED;
         return 0;
@@ -266,7 +294,8 @@ static void finish(struct tl_snap *s, struct tl_capture_buf *c)
 
 static void note_unanswered(struct tl_running_report *rep, const struct tl_snap *s)
 {
-    if (s->capture != TL_CAPTURE_NO_ANSWER && s->capture != TL_CAPTURE_SIGNAL_BLOCKED)
+    if (s->capture != TL_CAPTURE_NO_ANSWER && s->capture != TL_CAPTURE_SIGNAL_BLOCKED &&
+        s->capture != TL_CAPTURE_SECCOMP)
         return;
     pid_t *t = realloc(rep->unanswered_tids, (size_t)(rep->n_unanswered + 1) * sizeof *t);
     if (t)
@@ -330,6 +359,12 @@ TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, pid_t requester,
     uint64_t start_us = mono_us();
     pid_t self = tl_gettid();
     const char *why = unavailable();
+    char status[2048];
+    own_seccomp = own_filters = 0;
+    if (read_task_file(self, "status", status, sizeof status) == 0) {
+        status_field(status, "Seccomp:", 10, &own_seccomp);
+        status_field(status, "Seccomp_filters:", 10, &own_filters);
+    }
     struct tl_capture_buf *asked[TL_CAPTURE_MAX];
     struct tl_snap *who[TL_CAPTURE_MAX];
     int n_asked = 0, considered = 0;
