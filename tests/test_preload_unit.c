@@ -410,6 +410,8 @@ Test(restart, close_is_never_made_again)
     cr_expect(!tl_running_restart(g, (pid_t)syscall(SYS_gettid)), "close() made twice");
     cr_expect(g[REG_RAX] == -EINTR && g[REG_RIP] == (greg_t)(uintptr_t)(p + 100));
     munmap(p, 8192);
+    /* nor by syscall()'s pass-through, which asks the same */
+    cr_expect(!tl_syscall_restartable(SYS_close) && tl_syscall_restartable(SYS_poll));
 }
 
 /* rax == -EINTR after an instruction that is no system call, in code the

@@ -28,10 +28,7 @@ TL_HIDDEN int tl_running_restart(greg_t *g, pid_t tid)
         return 0;
     uint32_t nr;
     memcpy(&nr, b + 1, sizeof nr);
-    /* close() has freed the descriptor before the flush a signal cuts
-     * short; the kernel answers EINTR because making it again could close
-     * a descriptor another thread has just been given. */
-    if (nr >= 1024 || nr == SYS_close)
+    if (nr >= 1024 || !tl_syscall_restartable(nr))
         return 0;
     g[REG_RAX] = nr;
     g[REG_RIP] = (greg_t)(ip - 2);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <sys/syscall.h>
 
+#include "preload/running_restart.h"
 #include "preload/wrap.h"
 
 #ifndef SYS_futex_waitv
@@ -76,7 +77,7 @@ static inline long pass_through(long nr, long a1, long a2, long a3, long a4, lon
                          : "rcx", "r11", "memory");
         if (tl_likely((unsigned long)r < -4095ul))
             return r;
-        if (r == -EINTR && tl_signal_hits != hits)
+        if (r == -EINTR && tl_signal_hits != hits && tl_syscall_restartable(nr))
             continue;
         errno = (int)-r;
         return -1;
