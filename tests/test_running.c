@@ -323,6 +323,29 @@ Test(running, a_thread_under_its_own_seccomp_filter_is_named_and_never_signalled
     tlt_stop(p);
 }
 
+/* A program that takes the signal itself with sigwaitinfo() and sends it
+ * with tgkill(), while dumps capture its spinning thread: every signal it
+ * sends is taken once, and none it did not send. */
+Test(running, a_program_sending_the_signal_itself_gets_each_one)
+{
+    tlt_proc *p = tlt_start("running_own_tgkill", NULL);
+    int ok = 0;
+    for (int i = 0; i < 20; i++) {
+        json_t *d = dump_json(p, 1);
+        ok += spinning_group(d) != NULL;
+        json_decref(d);
+    }
+    const char *out = finish(p, "lost ");
+    long sent = -1, taken = -2, foreign = -1, lost = -1;
+    const char *at = strstr(out, "sent ");
+    if (at)
+        sscanf(at, "sent %ld\ntaken %ld\nforeign %ld\nlost %ld", &sent, &taken, &foreign, &lost);
+    tlt_expect(p, ok > 0, "no capture of the spinning thread in 20 dumps");
+    tlt_expect(p, sent > 0 && taken == sent && foreign == 0 && lost == 0,
+               "the program's signals:\n%s", out);
+    tlt_stop(p);
+}
+
 Test(running, a_program_owning_the_signal_keeps_it)
 {
     tlt_proc *p = tlt_start("running_own_handler", NULL);
