@@ -346,6 +346,28 @@ Test(running, a_program_sending_the_signal_itself_gets_each_one)
     tlt_stop(p);
 }
 
+/* The copy of a thread's stack ends at the top of that stack: the next
+ * mapping up (here registered with userfaultfd, whose every fault the
+ * program sees, and which a program may never serve) is not read. */
+Test(running, the_copy_never_reads_past_the_stack_top)
+{
+    tlt_proc *p = tlt_start("running_uffd", NULL);
+    if (atoi(tlt_printed(p, "uffd")) != 1) {
+        tlt_stop(p);
+        cr_skip_test("userfaultfd refused here (vm.unprivileged_userfaultfd=0, not root)");
+    }
+    json_t *d = NULL;
+    for (int i = 0; i < 5 && !(d && spinning_group(d)); i++) {
+        json_decref(d);
+        d = dump_json(p, 1);
+    }
+    tlt_expect(p, spinning_group(d) != NULL, "no capture of the spinning thread");
+    json_decref(d);
+    const char *out = finish(p, "faults ");
+    tlt_expect(p, strstr(out, "faults 0\n") != NULL, "read above the stack:\n%s", out);
+    tlt_stop(p);
+}
+
 Test(running, a_program_owning_the_signal_keeps_it)
 {
     tlt_proc *p = tlt_start("running_own_handler", NULL);

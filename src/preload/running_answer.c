@@ -17,13 +17,13 @@
 
 TL_HIDDEN uint32_t tl_capture_answers;
 
-/* The words of [lo, lo + TL_CAPTURE_BYTES) that are mapped, page by page:
+/* The words of [lo, lo + len) that are mapped, page by page:
  * process_vm_readv fails instead of faulting, and stops at the first page
  * it cannot read (it never splits one iovec). */
-static uint64_t copy_stack(pid_t tid, uint64_t lo, unsigned char *to)
+static uint64_t copy_stack(pid_t tid, uint64_t lo, uint64_t len, unsigned char *to)
 {
-    struct iovec local = {to, TL_CAPTURE_BYTES}, remote[TL_CAPTURE_PAGES];
-    uint64_t at = lo, end = lo + TL_CAPTURE_BYTES;
+    struct iovec local = {to, len}, remote[TL_CAPTURE_PAGES];
+    uint64_t at = lo, end = lo + len;
     int n = 0;
     while (at < end && n < TL_CAPTURE_PAGES) {
         uint64_t next = (at | 4095) + 1;
@@ -74,7 +74,15 @@ TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
                                (uint64_t)g[REG_RBX], (uint64_t)g[REG_R12], (uint64_t)g[REG_R13],
                                (uint64_t)g[REG_R14], (uint64_t)g[REG_R15]};
     c->lo = c->regs.sp;
-    c->n = copy_stack(s->tid, c->lo, c->stack);
+    /* Never past the top of the thread's own stack where it is known (the
+     * frame of the wrapper that started it, main's __libc_stack_end): what
+     * is mapped above is none of ours to read, and may be a page that must
+     * first be fetched (userfaultfd, a FUSE file) or never is. The frames
+     * above, start_thread's, the unwinder reads from the live stack. */
+    uint64_t len = TL_CAPTURE_BYTES, hi = s->stack_hi + 16; /* its saved rbp and return address */
+    if (s->stack_hi && hi > c->lo && hi - c->lo < len)
+        len = hi - c->lo;
+    c->n = copy_stack(s->tid, c->lo, len, c->stack);
     __atomic_store_n(&c->state, CAP_GEN(st) | CAP_DONE, __ATOMIC_RELEASE);
     __atomic_add_fetch(&tl_capture_answers, 1, __ATOMIC_ACQ_REL);
     tl_real.syscall(SYS_futex, (long)&tl_capture_answers, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
