@@ -57,6 +57,11 @@ TL_HIDDEN int tl_running_answer(const siginfo_t *si, void *ucontext)
     uint32_t sent = __atomic_load_n(&s->cap_sent, __ATOMIC_ACQUIRE);
     if (sent == __atomic_load_n(&s->cap_seen, __ATOMIC_RELAXED) || !from_this_process(si))
         return 0; /* a dump trigger (kill, the program's raise()) */
+    /* A detached thread's slot is released in its exit hook and may be a
+     * new thread's before this one has finished exiting: a late signal of
+     * ours then answers nothing and leaves the new owner's counts alone. */
+    if (s->tid != tl_gettid())
+        return 1;
     __atomic_store_n(&s->cap_seen, sent, __ATOMIC_RELEASE);
     greg_t *g = ((ucontext_t *)ucontext)->uc_mcontext.gregs;
     tl_running_restart(g, s->tid);
