@@ -82,12 +82,6 @@ static void polyline(FILE *out, const scale *sc, const tl_sample *s, int n, cons
     fputs("\"/>\n", out);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The Theil-Sen line through the judged window: its slope is the growth's,
  * its intercept the median of y - slope*t there. */
 static void trend(FILE *out, const scale *sc, const tl_html_page *p)
@@ -101,9 +95,7 @@ static void trend(FILE *out, const scale *sc, const tl_html_page *p)
         if (p->samples[i].t_ms >= g->window_start_ms)
             r[n++] = (double)judged_y(&p->samples[i]) - slope * (double)p->samples[i].t_ms;
     if (n) {
-        qsort(r, (size_t)n, sizeof *r, cmp_double);
-        double b = n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2,
-               t0 = (double)g->window_start_ms, t1 = sc->t1;
+        double b = tl_median(r, n), t0 = (double)g->window_start_ms, t1 = sc->t1;
         fprintf(out,
                 "<line class=\"trend\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\">"
                 "<title>trend %+.3g threads/s</title></line>\n",
