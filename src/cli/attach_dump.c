@@ -351,15 +351,9 @@ static int untracked(pid_t tid, void *arg)
     const struct known *k = arg;
     if (bsearch(&tid, k->tids, (size_t)k->n, sizeof tid, tl_cmp_pid))
         return 0;
-    char path[96], name[32] = "";
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)k->pid, (int)tid);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (!fgets(name, sizeof name, f))
-            name[0] = 0;
-        fclose(f);
-    }
-    return strcmp(name, "threadleak\n") != 0; /* the library's sampler */
+    char name[32] = "";
+    tl_attach_comm(k->pid, tid, name, sizeof name);
+    return strcmp(name, "threadleak") != 0; /* the library's sampler */
 }
 
 int tl_attach_merge(pid_t pid, const char *lib_json, int format, int threads, FILE *out)
