@@ -1,8 +1,10 @@
-/* The library's files are layers (docs/design.md, "Layers"): a file calls
- * only files below it, so each can be read, and changed, knowing only
- * what is under it. Checked on what the linker sees: a file depends on
- * another when its object uses a symbol the other's object defines (nm).
- * A cycle fails the test with the files and the symbols that make it. */
+/* The files of the library and of the command are layers (docs/design.md,
+ * "Layers"): a file calls only files below it, so each can be read, and
+ * changed, knowing only what is under it; src/common, in both, is the
+ * ground. Checked on what the linker sees: a file depends on another when
+ * its object uses a symbol the other's object defines (nm). A cycle, or a
+ * common file using one above it, fails the test with the files and the
+ * symbols that make it. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -217,20 +219,21 @@ static int is_c_file(const struct dirent *e)
     return n > 2 && !strcmp(e->d_name + n - 2, ".c");
 }
 
-/* The graph of the objects the build made of the sources in src/<dir>
- * (an object left from a source that is gone is not read). */
-static struct graph *graph_of_sources(const char *dir)
+/* Adds to g the objects the build made in build/obj/<tree> of the sources
+ * in src/<dir> (an object left from a source that is gone is not read),
+ * each named "<dir>/<file>.o": src/common is built into both programs. */
+static void graph_add_sources(struct graph *g, const char *tree, const char *dir)
 {
     char src[4200];
     snprintf(src, sizeof src, "src/%s", dir);
     struct dirent **list;
     int n = scandir(tlt_source_path(src), &list, is_c_file, alphasort);
     cr_assert_gt(n, 0, "no sources in %s", tlt_source_path(src));
-    struct graph *g = calloc(1, sizeof *g);
     for (int i = 0; i < n; i++) {
         char obj[4400], file[256];
-        snprintf(file, sizeof file, "%.*s.o", (int)strlen(list[i]->d_name) - 2, list[i]->d_name);
-        snprintf(obj, sizeof obj, "%s/obj/lib/src/%s/%s", tlt_build_dir(), dir, file);
+        int stem = (int)strlen(list[i]->d_name) - 2;
+        snprintf(file, sizeof file, "%s/%.*s.o", dir, stem, list[i]->d_name);
+        snprintf(obj, sizeof obj, "%s/obj/%s/src/%s", tlt_build_dir(), tree, file);
         const char *argv[] = {"nm", "-P", obj, NULL};
         char *out;
         int st = tlt_run_captured(argv, NULL, NULL, 30, &out);
@@ -240,35 +243,96 @@ static struct graph *graph_of_sources(const char *dir)
         free(list[i]);
     }
     free(list);
+}
+
+/* The files of one program: src/<top> over src/common, as the build of
+ * that program (build/obj/<tree>) compiled them. */
+static struct graph *graph_of_program(const char *tree, const char *top)
+{
+    struct graph *g = calloc(1, sizeof *g);
+    graph_add_sources(g, tree, top);
+    graph_add_sources(g, tree, "common");
     graph_link(g);
     return g;
 }
 
-Test(layers, no_file_of_the_library_calls_a_file_that_calls_it_back)
+static int file_index(const struct graph *g, const char *file)
 {
-    struct graph *g = graph_of_sources("preload");
-    /* A graph read wrong would have no cycle either: it must hold what the
-     * sources say (the sampler writes dumps; snapshots read slots). */
-    cr_expect_gt(g->edges, 100, "only %d dependencies found between the library's files", g->edges);
-    int sampler = -1, dump_file = -1, snapshot = -1, registry = -1;
-    for (int i = 0; i < g->n; i++) {
-        sampler = strcmp(g->file[i], "sampler.o") ? sampler : i;
-        dump_file = strcmp(g->file[i], "dump_file.o") ? dump_file : i;
-        snapshot = strcmp(g->file[i], "snapshot.o") ? snapshot : i;
-        registry = strcmp(g->file[i], "registry.o") ? registry : i;
-    }
-    cr_assert(sampler >= 0 && dump_file >= 0 && snapshot >= 0 && registry >= 0);
-    cr_expect(g->why[sampler][dump_file] && g->why[snapshot][registry],
-              "the known dependencies sampler.o -> dump_file.o, snapshot.o -> registry.o "
-              "were not found");
+    for (int i = 0; i < g->n; i++)
+        if (!strcmp(g->file[i], file))
+            return i;
+    cr_assert_fail("%s is not among the files read", file);
+    return -1;
+}
+
+/* A graph read wrong would have no cycle either: it must hold what the
+ * sources say, known (file, file it uses) pairs, and enough edges. */
+static void expect_read_right(const struct graph *g, int min_edges, const char *const known[][2],
+                              int n_known)
+{
+    cr_expect_gt(g->edges, min_edges, "only %d dependencies found between the files", g->edges);
+    for (int i = 0; i < n_known; i++)
+        cr_expect(g->why[file_index(g, known[i][0])][file_index(g, known[i][1])],
+                  "the known dependency %s -> %s was not found", known[i][0], known[i][1]);
+}
+
+/* "" when no file of src/common uses a file above it, else a line each. */
+static char *common_calling_up(const struct graph *g)
+{
+    char *out;
+    size_t len;
+    FILE *f = open_memstream(&out, &len);
+    for (int a = 0; a < g->n; a++)
+        for (int b = 0; b < g->n; b++)
+            if (g->why[a][b] && !strncmp(g->file[a], "common/", 7) &&
+                strncmp(g->file[b], "common/", 7))
+                fprintf(f, "  %s -> %s (%s)\n", g->file[a], g->file[b], g->why[a][b]);
+    fclose(f);
+    return out;
+}
+
+static void expect_layered(const struct graph *g, const char *program)
+{
     char *cycles = graph_cycles(g);
     cr_expect_str_empty(cycles,
-                        "src/preload has dependency cycles (file -> the file whose symbol it "
-                        "uses):\n%sCut each where the lower file calls up: it takes a callback "
-                        "instead, or the shared part moves into a file of its own below both "
-                        "(docs/design.md, Layers).",
-                        cycles);
+                        "%s has dependency cycles (file -> the file whose symbol it uses):\n%sCut "
+                        "each where the lower file calls up: it takes a callback instead, or the "
+                        "shared part moves into a file of its own below both (docs/design.md, "
+                        "Layers).",
+                        program, cycles);
     free(cycles);
+    char *up = common_calling_up(g);
+    cr_expect_str_empty(up,
+                        "src/common is the ground under %s, yet uses files above it:\n%sMove "
+                        "what it needs into src/common, or pass it in.",
+                        program, up);
+    free(up);
+}
+
+Test(layers, no_file_of_the_library_calls_a_file_that_calls_it_back)
+{
+    struct graph *g = graph_of_program("lib", "preload");
+    /* the sampler writes dumps; snapshots read slots; dumps are written
+     * by the common writers */
+    static const char *const known[][2] = {{"preload/sampler.o", "preload/dump_file.o"},
+                                           {"preload/snapshot.o", "preload/registry.o"},
+                                           {"preload/dump_file.o", "common/dump_text.o"}};
+    expect_read_right(g, 100, known, 3);
+    expect_layered(g, "the library (src/preload, src/common)");
+    graph_free(g);
+}
+
+Test(layers, no_file_of_the_command_calls_a_file_that_calls_it_back)
+{
+    struct graph *g = graph_of_program("cli", "cli");
+    /* main runs the commands; report and the HTML page both fold stacks;
+     * a group's text shows its lock owners */
+    static const char *const known[][2] = {{"cli/main.o", "cli/report.o"},
+                                           {"cli/report.o", "cli/folded.o"},
+                                           {"cli/html.o", "cli/folded.o"},
+                                           {"common/dump_text.o", "common/dump_owner_text.o"}};
+    expect_read_right(g, 100, known, 4);
+    expect_layered(g, "the command (src/cli, src/common)");
     graph_free(g);
 }
 
@@ -299,6 +363,24 @@ Test(layers, files_that_only_call_down_have_no_cycle)
               strdup("pthread_mutex_lock T 0 10\ntl_slot_claim U\ntl_sampler_ensure U\n"));
     graph_link(g);
     cr_expect_eq(g->edges, 3);
+    char *cycles = graph_cycles(g);
+    cr_expect_str_empty(cycles);
+    free(cycles);
+    graph_free(g);
+}
+
+/* src/common is built into both programs: a use of either's file from it
+ * is named even when it makes no cycle. */
+Test(layers, a_common_file_using_a_program_file_is_named)
+{
+    struct graph *g = calloc(1, sizeof *g);
+    graph_add(g, "common/names.o", strdup("tl_names_pattern T 0 10\ntl_config_get U\n"));
+    graph_add(g, "preload/config.o", strdup("tl_config_get T 0 10\n"));
+    graph_add(g, "preload/api.o", strdup("tl_api T 0 10\ntl_names_pattern U\n"));
+    graph_link(g);
+    char *up = common_calling_up(g);
+    cr_expect_str_eq(up, "  common/names.o -> preload/config.o (tl_config_get)\n");
+    free(up);
     char *cycles = graph_cycles(g);
     cr_expect_str_empty(cycles);
     free(cycles);

@@ -201,7 +201,7 @@ int tl_cmd_diff(int argc, char **argv);
 int tl_cmd_serve(int argc, char **argv);
 void tl_usage(FILE *out);
 
-/* ---- report.c ---- */
+/* ---- folded.c ---- */
 /* Brendan Gregg's folded stacks, one line per group:
  * [creation stack outermost first;"[new thread]";] blocked stack outermost
  * first;"[state]" count */

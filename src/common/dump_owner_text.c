@@ -1,15 +1,7 @@
 /* Lock owners and deadlock cycles in the text dump: one line under a
  * group saying who holds what it waits on, and a jstack-style block per
  * cycle at the top. */
-#include <string.h>
-
 #include "common/model.h"
-
-static const char *base_name(const char *path)
-{
-    const char *slash = path ? strrchr(path, '/') : NULL;
-    return slash ? slash + 1 : path;
-}
 
 /* "flush_log file.c:88", "flush_log", or "0x7f.. (libfoo.so)". */
 static void write_where(FILE *out, const tl_frame *f)
@@ -19,9 +11,9 @@ static void write_where(FILE *out, const tl_frame *f)
     else
         fprintf(out, "0x%llx", (unsigned long long)f->ip);
     if (f->file && f->line > 0)
-        fprintf(out, " %s:%d", base_name(f->file), f->line);
+        fprintf(out, " %s:%d", tl_base_name(f->file), f->line);
     else if (!f->function && f->module)
-        fprintf(out, " (%s)", base_name(f->module));
+        fprintf(out, " (%s)", tl_base_name(f->module));
 }
 
 static void write_thread(FILE *out, pid_t tid, const char *name)

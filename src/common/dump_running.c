@@ -1,7 +1,5 @@
 /* The parts of a dump that say where running threads run (running-stack
  * captures), in text and JSON. Present only in dumps that asked for them. */
-#include <string.h>
-
 #include "common/model.h"
 
 static const char *why_text(int capture)
@@ -63,8 +61,7 @@ int tl_write_running_header(FILE *out, const tl_group *g)
         fputs(top->function, out);
     else
         fprintf(out, "0x%llx", (unsigned long long)top->ip);
-    const char *file = top->file ? strrchr(top->file, '/') : NULL;
-    file = file ? file + 1 : top->file;
+    const char *file = tl_base_name(top->file);
     if (file && top->line > 0)
         fprintf(out, " %s:%d", file, top->line);
     return 1;

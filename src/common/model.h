@@ -223,11 +223,22 @@ void tl_names_pattern(const tl_name *names, int n, char out[20]);
 /* Writers. Both return 0, or -1 with errno set when the stream failed. */
 int tl_write_text(FILE *out, const tl_dump *d);
 int tl_write_group_text(FILE *out, const tl_group *g);
-void tl_write_frames_text(FILE *out, const tl_stack *s);
+/* Stacks in text (dump_text_stack.c), in columns fitted to one stack, or
+ * to several that line up (a group's stack and its creation stack):
+ * tl_columns_fit each from TL_COLUMNS_START, then tl_write_frames_in. */
+typedef struct {
+    size_t fn, where;
+} tl_columns;
+#define TL_COLUMNS_START ((tl_columns){20, 16}) /* the narrowest */
+void tl_columns_fit(tl_columns *c, const tl_stack *s);
+void tl_write_frames_in(FILE *out, const tl_stack *s, const tl_columns *c);
+void tl_write_frames_text(FILE *out, const tl_stack *s); /* in columns of its own */
+const char *tl_base_name(const char *path);              /* after the last '/'; NULL for NULL */
 int tl_write_json(FILE *out, const tl_dump *d);
+int tl_write_group_json(FILE *out, const tl_group *g);
+/* Below every part of the JSON dump (dump_json_stack.c). */
 int tl_write_frame_json(FILE *out, const tl_frame *f);
 int tl_write_stack_json(FILE *out, const tl_stack *s);
-int tl_write_group_json(FILE *out, const tl_group *g);
 void tl_write_json_string(FILE *out, const char *s);
 /* Running-stack captures (dump_running.c): the dump's line(s) about them,
  * a running group's header when it was captured (1) or nothing (0), the
