@@ -160,22 +160,6 @@ static char task_state(pid_t pid, pid_t tid)
     return rp && rp[1] == ' ' && rp[2] ? rp[2] : '?';
 }
 
-int tl_attach_comm(pid_t pid, pid_t tid, char *name, size_t size)
-{
-    char path[96], line[64];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)tid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    if (!ok)
-        return -1;
-    line[strcspn(line, "\n")] = 0;
-    snprintf(name, size, "%s", line);
-    return 0;
-}
-
 /* The kernel's view of a thread we could not stop. */
 static void read_proc_syscall(pid_t pid, tl_attach_thread *t)
 {

@@ -9,23 +9,6 @@
 
 #include "cli/attach.h"
 
-long tl_attach_status(pid_t pid, const char *key)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    size_t klen = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-            v = strtol(line + klen + 1, NULL, 10);
-            break;
-        }
-    if (f)
-        fclose(f);
-    return v;
-}
-
 /* 1 when our effective capabilities hold CAP_SYS_PTRACE (bit 19). */
 static int have_cap_sys_ptrace(void)
 {
