@@ -27,8 +27,6 @@ static tl_attach *volatile session;
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static struct sigaction saved[sizeof fatal_signals / sizeof *fatal_signals];
 
-static long status_field(pid_t pid, const char *key);
-
 /* The calls signal(7) lists as failing with EINTR after a stop even
  * without a handler: the program would see EINTR where nothing happened.
  * Threads found waiting in them are not stopped at all (their registers
@@ -160,18 +158,6 @@ static char task_state(pid_t pid, pid_t tid)
     buf[n] = 0;
     char *rp = strrchr(buf, ')');
     return rp && rp[1] == ' ' && rp[2] ? rp[2] : '?';
-}
-
-static void read_name(pid_t pid, tl_attach_thread *t)
-{
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)t->tid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    if (fgets(t->name, sizeof t->name, f))
-        t->name[strcspn(t->name, "\n")] = 0;
-    fclose(f);
 }
 
 /* The kernel's view of a thread we could not stop. */
@@ -382,7 +368,9 @@ void tl_attach_reap_late(tl_attach *a)
     }
 }
 
-int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t errlen)
+/* A fresh session on pid that keeps the caller's callback, with a stack
+ * copy per thread that keeps the total within TL_ATTACH_COPY_TOTAL. */
+static void begin(tl_attach *a, pid_t pid)
 {
     tl_attach_want want = a->want;
     void *want_arg = a->want_arg;
@@ -390,23 +378,27 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
     a->want = want;
     a->want_arg = want_arg;
     a->pid = pid;
-    long threads = status_field(pid, "Threads");
+    long threads = tl_attach_status(pid, "Threads");
     a->copy = TL_ATTACH_STACK_COPY;
     if (threads > 0 && (size_t)(TL_ATTACH_COPY_TOTAL / threads) < a->copy)
         a->copy = (size_t)(TL_ATTACH_COPY_TOTAL / threads) & ~(size_t)4095;
     if (a->copy < TL_ATTACH_STACK_COPY_MIN)
         a->copy = TL_ATTACH_STACK_COPY_MIN;
-    catch_fatal(a);
+}
+
+/* Seizes and interrupts every thread; threads started while we seize are
+ * seized in the next round. When the first was seized (0: none), with err
+ * set when the threads could not be listed. */
+static uint64_t seize_all(tl_attach *a, int *refused, char *err, size_t errlen)
+{
     uint64_t start = 0;
-    int refused = 0;
-    /* Threads started while we seize are seized in the next round. */
     for (int round = 0; round < 8; round++) {
-        int added = seize_new(a, &refused);
+        int added = seize_new(a, refused);
         if (added < 0) {
             if (errno == ENOENT || errno == ESRCH)
-                snprintf(err, errlen, "pid %d exited", (int)pid);
+                snprintf(err, errlen, "pid %d exited", (int)a->pid);
             else
-                snprintf(err, errlen, "cannot list the threads of pid %d: %s", (int)pid,
+                snprintf(err, errlen, "cannot list the threads of pid %d: %s", (int)a->pid,
                          strerror(errno));
             break;
         }
@@ -421,21 +413,21 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
         if (!added)
             break;
     }
-    int seized = 0, free_running = 0;
-    for (int i = 0; i < a->n; i++) {
-        seized += a->t[i].seized;
-        free_running += a->t[i].proc_only;
-    }
-    if (!seized && !free_running) {
-        if (refused)
-            tl_attach_explain(pid, refused, err, errlen);
-        else if (!*err)
-            snprintf(err, errlen, "pid %d exited", (int)pid);
-        release_fatal();
-        return -1;
-    }
-    wait_stops(a, start + (uint64_t)limit_ms * 1000000ull);
-    tl_attach_copy_locks(a);
+    return start;
+}
+
+static int any_thread(const tl_attach *a)
+{
+    for (int i = 0; i < a->n; i++)
+        if (a->t[i].seized || a->t[i].proc_only)
+            return 1;
+    return 0;
+}
+
+/* Lets the stopped threads run again, then names every thread; one that
+ * did not stop in time is seen through /proc instead (late). */
+static void let_go(tl_attach *a, uint64_t start)
+{
     for (int i = 0; i < a->n; i++) {
         tl_attach_thread *t = &a->t[i];
         if (t->stopped) {
@@ -447,12 +439,31 @@ int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t
     for (int i = 0; i < a->n; i++) {
         tl_attach_thread *t = &a->t[i];
         a->free += t->proc_only && !t->seized;
-        read_name(pid, t);
+        tl_attach_comm(a->pid, t->tid, t->name, sizeof t->name);
         if (!t->stopped && t->seized) {
             a->late++;
             proc_only(a, t);
         }
     }
+}
+
+int tl_attach_snapshot(tl_attach *a, pid_t pid, long limit_ms, char *err, size_t errlen)
+{
+    begin(a, pid);
+    catch_fatal(a);
+    int refused = 0;
+    uint64_t start = seize_all(a, &refused, err, errlen);
+    if (!any_thread(a)) {
+        if (refused)
+            tl_attach_explain(pid, refused, err, errlen);
+        else if (!*err)
+            snprintf(err, errlen, "pid %d exited", (int)pid);
+        release_fatal();
+        return -1;
+    }
+    wait_stops(a, start + (uint64_t)limit_ms * 1000000ull);
+    tl_attach_copy_locks(a);
+    let_go(a, start);
     tl_attach_reap_late(a);
     release_fatal();
     /* Late threads are still ours: reap_late, and the kernel at exit, let
@@ -471,125 +482,4 @@ void tl_attach_free(tl_attach *a)
     free(a->t);
     a->t = NULL;
     a->n = a->cap = 0;
-}
-
-/* ---- why ptrace was refused ---- */
-
-static long status_field(pid_t pid, const char *key)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    size_t klen = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-            v = strtol(line + klen + 1, NULL, 10);
-            break;
-        }
-    if (f)
-        fclose(f);
-    return v;
-}
-
-/* 1 when our effective capabilities hold CAP_SYS_PTRACE (bit 19). */
-static int have_cap_sys_ptrace(void)
-{
-    char line[256];
-    FILE *f = fopen("/proc/self/status", "r");
-    int yes = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "CapEff:", 7) == 0) {
-            unsigned long long caps = strtoull(line + 7, NULL, 16);
-            yes = (caps >> 19) & 1;
-            break;
-        }
-    if (f)
-        fclose(f);
-    return yes;
-}
-
-static int yama_scope(void)
-{
-    FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
-    int v = -1;
-    if (f) {
-        if (fscanf(f, "%d", &v) != 1)
-            v = -1;
-        fclose(f);
-    }
-    return v;
-}
-
-void tl_attach_explain(pid_t pid, int err, char *out, size_t outlen)
-{
-    char path[64];
-    struct stat st;
-    snprintf(path, sizeof path, "/proc/%d", (int)pid);
-    if (err == ESRCH || stat(path, &st) != 0) {
-        snprintf(out, outlen, "pid %d exited", (int)pid);
-        return;
-    }
-    if (pid == getpid()) {
-        snprintf(out, outlen,
-                 "pid %d is this threadleak itself: a process cannot trace its own "
-                 "threads",
-                 (int)pid);
-        return;
-    }
-    if (err != EPERM && err != EACCES) {
-        snprintf(out, outlen, "cannot attach to pid %d with ptrace: %s", (int)pid, strerror(err));
-        return;
-    }
-    long tracer = status_field(pid, "TracerPid");
-    int cap = have_cap_sys_ptrace();
-    uid_t me = geteuid();
-    int scope = yama_scope();
-    if (tracer > 0) {
-        char comm[64] = "?";
-        snprintf(path, sizeof path, "/proc/%ld/comm", tracer);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            if (fgets(comm, sizeof comm, f))
-                comm[strcspn(comm, "\n")] = 0;
-            fclose(f);
-        }
-        snprintf(out, outlen,
-                 "pid %d is already traced by pid %ld (%s): a process has one tracer at a time; "
-                 "detach that one (or let it finish) and try again",
-                 (int)pid, tracer, comm);
-    } else if (st.st_uid != me && !cap) {
-        snprintf(out, outlen,
-                 "pid %d belongs to uid %u and you are uid %u: run threadleak as that user, or "
-                 "as root (sudo threadleak dump %d)",
-                 (int)pid, (unsigned)st.st_uid, (unsigned)me, (int)pid);
-    } else if (scope == 1 && !cap) {
-        snprintf(
-            out, outlen,
-            "ptrace of pid %d not permitted: kernel.yama.ptrace_scope is 1, so only a "
-            "parent may trace its children; run as root (sudo threadleak dump %d), or give "
-            "threadleak CAP_SYS_PTRACE (sudo setcap cap_sys_ptrace=ep \"$(command -v "
-            "threadleak)\"), or allow it until reboot (sudo sysctl kernel.yama.ptrace_scope=0)",
-            (int)pid, (int)pid);
-    } else if (scope == 2 && !cap) {
-        snprintf(out, outlen,
-                 "ptrace of pid %d not permitted: kernel.yama.ptrace_scope is 2, so only "
-                 "processes with CAP_SYS_PTRACE may trace; run as root (sudo threadleak dump %d) "
-                 "or sudo setcap cap_sys_ptrace=ep \"$(command -v threadleak)\"",
-                 (int)pid, (int)pid);
-    } else if (scope == 3) {
-        snprintf(out, outlen,
-                 "ptrace of pid %d not permitted: kernel.yama.ptrace_scope is 3, which disables "
-                 "ptrace until the next reboot; start the program under threadleak instead "
-                 "(threadleak run, or LD_PRELOAD=libthreadleak.so)",
-                 (int)pid);
-    } else {
-        snprintf(out, outlen,
-                 "ptrace of pid %d not permitted%s: in a container, start it with "
-                 "--cap-add=SYS_PTRACE (docker, podman) or add SYS_PTRACE to "
-                 "securityContext.capabilities (Kubernetes); a set-id or non-dumpable program "
-                 "needs root; or start the program under threadleak (threadleak run, or "
-                 "LD_PRELOAD=libthreadleak.so)",
-                 (int)pid, cap ? "" : " (no CAP_SYS_PTRACE here)");
-    }
 }

@@ -96,7 +96,14 @@ uint64_t tl_attach_futex(const tl_attach_thread *t);
 void tl_attach_reap_late(tl_attach *a);
 void tl_attach_free(tl_attach *a);
 
-/* Why PTRACE_SEIZE of pid failed with err (EPERM...), and what to do. */
+/* attach_proc.c: the name (comm) of thread tid of pid into name; 0, or
+ * -1 with name unchanged when it cannot be read (the thread is gone). */
+int tl_attach_comm(pid_t pid, pid_t tid, char *name, size_t size);
+/* The number after "key:" in /proc/pid/status, -1 when absent. */
+long tl_attach_status(pid_t pid, const char *key);
+
+/* attach_explain.c: why PTRACE_SEIZE of pid failed with err (EPERM...),
+ * and what to do. */
 void tl_attach_explain(pid_t pid, int err, char *out, size_t outlen);
 
 /* attach_unwind.c: unwinds every thread from its registers and stack copy,

@@ -223,6 +223,56 @@ struct built {
     int n_threads; /* entries of d.threads to free */
 };
 
+/* The dump's header: whose, when, and how long its threads were stopped. */
+static void describe_dump(tl_dump *d, const tl_attach *a, uint64_t now)
+{
+    d->pid = a->pid;
+    d->program = program_of(a->pid);
+    d->number = 1;
+    d->reason = "request";
+    d->source = "ptrace";
+    d->time_unix_ns = now;
+    d->paused_threads = a->paused;
+    d->pause_ns = a->pause_ns;
+    d->pause_late = a->late;
+    d->pause_free = a->free;
+    d->counts.unknown = TL_UNKNOWN_LIFECYCLE;
+}
+
+/* Each thread seen, classified and counted, and the groups of them by stack. */
+static void add_threads(struct built *b)
+{
+    tl_attach *a = &b->a;
+    tl_dump *d = &b->d;
+    d->threads = tl_xcalloc((size_t)a->n + 1, sizeof *d->threads);
+    struct group *groups = NULL;
+    for (int i = 0; i < a->n; i++) {
+        tl_attach_thread *at = &a->t[i];
+        if (!at->stopped && at->sys_nr == -2)
+            continue; /* gone before it could be seen */
+        tl_thread *t = &d->threads[d->n_threads++];
+        classify(a, at, &b->cache, b->u, t);
+        tl_counts_add(&d->counts, t->state, t->wait);
+        add_to_group(&groups, t, d->pid);
+    }
+    b->n_threads = d->n_threads;
+    d->counts.by_wait[TL_WAIT_NONE] = 0;
+    d->n_groups = HASH_COUNT(groups);
+    d->groups = tl_xcalloc((size_t)d->n_groups + 1, sizeof *d->groups);
+    int k = 0;
+    struct group *g, *tmp;
+    HASH_ITER(hh, groups, g, tmp)
+    {
+        finish_group(g);
+        d->groups[k++] = g->g;
+        HASH_DEL(groups, g);
+        free(g->objects);
+        free(g->key);
+        free(g);
+    }
+    qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, tl_group_order);
+}
+
 /* Snapshot, unwind, classify and group the threads of pid for which
  * keep(tid, arg) says yes (NULL: all; the others are not even stopped). 0,
  * or -1 after saying why. */
@@ -247,48 +297,10 @@ static int build(pid_t pid, struct built *b, tl_attach_want keep, void *arg)
     }
     tl_unwind_all(b->u);
     tl_attach_reap_late(a);
-
-    tl_dump *d = &b->d;
-    d->pid = pid;
-    d->program = program_of(pid);
-    d->number = 1;
-    d->reason = "request";
-    d->source = "ptrace";
-    d->time_unix_ns = now;
-    d->paused_threads = a->paused;
-    d->pause_ns = a->pause_ns;
-    d->pause_late = a->late;
-    d->pause_free = a->free;
-    d->counts.unknown = TL_UNKNOWN_LIFECYCLE;
-    d->threads = tl_xcalloc((size_t)a->n + 1, sizeof *d->threads);
-    struct group *groups = NULL;
-    for (int i = 0; i < a->n; i++) {
-        tl_attach_thread *at = &a->t[i];
-        if (!at->stopped && at->sys_nr == -2)
-            continue; /* gone before it could be seen */
-        tl_thread *t = &d->threads[d->n_threads++];
-        classify(a, at, &b->cache, b->u, t);
-        tl_counts_add(&d->counts, t->state, t->wait);
-        add_to_group(&groups, t, pid);
-    }
-    b->n_threads = d->n_threads;
-    d->counts.by_wait[TL_WAIT_NONE] = 0;
-    d->n_groups = HASH_COUNT(groups);
-    d->groups = tl_xcalloc((size_t)d->n_groups + 1, sizeof *d->groups);
-    int k = 0;
-    struct group *g, *tmp;
-    HASH_ITER(hh, groups, g, tmp)
-    {
-        finish_group(g);
-        d->groups[k++] = g->g;
-        HASH_DEL(groups, g);
-        free(g->objects);
-        free(g->key);
-        free(g);
-    }
-    qsort(d->groups, (size_t)d->n_groups, sizeof *d->groups, tl_group_order);
+    describe_dump(&b->d, a, now);
+    add_threads(b);
     if (!keep) /* --attach: the library's threads own the locks, not ours */
-        tl_attach_owners(a, d);
+        tl_attach_owners(a, &b->d);
     return 0;
 }
 
@@ -351,15 +363,9 @@ static int untracked(pid_t tid, void *arg)
     const struct known *k = arg;
     if (bsearch(&tid, k->tids, (size_t)k->n, sizeof tid, tl_cmp_pid))
         return 0;
-    char path[96], name[32] = "";
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)k->pid, (int)tid);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (!fgets(name, sizeof name, f))
-            name[0] = 0;
-        fclose(f);
-    }
-    return strcmp(name, "threadleak\n") != 0; /* the library's sampler */
+    char name[32] = "";
+    tl_attach_comm(k->pid, tid, name, sizeof name);
+    return strcmp(name, "threadleak") != 0; /* the library's sampler */
 }
 
 int tl_attach_merge(pid_t pid, const char *lib_json, int format, int threads, FILE *out)

@@ -55,18 +55,6 @@ static int task_exists(pid_t pid, pid_t tid)
     return access(path, F_OK) == 0;
 }
 
-static void read_comm(pid_t pid, pid_t tid, char *name, size_t size)
-{
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)tid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    if (fgets(name, (int)size, f))
-        name[strcspn(name, "\n")] = 0;
-    fclose(f);
-}
-
 /* The thread tid as an owner: its state and where it is. */
 static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
 {
@@ -92,7 +80,7 @@ static void describe(struct ctx *c, pid_t tid, int pshared, tl_owner *o)
     if (task_exists(c->d->pid, tid)) { /* started after the snapshot */
         o->state = TL_RUNNING;
         o->flags |= TL_OWNER_UNTRACKED;
-        read_comm(c->d->pid, tid, o->name, sizeof o->name);
+        tl_attach_comm(c->d->pid, tid, o->name, sizeof o->name);
         return;
     }
     o->state = TL_EXITED;

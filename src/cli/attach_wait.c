@@ -139,6 +139,43 @@ static int is_libc(const tl_frame *f)
                  strncmp(m, "libpthread", 10) == 0 || strncmp(m, "ld-linux", 8) == 0);
 }
 
+/* The object a thread in system call nr with args waits on, for a wait of
+ * kind wait: as the library notes it, 0 when the call does not say. */
+static uint64_t wait_object(int wait, long nr, const uint64_t args[6])
+{
+    switch (wait) {
+    case TL_WAIT_COND:
+        /* It sleeps on __g_signals[0 or 1], at offsets 40 and 44 of the
+         * 8-aligned pthread_cond_t. */
+        return nr == SYS_futex ? (args[0] - 40) & ~7ull : 0;
+    case TL_WAIT_RWLOCK:
+        /* Readers sleep on __wrphase_futex (offset 8), writers on
+         * __writers_futex (12) of the 8-aligned pthread_rwlock_t. */
+        return nr == SYS_futex ? (args[0] - 8) & ~7ull : 0;
+    case TL_WAIT_BARRIER:
+        /* On current_round (offset 4) or in (0) of the 8-aligned barrier. */
+        return nr == SYS_futex ? args[0] & ~7ull : 0;
+    case TL_WAIT_MUTEX:
+    case TL_WAIT_SEM:
+    case TL_WAIT_FUTEX:
+        return nr == SYS_futex || nr == SYS_futex_waitv ? args[0] : 0;
+    case TL_WAIT_IO:
+        return args[0];
+    case TL_WAIT_POLL: {
+        int epoll = nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2;
+        return epoll ? args[0] : 0;
+    }
+    case TL_WAIT_JOIN:
+        return nr == SYS_futex ? args[0] : 0;
+    case TL_WAIT_CHILD: /* as the library notes it: a pid, -group, or 0 for any child */
+        return nr == SYS_wait4 && (int)args[0] != -1 && (int)args[0] != 0
+                   ? (uint64_t)(int64_t)(int)args[0]
+                   : 0;
+    default:
+        return 0;
+    }
+}
+
 void tl_wait_classify(long nr, const uint64_t args[6], const tl_frame *frames, int depth,
                       tl_wait_guess *out)
 {
@@ -174,42 +211,5 @@ void tl_wait_classify(long nr, const uint64_t args[6], const tl_frame *frames, i
         out->skip = called_at >= 0 ? called_at + 1 : libc_top;
     if (nr == SYS_futex)
         out->futex = args[0];
-    switch (out->wait) {
-    case TL_WAIT_COND:
-        /* It sleeps on __g_signals[0 or 1], at offsets 40 and 44 of the
-         * 8-aligned pthread_cond_t. */
-        out->object = nr == SYS_futex ? (args[0] - 40) & ~7ull : 0;
-        break;
-    case TL_WAIT_RWLOCK:
-        /* Readers sleep on __wrphase_futex (offset 8), writers on
-         * __writers_futex (12) of the 8-aligned pthread_rwlock_t. */
-        out->object = nr == SYS_futex ? (args[0] - 8) & ~7ull : 0;
-        break;
-    case TL_WAIT_BARRIER:
-        /* On current_round (offset 4) or in (0) of the 8-aligned barrier. */
-        out->object = nr == SYS_futex ? args[0] & ~7ull : 0;
-        break;
-    case TL_WAIT_MUTEX:
-    case TL_WAIT_SEM:
-    case TL_WAIT_FUTEX:
-        out->object = nr == SYS_futex || nr == SYS_futex_waitv ? args[0] : 0;
-        break;
-    case TL_WAIT_IO:
-        out->object = args[0];
-        break;
-    case TL_WAIT_POLL:
-        out->object =
-            nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2 ? args[0] : 0;
-        break;
-    case TL_WAIT_JOIN:
-        out->object = nr == SYS_futex ? args[0] : 0;
-        break;
-    case TL_WAIT_CHILD: /* as the library notes it: a pid, -group, or 0 for any child */
-        out->object = nr == SYS_wait4 && (int)args[0] != -1 && (int)args[0] != 0
-                          ? (uint64_t)(int64_t)(int)args[0]
-                          : 0;
-        break;
-    default:
-        out->object = 0;
-    }
+    out->object = wait_object(out->wait, nr, args);
 }

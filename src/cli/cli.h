@@ -98,6 +98,8 @@ void tl_judge_growth(const long *t_ms, const long *y, int n, const tl_growth_opt
 double tl_mann_kendall_s(const double *y, int n);
 double tl_mann_kendall_var(const double *y, int n);
 double tl_theil_sen(const double *t, const double *y, int n);
+/* The median of v[0..n), 0 when empty; sorts v. */
+double tl_median(double *v, int n);
 
 /* ---- series.c: the sampler's per-process series ---- */
 typedef struct tl_sample {

@@ -586,12 +586,13 @@ static void free_model(tl_dump *d)
     free(d->deadlocks);
 }
 
-static void read_root(read_error *r, json_t *root, tl_dump *d)
+/* Whether root is a threadleak dump this reader knows: 0, or -1 with r
+ * failed and saying what the file is not. */
+static int read_format(read_error *r, json_t *root)
 {
-    d->n_threads = -1;
     if (!json_is_object(root)) {
         fail(r, "top level", "expected a JSON object (is this a threadleak dump?)");
-        return;
+        return -1;
     }
     const char *format = get_str(r, root, "", "format", 0, 0);
     if (r->failed || strcmp(format, "threadleak-dump") != 0) {
@@ -599,13 +600,69 @@ static void read_root(read_error *r, json_t *root, tl_dump *d)
         fail(r, "format",
              "not \"threadleak-dump\": this is not a threadleak JSON dump (write one with "
              "THREADLEAK_FORMAT=json or threadleak dump --json)");
-        return;
+        return -1;
     }
     long long version = get_int(r, root, "", "version", 1, 1000000, 1, 0);
     if (!r->failed && version != 1) {
         fail(r, "version", "this threadleak reads version 1 dumps only; use a newer threadleak");
-        return;
+        return -1;
     }
+    return 0;
+}
+
+/* pause: how long the threads were stopped (ptrace dumps), or null; -1
+ * when it is neither. */
+static int read_pause(read_error *r, json_t *root, tl_dump *d)
+{
+    json_t *pause = member(r, root, "", "pause", 1);
+    if (pause && json_is_object(pause)) {
+        d->paused_threads = (long)get_int(r, pause, "pause", "threads", 0, MAX_COUNT, 0, 0);
+        d->pause_ns = (uint64_t)get_int(r, pause, "pause", "ns", 0, INT64_MAX, 0, 0);
+        d->pause_late = (long)get_int(r, pause, "pause", "late", 0, MAX_COUNT, 0, 1);
+        d->pause_free = (long)get_int(r, pause, "pause", "not_stopped", 0, MAX_COUNT, 0, 1);
+    } else if (pause && !json_is_null(pause)) {
+        fail(r, "pause", "expected {\"threads\": N, \"ns\": N} or null");
+        return -1;
+    }
+    return 0;
+}
+
+/* -1 when the dump has no groups array to read (or failed before). */
+static int read_groups(read_error *r, json_t *root, tl_dump *d)
+{
+    json_t *groups = get_array(r, root, "", "groups", MAX_GROUPS, 0);
+    if (r->failed)
+        return -1;
+    char p[64];
+    d->n_groups = (int)json_array_size(groups);
+    d->groups = tl_xcalloc((size_t)d->n_groups, sizeof *d->groups);
+    for (int i = 0; i < d->n_groups && !r->failed; i++) {
+        path_element(p, sizeof p, "groups", (size_t)i);
+        read_group(r, json_array_get(groups, (size_t)i), p, d->pid, &d->groups[i]);
+    }
+    return 0;
+}
+
+/* threads (detail=threads only): n_threads stays -1 without it. */
+static void read_threads(read_error *r, json_t *root, tl_dump *d)
+{
+    json_t *threads = get_array(r, root, "", "threads", MAX_THREADS, 1);
+    if (!threads || r->failed)
+        return;
+    char p[64];
+    d->n_threads = (int)json_array_size(threads);
+    d->threads = tl_xcalloc((size_t)d->n_threads, sizeof *d->threads);
+    for (int i = 0; i < d->n_threads && !r->failed; i++) {
+        path_element(p, sizeof p, "threads", (size_t)i);
+        read_thread(r, json_array_get(threads, (size_t)i), p, &d->threads[i]);
+    }
+}
+
+static void read_root(read_error *r, json_t *root, tl_dump *d)
+{
+    d->n_threads = -1;
+    if (read_format(r, root) != 0)
+        return;
     d->pid = (int)get_int(r, root, "", "pid", 1, MAX_PID, 0, 0);
     d->program = get_str(r, root, "", "program", 1, 0);
     d->number = (int)get_int(r, root, "", "dump", 0, INT32_MAX, 0, 0);
@@ -617,39 +674,15 @@ static void read_root(read_error *r, json_t *root, tl_dump *d)
         fail(r, "source", "expected \"preload\", \"ptrace\" or \"preload+ptrace\"");
         return;
     }
-    json_t *pause = member(r, root, "", "pause", 1);
-    if (pause && json_is_object(pause)) {
-        d->paused_threads = (long)get_int(r, pause, "pause", "threads", 0, MAX_COUNT, 0, 0);
-        d->pause_ns = (uint64_t)get_int(r, pause, "pause", "ns", 0, INT64_MAX, 0, 0);
-        d->pause_late = (long)get_int(r, pause, "pause", "late", 0, MAX_COUNT, 0, 1);
-        d->pause_free = (long)get_int(r, pause, "pause", "not_stopped", 0, MAX_COUNT, 0, 1);
-    } else if (pause && !json_is_null(pause)) {
-        fail(r, "pause", "expected {\"threads\": N, \"ns\": N} or null");
+    if (read_pause(r, root, d) != 0)
         return;
-    }
     read_counts(r, root, &d->counts);
     d->stacks_unknown = get_str(r, root, "", "stacks_unknown", 1, 1);
     read_running(r, root, d);
-    json_t *groups = get_array(r, root, "", "groups", MAX_GROUPS, 0);
-    if (r->failed)
+    if (read_groups(r, root, d) != 0)
         return;
-    char p[64];
-    d->n_groups = (int)json_array_size(groups);
-    d->groups = tl_xcalloc((size_t)d->n_groups, sizeof *d->groups);
-    for (int i = 0; i < d->n_groups && !r->failed; i++) {
-        path_element(p, sizeof p, "groups", (size_t)i);
-        read_group(r, json_array_get(groups, (size_t)i), p, d->pid, &d->groups[i]);
-    }
     read_deadlocks(r, root, d);
-    json_t *threads = get_array(r, root, "", "threads", MAX_THREADS, 1);
-    if (threads && !r->failed) {
-        d->n_threads = (int)json_array_size(threads);
-        d->threads = tl_xcalloc((size_t)d->n_threads, sizeof *d->threads);
-        for (int i = 0; i < d->n_threads && !r->failed; i++) {
-            path_element(p, sizeof p, "threads", (size_t)i);
-            read_thread(r, json_array_get(threads, (size_t)i), p, &d->threads[i]);
-        }
-    }
+    read_threads(r, root, d);
 }
 
 tl_dump_file *tl_dump_parse(const char *text, size_t len, char *err, size_t errlen)

@@ -82,12 +82,6 @@ static void polyline(FILE *out, const scale *sc, const tl_sample *s, int n, cons
     fputs("\"/>\n", out);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The Theil-Sen line through the judged window: its slope is the growth's,
  * its intercept the median of y - slope*t there. */
 static void trend(FILE *out, const scale *sc, const tl_html_page *p)
@@ -101,9 +95,7 @@ static void trend(FILE *out, const scale *sc, const tl_html_page *p)
         if (p->samples[i].t_ms >= g->window_start_ms)
             r[n++] = (double)judged_y(&p->samples[i]) - slope * (double)p->samples[i].t_ms;
     if (n) {
-        qsort(r, (size_t)n, sizeof *r, cmp_double);
-        double b = n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2,
-               t0 = (double)g->window_start_ms, t1 = sc->t1;
+        double b = tl_median(r, n), t0 = (double)g->window_start_ms, t1 = sc->t1;
         fprintf(out,
                 "<line class=\"trend\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\">"
                 "<title>trend %+.3g threads/s</title></line>\n",
@@ -111,6 +103,53 @@ static void trend(FILE *out, const scale *sc, const tl_html_page *p)
                 g->per_s);
     }
     free(r);
+}
+
+/* The shaded span of samples the verdict judged. */
+static void judged_window(FILE *out, const scale *sc, const tl_growth *g)
+{
+    if (!g || !g->judged)
+        return;
+    fprintf(out,
+            "<rect class=\"window\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\">"
+            "<title>judged window: the last %d samples</title></rect>"
+            "<text x=\"%.1f\" y=\"%d\">judged window</text>\n",
+            x_px(sc, (double)g->window_start_ms), MT,
+            x_px(sc, sc->t1) - x_px(sc, g->window_start_ms), CH - MT - MB, g->n_window,
+            x_px(sc, (double)g->window_start_ms) + 4, MT + 12);
+}
+
+static void axes(FILE *out, const scale *sc)
+{
+    for (int k = 0; k <= 4; k++) { /* y grid and labels */
+        double v = sc->ymax * k / 4;
+        fprintf(out,
+                "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
+                ML, CW - MR, y_px(sc, v), y_px(sc, v), ML - 6, y_px(sc, v) + 4, v);
+    }
+    for (int k = 0; k <= 5; k++) { /* x labels, seconds since the library started */
+        double t = sc->t0 + (sc->t1 - sc->t0) * k / 5;
+        fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.1fs</text>\n", x_px(sc, t),
+                CH - MB + 16, t / 1000);
+    }
+    fprintf(out,
+            "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time since start</text>\n",
+            ML, CW - MR, CH - MB, CH - MB, (CW + ML) / 2, CH - 6);
+}
+
+/* One point per sample, on the judged count. */
+static void points(FILE *out, const scale *sc, const tl_sample *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        fprintf(out,
+                "<circle class=\"sample\" r=\"2.5\" cx=\"%.1f\" cy=\"%.1f\" data-t-ms=\"%ld\" "
+                "data-threads=\"%ld\"><title>%.1fs: %ld live (%ld blocked, %ld running), %ld "
+                "exited unjoined</title></circle>\n",
+                x_px(sc, (double)s[i].t_ms), y_px(sc, (double)judged_y(&s[i])), s[i].t_ms,
+                judged_y(&s[i]), s[i].t_ms / 1000.0, s[i].live, s[i].blocked, s[i].running,
+                s[i].exited_unjoined);
 }
 
 static void chart(FILE *out, const tl_html_page *p)
@@ -130,43 +169,13 @@ static void chart(FILE *out, const tl_html_page *p)
             sc.ymax = (double)judged_y(&s[i]);
     sc.ymax = ceil(sc.ymax * 1.1);
     fprintf(out, "<svg id=\"chart\" viewBox=\"0 0 %d %d\" width=\"100%%\">\n", CW, CH);
-    const tl_growth *g = p->growth;
-    if (g && g->judged)
-        fprintf(out,
-                "<rect class=\"window\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\">"
-                "<title>judged window: the last %d samples</title></rect>"
-                "<text x=\"%.1f\" y=\"%d\">judged window</text>\n",
-                x_px(&sc, (double)g->window_start_ms), MT,
-                x_px(&sc, sc.t1) - x_px(&sc, g->window_start_ms), CH - MT - MB, g->n_window,
-                x_px(&sc, (double)g->window_start_ms) + 4, MT + 12);
-    for (int k = 0; k <= 4; k++) { /* y grid and labels */
-        double v = sc.ymax * k / 4;
-        fprintf(out,
-                "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
-                ML, CW - MR, y_px(&sc, v), y_px(&sc, v), ML - 6, y_px(&sc, v) + 4, v);
-    }
-    for (int k = 0; k <= 5; k++) { /* x labels, seconds since the library started */
-        double t = sc.t0 + (sc.t1 - sc.t0) * k / 5;
-        fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.1fs</text>\n",
-                x_px(&sc, t), CH - MB + 16, t / 1000);
-    }
-    fprintf(out,
-            "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
-            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time since start</text>\n",
-            ML, CW - MR, CH - MB, CH - MB, (CW + ML) / 2, CH - 6);
+    judged_window(out, &sc, p->growth);
+    axes(out, &sc);
     polyline(out, &sc, s, n, "blocked", offsetof(tl_sample, blocked));
     polyline(out, &sc, s, n, "exited", offsetof(tl_sample, exited_unjoined));
     polyline(out, &sc, s, n, "live", offsetof(tl_sample, live));
     trend(out, &sc, p);
-    for (int i = 0; i < n; i++) /* one point per sample, on the judged count */
-        fprintf(out,
-                "<circle class=\"sample\" r=\"2.5\" cx=\"%.1f\" cy=\"%.1f\" data-t-ms=\"%ld\" "
-                "data-threads=\"%ld\"><title>%.1fs: %ld live (%ld blocked, %ld running), %ld "
-                "exited unjoined</title></circle>\n",
-                x_px(&sc, (double)s[i].t_ms), y_px(&sc, (double)judged_y(&s[i])), s[i].t_ms,
-                judged_y(&s[i]), s[i].t_ms / 1000.0, s[i].live, s[i].blocked, s[i].running,
-                s[i].exited_unjoined);
+    points(out, &sc, s, n);
     fputs("</svg>\n<p class=\"meta\"><span style=\"color:#1565c0\">&#9632; live</span> "
           "(points: live + exited unjoined, the judged count) &#160; "
           "<span style=\"color:#ef6c00\">&#9632; blocked</span> &#160; "

@@ -32,8 +32,12 @@ static void family(FILE *out, const char *name, const char *type, const char *he
     fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void per_proc(FILE *out, const struct tl_cfile *c, int n, const char *name, size_t offset)
+/* A family with one sample per process: the int64_t at offset in its
+ * counters, left out where it is negative (not known there). */
+static void per_proc(FILE *out, const struct tl_cfile *c, int n, const char *name, const char *type,
+                     const char *help, size_t offset)
 {
+    family(out, name, type, help);
     for (int i = 0; i < n; i++) {
         int64_t v = *(const int64_t *)((const char *)&c[i] + offset);
         if (v < 0)
@@ -44,7 +48,7 @@ static void per_proc(FILE *out, const struct tl_cfile *c, int n, const char *nam
     }
 }
 
-int tl_write_metrics(FILE *out, const struct tl_cfile *c, int n, double scrape_s)
+static void by_state(FILE *out, const struct tl_cfile *c, int n)
 {
     family(out, "threadleak_threads", "gauge",
            "Threads of a preloaded process by state: running, blocked, or exited but not yet "
@@ -62,7 +66,10 @@ int tl_write_metrics(FILE *out, const struct tl_cfile *c, int n, double scrape_s
             fprintf(out, ",state=\"%s\"} %lld\n", states[k].state,
                     (long long)*(const int64_t *)((const char *)&c[i] + states[k].off));
         }
+}
 
+static void by_wait(FILE *out, const struct tl_cfile *c, int n)
+{
     family(out, "threadleak_threads_blocked", "gauge",
            "Blocked threads of a preloaded process by what they wait on.");
     for (int i = 0; i < n; i++)
@@ -71,26 +78,28 @@ int tl_write_metrics(FILE *out, const struct tl_cfile *c, int n, double scrape_s
             proc_labels(out, &c[i]);
             fprintf(out, ",wait=\"%s\"} %lld\n", tl_wait_name(w), (long long)c[i].by_wait[w]);
         }
+}
 
-    family(out, "threadleak_threads_created_total", "counter",
-           "Threads the process created since it started.");
-    per_proc(out, c, n, "threadleak_threads_created_total", offsetof(struct tl_cfile, created));
-    family(out, "threadleak_threads_joined_total", "counter", "Threads joined since it started.");
-    per_proc(out, c, n, "threadleak_threads_joined_total", offsetof(struct tl_cfile, joined));
-    family(out, "threadleak_threads_detached_total", "counter",
-           "Threads detached since it started.");
-    per_proc(out, c, n, "threadleak_threads_detached_total", offsetof(struct tl_cfile, detached));
-    family(out, "threadleak_threads_peak", "gauge",
-           "Most live threads the process's sampler has seen at once.");
-    per_proc(out, c, n, "threadleak_threads_peak", offsetof(struct tl_cfile, peak));
+int tl_write_metrics(FILE *out, const struct tl_cfile *c, int n, double scrape_s)
+{
+    by_state(out, c, n);
+    by_wait(out, c, n);
+    per_proc(out, c, n, "threadleak_threads_created_total", "counter",
+             "Threads the process created since it started.", offsetof(struct tl_cfile, created));
+    per_proc(out, c, n, "threadleak_threads_joined_total", "counter",
+             "Threads joined since it started.", offsetof(struct tl_cfile, joined));
+    per_proc(out, c, n, "threadleak_threads_detached_total", "counter",
+             "Threads detached since it started.", offsetof(struct tl_cfile, detached));
+    per_proc(out, c, n, "threadleak_threads_peak", "gauge",
+             "Most live threads the process's sampler has seen at once.",
+             offsetof(struct tl_cfile, peak));
     int any_deadlock = 0;
     for (int i = 0; i < n; i++)
         any_deadlock |= c[i].deadlocked >= 0;
-    if (any_deadlock) {
-        family(out, "threadleak_threads_deadlocked", "gauge",
-               "Threads in a lock cycle, in processes where that is known.");
-        per_proc(out, c, n, "threadleak_threads_deadlocked", offsetof(struct tl_cfile, deadlocked));
-    }
+    if (any_deadlock)
+        per_proc(out, c, n, "threadleak_threads_deadlocked", "gauge",
+                 "Threads in a lock cycle, in processes where that is known.",
+                 offsetof(struct tl_cfile, deadlocked));
     family(out, "threadleak_sample_period_seconds", "gauge",
            "How often the process's sampler updates these values.");
     for (int i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 /* The options of `threadleak run`. Each bad value gets one line naming the
  * option, the value, and what it accepts. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +48,6 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-static const char *const with_value[] = {
-    "--interval", "--duration",  "--fail-on",     "--ignore",           "--json",
-    "--out",      "--exit-code", "--lib",         "--confidence",       "--min-growth",
-    "--window",   "--html",      "--ignore-file", "--wait-descendants", "--dump-every",
-    NULL,
-};
-
 static void set_defaults(tl_run_opts *o, int argc)
 {
     memset(o, 0, sizeof *o);
@@ -79,74 +73,141 @@ static const char *split_option(const char *a, char *name, size_t size)
     return NULL;
 }
 
-static int takes_value(const char *name)
+/* A duration into *ms, from lo to hi milliseconds. */
+static int duration_in(const char *v, long lo, long hi, long *ms)
 {
-    for (int k = 0; with_value[k]; k++)
-        if (strcmp(name, with_value[k]) == 0)
-            return 1;
+    return tl_parse_duration(v, ms) || *ms < lo || *ms > hi ? -1 : 0;
+}
+
+static int set_interval(tl_run_opts *o, const char *v)
+{
+    /* the library's THREADLEAK_INTERVAL_MS range, which run passes it on as */
+    return duration_in(v, TL_INTERVAL_MS_MIN, TL_INTERVAL_MS_MAX, &o->interval_ms);
+}
+
+static int set_duration(tl_run_opts *o, const char *v)
+{
+    return duration_in(v, 1, LONG_MAX, &o->duration_ms);
+}
+
+static int set_wait_descendants(tl_run_opts *o, const char *v)
+{
+    return tl_parse_duration(v, &o->wait_descendants_ms);
+}
+
+static int set_dump_every(tl_run_opts *o, const char *v)
+{
+    return duration_in(v, 50, LONG_MAX, &o->dump_every_ms);
+}
+
+static int set_fail_on(tl_run_opts *o, const char *v)
+{
+    return parse_fail_on(v, o);
+}
+
+/* The value itself, which must not be empty, into *at. */
+static int nonempty(const char *v, const char **at)
+{
+    if (!*v)
+        return -1;
+    *at = v;
     return 0;
 }
 
-static int set_option(tl_run_opts *o, const char *name, const char *val)
+static int add_ignore(tl_run_opts *o, const char *v)
 {
-    if (strcmp(name, "--interval") == 0) {
-        /* the library's THREADLEAK_INTERVAL_MS range, which run passes it on as */
-        if (tl_parse_duration(val, &o->interval_ms) || o->interval_ms < TL_INTERVAL_MS_MIN ||
-            o->interval_ms > TL_INTERVAL_MS_MAX)
-            return bad(name, val,
-                       "bad duration: give 10ms to 60m with a unit ms, s or m, like 200ms");
-    } else if (strcmp(name, "--duration") == 0) {
-        if (tl_parse_duration(val, &o->duration_ms) || o->duration_ms < 1)
-            return bad(name, val,
-                       "bad duration: give a number with a unit ms, s or m, like 30s or 5m");
-    } else if (strcmp(name, "--fail-on") == 0) {
-        if (parse_fail_on(val, o))
-            return bad(name, val,
-                       "expected a comma-separated list of growth, exit, deadlock, or none");
-    } else if (strcmp(name, "--ignore") == 0) {
-        if (!*val)
-            return bad(name, "\"\"", "expected a glob on function names, like 'worker_*'");
-        o->ignore[o->n_ignore++] = (char *)val;
-    } else if (strcmp(name, "--ignore-file") == 0) {
-        if (!*val)
-            return bad(name, "\"\"", "expected a file of globs, one a line");
-        o->ignore_files[o->n_ignore_files++] = (char *)val;
-    } else if (strcmp(name, "--wait-descendants") == 0) {
-        if (tl_parse_duration(val, &o->wait_descendants_ms))
-            return bad(name, val, "bad duration: give a number with a unit ms, s or m, like 10s");
-    } else if (strcmp(name, "--dump-every") == 0) {
-        if (tl_parse_duration(val, &o->dump_every_ms) || o->dump_every_ms < 50)
-            return bad(name, val, "bad duration: give 50ms or more with a unit, like 500ms");
-    } else if (strcmp(name, "--json") == 0) {
-        if (!*val)
-            return bad(name, "\"\"", "expected a file name for the verdict");
-        o->json_path = val;
-    } else if (strcmp(name, "--html") == 0) {
-        if (!*val)
-            return bad(name, "\"\"", "expected a file name for the HTML report");
-        o->html_path = val;
-    } else if (strcmp(name, "--out") == 0) {
-        if (!*val)
-            return bad(name, "\"\"", "expected a directory to keep dumps and series in");
-        o->out_dir = val;
-    } else if (strcmp(name, "--exit-code") == 0) {
-        long n;
-        if (tl_parse_long(val, 1, 255, &n))
-            return bad(name, val, "expected a status from 1 to 255");
-        o->exit_code = (int)n;
-    } else if (strcmp(name, "--lib") == 0) {
-        o->lib = val;
-    } else if (strcmp(name, "--confidence") == 0) {
-        if (parse_double(val, 0.5, 0.999999, &o->growth.confidence))
-            return bad(name, val, "expected a probability from 0.5 to 0.999999, like 0.99");
-    } else if (strcmp(name, "--min-growth") == 0) {
-        if (parse_double(val, 0, 1e9, &o->growth.min_growth))
-            return bad(name, val, "expected a number of threads, 0 or more, like 5");
-    } else if (strcmp(name, "--window") == 0) {
-        if (parse_double(val, 0.1, 1, &o->growth.window))
-            return bad(name, val, "expected a fraction of the run from 0.1 to 1, like 0.5");
-    }
+    if (!*v)
+        return -1;
+    o->ignore[o->n_ignore++] = (char *)v;
     return 0;
+}
+
+static int add_ignore_file(tl_run_opts *o, const char *v)
+{
+    if (!*v)
+        return -1;
+    o->ignore_files[o->n_ignore_files++] = (char *)v;
+    return 0;
+}
+
+static int set_json(tl_run_opts *o, const char *v)
+{
+    return nonempty(v, &o->json_path);
+}
+
+static int set_html(tl_run_opts *o, const char *v)
+{
+    return nonempty(v, &o->html_path);
+}
+
+static int set_out(tl_run_opts *o, const char *v)
+{
+    return nonempty(v, &o->out_dir);
+}
+
+static int set_lib(tl_run_opts *o, const char *v)
+{
+    o->lib = v;
+    return 0;
+}
+
+static int set_exit_code(tl_run_opts *o, const char *v)
+{
+    long n;
+    if (tl_parse_long(v, 1, 255, &n))
+        return -1;
+    o->exit_code = (int)n;
+    return 0;
+}
+
+static int set_confidence(tl_run_opts *o, const char *v)
+{
+    return parse_double(v, 0.5, 0.999999, &o->growth.confidence);
+}
+
+static int set_min_growth(tl_run_opts *o, const char *v)
+{
+    return parse_double(v, 0, 1e9, &o->growth.min_growth);
+}
+
+static int set_window(tl_run_opts *o, const char *v)
+{
+    return parse_double(v, 0.1, 1, &o->growth.window);
+}
+
+/* The options that take a value: what sets it, and what a bad one is told. */
+static const struct option {
+    const char *name;
+    int (*set)(tl_run_opts *o, const char *val); /* 0, or -1: val is bad */
+    const char *want;
+} options[] = {
+    {"--interval", set_interval,
+     "bad duration: give 10ms to 60m with a unit ms, s or m, like 200ms"},
+    {"--duration", set_duration,
+     "bad duration: give a number with a unit ms, s or m, like 30s or 5m"},
+    {"--fail-on", set_fail_on,
+     "expected a comma-separated list of growth, exit, deadlock, or none"},
+    {"--ignore", add_ignore, "expected a glob on function names, like 'worker_*'"},
+    {"--ignore-file", add_ignore_file, "expected a file of globs, one a line"},
+    {"--wait-descendants", set_wait_descendants,
+     "bad duration: give a number with a unit ms, s or m, like 10s"},
+    {"--dump-every", set_dump_every, "bad duration: give 50ms or more with a unit, like 500ms"},
+    {"--json", set_json, "expected a file name for the verdict"},
+    {"--html", set_html, "expected a file name for the HTML report"},
+    {"--out", set_out, "expected a directory to keep dumps and series in"},
+    {"--exit-code", set_exit_code, "expected a status from 1 to 255"},
+    {"--lib", set_lib, NULL},
+    {"--confidence", set_confidence, "expected a probability from 0.5 to 0.999999, like 0.99"},
+    {"--min-growth", set_min_growth, "expected a number of threads, 0 or more, like 5"},
+    {"--window", set_window, "expected a fraction of the run from 0.1 to 1, like 0.5"},
+};
+
+static const struct option *find_option(const char *name)
+{
+    for (size_t k = 0; k < sizeof options / sizeof *options; k++)
+        if (strcmp(name, options[k].name) == 0)
+            return &options[k];
+    return NULL;
 }
 
 int tl_run_parse(int argc, char **argv, tl_run_opts *o)
@@ -169,7 +230,8 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
         }
         char name[32];
         const char *val = split_option(a, name, sizeof name);
-        if (!takes_value(name)) {
+        const struct option *opt = find_option(name);
+        if (!opt) {
             tl_msg("unknown option %s for run: see threadleak --help (put the program after --)",
                    a);
             return -1;
@@ -181,8 +243,8 @@ int tl_run_parse(int argc, char **argv, tl_run_opts *o)
             }
             val = argv[++i];
         }
-        if (set_option(o, name, val))
-            return -1;
+        if (opt->set(o, val))
+            return bad(name, *val ? val : "\"\"", opt->want);
     }
     if (i >= argc) {
         tl_msg("no program to run: put it after --, as in threadleak run -- ./server --port 8080");

@@ -68,11 +68,12 @@ static tl_proc_seen *seen_of(tl_run_result *r, int pid)
     return NULL;
 }
 
-void tl_tree_scan(tl_run_result *r, long now_ms)
+/* Every process with its parent, from /proc; NULL when it cannot be read. */
+static pinfo *list_processes(int *n_out)
 {
     DIR *d = opendir("/proc");
     if (!d)
-        return;
+        return NULL;
     pinfo *all = NULL;
     int n = 0, cap = 0;
     struct dirent *e;
@@ -90,7 +91,14 @@ void tl_tree_scan(tl_run_result *r, long now_ms)
         all[n++].ppid = ppid;
     }
     closedir(d);
-    /* descendants of the run: a fixed point over the parent links */
+    *n_out = n;
+    return all;
+}
+
+/* 1 for each of all[0..n) that descends from this process: a fixed point
+ * over the parent links. */
+static char *descendants(const pinfo *all, int n)
+{
     char *mine = tl_xcalloc((size_t)n + 1, 1);
     int me = (int)getpid();
     for (int changed = 1; changed;) {
@@ -105,26 +113,40 @@ void tl_tree_scan(tl_run_result *r, long now_ms)
                 mine[i] = changed = 1;
         }
     }
-    for (int i = 0; i < n; i++) {
-        if (!mine[i])
-            continue;
-        tl_proc_seen *s = seen_of(r, all[i].pid);
-        if (!s) {
-            r->seen = tl_xrealloc(r->seen, (size_t)r->n_seen + 1, sizeof *r->seen);
-            s = &r->seen[r->n_seen++];
-            memset(s, 0, sizeof *s);
-            s->pid = all[i].pid;
-            s->first_ms = now_ms;
-        }
-        int ppid, threads = 0;
-        stat_of(s->pid, &ppid, s->comm, sizeof s->comm);
-        status_of(s->pid, &s->uid, &threads);
-        if (threads > s->max_threads)
-            s->max_threads = threads;
-        if (!s->has_lib)
-            s->has_lib = tl_proc_has_lib(s->pid) == 1;
-        s->last_ms = now_ms;
+    return mine;
+}
+
+/* pid seen now: its name, user, most threads, and whether it has the library. */
+static void note_seen(tl_run_result *r, int pid, long now_ms)
+{
+    tl_proc_seen *s = seen_of(r, pid);
+    if (!s) {
+        r->seen = tl_xrealloc(r->seen, (size_t)r->n_seen + 1, sizeof *r->seen);
+        s = &r->seen[r->n_seen++];
+        memset(s, 0, sizeof *s);
+        s->pid = pid;
+        s->first_ms = now_ms;
     }
+    int ppid, threads = 0;
+    stat_of(s->pid, &ppid, s->comm, sizeof s->comm);
+    status_of(s->pid, &s->uid, &threads);
+    if (threads > s->max_threads)
+        s->max_threads = threads;
+    if (!s->has_lib)
+        s->has_lib = tl_proc_has_lib(s->pid) == 1;
+    s->last_ms = now_ms;
+}
+
+void tl_tree_scan(tl_run_result *r, long now_ms)
+{
+    int n = 0;
+    pinfo *all = list_processes(&n);
+    if (!all)
+        return;
+    char *mine = descendants(all, n);
+    for (int i = 0; i < n; i++)
+        if (mine[i])
+            note_seen(r, all[i].pid, now_ms);
     free(mine);
     free(all);
 }

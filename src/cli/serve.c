@@ -203,38 +203,39 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return error(c, 404, "no %s here: see /\n", url);
 }
 
-/* A listening socket for HOST:PORT (PORT 0: any free one) or unix:PATH;
- * the address it got in `shown`. -1 after saying why. */
-static int listen_on(const char *spec, char *shown, size_t shown_len, char *unix_path,
-                     size_t unix_len)
+/* unix:PATH: only the user may connect; a socket an earlier serve left
+ * at PATH is replaced. */
+static int listen_unix(const char *spec, char *shown, size_t shown_len, char *unix_path,
+                       size_t unix_len)
 {
-    int fd = -1;
-    if (strncmp(spec, "unix:", 5) == 0) {
-        struct sockaddr_un a = {.sun_family = AF_UNIX};
-        const char *p = spec + 5;
-        if (!*p || strlen(p) >= sizeof a.sun_path) {
-            tl_msg("--listen %s: give a socket path of 1 to %zu bytes", spec,
-                   sizeof a.sun_path - 1);
-            return -1;
-        }
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISSOCK(st.st_mode))
-            unlink(p); /* a socket left by an earlier serve */
-        memcpy(a.sun_path, p, strlen(p) + 1);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        mode_t old = umask(0177); /* the socket: the user's only */
-        int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 64) == 0;
-        umask(old);
-        if (!ok) {
-            tl_msg("--listen %s: %s", spec, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            return -1;
-        }
-        snprintf(unix_path, unix_len, "%s", p);
-        snprintf(shown, shown_len, "unix:%s", p);
-        return fd;
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    const char *p = spec + 5;
+    if (!*p || strlen(p) >= sizeof a.sun_path) {
+        tl_msg("--listen %s: give a socket path of 1 to %zu bytes", spec, sizeof a.sun_path - 1);
+        return -1;
     }
+    struct stat st;
+    if (lstat(p, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(p); /* a socket left by an earlier serve */
+    memcpy(a.sun_path, p, strlen(p) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    mode_t old = umask(0177); /* the socket: the user's only */
+    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 64) == 0;
+    umask(old);
+    if (!ok) {
+        tl_msg("--listen %s: %s", spec, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    snprintf(unix_path, unix_len, "%s", p);
+    snprintf(shown, shown_len, "unix:%s", p);
+    return fd;
+}
+
+/* HOST:PORT or [V6]:PORT. */
+static int listen_tcp(const char *spec, char *shown, size_t shown_len)
+{
     char host[256];
     const char *colon = strrchr(spec, ':');
     if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host || !colon[1]) {
@@ -253,7 +254,7 @@ static int listen_on(const char *spec, char *shown, size_t shown_len, char *unix
         return -1;
     }
     int one = 1;
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
         bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
         tl_msg("--listen %s: %s", spec, strerror(errno));
@@ -273,6 +274,16 @@ static int listen_on(const char *spec, char *shown, size_t shown_len, char *unix
     else
         snprintf(shown, shown_len, "%s", spec);
     return fd;
+}
+
+/* A listening socket for HOST:PORT (PORT 0: any free one) or unix:PATH;
+ * the address it got in `shown`. -1 after saying why. */
+static int listen_on(const char *spec, char *shown, size_t shown_len, char *unix_path,
+                     size_t unix_len)
+{
+    if (strncmp(spec, "unix:", 5) == 0)
+        return listen_unix(spec, shown, shown_len, unix_path, unix_len);
+    return listen_tcp(spec, shown, shown_len);
 }
 
 int tl_cmd_serve(int argc, char **argv)

@@ -39,7 +39,7 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n) /* sorts v */
+double tl_median(double *v, int n)
 {
     if (n <= 0)
         return 0;
@@ -53,7 +53,7 @@ static double median_of(const double *y, int from, int to)
         return 0;
     double *tmp = tl_xcalloc((size_t)(to - from), sizeof *tmp);
     memcpy(tmp, y + from, (size_t)(to - from) * sizeof *tmp);
-    double m = median(tmp, to - from);
+    double m = tl_median(tmp, to - from);
     free(tmp);
     return m;
 }
@@ -95,7 +95,7 @@ double tl_theil_sen(const double *t, const double *y, int n)
         for (int j = i + 1; j < n; j++)
             if (t[j] != t[i])
                 slopes[m++] = (y[j] - y[i]) / (t[j] - t[i]);
-    double s = median(slopes, m);
+    double s = tl_median(slopes, m);
     free(slopes);
     return s;
 }
@@ -120,7 +120,7 @@ static int reduce(const long *t_ms, const long *y, int from, int n, double *t, d
             tmp[i - lo] = (double)y[from + i];
         }
         t[b] = ts / (hi - lo);
-        v[b] = median(tmp, hi - lo);
+        v[b] = tl_median(tmp, hi - lo);
     }
     free(tmp);
     return MAX_POINTS;
@@ -171,10 +171,10 @@ void tl_judge_growth(const long *t_ms, const long *y, int n, const tl_growth_opt
     double *res = tl_xcalloc((size_t)m, sizeof *res);
     for (int i = 0; i < m; i++)
         res[i] = v[i] - slope_ms * (t[i] - t[0]);
-    double mid = median(res, m);
+    double mid = tl_median(res, m);
     for (int i = 0; i < m; i++)
         res[i] = fabs(res[i] - mid);
-    double sigma = 1.4826 * median(res, m);
+    double sigma = 1.4826 * tl_median(res, m);
     free(res);
 
     r->tail_rise = median_of(v, 3 * m / 4, m) - median_of(v, m / 2, 3 * m / 4);
@@ -251,7 +251,7 @@ void tl_judge_life(const long *t, const long *y, int n, const tl_growth_opts *o,
     int m = 0;
     for (int i = from + (3 * nw) / 4; i <= k; i++)
         last[m++] = (double)y[i];
-    double last_median = median(last, m);
+    double last_median = tl_median(last, m);
     free(last);
     if (!(last_median > (double)first_half_max))
         return;

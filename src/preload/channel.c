@@ -124,15 +124,10 @@ static int in_place(const struct announced *a)
     return stat(a->ctl, &st) == 0 && st.st_dev == a->dev && st.st_ino == a->ino;
 }
 
-/* A new page, published as <pid>.ctl in our uid's directory; 0 or -errno. */
-static int create(unsigned uid)
+/* dir, created if need be, open: only when it is ours alone (0700, our
+ * uid), for never writing where another user could. A descriptor or -errno. */
+static int open_private_dir(const char *dir, unsigned uid)
 {
-    char dir[64], name[32], tmp[40];
-    if (n_all == MAX_PAGES || created == MAX_CREATED)
-        return -EMFILE;
-    tl_channel_dir(dir, sizeof dir, uid);
-    tl_channel_file(name, sizeof name, (int)getpid(), "ctl");
-    snprintf(tmp, sizeof tmp, ".%s", name);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return -errno;
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -143,23 +138,26 @@ static int create(unsigned uid)
         close(dfd);
         return -EPERM; /* not our private directory: never write there */
     }
-    remove_stale(dfd);
+    return dfd;
+}
+
+/* The page, mapped from a new file tmp in dfd, with its header filled in;
+ * the file's identity in *st. NULL with errno set. */
+static struct tl_channel_page *new_page(int dfd, const char *tmp, struct stat *st)
+{
     unlinkat(dfd, tmp, 0);
     int fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        int e = errno;
-        close(dfd);
-        return -e;
-    }
+    if (fd < 0)
+        return NULL;
     void *p = MAP_FAILED;
-    if (ftruncate(fd, TL_CHANNEL_SIZE) == 0 && fstat(fd, &st) == 0)
+    if (ftruncate(fd, TL_CHANNEL_SIZE) == 0 && fstat(fd, st) == 0)
         p = mmap(NULL, TL_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     int e = errno;
     close(fd);
     if (p == MAP_FAILED) {
         unlinkat(dfd, tmp, 0);
-        close(dfd);
-        return -e;
+        errno = e;
+        return NULL;
     }
     struct tl_channel_page *np = p;
     np->magic = TL_CHANNEL_MAGIC;
@@ -169,15 +167,13 @@ static int create(unsigned uid)
     np->interval_ms = tl_config.interval_ms;
     np->signal = tl_config.signal;
     np->flags = flags;
-    if (renameat(dfd, tmp, dfd, name) != 0) {
-        e = errno;
-        unlinkat(dfd, tmp, 0);
-        close(dfd);
-        munmap(p, TL_CHANNEL_SIZE);
-        return -e;
-    }
-    close(dfd);
-    created++;
+    return np;
+}
+
+/* Remembers the page published for uid as dir/name, and makes it current. */
+static void remember(unsigned uid, struct tl_channel_page *np, const struct stat *st,
+                     const char *dir, const char *name)
+{
     struct announced *a = NULL;
     for (int i = 0; i < n_all && !a; i++)
         if (all[i].uid == uid)
@@ -186,12 +182,45 @@ static int create(unsigned uid)
         a = &all[n_all++];
     a->page = np;
     a->uid = uid;
-    a->dev = st.st_dev;
-    a->ino = st.st_ino;
+    a->dev = st->st_dev;
+    a->ino = st->st_ino;
     snprintf(a->ctl, sizeof a->ctl, "%s/%s", dir, name);
-    tl_channel_file(name, sizeof name, (int)getpid(), "req");
-    snprintf(a->req, sizeof a->req, "%s/%s", dir, name);
+    char req[32];
+    tl_channel_file(req, sizeof req, (int)getpid(), "req");
+    snprintf(a->req, sizeof a->req, "%s/%s", dir, req);
     switch_to(a);
+}
+
+/* A new page, published as <pid>.ctl in our uid's directory; 0 or -errno. */
+static int create(unsigned uid)
+{
+    char dir[64], name[32], tmp[40];
+    if (n_all == MAX_PAGES || created == MAX_CREATED)
+        return -EMFILE;
+    tl_channel_dir(dir, sizeof dir, uid);
+    tl_channel_file(name, sizeof name, (int)getpid(), "ctl");
+    snprintf(tmp, sizeof tmp, ".%s", name);
+    int dfd = open_private_dir(dir, uid);
+    if (dfd < 0)
+        return dfd;
+    remove_stale(dfd);
+    struct stat st;
+    struct tl_channel_page *np = new_page(dfd, tmp, &st);
+    if (!np) {
+        int e = errno;
+        close(dfd);
+        return -e;
+    }
+    if (renameat(dfd, tmp, dfd, name) != 0) {
+        int e = errno;
+        unlinkat(dfd, tmp, 0);
+        close(dfd);
+        munmap(np, TL_CHANNEL_SIZE);
+        return -e;
+    }
+    close(dfd);
+    created++;
+    remember(uid, np, &st, dir, name);
     return 0;
 }
 

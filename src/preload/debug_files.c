@@ -5,7 +5,6 @@
  * to the servers in DEBUGINFOD_URLS: a network connection from inside the
  * profiled process, which threadleak never makes (fetching debug
  * information, if wanted, belongs to the command, off the host). */
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <libelf.h>
 #include <limits.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "preload/lib_functions.h"
 #include "preload/symbolize.h"
 
 static struct {
@@ -25,20 +25,20 @@ static struct {
     int (*elf_end)(Elf *);
 } from_libdw;
 
+static const tl_lib_function build_id_functions[] = {
+    TL_LIB_FUNCTION(from_libdw.by_build_id, "dwfl_build_id_find_debuginfo"),
+    TL_LIB_FUNCTION(from_libdw.module_build_id, "dwfl_module_build_id"),
+    TL_LIB_FUNCTION(from_libdw.elf_build_id, "dwelf_elf_gnu_build_id"),
+    TL_LIB_FUNCTION(from_libdw.elf_begin, "elf_begin"),
+    TL_LIB_FUNCTION(from_libdw.elf_end, "elf_end"),
+};
+
 TL_HIDDEN int tl_debug_files_init(void *libdw)
 {
-    from_libdw.by_build_id =
-        (__typeof__(from_libdw.by_build_id))dlsym(libdw, "dwfl_build_id_find_debuginfo");
-    from_libdw.module_build_id =
-        (__typeof__(from_libdw.module_build_id))dlsym(libdw, "dwfl_module_build_id");
-    from_libdw.elf_build_id =
-        (__typeof__(from_libdw.elf_build_id))dlsym(libdw, "dwelf_elf_gnu_build_id");
-    from_libdw.elf_begin = (__typeof__(from_libdw.elf_begin))dlsym(libdw, "elf_begin");
-    from_libdw.elf_end = (__typeof__(from_libdw.elf_end))dlsym(libdw, "elf_end");
-    return from_libdw.by_build_id && from_libdw.module_build_id && from_libdw.elf_build_id &&
-                   from_libdw.elf_begin && from_libdw.elf_end
-               ? 0
-               : -1;
+    return tl_lib_resolve(libdw, build_id_functions,
+                          sizeof build_id_functions / sizeof *build_id_functions)
+               ? -1
+               : 0;
 }
 
 /* An open descriptor on path when its build-id is the module's. */

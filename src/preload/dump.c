@@ -174,48 +174,63 @@ static struct stack_entry *stack_entry(struct build *b, uint32_t id)
     return e;
 }
 
-static int add_to_group(struct build *b, const struct tl_snap *s)
+/* The group of threads in s's state with s's stacks, new if none yet;
+ * NULL when out of memory. */
+static struct group *group_of(struct build *b, const struct tl_snap *s)
 {
     struct group_key k = {
         s->state,   s->wait,  canonical_id(b, s->stack),  canonical_id(b, s->spawn),
         s->capture, s->sysno, canonical_id(b, s->current)};
     struct group *g;
     HASH_FIND(hh, b->groups, &k, sizeof k, g);
-    if (!g) {
-        if (!(g = calloc(1, sizeof *g)))
-            return -1;
-        g->key = k;
-        g->g.state = s->state;
-        g->g.wait = s->wait;
-        g->g.wait_call = s->call;
-        g->g.blocked_min_ns = UINT64_MAX;
-        g->g.growth = -1;
-        g->g.creator_tid = s->creator;
-        g->g.capture = s->capture;
-        g->g.capture_syscall =
-            s->capture == TL_CAPTURE_IN_SYSCALL ? tl_syscall_known(s->sysno) : NULL;
-        HASH_ADD(hh, b->groups, key, sizeof k, g);
-    }
-    if (g->g.count == g->cap) {
-        int cap = g->cap ? g->cap * 2 : 4;
-        pid_t *t = realloc(g->g.tids, (size_t)cap * sizeof *t);
-        if (!t)
-            return -1;
-        g->g.tids = t;
-        uint64_t *o = realloc(g->objects, (size_t)cap * sizeof *o);
-        if (!o)
-            return -1;
-        g->objects = o;
-        pid_t *c = realloc(g->g.creator_tids, (size_t)cap * sizeof *c);
-        if (!c)
-            return -1;
-        g->g.creator_tids = c;
-        tl_name *nm = realloc(g->g.names, (size_t)cap * sizeof *nm);
-        if (!nm)
-            return -1;
-        g->g.names = nm;
-        g->cap = cap;
-    }
+    if (g)
+        return g;
+    if (!(g = calloc(1, sizeof *g)))
+        return NULL;
+    g->key = k;
+    g->g.state = s->state;
+    g->g.wait = s->wait;
+    g->g.wait_call = s->call;
+    g->g.blocked_min_ns = UINT64_MAX;
+    g->g.growth = -1;
+    g->g.creator_tid = s->creator;
+    g->g.capture = s->capture;
+    g->g.capture_syscall = s->capture == TL_CAPTURE_IN_SYSCALL ? tl_syscall_known(s->sysno) : NULL;
+    HASH_ADD(hh, b->groups, key, sizeof k, g);
+    return g;
+}
+
+/* Room for one more thread in each of g's per-thread arrays: 0 or -1. */
+static int make_room(struct group *g)
+{
+    if (g->g.count < g->cap)
+        return 0;
+    int cap = g->cap ? g->cap * 2 : 4;
+    pid_t *t = realloc(g->g.tids, (size_t)cap * sizeof *t);
+    if (!t)
+        return -1;
+    g->g.tids = t;
+    uint64_t *o = realloc(g->objects, (size_t)cap * sizeof *o);
+    if (!o)
+        return -1;
+    g->objects = o;
+    pid_t *c = realloc(g->g.creator_tids, (size_t)cap * sizeof *c);
+    if (!c)
+        return -1;
+    g->g.creator_tids = c;
+    tl_name *nm = realloc(g->g.names, (size_t)cap * sizeof *nm);
+    if (!nm)
+        return -1;
+    g->g.names = nm;
+    g->cap = cap;
+    return 0;
+}
+
+static int add_to_group(struct build *b, const struct tl_snap *s)
+{
+    struct group *g = group_of(b, s);
+    if (!g || make_room(g) != 0)
+        return -1;
     if (g->g.count == 0) {
         g->g.target = s->target;
         snprintf(g->creator_name, sizeof g->creator_name, "%s", s->creator_name);

@@ -132,7 +132,6 @@ static uint32_t start_stack(const struct tl_slot *s)
 
 /* One slot, read without stopping its thread. 0 when the slot holds no
  * thread worth showing. */
-/* The slot's thread as it is now; 0 when there is none to show. */
 static int read_thread(uint32_t idx, struct tl_snap *out, uint64_t now, int want_stacks)
 {
     struct tl_slot *s = tl_slot_at(idx);

@@ -6,10 +6,10 @@
  * through a pipe whose descriptor numbers a daemon may close and reuse
  * (it would then write into the program's files), and it calls mincore,
  * which sandboxes report. */
-#include <dlfcn.h>
 #include <unwind.h>
 
 #include "preload/config.h"
+#include "preload/lib_functions.h"
 #include "preload/log.h"
 #include "preload/stacks.h"
 
@@ -58,12 +58,11 @@ TL_HIDDEN int tl_stacks_init(void)
     tl_own_code_init();
     if (tl_intern_init() != 0)
         return -1;
-    void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (lib) {
-        backtrace_fn = (__typeof__(backtrace_fn))dlsym(lib, "_Unwind_Backtrace");
-        get_ip_fn = (__typeof__(get_ip_fn))dlsym(lib, "_Unwind_GetIP");
-    }
-    if (!backtrace_fn || !get_ip_fn) {
+    static const tl_lib_function unwinder[] = {
+        TL_LIB_FUNCTION(backtrace_fn, "_Unwind_Backtrace"),
+        TL_LIB_FUNCTION(get_ip_fn, "_Unwind_GetIP"),
+    };
+    if (!tl_lib_open("libgcc_s.so.1", unwinder, sizeof unwinder / sizeof *unwinder)) {
         backtrace_fn = NULL;
         tl_log_once(TL_ONCE_UNWIND, "libgcc_s.so.1 not found: no creation stacks");
     }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/range.h"
+#include "preload/lib_functions.h"
 #include "preload/log.h"
 #include "preload/registry.h"
 #include "preload/sampler_call.h"
@@ -209,9 +210,6 @@ static int get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t l
     return -UNW_ENOINFO;
 }
 
-#define TL_SYM(lib, field, name)                                                                   \
-    (from_libunwind.field = (__typeof__(from_libunwind.field))dlsym(lib, name)) != NULL
-
 /* libunwind's first use (tdep_init) opens a pipe and probes mincore() to
  * validate memory for its local unwinder, which threadleak does not use
  * (this address space never validates). It does so with every signal
@@ -284,14 +282,20 @@ TL_HIDDEN int tl_unwind_init(void)
     return rc;
 }
 
+static const tl_lib_function unwind_functions[] = {
+    TL_LIB_FUNCTION(from_libunwind.create_addr_space, "_Ux86_64_create_addr_space"),
+    TL_LIB_FUNCTION(from_libunwind.get_accessors, "_Ux86_64_get_accessors"),
+    TL_LIB_FUNCTION(from_libunwind.init_remote, "_Ux86_64_init_remote"),
+    TL_LIB_FUNCTION(from_libunwind.step, "_Ux86_64_step"),
+    TL_LIB_FUNCTION(from_libunwind.get_reg, "_Ux86_64_get_reg"),
+    TL_LIB_FUNCTION(from_libunwind.set_caching_policy, "_Ux86_64_set_caching_policy"),
+};
+
 static int init_libunwind(void)
 {
-    void *lib = dlopen("libunwind-x86_64.so.8", RTLD_NOW | RTLD_LOCAL);
-    if (!lib || !(TL_SYM(lib, create_addr_space, "_Ux86_64_create_addr_space") &&
-                  TL_SYM(lib, get_accessors, "_Ux86_64_get_accessors") &&
-                  TL_SYM(lib, init_remote, "_Ux86_64_init_remote") &&
-                  TL_SYM(lib, step, "_Ux86_64_step") && TL_SYM(lib, get_reg, "_Ux86_64_get_reg") &&
-                  TL_SYM(lib, set_caching_policy, "_Ux86_64_set_caching_policy"))) {
+    void *lib = tl_lib_open("libunwind-x86_64.so.8", unwind_functions,
+                            sizeof unwind_functions / sizeof *unwind_functions);
+    if (!lib) {
         tl_log_once(TL_ONCE_UNWIND, "libunwind-x86_64.so.8 not usable: blocked-at stacks "
                                     "are left out of dumps");
         return -1;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/symbol_name.h"
+#include "preload/lib_functions.h"
 #include "preload/log.h"
 #include "preload/maps.h"
 #include "preload/perf_map.h"
@@ -110,21 +111,27 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
     return open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 }
 
-#define TL_DW(field, name)                                                                         \
-    (from_libdw.field = (__typeof__(from_libdw.field))dlsym(lib, name)) != NULL
+static const tl_lib_function dwfl_functions[] = {
+    TL_LIB_FUNCTION(from_libdw.begin, "dwfl_begin"),
+    TL_LIB_FUNCTION(from_libdw.end, "dwfl_end"),
+    TL_LIB_FUNCTION(from_libdw.report_begin, "dwfl_report_begin"),
+    TL_LIB_FUNCTION(from_libdw.report_end, "dwfl_report_end"),
+    TL_LIB_FUNCTION(from_libdw.maps_report, "dwfl_linux_proc_maps_report"),
+    TL_LIB_FUNCTION(from_libdw.report_elf, "dwfl_report_elf"),
+    TL_LIB_FUNCTION(from_libdw.module_build_id, "dwfl_module_build_id"),
+    TL_LIB_FUNCTION(from_libdw.addrmodule, "dwfl_addrmodule"),
+    TL_LIB_FUNCTION(from_libdw.addrinfo, "dwfl_module_addrinfo"),
+    TL_LIB_FUNCTION(from_libdw.getsrc, "dwfl_module_getsrc"),
+    TL_LIB_FUNCTION(from_libdw.lineinfo, "dwfl_lineinfo"),
+    TL_LIB_FUNCTION(from_libdw.module_info, "dwfl_module_info"),
+    TL_LIB_FUNCTION(from_libdw.find_elf, "dwfl_linux_proc_find_elf"),
+};
 
 TL_HIDDEN void tl_symbolize_init(void)
 {
-    void *lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib ||
-        !(TL_DW(begin, "dwfl_begin") && TL_DW(end, "dwfl_end") &&
-          TL_DW(report_begin, "dwfl_report_begin") && TL_DW(report_end, "dwfl_report_end") &&
-          TL_DW(maps_report, "dwfl_linux_proc_maps_report") &&
-          TL_DW(report_elf, "dwfl_report_elf") && TL_DW(module_build_id, "dwfl_module_build_id") &&
-          TL_DW(addrmodule, "dwfl_addrmodule") && TL_DW(addrinfo, "dwfl_module_addrinfo") &&
-          TL_DW(getsrc, "dwfl_module_getsrc") && TL_DW(lineinfo, "dwfl_lineinfo") &&
-          TL_DW(module_info, "dwfl_module_info") && TL_DW(find_elf, "dwfl_linux_proc_find_elf") &&
-          tl_debug_files_init(lib) == 0)) {
+    void *lib =
+        tl_lib_open("libdw.so.1", dwfl_functions, sizeof dwfl_functions / sizeof *dwfl_functions);
+    if (!lib || tl_debug_files_init(lib) != 0) {
         tl_log_once(TL_ONCE_SYMBOLS, "libdw.so.1 not found (install libdw1): functions are "
                                      "named from dynamic symbols only, without file:line");
         from_libdw.begin = NULL;

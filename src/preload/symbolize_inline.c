@@ -3,10 +3,10 @@
  * call becomes a frame of its own, named by its abstract origin, at the
  * line the line table gives for the innermost one and at the recorded
  * call site (DW_AT_call_file, DW_AT_call_line) for each outer one. */
-#include <dlfcn.h>
 #include <dwarf.h>
 #include <stdlib.h>
 
+#include "preload/lib_functions.h"
 #include "preload/symbolize_inline.h"
 
 static struct {
@@ -21,15 +21,20 @@ static struct {
 } from_libdw;
 static int ready;
 
-#define TL_DW(field, name)                                                                         \
-    (from_libdw.field = (__typeof__(from_libdw.field))dlsym(lib, name)) != NULL
+static const tl_lib_function dwarf_functions[] = {
+    TL_LIB_FUNCTION(from_libdw.addrdie, "dwfl_module_addrdie"),
+    TL_LIB_FUNCTION(from_libdw.getscopes, "dwarf_getscopes"),
+    TL_LIB_FUNCTION(from_libdw.tag, "dwarf_tag"),
+    TL_LIB_FUNCTION(from_libdw.attr_integrate, "dwarf_attr_integrate"),
+    TL_LIB_FUNCTION(from_libdw.formstring, "dwarf_formstring"),
+    TL_LIB_FUNCTION(from_libdw.formudata, "dwarf_formudata"),
+    TL_LIB_FUNCTION(from_libdw.getsrcfiles, "dwarf_getsrcfiles"),
+    TL_LIB_FUNCTION(from_libdw.filesrc, "dwarf_filesrc"),
+};
 
 TL_HIDDEN int tl_inline_init(void *lib)
 {
-    ready = TL_DW(addrdie, "dwfl_module_addrdie") && TL_DW(getscopes, "dwarf_getscopes") &&
-            TL_DW(tag, "dwarf_tag") && TL_DW(attr_integrate, "dwarf_attr_integrate") &&
-            TL_DW(formstring, "dwarf_formstring") && TL_DW(formudata, "dwarf_formudata") &&
-            TL_DW(getsrcfiles, "dwarf_getsrcfiles") && TL_DW(filesrc, "dwarf_filesrc");
+    ready = !tl_lib_resolve(lib, dwarf_functions, sizeof dwarf_functions / sizeof *dwarf_functions);
     return ready ? 0 : -1;
 }
 
