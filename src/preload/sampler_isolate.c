@@ -1,6 +1,7 @@
 /* What keeps the sampler thread out of the program's way: a file table of
  * its own, its name, and synchronous signals left deliverable. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
@@ -50,8 +51,28 @@ TL_HIDDEN void tl_sampler_sigmask(sigset_t *set)
         sigdelset(set, sync[i]);
 }
 
+/* The sampler is started past a sanitizer's pthread_create (it is not the
+ * program's thread), so AddressSanitizer never clears the shadow of its
+ * stack. In a fork child that stack is one glibc reclaimed from a thread
+ * of the parent, and its stale shadow would report our own locals as out
+ * of scope: cleared here when the program runs under ASan. */
+extern void __asan_unpoison_memory_region(void const volatile *, size_t) __attribute__((weak));
+
+static void clear_sanitizer_shadow(void)
+{
+    pthread_attr_t attr;
+    void *lo;
+    size_t size;
+    if (!__asan_unpoison_memory_region || pthread_getattr_np(pthread_self(), &attr) != 0)
+        return;
+    if (pthread_attr_getstack(&attr, &lo, &size) == 0)
+        __asan_unpoison_memory_region(lo, size);
+    pthread_attr_destroy(&attr);
+}
+
 TL_HIDDEN void tl_sampler_isolate(void)
 {
+    clear_sanitizer_shadow();
     tl_on_sampler = 1;
     /* pthread_setname_np would open /proc on a program thread; the real
      * prctl, since the library's own prctl is a wrapper */
