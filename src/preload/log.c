@@ -21,17 +21,16 @@ static int said[TL_ONCE_COUNT];
 /* The sampler keeps no copy of the program's stderr (a copy would hold a
  * pipe open after the program closed it, and its reader would never see the
  * end): for a message it borrows what the program's descriptor 2 is now. */
-static __thread int borrow_stderr;
+static __thread int borrow_stderr, lent;
 
 TL_HIDDEN void tl_log_borrow_stderr(void)
 {
     borrow_stderr = 1;
 }
 
-static int program_stderr(void)
+/* A descriptor for what the program's descriptor 2 is now, or -1. */
+static int program_stderr_now(void)
 {
-    if (!borrow_stderr)
-        return STDERR_FILENO;
     int fd = -1;
     int pidfd = (int)tl_real.syscall(SYS_pidfd_open, (long)getpid(), 0, 0, 0, 0, 0);
     if (pidfd >= 0) {
@@ -42,6 +41,31 @@ static int program_stderr(void)
     if (fd < 0)
         fd = open("/proc/self/fd/2", O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
     return fd;
+}
+
+/* While the sampler works (a dump, a request), its descriptor 2 is the
+ * program's, so that what goes wrong there is said where the program's
+ * own messages go: a sanitizer's report, glibc's heap-corruption abort.
+ * Between, it is /dev/null and holds nothing of the program's open. */
+TL_HIDDEN void tl_log_lend_stderr(int on)
+{
+    if (!borrow_stderr || on == lent)
+        return;
+    int fd = on ? program_stderr_now() : open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fd != STDERR_FILENO) {
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    lent = on;
+}
+
+static int program_stderr(void)
+{
+    if (!borrow_stderr || lent)
+        return STDERR_FILENO;
+    return program_stderr_now();
 }
 
 static void vlog(const char *fmt, va_list ap)

@@ -27,5 +27,7 @@ TL_HIDDEN void tl_log_once(enum tl_once what, const char *fmt, ...)
 /* For a thread with a file table of its own (the sampler): messages go to
  * the program's descriptor 2 as it is at the time, not to the thread's. */
 TL_HIDDEN void tl_log_borrow_stderr(void);
+/* on: descriptor 2 of the calling thread becomes the program's; off: /dev/null. */
+TL_HIDDEN void tl_log_lend_stderr(int on);
 
 #endif

@@ -154,6 +154,7 @@ static void *sampler_main(void *arg)
     (void)arg;
     tl_busy_enter(); /* never left: all the sampler does is threadleak's */
     tl_sampler_isolate();
+    tl_log_lend_stderr(1);
     tl_channel_announce(1);
     tl_cfile_open();
     for (unsigned periods = 1;; periods++) {
@@ -161,6 +162,7 @@ static void *sampler_main(void *arg)
          * (but the series; the counters page is memory), and only every 16th looks after the
          * announcement and for a request whose wake-up went astray. */
         int woken = sleep_period(), thorough = woken || periods % 16 == 0;
+        tl_log_lend_stderr(thorough);
         tl_sampler_serve_calls();
         tl_channel_announce(thorough);
         /* The program's last thread has ended: glibc would end the process
