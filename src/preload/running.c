@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/syscalls.h"
 #include "preload/config.h"
 #include "preload/dump_signal.h"
@@ -169,13 +170,6 @@ static struct tl_capture_buf *buffer(int i)
     return pool[i];
 }
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static int answered(struct tl_capture_buf **c, int n)
 {
     for (int i = 0; i < n; i++)
@@ -186,15 +180,15 @@ static int answered(struct tl_capture_buf **c, int n)
 
 static void wait_answers(struct tl_capture_buf **c, int n)
 {
-    uint64_t until = mono_us() + TL_CAPTURE_WAIT_MS * 1000;
+    uint64_t until = tl_mono_ns() + TL_CAPTURE_WAIT_MS * 1000000ull;
     for (;;) {
         uint32_t seen = __atomic_load_n(&tl_capture_answers, __ATOMIC_ACQUIRE);
         if (answered(c, n))
             return;
-        uint64_t now = mono_us();
+        uint64_t now = tl_mono_ns();
         if (now >= until)
             return;
-        struct timespec left = {0, (long)(until - now) * 1000};
+        struct timespec left = tl_ns_ts(until - now);
         tl_real.syscall(SYS_futex, (long)&tl_capture_answers, FUTEX_WAIT_PRIVATE, (long)seen,
                         (long)&left, 0, 0);
     }
@@ -356,7 +350,7 @@ TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, pid_t requester,
                                   struct tl_running_report *rep)
 {
     memset(rep, 0, sizeof *rep);
-    uint64_t start_us = mono_us();
+    uint64_t start = tl_mono_ns();
     pid_t self = tl_gettid();
     const char *why = unavailable();
     char status[2048];
@@ -410,5 +404,5 @@ TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, pid_t requester,
     /* What captures cost is seen here: THREADLEAK_LOG=debug. */
     tl_log(TL_LOG_DEBUG,
            "running stacks: %d of %d threads asked answered, %d not asked, in %llu us", ok, n_asked,
-           considered - n_asked, (unsigned long long)(mono_us() - start_us));
+           considered - n_asked, (unsigned long long)((tl_mono_ns() - start) / 1000));
 }
