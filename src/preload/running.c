@@ -56,21 +56,6 @@ static uint32_t next_gen;
 
 /* Sampler side. */
 
-static int read_task_file(pid_t tid, const char *what, char *buf, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, what);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = tl_real.read(fd, buf, size - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    return 0;
-}
-
 /* A field of tid's /proc status: a signal set (SigBlk, SigPnd, ShdPnd:
  * base 16) or a number (Seccomp, Seccomp_filters: base 10). */
 static int status_field(const char *status, const char *field, int base, uint64_t *v)
@@ -85,7 +70,7 @@ static int status_field(const char *status, const char *field, int base, uint64_
 static int task_sigset(pid_t tid, const char *field, uint64_t *set)
 {
     char buf[2048];
-    if (read_task_file(tid, "status", buf, sizeof buf) != 0)
+    if (tl_task_file(tid, "status", buf, sizeof buf) != 0)
         return -1;
     return status_field(buf, field, 16, set);
 }
@@ -125,7 +110,7 @@ static void in_syscall(struct tl_snap *s, long nr, uint64_t sp, uint64_t pc)
     char line[256];
     long nr2;
     uint64_t args[6], sp2, pc2;
-    if (depth > 0 && read_task_file(s->tid, "syscall", line, sizeof line) == 0 &&
+    if (depth > 0 && tl_task_file(s->tid, "syscall", line, sizeof line) == 0 &&
         tl_parse_proc_syscall(line, &nr2, args, &sp2, &pc2) == 0 && nr2 == nr && sp2 == sp &&
         pc2 == pc)
         s->current = tl_intern(ips, depth);
@@ -138,7 +123,7 @@ static int signallable(struct tl_snap *s)
     char line[256];
     long nr;
     uint64_t args[6], sp, pc, blocked;
-    if (read_task_file(s->tid, "syscall", line, sizeof line) != 0 ||
+    if (tl_task_file(s->tid, "syscall", line, sizeof line) != 0 ||
         tl_parse_proc_syscall(line, &nr, args, &sp, &pc) != 0)
         return 0; /* gone meanwhile */
     if (nr >= 0) {
@@ -146,7 +131,7 @@ static int signallable(struct tl_snap *s)
         return 0;
     }
     char status[2048];
-    if (read_task_file(s->tid, "status", status, sizeof status) != 0 ||
+    if (tl_task_file(s->tid, "status", status, sizeof status) != 0 ||
         status_field(status, "SigBlk:", 16, &blocked) != 0)
         return 0;
     if (seccomp_forbids(status)) {
@@ -355,7 +340,7 @@ TL_HIDDEN void tl_running_capture(struct tl_snap *snaps, int n, pid_t requester,
     const char *why = unavailable();
     char status[2048];
     own_seccomp = own_filters = 0;
-    if (read_task_file(self, "status", status, sizeof status) == 0) {
+    if (tl_task_file(self, "status", status, sizeof status) == 0) {
         status_field(status, "Seccomp:", 10, &own_seccomp);
         status_field(status, "Seccomp_filters:", 10, &own_filters);
     }

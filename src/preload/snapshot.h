@@ -35,6 +35,9 @@ TL_HIDDEN int tl_snap_still(const struct tl_snap *s);
 
 /* 1 when tid is no longer a thread of this process. */
 TL_HIDDEN int tl_tid_gone(pid_t tid);
+/* /proc/self/task/TID/<what>, as much as fits in buf, NUL-terminated;
+ * 0, or -1 when it cannot be read or is empty. */
+TL_HIDDEN int tl_task_file(pid_t tid, const char *what, char *buf, size_t size);
 /* The kernel's name of thread tid (/proc/self/task/TID/comm) into name;
  * left as it is when it cannot be read. */
 TL_HIDDEN void tl_thread_comm(pid_t tid, char *name, size_t size);
