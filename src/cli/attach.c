@@ -150,14 +150,7 @@ static char task_state(pid_t pid, pid_t tid)
 {
     char path[96], buf[512];
     snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return '?';
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && rp[2] ? rp[2] : '?';
+    return tl_read_small(path, buf, sizeof buf) ? '?' : tl_stat_state(buf);
 }
 
 /* The kernel's view of a thread we could not stop. */

@@ -32,6 +32,12 @@ int tl_parse_long(const char *s, long lo, long hi, long *out);
 /* Monotonic milliseconds. */
 long tl_now_ms(void);
 void tl_sleep_ms(long ms);
+/* A small file (a /proc one) whole into buf, NUL-terminated: 0, or -1
+ * when it cannot be opened or read. */
+int tl_read_small(const char *path, char *buf, size_t n);
+/* The state letter of /proc/PID/stat text (after the comm's ')'), '?'
+ * when the text is not one. */
+char tl_stat_state(const char *stat_text);
 /* Recursively remove a directory tree we created (files one level deep). */
 void tl_remove_dir(const char *dir);
 /* malloc that exits with a message on failure. */

@@ -20,15 +20,7 @@ static uint64_t proc_start_ticks(int pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    return tl_proc_start_ticks(buf);
+    return tl_read_small(path, buf, sizeof buf) ? 0 : tl_proc_start_ticks(buf);
 }
 
 /* A consistent copy: the sampler may be writing while we read. */

@@ -229,17 +229,12 @@ static int alive(tl_run_result *r, int pid)
     tl_proc_seen *s = tl_tree_find(r, pid);
     if (s && s->reaped)
         return 0;
-    char path[64];
+    char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    if (tl_read_small(path, buf, sizeof buf))
         return 0;
-    char buf[512];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    char state = tl_stat_state(buf);
+    return state != '?' && state != 'Z' && state != 'X';
 }
 
 /* When each process of the tree is next asked for a dump. */

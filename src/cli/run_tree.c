@@ -15,25 +15,12 @@ typedef struct pinfo {
     int pid, ppid;
 } pinfo;
 
-static int read_small(const char *path, char *buf, size_t n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t k = read(fd, buf, n - 1);
-    close(fd);
-    if (k < 0)
-        return -1;
-    buf[k] = 0;
-    return 0;
-}
-
 /* ppid and comm from /proc/PID/stat; -1 when gone. */
 static int stat_of(int pid, int *ppid, char *comm, size_t n)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    if (read_small(path, buf, sizeof buf))
+    if (tl_read_small(path, buf, sizeof buf))
         return -1;
     char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
     if (!open_paren || !close_paren || close_paren[1] != ' ')
@@ -50,7 +37,7 @@ static void status_of(int pid, unsigned *uid, int *threads)
 {
     char path[64], buf[4096];
     snprintf(path, sizeof path, "/proc/%d/status", pid);
-    if (read_small(path, buf, sizeof buf))
+    if (tl_read_small(path, buf, sizeof buf))
         return;
     char *p = strstr(buf, "\nUid:");
     if (p)

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -73,6 +74,25 @@ void tl_sleep_ms(long ms)
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
     while (nanosleep(&ts, &ts) && errno == EINTR)
         ;
+}
+
+int tl_read_small(const char *path, char *buf, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t k = read(fd, buf, n - 1);
+    close(fd);
+    if (k < 0)
+        return -1;
+    buf[k] = 0;
+    return 0;
+}
+
+char tl_stat_state(const char *stat_text)
+{
+    const char *rp = strrchr(stat_text, ')');
+    return rp && rp[1] == ' ' && rp[2] ? rp[2] : '?';
 }
 
 void tl_remove_dir(const char *dir)
