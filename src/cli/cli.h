@@ -70,8 +70,6 @@ int tl_group_find(const tl_dump *d, const tl_group *g);
 int tl_group_ignored(const tl_group *g, char *const *globs, int n_globs);
 /* The index of the first glob (in list order) that matches, or -1. */
 int tl_group_match(const tl_group *g, char *const *globs, int n_globs);
-/* 1 when the group holds the process's main thread. */
-int tl_group_is_main(const tl_group *g);
 
 /* ---- verdict.c: the growth statistic ---- */
 typedef struct tl_growth_opts {

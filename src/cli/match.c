@@ -69,8 +69,3 @@ int tl_group_ignored(const tl_group *g, char *const *globs, int n_globs)
 {
     return tl_group_match(g, globs, n_globs) >= 0;
 }
-
-int tl_group_is_main(const tl_group *g)
-{
-    return g->has_main;
-}
