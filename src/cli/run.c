@@ -203,14 +203,7 @@ static int reap(tl_run_result *r, int *status, long now)
             got_primary = 1;
             continue;
         }
-        tl_proc_seen *s = tl_tree_find(r, w);
-        if (!s) {
-            r->seen = tl_xrealloc(r->seen, (size_t)r->n_seen + 1, sizeof *r->seen);
-            s = &r->seen[r->n_seen++];
-            memset(s, 0, sizeof *s);
-            s->pid = w;
-            s->first_ms = s->last_ms = now;
-        }
+        tl_proc_seen *s = tl_tree_note(r, w, now);
         s->reaped = 1;
         s->status = st;
     }

@@ -98,6 +98,8 @@ typedef struct tl_proc_seen {
 /* Look over /proc for the run's descendants and update r->seen. */
 void tl_tree_scan(tl_run_result *r, long now_ms);
 tl_proc_seen *tl_tree_find(tl_run_result *r, int pid);
+/* pid's entry, added (first and last seen now) when it has none. */
+tl_proc_seen *tl_tree_note(tl_run_result *r, int pid, long now_ms);
 
 /* Spawn, sample, stop. 0, or the exit status for "cannot start" (2). */
 int tl_run_program(const tl_run_opts *o, tl_run_result *r);

@@ -47,12 +47,25 @@ static void status_of(int pid, unsigned *uid, int *threads)
         *threads = atoi(p + 9);
 }
 
-static tl_proc_seen *seen_of(tl_run_result *r, int pid)
+tl_proc_seen *tl_tree_find(tl_run_result *r, int pid)
 {
     for (int i = 0; i < r->n_seen; i++)
         if (r->seen[i].pid == pid)
             return &r->seen[i];
     return NULL;
+}
+
+tl_proc_seen *tl_tree_note(tl_run_result *r, int pid, long now_ms)
+{
+    tl_proc_seen *s = tl_tree_find(r, pid);
+    if (!s) {
+        r->seen = tl_xrealloc(r->seen, (size_t)r->n_seen + 1, sizeof *r->seen);
+        s = &r->seen[r->n_seen++];
+        memset(s, 0, sizeof *s);
+        s->pid = pid;
+        s->first_ms = s->last_ms = now_ms;
+    }
+    return s;
 }
 
 /* Every process with its parent, from /proc; NULL when it cannot be read. */
@@ -106,14 +119,7 @@ static char *descendants(const pinfo *all, int n)
 /* pid seen now: its name, user, most threads, and whether it has the library. */
 static void note_seen(tl_run_result *r, int pid, long now_ms)
 {
-    tl_proc_seen *s = seen_of(r, pid);
-    if (!s) {
-        r->seen = tl_xrealloc(r->seen, (size_t)r->n_seen + 1, sizeof *r->seen);
-        s = &r->seen[r->n_seen++];
-        memset(s, 0, sizeof *s);
-        s->pid = pid;
-        s->first_ms = now_ms;
-    }
+    tl_proc_seen *s = tl_tree_note(r, pid, now_ms);
     int ppid, threads = 0;
     stat_of(s->pid, &ppid, s->comm, sizeof s->comm);
     status_of(s->pid, &s->uid, &threads);
@@ -136,9 +142,4 @@ void tl_tree_scan(tl_run_result *r, long now_ms)
             note_seen(r, all[i].pid, now_ms);
     free(mine);
     free(all);
-}
-
-tl_proc_seen *tl_tree_find(tl_run_result *r, int pid)
-{
-    return seen_of(r, pid);
 }
