@@ -8,22 +8,15 @@
 #include <unistd.h>
 
 #include "cli/attach.h"
+#include "cli/cli.h"
 
 /* 1 when our effective capabilities hold CAP_SYS_PTRACE (bit 19). */
 static int have_cap_sys_ptrace(void)
 {
-    char line[256];
-    FILE *f = fopen("/proc/self/status", "r");
-    int yes = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "CapEff:", 7) == 0) {
-            unsigned long long caps = strtoull(line + 7, NULL, 16);
-            yes = (caps >> 19) & 1;
-            break;
-        }
-    if (f)
-        fclose(f);
-    return yes;
+    char buf[16384];
+    const char *v =
+        tl_read_small("/proc/self/status", buf, sizeof buf) ? NULL : tl_status_field(buf, "CapEff");
+    return v && (strtoull(v, NULL, 16) >> 19) & 1;
 }
 
 static int yama_scope(void)

@@ -5,22 +5,14 @@
 #include <string.h>
 
 #include "cli/attach.h"
+#include "cli/cli.h"
 
 long tl_attach_status(pid_t pid, const char *key)
 {
-    char path[64], line[256];
+    char path[64], buf[16384];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    size_t klen = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-            v = strtol(line + klen + 1, NULL, 10);
-            break;
-        }
-    if (f)
-        fclose(f);
-    return v;
+    const char *v = tl_read_small(path, buf, sizeof buf) ? NULL : tl_status_field(buf, key);
+    return v ? strtol(v, NULL, 10) : -1;
 }
 
 int tl_attach_comm(pid_t pid, pid_t tid, char *name, size_t size)

@@ -38,6 +38,9 @@ int tl_read_small(const char *path, char *buf, size_t n);
 /* The state letter of /proc/PID/stat text (after the comm's ')'), '?'
  * when the text is not one. */
 char tl_stat_state(const char *stat_text);
+/* The value of field name in /proc/PID/status text (just past "name:"),
+ * NULL when it has none. */
+const char *tl_status_field(const char *status, const char *name);
 /* Recursively remove a directory tree we created (files one level deep). */
 void tl_remove_dir(const char *dir);
 /* malloc that exits with a message on failure. */

@@ -59,15 +59,6 @@ static char *read_proc(int pid, const char *what, size_t *len)
     return buf;
 }
 
-static const char *status_field(const char *st, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = st; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, name, n) == 0 && p[n] == ':')
-            return p + n + 1;
-    return NULL;
-}
-
 /* An id as the process's user namespace sees it (uid_map as read by us). */
 static unsigned ns_id(int pid, unsigned id)
 {
@@ -99,17 +90,17 @@ static int probe(int pid, target *t)
         return -1;
     const char *v;
     unsigned uid[4], gid[4]; /* real, effective, saved, filesystem */
-    int bad = !(v = status_field(st, "Uid")) ||
+    int bad = !(v = tl_status_field(st, "Uid")) ||
               sscanf(v, "%u %u %u %u", &uid[0], &uid[1], &uid[2], &uid[3]) != 4 ||
-              !(v = status_field(st, "Gid")) ||
+              !(v = tl_status_field(st, "Gid")) ||
               sscanf(v, "%u %u %u %u", &gid[0], &gid[1], &gid[2], &gid[3]) != 4;
     if (!bad) {
         t->euid = uid[1];
         t->egid = gid[1];
     }
-    if ((v = status_field(st, "Threads")))
+    if ((v = tl_status_field(st, "Threads")))
         t->threads = atoi(v);
-    if ((v = status_field(st, "NSpid"))) {
+    if ((v = tl_status_field(st, "NSpid"))) {
         const char *eol = strchr(v, '\n');
         for (const char *p = v; *p && (!eol || p < eol); p++) /* the innermost is last */
             if (p[0] != ' ' && p[0] != '\t' && (p == v || p[-1] == ' ' || p[-1] == '\t'))

@@ -39,12 +39,11 @@ static void status_of(int pid, unsigned *uid, int *threads)
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     if (tl_read_small(path, buf, sizeof buf))
         return;
-    char *p = strstr(buf, "\nUid:");
-    if (p)
-        *uid = (unsigned)strtoul(p + 5, NULL, 10);
-    p = strstr(buf, "\nThreads:");
-    if (p)
-        *threads = atoi(p + 9);
+    const char *v = tl_status_field(buf, "Uid");
+    if (v)
+        *uid = (unsigned)strtoul(v, NULL, 10);
+    if ((v = tl_status_field(buf, "Threads")))
+        *threads = atoi(v);
 }
 
 tl_proc_seen *tl_tree_find(tl_run_result *r, int pid)

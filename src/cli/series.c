@@ -102,21 +102,13 @@ int tl_series_poll(tl_series *s, const char *path)
 /* 1 when pid is a live process with a single thread, read after `now`. */
 static int single_threaded(int pid)
 {
-    char path[64], line[256];
+    char path[64], buf[16384];
     snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    if (tl_read_small(path, buf, sizeof buf))
         return 0;
-    int threads = -1;
-    char state = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (sscanf(line, "State: %c", &state) == 1)
-            continue;
-        if (sscanf(line, "Threads: %d", &threads) == 1)
-            break;
-    }
-    fclose(f);
-    return threads == 1 && state != 'Z' && state != 'X';
+    const char *state = tl_status_field(buf, "State"), *threads = tl_status_field(buf, "Threads");
+    char st = state ? state[strspn(state, " \t")] : 0;
+    return threads && atoi(threads) == 1 && st != 'Z' && st != 'X';
 }
 
 void tl_series_fill_quiet(tl_series *s, long interval_ms)

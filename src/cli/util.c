@@ -95,6 +95,15 @@ char tl_stat_state(const char *stat_text)
     return rp && rp[1] == ' ' && rp[2] ? rp[2] : '?';
 }
 
+const char *tl_status_field(const char *status, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = status; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && p[n] == ':')
+            return p + n + 1;
+    return NULL;
+}
+
 void tl_remove_dir(const char *dir)
 {
     DIR *d = opendir(dir);
