@@ -20,6 +20,7 @@
 #include "preload/config.h"
 #include "preload/log.h"
 #include "preload/real.h"
+#include "preload/snapshot.h"
 
 /* MAX_CREATED bounds the pages a process maps when something keeps
  * removing its announcement (a page a handler may use is never unmapped). */
@@ -71,15 +72,7 @@ TL_HIDDEN int tl_channel_sleep(int ms)
 TL_HIDDEN uint64_t tl_own_start_ticks(void)
 {
     char buf[1024];
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = tl_real.read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    return tl_proc_start_ticks(buf);
+    return tl_proc_file("/proc/self/stat", buf, sizeof buf) ? 0 : tl_proc_start_ticks(buf);
 }
 
 /* Announcements and requests of processes that ended without removing them

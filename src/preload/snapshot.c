@@ -66,6 +66,11 @@ TL_HIDDEN int tl_task_file(pid_t tid, const char *what, char *buf, size_t size)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, what);
+    return tl_proc_file(path, buf, size);
+}
+
+TL_HIDDEN int tl_proc_file(const char *path, char *buf, size_t size)
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
