@@ -4,26 +4,18 @@
  * would not see without them; and with them off nothing changes. */
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/cli_exec.h"
+#include "lib/run.h"
 #include "lib/tlt.h"
 
 TestSuite(running, .fini = tlt_cleanup, .timeout = 120);
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* `threadleak dump [--running] [--json] PID`, retried for up to 5 s while
  * the process has not announced itself to the command yet. */
@@ -40,9 +32,9 @@ static cli_result *dump_of(tlt_proc *p, int running, int json)
     argv[n++] = pid;
     argv[n] = NULL;
     cli_result *r = cli_new();
-    for (long end = now_ms() + 5000;;) {
+    for (long end = tlt_now_ms() + 5000;;) {
         cli_exec(r, NULL, 0, argv, NULL);
-        if (r->status == 0 || now_ms() > end)
+        if (r->status == 0 || tlt_now_ms() > end)
             break;
         usleep(100 * 1000);
     }
@@ -81,16 +73,7 @@ static json_t *spinning_group(json_t *d)
 static const char *finish(tlt_proc *p, const char *last)
 {
     kill(p->pid, SIGTERM);
-    for (long end = now_ms() + 10000; !strstr(p->out, last) && now_ms() < end;) {
-        struct pollfd pfd = {p->out_fd, POLLIN, 0};
-        if (poll(&pfd, 1, 100) <= 0)
-            continue;
-        ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-        if (n <= 0)
-            break;
-        p->out[p->out_len += (size_t)n] = 0;
-    }
-    tlt_expect(p, strstr(p->out, last) != NULL, "the program did not print \"%s\":\n%s", last,
+    tlt_expect(p, tlt_wait_stdout(p, last, 10000), "the program did not print \"%s\":\n%s", last,
                p->out);
     return p->out;
 }
@@ -114,19 +97,27 @@ Test(running, env_var_shows_where_a_running_thread_spins)
     tlt_stop(p);
 }
 
+/* running_spin started with RLIMIT_SIGPENDING at 0 (the limit is
+ * inherited; ours is restored once it has started). */
+static tlt_proc *start_without_sigpending(const char *const *env)
+{
+    struct rlimit was, none;
+    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
+    none = (struct rlimit){0, was.rlim_max};
+    cr_assert(setrlimit(RLIMIT_SIGPENDING, &none) == 0);
+    tlt_proc *p = tlt_start("running_spin", env);
+    setrlimit(RLIMIT_SIGPENDING, &was);
+    return p;
+}
+
 /* A capture signal the kernel could not queue with its siginfo (the
  * user's pending-signal limit, RLIMIT_SIGPENDING, reached) arrives as a
  * plain SI_USER from pid 0: it is still an answer, never a dump the program
  * did not ask for. */
 Test(running, a_capture_signal_that_lost_its_siginfo_still_answers)
 {
-    struct rlimit was, none;
-    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
-    none = (struct rlimit){0, was.rlim_max};
-    cr_assert(setrlimit(RLIMIT_SIGPENDING, &none) == 0);
     const char *env[] = {"THREADLEAK_RUNNING_STACKS=1", NULL};
-    tlt_proc *p = tlt_start("running_spin", env);
-    setrlimit(RLIMIT_SIGPENDING, &was);
+    tlt_proc *p = start_without_sigpending(env);
     json_t *g = NULL;
     for (int i = 0; i < 5 && !g; i++)
         g = spinning_group(tlt_dump(p));
@@ -143,13 +134,10 @@ Test(running, a_capture_signal_that_lost_its_siginfo_still_answers)
  * raised, the next dump asks again and is answered. */
 Test(running, a_refused_capture_signal_is_asked_again)
 {
-    struct rlimit was, none;
-    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
-    none = (struct rlimit){0, was.rlim_max};
-    cr_assert(setrlimit(RLIMIT_SIGPENDING, &none) == 0);
     const char *env[] = {"THREADLEAK_SIGNAL=RTMIN+3", NULL};
-    tlt_proc *p = tlt_start("running_spin", env);
-    setrlimit(RLIMIT_SIGPENDING, &was);
+    tlt_proc *p = start_without_sigpending(env);
+    struct rlimit was;
+    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
     json_t *d = dump_json(p, 1);
     tlt_expect(p, spinning_group(d) == NULL, "captured past the limit");
     json_decref(d);
