@@ -25,13 +25,7 @@
 
 static const char *go_or_skip(void)
 {
-    static char path[4096];
-    const char *go = tlt_which("go");
-    if (!go)
-        cr_skip_test("go is not installed (Debian package golang-go): go tool pprof cannot "
-                     "read the profiles");
-    snprintf(path, sizeof path, "%s", go);
-    return path;
+    return tlt_need("go", "Debian package golang-go; go tool pprof cannot read the profiles");
 }
 
 static void write_file(const char *path, const char *bytes, size_t n)
@@ -229,13 +223,7 @@ Test(pprof, errors)
 
 static const char *chromium_or_skip(void)
 {
-    static char path[4096];
-    const char *c = tlt_which("chromium");
-    if (!c)
-        cr_skip_test("chromium is not installed (Debian package chromium): the HTML report "
-                     "cannot be rendered");
-    snprintf(path, sizeof path, "%s", c);
-    return path;
+    return tlt_need("chromium", "Debian package chromium; the HTML report cannot be rendered");
 }
 
 /* The DOM Chromium builds from the page (in r->out), or a screenshot. Flags
@@ -739,12 +727,7 @@ Test(serve, counters_file_rules)
 
 static const char *promtool_or_skip(void)
 {
-    static char path[4096];
-    const char *p = tlt_which("promtool");
-    if (!p)
-        cr_skip_test("promtool is not installed (Debian package prometheus)");
-    snprintf(path, sizeof path, "%s", p);
-    return path;
+    return tlt_need("promtool", "Debian package prometheus");
 }
 
 /* contrib's alert rules: valid, and they fire on a leak only (promtool's

@@ -57,11 +57,7 @@ static int rerun_passes(const char *python, const char *id, const char *const *e
 
 Test(hosts, cpython_thread_tests)
 {
-    const char *py = tlt_which("python3");
-    if (!py)
-        cr_skip_test("python3 is not installed");
-    char python[4200];
-    snprintf(python, sizeof python, "%s", py);
+    const char *python = tlt_need("python3", "Debian package python3");
     const char *probe[] = {python, "-c", "import test.test_thread, test.test_queue", NULL};
     tlt_result r = tlt_run_in(probe, NULL, 0, NULL, 60000);
     if (!tlt_exited_0(&r)) {

@@ -394,9 +394,7 @@ static int free_port(void)
  * dumps at 0.5 s, 1 s, 2 s, it must serve every request until --duration. */
 Test(trigger, memcached_serves_until_the_duration_ends)
 {
-    const char *mc = tlt_which("memcached");
-    if (!mc)
-        cr_skip_test("memcached is not installed (Debian: memcached; scripts/install-deps.sh)");
+    const char *mc = tlt_need("memcached", "Debian: memcached; scripts/install-deps.sh");
     struct client c = {.port = free_port(), .stop_after = 3800, .t0 = tlt_now_ms()};
     char port[16];
     snprintf(port, sizeof port, "%d", c.port);

@@ -116,6 +116,16 @@ const char *tlt_which(const char *name)
     return found;
 }
 
+const char *tlt_need(const char *name, const char *why)
+{
+    const char *path = tlt_which(name);
+    if (!path)
+        cr_skip_test("%s is not installed (%s)", name, why);
+    char *own = strdup(path);
+    cr_assert(own);
+    return own;
+}
+
 /* ---- small utilities ---- */
 
 static int file_exists(const char *path)
