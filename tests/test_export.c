@@ -752,18 +752,6 @@ Test(serve, contrib_alert_rules)
     cli_free(r);
 }
 
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-              getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* The value of an instant query's single result, -1 when there is none. */
 static double prom_query(int port, const char *query_escaped)
 {
@@ -793,7 +781,7 @@ Test(serve, prometheus_scrapes_a_leak)
     cli_result *r = cli_new();
     served s = {0};
     serve_start(r, &s, "127.0.0.1:0");
-    int port = free_port();
+    int port = tlt_free_port();
     char cfg[700], data[700], log[700], listen[64], cfg_arg[720], data_arg[720];
     snprintf(cfg, sizeof cfg, "%s", cli_path(r, "prometheus.yml"));
     snprintf(data, sizeof data, "%s", cli_path(r, "tsdb"));
