@@ -68,6 +68,19 @@ static json_t *spinning_group(json_t *d)
     return NULL;
 }
 
+/* `threadleak dump --running --json`, asked up to 5 times until it has
+ * the running group in spin_here: a thread descheduled for the whole
+ * capture on a loaded machine answers one dump of a few. The last dump. */
+static json_t *dump_spinning(tlt_proc *p)
+{
+    json_t *d = dump_json(p, 1);
+    for (int i = 0; i < 4 && !spinning_group(d); i++) {
+        json_decref(d);
+        d = dump_json(p, 1);
+    }
+    return d;
+}
+
 /* Ends the program with SIGTERM and returns its stdout once it has printed
  * `last` (up to 10 s). */
 static const char *finish(tlt_proc *p, const char *last)
@@ -142,11 +155,7 @@ Test(running, a_refused_capture_signal_is_asked_again)
     tlt_expect(p, spinning_group(d) == NULL, "captured past the limit");
     json_decref(d);
     cr_assert(prlimit(p->pid, RLIMIT_SIGPENDING, &was, NULL) == 0);
-    d = dump_json(p, 1);
-    for (int i = 0; i < 4 && !spinning_group(d); i++) {
-        json_decref(d);
-        d = dump_json(p, 1);
-    }
+    d = dump_spinning(p);
     tlt_expect(p, spinning_group(d) != NULL, "no capture once the limit was raised");
     json_decref(d);
     tlt_stop(p);
@@ -155,11 +164,7 @@ Test(running, a_refused_capture_signal_is_asked_again)
 Test(running, dump_running_flag_asks_for_them)
 {
     tlt_proc *p = tlt_start("running_spin", NULL);
-    json_t *d = dump_json(p, 1);
-    for (int i = 0; i < 4 && !spinning_group(d); i++) {
-        json_decref(d);
-        d = dump_json(p, 1);
-    }
+    json_t *d = dump_spinning(p);
     tlt_expect(p, spinning_group(d) != NULL, "no threadleak dump --running captured spin_here");
     /* The command renders it: text, and flame graphs of where they run. */
     cli_result *rep = cli_new();
@@ -344,11 +349,7 @@ Test(running, the_copy_never_reads_past_the_stack_top)
         tlt_stop(p);
         cr_skip_test("userfaultfd refused here (vm.unprivileged_userfaultfd=0, not root)");
     }
-    json_t *d = NULL;
-    for (int i = 0; i < 5 && !(d && spinning_group(d)); i++) {
-        json_decref(d);
-        d = dump_json(p, 1);
-    }
+    json_t *d = dump_spinning(p);
     tlt_expect(p, spinning_group(d) != NULL, "no capture of the spinning thread");
     json_decref(d);
     const char *out = finish(p, "faults ");
