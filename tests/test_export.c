@@ -252,14 +252,6 @@ static void chromium(cli_result *r, const char *chrome, const char *html, const 
     cr_assert_eq(r->status, 0, "chromium failed on %s:\n%s", html, r->err);
 }
 
-static int count(const char *s, const char *what)
-{
-    int n = 0;
-    for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
-        n++;
-    return n;
-}
-
 TestSuite(html, .timeout = 120);
 
 /* run --html on a leaking program: the rendered page has one point per
@@ -302,9 +294,9 @@ Test(html, run_html_rendered_by_chromium)
     chromium(r, chrome, html, NULL);
     const char *dom = r->out;
     cr_expect(strstr(dom, "<svg id=\"chart\""), "%s", dom);
-    cr_expect_eq(count(dom, "<circle class=\"sample\""), samples, "one point per sample");
-    cr_expect_eq(count(dom, "<rect class=\"window\""), 1, "the judged window");
-    cr_expect_eq(count(dom, "<line class=\"trend\""), 1, "the trend line");
+    cr_expect_eq(tlt_count_in(dom, "<circle class=\"sample\""), samples, "one point per sample");
+    cr_expect_eq(tlt_count_in(dom, "<rect class=\"window\""), 1, "the judged window");
+    cr_expect_eq(tlt_count_in(dom, "<line class=\"trend\""), 1, "the trend line");
     cr_expect(strstr(dom, "<span class=\"verdict leak\" id=\"verdict\">leak</span>"), "%s", dom);
     cr_expect(strstr(dom, "<li>threads keep growing: "), "%s", dom);
     cr_expect(strstr(dom, "<h2>Suspects</h2>"), "%s", dom);
@@ -350,7 +342,7 @@ Test(html, report_html_with_a_series)
     dump[strcspn(dump, "\n")] = 0;
     cr_assert(dump[0], "no exit dump in %s", out);
     char *series_text = tlt_must_read(series);
-    int lines = count(series_text, "\n");
+    int lines = tlt_count_in(series_text, "\n");
     free(series_text);
 
     const char *b[] = {cli_threadleak(), "report", "--format", "html",
@@ -361,7 +353,8 @@ Test(html, report_html_with_a_series)
     fwrite(r->out, 1, r->out_len, f);
     fclose(f);
     chromium(r, chrome, html, NULL);
-    cr_expect_eq(count(r->out, "<circle class=\"sample\""), lines, "one point per series line");
+    cr_expect_eq(tlt_count_in(r->out, "<circle class=\"sample\""), lines,
+                 "one point per series line");
     cr_expect(strstr(r->out, "id=\"verdict\">leak</span>"), "%s", r->out);
     cr_expect(strstr(r->out, "<h2>Groups</h2>"), "%s", r->out);
     cr_expect(strstr(r->out, "leaky_worker"), "%s", r->out);
@@ -376,7 +369,7 @@ Test(html, report_html_with_a_series)
     cr_assert_eq(r->status, 0, "%s", r->err);
     cr_expect(strstr(r->out, "id=\"verdict\">not judged</span>"), "%s", r->out);
     cr_expect(strstr(r->out, "No series: give one with --series"), "%s", r->out);
-    cr_expect_eq(count(r->out, "<details class=\"suspect\""), 5, "every group");
+    cr_expect_eq(tlt_count_in(r->out, "<details class=\"suspect\""), 5, "every group");
     cr_expect(strstr(r->out, "117 threads &#183; blocked in cond (pthread_cond_wait) in "
                              "<b>chan_send</b>"),
               "%s", r->out);

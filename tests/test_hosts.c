@@ -83,11 +83,8 @@ Test(hosts, cpython_thread_tests)
     const char *env[] = {out, NULL};
     tlt_result bare = tlt_run_in(argv, NULL, 0, dir, 800000);
     tlt_result pre = tlt_run_in(argv, env, 1, dir, 800000);
-    int ok_bare = 0, ok_pre = 0;
-    for (const char *q = bare.out; (q = strstr(q, " ... ok\n")); q++)
-        ok_bare++;
-    for (const char *q = pre.out; (q = strstr(q, " ... ok\n")); q++)
-        ok_pre++;
+    int ok_bare = tlt_count_in(bare.out, " ... ok\n");
+    int ok_pre = tlt_count_in(pre.out, " ... ok\n");
     cr_expect(ok_bare > 50, "too few tests passed bare (%d):\n%.3000s", ok_bare, bare.out);
     cr_expect(!pre.timed_out, "the preloaded run did not finish");
     /* A test that failed preloaded but not bare must pass when run alone

@@ -3,7 +3,6 @@
  * never sees an EINTR, a lost wake-up, a stray signal or a handler call it
  * would not see without them; and with them off nothing changes. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/cli_exec.h"
+#include "lib/files.h"
 #include "lib/run.h"
 #include "lib/tlt.h"
 
@@ -284,13 +284,7 @@ static int task_count(tlt_proc *p)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)p->pid);
-    int n = 0;
-    DIR *dir = opendir(path);
-    for (struct dirent *e; dir && (e = readdir(dir));)
-        n += e->d_name[0] != '.';
-    if (dir)
-        closedir(dir);
-    return n;
+    return tlt_count_files(path, NULL);
 }
 
 Test(running, a_thread_under_its_own_seccomp_filter_is_named_and_never_signalled)
