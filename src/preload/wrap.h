@@ -161,9 +161,11 @@ struct tl_countdown {
     struct timespec left;
 };
 
-static inline struct tl_countdown tl_countdown_start(void)
+/* timed: whether there is a timeout to count down; an infinite wait (the
+ * event loop's epoll_wait(-1)) does not read the clock. */
+static inline struct tl_countdown tl_countdown_start(int timed)
 {
-    return (struct tl_countdown){.retry = tl_retry_start(), .start = tl_mono_ns()};
+    return (struct tl_countdown){.retry = tl_retry_start(), .start = timed ? tl_mono_ns() : 0};
 }
 
 /* The timeout (NULL: none) for the next try. The first gets the program's

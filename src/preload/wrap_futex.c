@@ -37,9 +37,9 @@ static int futex_op_waits(long op)
 static long futex_resumed(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
     struct tl_retry rt = tl_retry_start();
-    uint64_t start = tl_mono_ns();
     struct timespec left;
     int relative = nr == SYS_futex && (a2 & FUTEX_CMD_MASK) == FUTEX_WAIT && a4;
+    uint64_t start = relative ? tl_mono_ns() : 0; /* only a relative one counts down */
     for (;;) {
         tl_retry_try(&rt);
         long r = tl_real.syscall(nr, a1, a2, a3, a4, a5, a6);

@@ -38,7 +38,7 @@ static inline uint64_t first_fd(const struct pollfd *fds, nfds_t n)
 
 static inline int poll_resumed(struct pollfd *fds, nfds_t n, int timeout)
 {
-    struct tl_countdown c = tl_countdown_start();
+    struct tl_countdown c = tl_countdown_start(timeout >= 0);
     int r;
     do
         r = tl_real.poll(fds, n, countdown_ms(&c, timeout));
@@ -57,7 +57,7 @@ TL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 static inline int ppoll_resumed(struct pollfd *fds, nfds_t n, const struct timespec *ts,
                                 const sigset_t *mask)
 {
-    struct tl_countdown c = tl_countdown_start();
+    struct tl_countdown c = tl_countdown_start(ts != NULL);
     int r;
     do
         r = tl_real.ppoll(fds, n, tl_countdown_ts(&c, ts), mask);
@@ -87,7 +87,7 @@ TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 static inline int pselect_resumed(int n, fd_set *rd, fd_set *wr, fd_set *ex,
                                   const struct timespec *ts, const sigset_t *mask)
 {
-    struct tl_countdown c = tl_countdown_start();
+    struct tl_countdown c = tl_countdown_start(ts != NULL);
     int r;
     do
         r = tl_real.pselect(n, rd, wr, ex, tl_countdown_ts(&c, ts), mask);
@@ -106,7 +106,7 @@ TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct times
 
 static inline int epoll_wait_resumed(int ep, struct epoll_event *ev, int max, int timeout)
 {
-    struct tl_countdown c = tl_countdown_start();
+    struct tl_countdown c = tl_countdown_start(timeout >= 0);
     int r;
     do
         r = tl_real.epoll_wait(ep, ev, max, countdown_ms(&c, timeout));
@@ -127,7 +127,7 @@ TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 static inline int epoll_pwait_resumed(int ep, struct epoll_event *ev, int max, int timeout,
                                       const sigset_t *mask)
 {
-    struct tl_countdown c = tl_countdown_start();
+    struct tl_countdown c = tl_countdown_start(timeout >= 0);
     int r;
     do
         r = tl_real.epoll_pwait(ep, ev, max, countdown_ms(&c, timeout), mask);
@@ -149,7 +149,7 @@ TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
 static inline int epoll_pwait2_resumed(int ep, struct epoll_event *ev, int max,
                                        const struct timespec *ts, const sigset_t *mask)
 {
-    struct tl_countdown c = tl_countdown_start();
+    struct tl_countdown c = tl_countdown_start(ts != NULL);
     int r;
     do
         r = tl_real.epoll_pwait2(ep, ev, max, tl_countdown_ts(&c, ts), mask);

@@ -186,7 +186,7 @@ TL_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
 static inline int sigtimedwait_resumed(const sigset_t *set, siginfo_t *info,
                                        const struct timespec *ts)
 {
-    struct tl_countdown c = tl_countdown_start();
+    struct tl_countdown c = tl_countdown_start(ts != NULL);
     int r;
     do
         r = tl_real.sigtimedwait(set, info, tl_countdown_ts(&c, ts));
