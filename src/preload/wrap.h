@@ -189,4 +189,17 @@ static inline int tl_countdown_again(const struct tl_countdown *c, long r)
     return tl_retry_again(&c->retry, r);
 }
 
+/* TL_RESUMED for a wait with a relative timeout: `call` takes each try's
+ * timeout from the countdown named c (tl_countdown_ts, or a wrapper's own
+ * for milliseconds); timed: whether there is one (see tl_countdown_start). */
+#define TL_COUNTED_DOWN(c, timed, call)                                                            \
+    ({                                                                                             \
+        struct tl_countdown c = tl_countdown_start(timed);                                         \
+        __typeof__(call) r_;                                                                       \
+        do                                                                                         \
+            r_ = (call);                                                                           \
+        while (tl_countdown_again(&c, r_));                                                        \
+        r_;                                                                                        \
+    })
+
 #endif
