@@ -526,16 +526,16 @@ def main():
         if "tools" in only:
             log("bench: the same under helgrind, drd, ThreadSanitizer")
             bench_tools(args, results["micro"])
-    for name, fn in (("redis", bench_redis), ("dump", bench_dump), ("attach", bench_attach),
-                     ("memory", bench_memory)):
+    others = (("redis", bench_redis), ("dump", bench_dump), ("attach", bench_attach),
+              ("memory", bench_memory))
+    for name, fn in others:
         if name in only:
             log("bench: " + name)
             results[name] = fn(args)
     results["host"]["loadavg_end"] = os.getloadavg()
     results["seconds"] = round(time.time() - t0, 1)
 
-    rows = results["micro"] + [results[k] for k in ("redis", "dump", "attach", "memory")
-                               if k in results]
+    rows = results["micro"] + [results[k] for k, _ in others if k in results]
     missed = [r["name"] for r in rows if r.get("met") is False]
     results["missed"] = missed
     head = ("threadleak bench%s · %s · tree %s · %d CPUs · load %.2f→%.2f · %d rounds · %.0f s"

@@ -38,37 +38,9 @@ static cli_result *run(const char *const *env, ...)
 
 static json_t *verdict(cli_result *r)
 {
-    json_t *v = cli_json(cli_path(r, "v.json"));
-    cr_assert(v, "no verdict JSON; status %d, stderr:\n%s", r->status, r->err);
-    cr_assert_str_eq(json_string_value(json_object_get(v, "format")), "threadleak-verdict");
+    json_t *v = cli_verdict(r);
     cr_assert_eq(json_integer_value(json_object_get(v, "version")), 1);
     return v;
-}
-
-static const char *verdict_word(json_t *v)
-{
-    return json_string_value(json_object_get(v, "verdict"));
-}
-
-static int has_reason(json_t *v, const char *reason)
-{
-    json_t *a = json_object_get(v, "reasons"), *x;
-    size_t i;
-    json_array_foreach(a, i, x) if (strcmp(json_string_value(x), reason) == 0) return 1;
-    return 0;
-}
-
-static int stack_has(json_t *stack, const char *fn)
-{
-    json_t *f;
-    size_t i;
-    json_array_foreach(stack, i, f)
-    {
-        const char *name = json_string_value(json_object_get(f, "function"));
-        if (name && strcmp(name, fn) == 0)
-            return 1;
-    }
-    return 0;
 }
 
 static const char *frame0(json_t *group)
@@ -89,7 +61,7 @@ static void expect_top_suspect(cli_result *r, json_t *v, const char *fn0, const 
     if (fn0)
         cr_expect(frame0(s) && strcmp(frame0(s), fn0) == 0, "top suspect's frame #0 is %s, not %s",
                   frame0(s) ? frame0(s) : "(none)", fn0);
-    cr_expect(stack_has(json_object_get(s, "spawn_stack"), spawner),
+    cr_expect(tlt_stack_has(json_object_get(s, "spawn_stack"), spawner),
               "%s not on the top suspect's creation stack", spawner);
     cr_expect_str_eq(json_string_value(json_object_get(s, "state")), state);
     cr_expect_gt(json_integer_value(json_object_get(s, "growth")), 0);
@@ -111,8 +83,8 @@ Test(run, leak_fast_growth_and_exit)
     cli_result *r = run(NULL, "--", tlt_prog_path("cli_leak_fast"), "exit", "3000", NULL);
     EXPECT_STATUS(r, 3);
     json_t *v = verdict(r);
-    cr_expect_str_eq(verdict_word(v), "leak");
-    cr_expect(has_reason(v, "growth") && has_reason(v, "exit"));
+    cr_expect_str_eq(cli_verdict_word(v), "leak");
+    cr_expect(cli_has_reason(v, "growth") && cli_has_reason(v, "exit"));
     json_t *g = json_object_get(v, "growth");
     cr_expect(json_is_true(json_object_get(g, "detected")));
     cr_expect_gt(json_number_value(json_object_get(g, "per_s")), 5);
@@ -134,7 +106,7 @@ Test(run, leak_fast_ended_by_exit_underscore_is_judged_by_growth)
     cli_result *r = run(NULL, "--", tlt_prog_path("cli_leak_fast"), "_exit", "2500", NULL);
     EXPECT_STATUS(r, 3);
     json_t *v = verdict(r);
-    cr_expect(has_reason(v, "growth") && !has_reason(v, "exit"));
+    cr_expect(cli_has_reason(v, "growth") && !cli_has_reason(v, "exit"));
     cr_expect(json_is_null(json_object_get(v, "at_exit")));
     expect_top_suspect(r, v, "leaky_worker", "handle_request", "blocked");
     json_decref(v);
@@ -147,7 +119,7 @@ Test(run, leak_killed_by_signal_and_fail_on_exit_passes_its_status)
         run(NULL, "--fail-on", "exit", "--", tlt_prog_path("cli_leak_fast"), "kill", "2500", NULL);
     EXPECT_STATUS(r, 128 + 9);
     json_t *v = verdict(r);
-    cr_expect_str_eq(verdict_word(v), "clean", "--fail-on exit: growth does not fail");
+    cr_expect_str_eq(cli_verdict_word(v), "clean", "--fail-on exit: growth does not fail");
     cr_expect(json_is_true(json_object_get(json_object_get(v, "growth"), "detected")));
     json_t *p = json_object_get(v, "program");
     cr_expect_eq(json_integer_value(json_object_get(p, "signal")), 9);
@@ -163,7 +135,7 @@ Test(run, leak_joinable_never_joined)
     cli_result *r = run(NULL, "--", tlt_prog_path("cli_leak_unjoined"), "_exit", "3000", NULL);
     EXPECT_STATUS(r, 3);
     json_t *v = verdict(r);
-    cr_expect(has_reason(v, "growth"));
+    cr_expect(cli_has_reason(v, "growth"));
     json_t *samples = json_object_get(v, "samples");
     json_t *last = json_array_get(samples, json_array_size(samples) - 1);
     cr_expect_gt(json_integer_value(json_object_get(last, "exited_unjoined")), 30);
@@ -179,14 +151,14 @@ Test(run, leak_at_exit_only)
     cli_result *r = run(NULL, "--", tlt_prog_path("cli_exit_leak"), "exit", "1200", NULL);
     EXPECT_STATUS(r, 3);
     json_t *v = verdict(r);
-    cr_expect(has_reason(v, "exit") && !has_reason(v, "growth"));
+    cr_expect(cli_has_reason(v, "exit") && !cli_has_reason(v, "growth"));
     json_t *at = json_object_get(v, "at_exit");
     cr_expect_eq(json_integer_value(json_object_get(at, "live")), 4, "main + 3");
     cr_expect_eq(json_integer_value(json_object_get(at, "leaked")), 3);
     json_t *s = json_array_get(json_object_get(v, "suspects"), 0);
     cr_assert(s, "%s", r->err);
-    cr_expect(stack_has(json_object_get(s, "stack"), "forgotten_listener"));
-    cr_expect(stack_has(json_object_get(s, "spawn_stack"), "start_listeners"));
+    cr_expect(tlt_stack_has(json_object_get(s, "stack"), "forgotten_listener"));
+    cr_expect(tlt_stack_has(json_object_get(s, "spawn_stack"), "start_listeners"));
     cr_expect_eq(json_integer_value(json_object_get(s, "count")), 3);
     json_decref(v);
     cli_free(r);
@@ -198,7 +170,7 @@ Test(run, ignore_blocked_and_creation_frames)
                         "exit", "800", NULL);
     EXPECT_STATUS(r, 0);
     json_t *v = verdict(r);
-    cr_expect_str_eq(verdict_word(v), "clean");
+    cr_expect_str_eq(cli_verdict_word(v), "clean");
     json_decref(v);
     cli_free(r);
     r = run(NULL, "--ignore", "nothing", "--ignore", "start_listen?rs", "--",
@@ -224,7 +196,7 @@ Test(run, fail_on_and_exit_code)
     r = run(NULL, "--fail-on", "none", "--", tlt_prog_path("cli_exit_leak"), "exit", "800", NULL);
     EXPECT_STATUS(r, 0);
     json_t *v = verdict(r);
-    cr_expect_str_eq(verdict_word(v), "clean");
+    cr_expect_str_eq(cli_verdict_word(v), "clean");
     cr_expect_eq(json_integer_value(json_object_get(json_object_get(v, "at_exit"), "leaked")), 3);
     json_decref(v);
     cli_free(r);
@@ -236,7 +208,7 @@ Test(run, leak_in_a_child_process_names_its_pid)
     cli_result *r = run(NULL, "--duration", "10s", "--", tlt_prog_path("cli_forker"), NULL);
     EXPECT_STATUS(r, 3);
     json_t *v = verdict(r);
-    cr_expect(has_reason(v, "growth"));
+    cr_expect(cli_has_reason(v, "growth"));
     long pid = json_integer_value(json_object_get(json_object_get(v, "program"), "pid"));
     json_t *o = json_array_get(json_object_get(v, "others"), 0);
     cr_assert(o, "no other process named; stderr:\n%s", r->err);
@@ -256,7 +228,7 @@ static void expect_clean(const char *mode)
     cli_result *r = run(NULL, "--", tlt_prog_path("cli_clean"), mode, "3000", NULL);
     EXPECT_STATUS(r, 0);
     json_t *v = verdict(r);
-    cr_expect_str_eq(verdict_word(v), "clean", "%s: stderr:\n%s", mode, r->err);
+    cr_expect_str_eq(cli_verdict_word(v), "clean", "%s: stderr:\n%s", mode, r->err);
     cr_expect_eq(json_array_size(json_object_get(v, "suspects")), 0);
     cr_expect(strstr(r->err, "threadleak: clean:"), "%s", r->err);
     json_decref(v);
@@ -293,12 +265,13 @@ Test(run, duration_leaking_server)
                         tlt_prog_path("cli_server"), "leak", NULL);
     EXPECT_STATUS(r, 3);
     json_t *v = verdict(r);
-    cr_expect(has_reason(v, "growth") && !has_reason(v, "exit"));
+    cr_expect(cli_has_reason(v, "growth") && !cli_has_reason(v, "exit"));
     cr_expect(json_is_true(json_object_get(json_object_get(v, "program"), "stopped")));
     cr_expect(json_is_null(json_object_get(v, "at_exit")));
     expect_top_suspect(r, v, NULL, "accept_connection", "blocked");
-    cr_expect(stack_has(json_object_get(json_array_get(json_object_get(v, "suspects"), 0), "stack"),
-                        "session_reader"));
+    cr_expect(
+        tlt_stack_has(json_object_get(json_array_get(json_object_get(v, "suspects"), 0), "stack"),
+                      "session_reader"));
     cr_expect(strstr(r->err, "to the pre-stop dump"), "%s", r->err);
     json_decref(v);
     cli_free(r);
@@ -309,7 +282,7 @@ Test(run, duration_clean_server_exits_0_and_interrupted_threads_are_no_leak)
     cli_result *r = run(NULL, "--duration", "2s", "--", tlt_prog_path("cli_server"), "pool", NULL);
     EXPECT_STATUS(r, 0); /* the server itself exits 143 */
     json_t *v = verdict(r);
-    cr_expect_str_eq(verdict_word(v), "clean", "%s", r->err);
+    cr_expect_str_eq(cli_verdict_word(v), "clean", "%s", r->err);
     cr_expect_eq(json_integer_value(json_object_get(json_object_get(v, "program"), "exit_code")),
                  143);
     json_decref(v);
@@ -474,12 +447,12 @@ Test(run, exit_leak_in_a_program_started_by_a_shell)
     cli_result *r = run(NULL, "--", "/bin/sh", "-c", script, NULL);
     EXPECT_STATUS(r, 3);
     json_t *v = verdict(r);
-    cr_expect(has_reason(v, "exit"));
+    cr_expect(cli_has_reason(v, "exit"));
     json_t *o = json_array_get(json_object_get(v, "others"), 0);
     cr_assert(o, "%s", r->err);
     cr_expect_eq(json_integer_value(json_object_get(o, "exit_leaked")), 3);
     json_t *s = json_array_get(json_object_get(o, "suspects"), 0);
-    cr_expect(s && stack_has(json_object_get(s, "stack"), "forgotten_listener"), "%s", r->err);
+    cr_expect(s && tlt_stack_has(json_object_get(s, "stack"), "forgotten_listener"), "%s", r->err);
     char want[96];
     snprintf(want, sizeof want, "left at exit in pid %lld (started by the program)",
              (long long)json_integer_value(json_object_get(o, "pid")));
@@ -498,7 +471,7 @@ Test(run, ignore_forgives_growth_made_of_ignored_threads)
                         "_exit", "2500", NULL);
     EXPECT_STATUS(r, 0);
     json_t *v = verdict(r);
-    cr_expect_str_eq(verdict_word(v), "clean", "%s", r->err);
+    cr_expect_str_eq(cli_verdict_word(v), "clean", "%s", r->err);
     cr_expect(strstr(r->err, "in ignored groups only (--ignore): not a leak"), "%s", r->err);
     json_decref(v);
     cli_free(r);
@@ -563,8 +536,8 @@ Test(run, killed_child_growth_names_its_suspects)
     cr_expect(json_is_true(json_object_get(o, "growth")), "%s", r->err);
     json_t *s = json_array_get(json_object_get(o, "suspects"), 0);
     cr_assert(s, "no suspects for the killed child:\n%s", r->err);
-    cr_expect(stack_has(json_object_get(s, "stack"), "tree_leaked_worker"), "%s", r->err);
-    cr_expect(stack_has(json_object_get(s, "spawn_stack"), "leak_for"), "%s", r->err);
+    cr_expect(tlt_stack_has(json_object_get(s, "stack"), "tree_leaked_worker"), "%s", r->err);
+    cr_expect(tlt_stack_has(json_object_get(s, "spawn_stack"), "leak_for"), "%s", r->err);
     cr_expect(!strstr(r->err, "over the last 0.0s"), "rates over the real window:\n%s", r->err);
     json_decref(v);
     cli_free(r);
@@ -580,7 +553,7 @@ static void expect_orphan_judged(cli_result *r)
     cr_expect(json_is_true(json_object_get(o, "outlived")), "%s", r->err);
     json_t *s = json_array_get(json_object_get(o, "suspects"), 0);
     cr_assert(s, "no suspects for the orphan:\n%s", r->err);
-    cr_expect(stack_has(json_object_get(s, "stack"), "tree_leaked_worker"), "%s", r->err);
+    cr_expect(tlt_stack_has(json_object_get(s, "stack"), "tree_leaked_worker"), "%s", r->err);
     char want[64];
     snprintf(want, sizeof want, "pid %ld (cli_tree) outlived", pid);
     cr_expect(strstr(r->err, want), "stderr lacks \"%s\":\n%s", want, r->err);
@@ -620,7 +593,7 @@ Test(run, program_aborting_early_is_unjudged_never_clean)
     cli_result *r = run(NULL, "--", tlt_prog_path("cli_tree"), "abort", NULL);
     EXPECT_STATUS(r, 128 + 6);
     json_t *v = verdict(r);
-    cr_expect_str_eq(verdict_word(v), "unjudged", "%s", r->err);
+    cr_expect_str_eq(cli_verdict_word(v), "unjudged", "%s", r->err);
     json_t *u = json_array_get(json_object_get(v, "unjudged"), 0);
     cr_assert(u, "%s", r->err);
     cr_expect(strstr(json_string_value(json_object_get(u, "why")), "SIGABRT"));
@@ -638,7 +611,7 @@ Test(run, preloaded_descendant_that_cannot_report_is_unjudged)
     cli_result *r = run(NULL, "--", "/bin/sh", "-c", cmd, NULL);
     EXPECT_STATUS(r, 4);
     json_t *v = verdict(r);
-    cr_expect_str_eq(verdict_word(v), "unjudged", "%s", r->err);
+    cr_expect_str_eq(cli_verdict_word(v), "unjudged", "%s", r->err);
     json_t *u = json_array_get(json_object_get(v, "unjudged"), 0);
     cr_assert(u, "%s", r->err);
     cr_expect(strstr(json_string_value(json_object_get(u, "why")), "never reported"), "%s", r->err);
@@ -661,14 +634,14 @@ Test(run, process_that_drops_privileges_still_reports)
     rmdir(dir);
     EXPECT_STATUS(r, 3);
     json_t *v = verdict(r);
-    cr_expect(has_reason(v, "growth") && has_reason(v, "exit"), "%s", r->err);
+    cr_expect(cli_has_reason(v, "growth") && cli_has_reason(v, "exit"), "%s", r->err);
     cr_expect_gt(json_array_size(json_object_get(v, "samples")), 6, "%s", r->err);
     json_t *s = json_array_get(json_object_get(v, "suspects"), 0);
     cr_assert(s, "no suspects from the dumps of a process running as nobody:\n%s", r->err);
     cr_expect_geq(json_integer_value(json_object_get(s, "count")), 20, "%s", r->err);
     /* its path is out of reach after the uid change; its file is not */
-    cr_expect(stack_has(json_object_get(s, "stack"), "tree_leaked_worker"), "%s", r->err);
-    cr_expect(stack_has(json_object_get(s, "spawn_stack"), "leak_for"), "%s", r->err);
+    cr_expect(tlt_stack_has(json_object_get(s, "stack"), "tree_leaked_worker"), "%s", r->err);
+    cr_expect(tlt_stack_has(json_object_get(s, "spawn_stack"), "leak_for"), "%s", r->err);
     json_decref(v);
     cli_free(r);
 }

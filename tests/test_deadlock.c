@@ -266,41 +266,16 @@ Test(deadlock, contention_never_a_cycle, .timeout = 600)
 
 /* ---- threadleak run ---- */
 
-static cli_result *run_cli(const char *const *args)
-{
-    cli_result *r = cli_new();
-    const char *argv[16] = {cli_threadleak(), "run", NULL};
-    int n = 2;
-    argv[n++] = "--json";
-    argv[n++] = strdup(cli_path(r, "verdict.json"));
-    for (int i = 0; args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    cli_exec(r, NULL, 0, argv, NULL);
-    free((char *)argv[3]);
-    return r;
-}
-
-static int has_reason(json_t *v, const char *reason)
-{
-    json_t *x;
-    size_t i;
-    json_array_foreach(json_object_get(v, "reasons"), i,
-                       x) if (strcmp(json_string_value(x), reason) == 0) return 1;
-    return 0;
-}
-
 Test(deadlock, run_verdict_names_the_cycle)
 {
     const char *args[] = {"--", tlt_prog_path("deadlock_cycle"), "mutex3", NULL};
-    cli_result *r = run_cli(args);
+    cli_result *r = cli_run(NULL, args);
     cr_expect_eq(r->status, 3, "status %d, stderr:\n%s", r->status, r->err);
     cr_expect(strstr(r->err, "threadleak: verdict: leak (deadlock): exit status 3"), "%s", r->err);
     cr_expect(strstr(r->err, "\ndeadlock: 3 threads\n"), "%s", r->err);
     cr_expect(strstr(r->err, "#0  take_in_order"), "%s", r->err);
-    json_t *v = cli_json(cli_path(r, "verdict.json"));
-    cr_assert(v, "no verdict JSON");
-    cr_expect(has_reason(v, "deadlock"));
+    json_t *v = cli_verdict(r);
+    cr_expect(cli_has_reason(v, "deadlock"));
     json_t *dl = json_object_get(json_object_get(v, "deadlock"), "deadlocks");
     cr_expect_eq(json_array_size(json_object_get(json_array_get(dl, 0), "threads")), 3);
     json_decref(v);
@@ -314,7 +289,7 @@ Test(deadlock, run_fail_on_without_deadlock_only_notes_it)
     const char *args[] = {"--fail-on", "growth,exit", "--duration",
                           "4s",        "--",          tlt_prog_path("deadlock_cycle"),
                           "rwlock",    NULL};
-    cli_result *r = run_cli(args);
+    cli_result *r = cli_run(NULL, args);
     cr_expect_eq(r->status, 0, "status %d, stderr:\n%s", r->status, r->err);
     cr_expect(strstr(r->err, "note (not failing, see --fail-on): deadlock: 2 threads"), "%s",
               r->err);
@@ -324,11 +299,10 @@ Test(deadlock, run_fail_on_without_deadlock_only_notes_it)
 Test(deadlock, run_contention_is_no_deadlock)
 {
     const char *args[] = {"--duration", "3s", "--", tlt_prog_path("deadlock_contention"), NULL};
-    cli_result *r = run_cli(args);
+    cli_result *r = cli_run(NULL, args);
     cr_expect(!strstr(r->err, "deadlock"), "%s", r->err);
-    json_t *v = cli_json(cli_path(r, "verdict.json"));
-    cr_assert(v, "no verdict JSON");
-    cr_expect(!has_reason(v, "deadlock"));
+    json_t *v = cli_verdict(r);
+    cr_expect(!cli_has_reason(v, "deadlock"));
     cr_expect(json_is_null(json_object_get(v, "deadlock")));
     json_decref(v);
     cli_free(r);

@@ -25,13 +25,7 @@
 
 static const char *go_or_skip(void)
 {
-    static char path[4096];
-    const char *go = tlt_which("go");
-    if (!go)
-        cr_skip_test("go is not installed (Debian package golang-go): go tool pprof cannot "
-                     "read the profiles");
-    snprintf(path, sizeof path, "%s", go);
-    return path;
+    return tlt_need("go", "Debian package golang-go; go tool pprof cannot read the profiles");
 }
 
 static void write_file(const char *path, const char *bytes, size_t n)
@@ -229,13 +223,7 @@ Test(pprof, errors)
 
 static const char *chromium_or_skip(void)
 {
-    static char path[4096];
-    const char *c = tlt_which("chromium");
-    if (!c)
-        cr_skip_test("chromium is not installed (Debian package chromium): the HTML report "
-                     "cannot be rendered");
-    snprintf(path, sizeof path, "%s", c);
-    return path;
+    return tlt_need("chromium", "Debian package chromium; the HTML report cannot be rendered");
 }
 
 /* The DOM Chromium builds from the page (in r->out), or a screenshot. Flags
@@ -262,14 +250,6 @@ static void chromium(cli_result *r, const char *chrome, const char *html, const 
                        NULL};
     cli_exec(r, NULL, 0, a, NULL);
     cr_assert_eq(r->status, 0, "chromium failed on %s:\n%s", html, r->err);
-}
-
-static int count(const char *s, const char *what)
-{
-    int n = 0;
-    for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
-        n++;
-    return n;
 }
 
 TestSuite(html, .timeout = 120);
@@ -314,9 +294,9 @@ Test(html, run_html_rendered_by_chromium)
     chromium(r, chrome, html, NULL);
     const char *dom = r->out;
     cr_expect(strstr(dom, "<svg id=\"chart\""), "%s", dom);
-    cr_expect_eq(count(dom, "<circle class=\"sample\""), samples, "one point per sample");
-    cr_expect_eq(count(dom, "<rect class=\"window\""), 1, "the judged window");
-    cr_expect_eq(count(dom, "<line class=\"trend\""), 1, "the trend line");
+    cr_expect_eq(tlt_count_in(dom, "<circle class=\"sample\""), samples, "one point per sample");
+    cr_expect_eq(tlt_count_in(dom, "<rect class=\"window\""), 1, "the judged window");
+    cr_expect_eq(tlt_count_in(dom, "<line class=\"trend\""), 1, "the trend line");
     cr_expect(strstr(dom, "<span class=\"verdict leak\" id=\"verdict\">leak</span>"), "%s", dom);
     cr_expect(strstr(dom, "<li>threads keep growing: "), "%s", dom);
     cr_expect(strstr(dom, "<h2>Suspects</h2>"), "%s", dom);
@@ -362,7 +342,7 @@ Test(html, report_html_with_a_series)
     dump[strcspn(dump, "\n")] = 0;
     cr_assert(dump[0], "no exit dump in %s", out);
     char *series_text = tlt_must_read(series);
-    int lines = count(series_text, "\n");
+    int lines = tlt_count_in(series_text, "\n");
     free(series_text);
 
     const char *b[] = {cli_threadleak(), "report", "--format", "html",
@@ -373,7 +353,8 @@ Test(html, report_html_with_a_series)
     fwrite(r->out, 1, r->out_len, f);
     fclose(f);
     chromium(r, chrome, html, NULL);
-    cr_expect_eq(count(r->out, "<circle class=\"sample\""), lines, "one point per series line");
+    cr_expect_eq(tlt_count_in(r->out, "<circle class=\"sample\""), lines,
+                 "one point per series line");
     cr_expect(strstr(r->out, "id=\"verdict\">leak</span>"), "%s", r->out);
     cr_expect(strstr(r->out, "<h2>Groups</h2>"), "%s", r->out);
     cr_expect(strstr(r->out, "leaky_worker"), "%s", r->out);
@@ -388,7 +369,7 @@ Test(html, report_html_with_a_series)
     cr_assert_eq(r->status, 0, "%s", r->err);
     cr_expect(strstr(r->out, "id=\"verdict\">not judged</span>"), "%s", r->out);
     cr_expect(strstr(r->out, "No series: give one with --series"), "%s", r->out);
-    cr_expect_eq(count(r->out, "<details class=\"suspect\""), 5, "every group");
+    cr_expect_eq(tlt_count_in(r->out, "<details class=\"suspect\""), 5, "every group");
     cr_expect(strstr(r->out, "117 threads &#183; blocked in cond (pthread_cond_wait) in "
                              "<b>chan_send</b>"),
               "%s", r->out);
@@ -739,12 +720,7 @@ Test(serve, counters_file_rules)
 
 static const char *promtool_or_skip(void)
 {
-    static char path[4096];
-    const char *p = tlt_which("promtool");
-    if (!p)
-        cr_skip_test("promtool is not installed (Debian package prometheus)");
-    snprintf(path, sizeof path, "%s", p);
-    return path;
+    return tlt_need("promtool", "Debian package prometheus");
 }
 
 /* contrib's alert rules: valid, and they fire on a leak only (promtool's
@@ -767,18 +743,6 @@ Test(serve, contrib_alert_rules)
     cr_expect_eq(r->status, 0, "%s%s", r->out, r->err);
     cr_expect(strstr(r->out, "SUCCESS"), "%s", r->out);
     cli_free(r);
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-              getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /* The value of an instant query's single result, -1 when there is none. */
@@ -810,7 +774,7 @@ Test(serve, prometheus_scrapes_a_leak)
     cli_result *r = cli_new();
     served s = {0};
     serve_start(r, &s, "127.0.0.1:0");
-    int port = free_port();
+    int port = tlt_free_port();
     char cfg[700], data[700], log[700], listen[64], cfg_arg[720], data_arg[720];
     snprintf(cfg, sizeof cfg, "%s", cli_path(r, "prometheus.yml"));
     snprintf(data, sizeof data, "%s", cli_path(r, "tsdb"));

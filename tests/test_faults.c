@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "lib/cli_exec.h"
 #include "lib/dump_check.h"
 #include "lib/figures.h"
 #include "lib/files.h"
@@ -294,10 +295,9 @@ Test(faults, exec_from_a_thread)
 
 static tlt_result cli_dump(pid_t pid)
 {
-    char pids[16], cli[4200];
+    char pids[16];
     snprintf(pids, sizeof pids, "%d", (int)pid);
-    snprintf(cli, sizeof cli, "%s/threadleak", tlt_build_dir());
-    const char *argv[] = {cli, "dump", pids, NULL};
+    const char *argv[] = {cli_threadleak(), "dump", pids, NULL};
     return tlt_run_in(argv, NULL, 0, NULL, 20000);
 }
 

@@ -57,11 +57,7 @@ static int rerun_passes(const char *python, const char *id, const char *const *e
 
 Test(hosts, cpython_thread_tests)
 {
-    const char *py = tlt_which("python3");
-    if (!py)
-        cr_skip_test("python3 is not installed");
-    char python[4200];
-    snprintf(python, sizeof python, "%s", py);
+    const char *python = tlt_need("python3", "Debian package python3");
     const char *probe[] = {python, "-c", "import test.test_thread, test.test_queue", NULL};
     tlt_result r = tlt_run_in(probe, NULL, 0, NULL, 60000);
     if (!tlt_exited_0(&r)) {
@@ -87,11 +83,8 @@ Test(hosts, cpython_thread_tests)
     const char *env[] = {out, NULL};
     tlt_result bare = tlt_run_in(argv, NULL, 0, dir, 800000);
     tlt_result pre = tlt_run_in(argv, env, 1, dir, 800000);
-    int ok_bare = 0, ok_pre = 0;
-    for (const char *q = bare.out; (q = strstr(q, " ... ok\n")); q++)
-        ok_bare++;
-    for (const char *q = pre.out; (q = strstr(q, " ... ok\n")); q++)
-        ok_pre++;
+    int ok_bare = tlt_count_in(bare.out, " ... ok\n");
+    int ok_pre = tlt_count_in(pre.out, " ... ok\n");
     cr_expect(ok_bare > 50, "too few tests passed bare (%d):\n%.3000s", ok_bare, bare.out);
     cr_expect(!pre.timed_out, "the preloaded run did not finish");
     /* A test that failed preloaded but not bare must pass when run alone

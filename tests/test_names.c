@@ -224,9 +224,7 @@ static void unlink_perf_map(pid_t pid)
 /* A JIT that writes a perf map as it compiles: node --perf-basic-prof. */
 Test(symbols, node_perf_map)
 {
-    const char *node = tlt_which("node");
-    if (!node)
-        cr_skip_test("node is not installed (scripts/install-deps.sh installs nodejs)");
+    const char *node = tlt_need("node", "scripts/install-deps.sh installs nodejs");
     /* interpreted functions too get code of their own, in anonymous memory */
     /* (and V8's own log to a temporary file, not isolate-*.log in our directory) */
     const char *argv[] = {

@@ -3,27 +3,19 @@
  * never sees an EINTR, a lost wake-up, a stray signal or a handler call it
  * would not see without them; and with them off nothing changes. */
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/cli_exec.h"
+#include "lib/files.h"
+#include "lib/run.h"
 #include "lib/tlt.h"
 
 TestSuite(running, .fini = tlt_cleanup, .timeout = 120);
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* `threadleak dump [--running] [--json] PID`, retried for up to 5 s while
  * the process has not announced itself to the command yet. */
@@ -40,9 +32,9 @@ static cli_result *dump_of(tlt_proc *p, int running, int json)
     argv[n++] = pid;
     argv[n] = NULL;
     cli_result *r = cli_new();
-    for (long end = now_ms() + 5000;;) {
+    for (long end = tlt_now_ms() + 5000;;) {
         cli_exec(r, NULL, 0, argv, NULL);
-        if (r->status == 0 || now_ms() > end)
+        if (r->status == 0 || tlt_now_ms() > end)
             break;
         usleep(100 * 1000);
     }
@@ -76,21 +68,25 @@ static json_t *spinning_group(json_t *d)
     return NULL;
 }
 
+/* `threadleak dump --running --json`, asked up to 5 times until it has
+ * the running group in spin_here: a thread descheduled for the whole
+ * capture on a loaded machine answers one dump of a few. The last dump. */
+static json_t *dump_spinning(tlt_proc *p)
+{
+    json_t *d = dump_json(p, 1);
+    for (int i = 0; i < 4 && !spinning_group(d); i++) {
+        json_decref(d);
+        d = dump_json(p, 1);
+    }
+    return d;
+}
+
 /* Ends the program with SIGTERM and returns its stdout once it has printed
  * `last` (up to 10 s). */
 static const char *finish(tlt_proc *p, const char *last)
 {
     kill(p->pid, SIGTERM);
-    for (long end = now_ms() + 10000; !strstr(p->out, last) && now_ms() < end;) {
-        struct pollfd pfd = {p->out_fd, POLLIN, 0};
-        if (poll(&pfd, 1, 100) <= 0)
-            continue;
-        ssize_t n = read(p->out_fd, p->out + p->out_len, sizeof p->out - 1 - p->out_len);
-        if (n <= 0)
-            break;
-        p->out[p->out_len += (size_t)n] = 0;
-    }
-    tlt_expect(p, strstr(p->out, last) != NULL, "the program did not print \"%s\":\n%s", last,
+    tlt_expect(p, tlt_wait_stdout(p, last, 10000), "the program did not print \"%s\":\n%s", last,
                p->out);
     return p->out;
 }
@@ -114,19 +110,27 @@ Test(running, env_var_shows_where_a_running_thread_spins)
     tlt_stop(p);
 }
 
+/* running_spin started with RLIMIT_SIGPENDING at 0 (the limit is
+ * inherited; ours is restored once it has started). */
+static tlt_proc *start_without_sigpending(const char *const *env)
+{
+    struct rlimit was, none;
+    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
+    none = (struct rlimit){0, was.rlim_max};
+    cr_assert(setrlimit(RLIMIT_SIGPENDING, &none) == 0);
+    tlt_proc *p = tlt_start("running_spin", env);
+    setrlimit(RLIMIT_SIGPENDING, &was);
+    return p;
+}
+
 /* A capture signal the kernel could not queue with its siginfo (the
  * user's pending-signal limit, RLIMIT_SIGPENDING, reached) arrives as a
  * plain SI_USER from pid 0: it is still an answer, never a dump the program
  * did not ask for. */
 Test(running, a_capture_signal_that_lost_its_siginfo_still_answers)
 {
-    struct rlimit was, none;
-    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
-    none = (struct rlimit){0, was.rlim_max};
-    cr_assert(setrlimit(RLIMIT_SIGPENDING, &none) == 0);
     const char *env[] = {"THREADLEAK_RUNNING_STACKS=1", NULL};
-    tlt_proc *p = tlt_start("running_spin", env);
-    setrlimit(RLIMIT_SIGPENDING, &was);
+    tlt_proc *p = start_without_sigpending(env);
     json_t *g = NULL;
     for (int i = 0; i < 5 && !g; i++)
         g = spinning_group(tlt_dump(p));
@@ -143,22 +147,15 @@ Test(running, a_capture_signal_that_lost_its_siginfo_still_answers)
  * raised, the next dump asks again and is answered. */
 Test(running, a_refused_capture_signal_is_asked_again)
 {
-    struct rlimit was, none;
-    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
-    none = (struct rlimit){0, was.rlim_max};
-    cr_assert(setrlimit(RLIMIT_SIGPENDING, &none) == 0);
     const char *env[] = {"THREADLEAK_SIGNAL=RTMIN+3", NULL};
-    tlt_proc *p = tlt_start("running_spin", env);
-    setrlimit(RLIMIT_SIGPENDING, &was);
+    tlt_proc *p = start_without_sigpending(env);
+    struct rlimit was;
+    cr_assert(getrlimit(RLIMIT_SIGPENDING, &was) == 0);
     json_t *d = dump_json(p, 1);
     tlt_expect(p, spinning_group(d) == NULL, "captured past the limit");
     json_decref(d);
     cr_assert(prlimit(p->pid, RLIMIT_SIGPENDING, &was, NULL) == 0);
-    d = dump_json(p, 1);
-    for (int i = 0; i < 4 && !spinning_group(d); i++) {
-        json_decref(d);
-        d = dump_json(p, 1);
-    }
+    d = dump_spinning(p);
     tlt_expect(p, spinning_group(d) != NULL, "no capture once the limit was raised");
     json_decref(d);
     tlt_stop(p);
@@ -167,11 +164,7 @@ Test(running, a_refused_capture_signal_is_asked_again)
 Test(running, dump_running_flag_asks_for_them)
 {
     tlt_proc *p = tlt_start("running_spin", NULL);
-    json_t *d = dump_json(p, 1);
-    for (int i = 0; i < 4 && !spinning_group(d); i++) {
-        json_decref(d);
-        d = dump_json(p, 1);
-    }
+    json_t *d = dump_spinning(p);
     tlt_expect(p, spinning_group(d) != NULL, "no threadleak dump --running captured spin_here");
     /* The command renders it: text, and flame graphs of where they run. */
     cli_result *rep = cli_new();
@@ -291,13 +284,7 @@ static int task_count(tlt_proc *p)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)p->pid);
-    int n = 0;
-    DIR *dir = opendir(path);
-    for (struct dirent *e; dir && (e = readdir(dir));)
-        n += e->d_name[0] != '.';
-    if (dir)
-        closedir(dir);
-    return n;
+    return tlt_count_files(path, NULL);
 }
 
 Test(running, a_thread_under_its_own_seccomp_filter_is_named_and_never_signalled)
@@ -356,11 +343,7 @@ Test(running, the_copy_never_reads_past_the_stack_top)
         tlt_stop(p);
         cr_skip_test("userfaultfd refused here (vm.unprivileged_userfaultfd=0, not root)");
     }
-    json_t *d = NULL;
-    for (int i = 0; i < 5 && !(d && spinning_group(d)); i++) {
-        json_decref(d);
-        d = dump_json(p, 1);
-    }
+    json_t *d = dump_spinning(p);
     tlt_expect(p, spinning_group(d) != NULL, "no capture of the spinning thread");
     json_decref(d);
     const char *out = finish(p, "faults ");

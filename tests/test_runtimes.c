@@ -21,15 +21,6 @@ TestSuite(runtimes, .timeout = 90);
 #define EXPECT_STATUS(r, want)                                                                     \
     cr_expect_eq((r)->status, want, "status %d, want %d; stderr:\n%s", (r)->status, want, (r)->err)
 
-static const char *need(const char *prog, const char *package)
-{
-    const char *p = tlt_which(prog);
-    if (!p)
-        cr_skip_test("%s is not installed (Debian package %s; make check installs it)", prog,
-                     package);
-    return p;
-}
-
 static const char *runtime_file(const char *name)
 {
     static char path[1024];
@@ -73,7 +64,7 @@ static size_t forgiven(json_t *v, const char *rule)
 
 static const char *java_class_dir(void)
 {
-    need("java", "default-jdk-headless");
+    tlt_need("java", "Debian package default-jdk-headless; make check installs it");
     static char dir[1024];
     snprintf(dir, sizeof dir, "%s/tests/runtimes", tlt_build_dir());
     if (access(runtime_file("RtJava.class"), R_OK))
@@ -83,7 +74,7 @@ static const char *java_class_dir(void)
 
 Test(runtimes, java_version_is_clean_and_says_what_it_forgave)
 {
-    need("java", "default-jdk-headless");
+    tlt_need("java", "Debian package default-jdk-headless; make check installs it");
     cli_result *r = cli_run(NULL, (const char *[]){"--", "java", "-version", NULL});
     json_t *v = cli_verdict(r);
     expect_clean(r, v);
@@ -131,7 +122,7 @@ Test(runtimes, java_executor_per_request_is_a_leak)
 
 Test(runtimes, node_e_is_clean)
 {
-    need("node", "nodejs");
+    tlt_need("node", "Debian package nodejs; make check installs it");
     cli_result *r = cli_run(NULL, (const char *[]){"--", "node", "-e", "console.log(1)", NULL});
     json_t *v = cli_verdict(r);
     expect_clean(r, v);
@@ -142,7 +133,7 @@ Test(runtimes, node_e_is_clean)
 
 Test(runtimes, node_workers_fs_crypto_are_clean)
 {
-    need("node", "nodejs");
+    tlt_need("node", "Debian package nodejs; make check installs it");
     cli_result *r =
         cli_run(NULL, (const char *[]){"--", "node", tlt_source_path("tests/runtimes/rt_node.js"),
                                        "clean", "1500", NULL});
@@ -155,7 +146,7 @@ Test(runtimes, node_workers_fs_crypto_are_clean)
 
 Test(runtimes, node_workers_never_terminated_grow)
 {
-    need("node", "nodejs");
+    tlt_need("node", "Debian package nodejs; make check installs it");
     cli_result *r =
         cli_run(NULL, (const char *[]){"--", "node", tlt_source_path("tests/runtimes/rt_node.js"),
                                        "leak", "3500", NULL});
@@ -170,7 +161,7 @@ Test(runtimes, node_workers_never_terminated_grow)
 
 static const char *python(void)
 {
-    need("python3", "python3");
+    tlt_need("python3", "Debian package python3; make check installs it");
     static char exe[1024];
     FILE *p = popen("python3 -c 'import sys; print(sys.executable)'", "r");
     if (!p || !fgets(exe, sizeof exe, p))
@@ -237,7 +228,7 @@ Test(runtimes, glib_pool_per_request_never_freed_is_a_leak)
 
 Test(runtimes, cargo_build_of_a_crate_without_dependencies_is_clean)
 {
-    need("cargo", "cargo");
+    tlt_need("cargo", "Debian package cargo; make check installs it");
     cli_result *r = cli_new();
     char cmd[2048], target[600];
     snprintf(cmd, sizeof cmd, "cp -r %s %s/crate", tlt_source_path("tests/runtimes/crate"), r->dir);

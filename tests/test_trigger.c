@@ -378,26 +378,12 @@ static int answered(const char *out)
     return n;
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* memcached stops gracefully on SIGUSR1: under 'run', which asks it for
  * dumps at 0.5 s, 1 s, 2 s, it must serve every request until --duration. */
 Test(trigger, memcached_serves_until_the_duration_ends)
 {
-    const char *mc = tlt_which("memcached");
-    if (!mc)
-        cr_skip_test("memcached is not installed (Debian: memcached; scripts/install-deps.sh)");
-    struct client c = {.port = free_port(), .stop_after = 3800, .t0 = tlt_now_ms()};
+    const char *mc = tlt_need("memcached", "Debian: memcached; scripts/install-deps.sh");
+    struct client c = {.port = tlt_free_port(), .stop_after = 3800, .t0 = tlt_now_ms()};
     char port[16];
     snprintf(port, sizeof port, "%d", c.port);
     cli_result *r = cli_new();

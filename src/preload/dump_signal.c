@@ -63,16 +63,22 @@ static int install(int capture, struct sigaction *old)
     return sigaction(tl_config.signal, &sa, old);
 }
 
+/* cur: what is installed now, when it is ours. */
+static int ours_now(struct sigaction *cur)
+{
+    return handler_installed && sigaction(tl_config.signal, NULL, cur) == 0 && is_ours(cur);
+}
+
 TL_HIDDEN int tl_dump_signal_owned(void)
 {
     struct sigaction cur;
-    return handler_installed && sigaction(tl_config.signal, NULL, &cur) == 0 && is_ours(&cur);
+    return ours_now(&cur);
 }
 
 TL_HIDDEN int tl_dump_signal_capturing(void)
 {
     struct sigaction cur;
-    if (!handler_installed || sigaction(tl_config.signal, NULL, &cur) != 0 || !is_ours(&cur))
+    if (!ours_now(&cur))
         return 0;
     if (cur.sa_flags & SA_SIGINFO)
         return 1;

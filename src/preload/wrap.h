@@ -161,9 +161,11 @@ struct tl_countdown {
     struct timespec left;
 };
 
-static inline struct tl_countdown tl_countdown_start(void)
+/* timed: whether there is a timeout to count down; an infinite wait (the
+ * event loop's epoll_wait(-1)) does not read the clock. */
+static inline struct tl_countdown tl_countdown_start(int timed)
 {
-    return (struct tl_countdown){.retry = tl_retry_start(), .start = tl_mono_ns()};
+    return (struct tl_countdown){.retry = tl_retry_start(), .start = timed ? tl_mono_ns() : 0};
 }
 
 /* The timeout (NULL: none) for the next try. The first gets the program's
@@ -186,5 +188,18 @@ static inline int tl_countdown_again(const struct tl_countdown *c, long r)
 {
     return tl_retry_again(&c->retry, r);
 }
+
+/* TL_RESUMED for a wait with a relative timeout: `call` takes each try's
+ * timeout from the countdown named c (tl_countdown_ts, or a wrapper's own
+ * for milliseconds); timed: whether there is one (see tl_countdown_start). */
+#define TL_COUNTED_DOWN(c, timed, call)                                                            \
+    ({                                                                                             \
+        struct tl_countdown c = tl_countdown_start(timed);                                         \
+        __typeof__(call) r_;                                                                       \
+        do                                                                                         \
+            r_ = (call);                                                                           \
+        while (tl_countdown_again(&c, r_));                                                        \
+        r_;                                                                                        \
+    })
 
 #endif

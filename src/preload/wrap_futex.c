@@ -31,30 +31,20 @@ static int futex_op_waits(long op)
 
 /* A timed futex wait answers EINTR to any handler, ours included: it is
  * made again, for what is left of a relative timeout (FUTEX_WAIT's; the
- * others' are absolute). *timeout is read only once the kernel accepted it.
- * A word that changed meanwhile answers EAGAIN instead of a wake-up's 0:
- * to every futex user both mean "look again". */
+ * others' are absolute and go as they are). *timeout is read only once the
+ * kernel accepted it. A word that changed meanwhile answers EAGAIN instead
+ * of a wake-up's 0: to every futex user both mean "look again". */
+static inline long futex_timeout(struct tl_countdown *c, int relative, long a4)
+{
+    const struct timespec *p = tl_countdown_ts(c, relative ? (const struct timespec *)a4 : NULL);
+    return relative ? (long)p : a4;
+}
+
 static long futex_resumed(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    struct tl_retry rt = tl_retry_start();
-    uint64_t start = tl_mono_ns();
-    struct timespec left;
     int relative = nr == SYS_futex && (a2 & FUTEX_CMD_MASK) == FUTEX_WAIT && a4;
-    for (;;) {
-        tl_retry_try(&rt);
-        long r = tl_real.syscall(nr, a1, a2, a3, a4, a5, a6);
-        if (!tl_retry_again(&rt, r))
-            return r;
-        if (relative) {
-            left = tl_left_ts((const struct timespec *)a4, start);
-            a4 = (long)&left;
-            relative = 0;
-            start = tl_mono_ns();
-        } else if (a4 == (long)&left) {
-            left = tl_left_ts(&left, start);
-            start = tl_mono_ns();
-        }
-    }
+    return TL_COUNTED_DOWN(
+        c, relative, tl_real.syscall(nr, a1, a2, a3, futex_timeout(&c, relative, a4), a5, a6));
 }
 
 /* Any other call, made as glibc's syscall() makes it. A call our signal

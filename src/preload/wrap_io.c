@@ -164,65 +164,57 @@ TL_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 /* Inlined into each exported name, whose frame TL_WAIT notes. */
 static inline __attribute__((always_inline)) ssize_t
 transfer_noted(const char *name, enum transfer k, int fd, const void *buf, size_t n,
-               const struct iovec *iov, int cnt, int flags)
+               const struct iovec *iov, int cnt, int flags, const struct head *hd)
 {
     tl_real_ensure();
     return TL_WAIT(TL_WAIT_IO, name, (uint64_t)fd,
-                   transfer(k, fd, (char *)buf, n, iov, cnt, flags, NULL));
+                   transfer(k, fd, (char *)buf, n, iov, cnt, flags, hd));
 }
 
 TL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-    return transfer_noted("write", T_WRITE, fd, buf, n, NULL, 0, 0);
+    return transfer_noted("write", T_WRITE, fd, buf, n, NULL, 0, 0, NULL);
 }
 
 TL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
-    return transfer_noted("writev", T_WRITEV, fd, NULL, 0, iov, n, 0);
+    return transfer_noted("writev", T_WRITEV, fd, NULL, 0, iov, n, 0, NULL);
 }
 
 TL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-    return transfer_noted("recv", T_RECV, fd, buf, n, NULL, 0, flags);
+    return transfer_noted("recv", T_RECV, fd, buf, n, NULL, 0, flags, NULL);
 }
 
 TL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
                            socklen_t *alen)
 {
-    tl_real_ensure();
     struct head hd = {.from = a, .from_len = alen};
-    return TL_WAIT(TL_WAIT_IO, "recvfrom", (uint64_t)fd,
-                   transfer(T_RECV, fd, buf, n, NULL, 0, flags, &hd));
+    return transfer_noted("recvfrom", T_RECV, fd, buf, n, NULL, 0, flags, &hd);
 }
 
 TL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    tl_real_ensure();
     struct head hd = {.msg = msg};
-    return TL_WAIT(TL_WAIT_IO, "recvmsg", (uint64_t)fd,
-                   transfer(T_RECVMSG, fd, NULL, 0, NULL, 0, flags, &hd));
+    return transfer_noted("recvmsg", T_RECVMSG, fd, NULL, 0, NULL, 0, flags, &hd);
 }
 
 TL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-    return transfer_noted("send", T_SEND, fd, buf, n, NULL, 0, flags);
+    return transfer_noted("send", T_SEND, fd, buf, n, NULL, 0, flags, NULL);
 }
 
 TL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
                          socklen_t alen)
 {
-    tl_real_ensure();
     struct head hd = {.to = a, .to_len = alen};
-    return TL_WAIT(TL_WAIT_IO, "sendto", (uint64_t)fd,
-                   transfer(T_SEND, fd, (char *)buf, n, NULL, 0, flags, &hd));
+    return transfer_noted("sendto", T_SEND, fd, buf, n, NULL, 0, flags, &hd);
 }
 
 TL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    tl_real_ensure();
     struct head hd = {.msg = (struct msghdr *)msg};
-    return TL_WAIT(TL_WAIT_IO, "sendmsg", (uint64_t)fd,
-                   transfer(T_SENDMSG, fd, NULL, 0, NULL, 0, flags, &hd));
+    return transfer_noted("sendmsg", T_SENDMSG, fd, NULL, 0, NULL, 0, flags, &hd);
 }
 
 TL_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *alen)

@@ -36,33 +36,14 @@ static inline uint64_t first_fd(const struct pollfd *fds, nfds_t n)
     return n ? TL_OBJ_AT_INT | (uint64_t)(uintptr_t)&fds->fd : 0;
 }
 
-static inline int poll_resumed(struct pollfd *fds, nfds_t n, int timeout)
-{
-    struct tl_countdown c = tl_countdown_start();
-    int r;
-    do
-        r = tl_real.poll(fds, n, countdown_ms(&c, timeout));
-    while (tl_countdown_again(&c, r));
-    return r;
-}
-
 TL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     tl_real_ensure();
     if (timeout == 0)
         return tl_real.poll(fds, n, timeout);
-    return TL_WAIT(TL_WAIT_POLL, "poll", first_fd(fds, n), poll_resumed(fds, n, timeout));
-}
-
-static inline int ppoll_resumed(struct pollfd *fds, nfds_t n, const struct timespec *ts,
-                                const sigset_t *mask)
-{
-    struct tl_countdown c = tl_countdown_start();
-    int r;
-    do
-        r = tl_real.ppoll(fds, n, tl_countdown_ts(&c, ts), mask);
-    while (tl_countdown_again(&c, r));
-    return r;
+    return TL_WAIT(
+        TL_WAIT_POLL, "poll", first_fd(fds, n),
+        TL_COUNTED_DOWN(c, timeout >= 0, tl_real.poll(fds, n, countdown_ms(&c, timeout))));
 }
 
 TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
@@ -70,7 +51,9 @@ TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, con
     tl_real_ensure();
     if (zero_ts(ts))
         return tl_real.ppoll(fds, n, ts, mask);
-    return TL_WAIT(TL_WAIT_POLL, "ppoll", first_fd(fds, n), ppoll_resumed(fds, n, ts, mask));
+    return TL_WAIT(
+        TL_WAIT_POLL, "ppoll", first_fd(fds, n),
+        TL_COUNTED_DOWN(c, ts != NULL, tl_real.ppoll(fds, n, tl_countdown_ts(&c, ts), mask)));
 }
 
 /* Linux leaves select's fd sets as they were when the call fails (EINTR
@@ -84,34 +67,15 @@ TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
     return TL_WAIT(TL_WAIT_POLL, "select", 0, TL_RESUMED(tl_real.select(n, r, w, e, tv)));
 }
 
-static inline int pselect_resumed(int n, fd_set *rd, fd_set *wr, fd_set *ex,
-                                  const struct timespec *ts, const sigset_t *mask)
-{
-    struct tl_countdown c = tl_countdown_start();
-    int r;
-    do
-        r = tl_real.pselect(n, rd, wr, ex, tl_countdown_ts(&c, ts), mask);
-    while (tl_countdown_again(&c, r));
-    return r;
-}
-
 TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
                       const sigset_t *mask)
 {
     tl_real_ensure();
     if (zero_ts(ts))
         return tl_real.pselect(n, r, w, e, ts, mask);
-    return TL_WAIT(TL_WAIT_POLL, "pselect", 0, pselect_resumed(n, r, w, e, ts, mask));
-}
-
-static inline int epoll_wait_resumed(int ep, struct epoll_event *ev, int max, int timeout)
-{
-    struct tl_countdown c = tl_countdown_start();
-    int r;
-    do
-        r = tl_real.epoll_wait(ep, ev, max, countdown_ms(&c, timeout));
-    while (tl_countdown_again(&c, r));
-    return r;
+    return TL_WAIT(
+        TL_WAIT_POLL, "pselect", 0,
+        TL_COUNTED_DOWN(c, ts != NULL, tl_real.pselect(n, r, w, e, tl_countdown_ts(&c, ts), mask)));
 }
 
 TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
@@ -121,18 +85,8 @@ TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
         return tl_real.epoll_wait(ep, ev, max, timeout);
     tl_sampler_if_missing(); /* not async-signal-safe: may start it */
     return TL_WAIT(TL_WAIT_POLL, "epoll_wait", (uint64_t)ep,
-                   epoll_wait_resumed(ep, ev, max, timeout));
-}
-
-static inline int epoll_pwait_resumed(int ep, struct epoll_event *ev, int max, int timeout,
-                                      const sigset_t *mask)
-{
-    struct tl_countdown c = tl_countdown_start();
-    int r;
-    do
-        r = tl_real.epoll_pwait(ep, ev, max, countdown_ms(&c, timeout), mask);
-    while (tl_countdown_again(&c, r));
-    return r;
+                   TL_COUNTED_DOWN(c, timeout >= 0,
+                                   tl_real.epoll_wait(ep, ev, max, countdown_ms(&c, timeout))));
 }
 
 TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
@@ -142,19 +96,10 @@ TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
     if (timeout == 0)
         return tl_real.epoll_pwait(ep, ev, max, timeout, mask);
     tl_sampler_if_missing(); /* not async-signal-safe: may start it */
-    return TL_WAIT(TL_WAIT_POLL, "epoll_pwait", (uint64_t)ep,
-                   epoll_pwait_resumed(ep, ev, max, timeout, mask));
-}
-
-static inline int epoll_pwait2_resumed(int ep, struct epoll_event *ev, int max,
-                                       const struct timespec *ts, const sigset_t *mask)
-{
-    struct tl_countdown c = tl_countdown_start();
-    int r;
-    do
-        r = tl_real.epoll_pwait2(ep, ev, max, tl_countdown_ts(&c, ts), mask);
-    while (tl_countdown_again(&c, r));
-    return r;
+    return TL_WAIT(
+        TL_WAIT_POLL, "epoll_pwait", (uint64_t)ep,
+        TL_COUNTED_DOWN(c, timeout >= 0,
+                        tl_real.epoll_pwait(ep, ev, max, countdown_ms(&c, timeout), mask)));
 }
 
 TL_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *ts,
@@ -166,6 +111,8 @@ TL_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct
         return -1;
     }
     tl_sampler_if_missing(); /* not async-signal-safe: may start it */
-    return TL_WAIT(TL_WAIT_POLL, "epoll_pwait2", (uint64_t)ep,
-                   epoll_pwait2_resumed(ep, ev, max, ts, mask));
+    return TL_WAIT(
+        TL_WAIT_POLL, "epoll_pwait2", (uint64_t)ep,
+        TL_COUNTED_DOWN(c, ts != NULL,
+                        tl_real.epoll_pwait2(ep, ev, max, tl_countdown_ts(&c, ts), mask)));
 }

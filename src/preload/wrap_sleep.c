@@ -183,19 +183,10 @@ TL_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
     return TL_WAIT(TL_WAIT_SLEEP, "sigwaitinfo", 0, TL_RESUMED(tl_real.sigwaitinfo(set, info)));
 }
 
-static inline int sigtimedwait_resumed(const sigset_t *set, siginfo_t *info,
-                                       const struct timespec *ts)
-{
-    struct tl_countdown c = tl_countdown_start();
-    int r;
-    do
-        r = tl_real.sigtimedwait(set, info, tl_countdown_ts(&c, ts));
-    while (tl_countdown_again(&c, r));
-    return r;
-}
-
 TL_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
     tl_real_ensure();
-    return TL_WAIT(TL_WAIT_SLEEP, "sigtimedwait", 0, sigtimedwait_resumed(set, info, ts));
+    return TL_WAIT(
+        TL_WAIT_SLEEP, "sigtimedwait", 0,
+        TL_COUNTED_DOWN(c, ts != NULL, tl_real.sigtimedwait(set, info, tl_countdown_ts(&c, ts))));
 }

@@ -110,3 +110,11 @@ int tlt_count_lines(const char *s, const char *prefix)
     }
     return n;
 }
+
+int tlt_count_in(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}

@@ -22,5 +22,7 @@ int tlt_count_files(const char *dir, const char *suffix);
 int tlt_count_files_with(const char *dir, const char *needle);
 /* Lines of s starting with prefix ("" counts every line). */
 int tlt_count_lines(const char *s, const char *prefix);
+/* Occurrences of needle in s, none overlapping. */
+int tlt_count_in(const char *s, const char *needle);
 
 #endif

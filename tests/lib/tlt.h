@@ -47,6 +47,11 @@ const char *tlt_prog_path(const char *name);  /* <build>/tests/progs/<name> */
 const char *tlt_source_path(const char *rel); /* <repo>/<rel> */
 /* An executable named on $PATH, or NULL. */
 const char *tlt_which(const char *name);
+/* The same, in storage of its own (the test's to keep), or the test
+ * skipped: "<name> is not installed (<why>)". */
+const char *tlt_need(const char *name, const char *why);
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int tlt_free_port(void);
 
 /* Starts build/tests/progs/<prog> (or argv) preloaded with
  * THREADLEAK_OUTPUT=<dir>/dump.%p.%n, THREADLEAK_FORMAT=text,json plus
