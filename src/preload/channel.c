@@ -20,7 +20,7 @@
 #include "preload/config.h"
 #include "preload/log.h"
 #include "preload/real.h"
-#include "preload/snapshot.h"
+#include "preload/proc_file.h"
 
 /* MAX_CREATED bounds the pages a process maps when something keeps
  * removing its announcement (a page a handler may use is never unmapped). */

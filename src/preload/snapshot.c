@@ -62,26 +62,6 @@ static int adopted_and_gone(const struct tl_slot *s, uint32_t life)
     return tl_tid_gone(*(volatile pid_t *)&s->tid);
 }
 
-TL_HIDDEN int tl_task_file(pid_t tid, const char *what, char *buf, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, what);
-    return tl_proc_file(path, buf, size);
-}
-
-TL_HIDDEN int tl_proc_file(const char *path, char *buf, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = tl_real.read(fd, buf, size - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    return 0;
-}
-
 TL_HIDDEN void tl_thread_comm(pid_t tid, char *name, size_t size)
 {
     if (tl_task_file(tid, "comm", name, size) != 0)

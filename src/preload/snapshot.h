@@ -2,6 +2,7 @@
 #ifndef THREADLEAK_SNAPSHOT_H
 #define THREADLEAK_SNAPSHOT_H
 
+#include "preload/proc_file.h"
 #include "preload/registry.h"
 
 struct tl_snap {
@@ -35,11 +36,6 @@ TL_HIDDEN int tl_snap_still(const struct tl_snap *s);
 
 /* 1 when tid is no longer a thread of this process. */
 TL_HIDDEN int tl_tid_gone(pid_t tid);
-/* /proc/self/task/TID/<what>, as much as fits in buf, NUL-terminated;
- * 0, or -1 when it cannot be read or is empty. */
-TL_HIDDEN int tl_task_file(pid_t tid, const char *what, char *buf, size_t size);
-/* The same for any small /proc file. */
-TL_HIDDEN int tl_proc_file(const char *path, char *buf, size_t size);
 /* The kernel's name of thread tid (/proc/self/task/TID/comm) into name;
  * left as it is when it cannot be read. */
 TL_HIDDEN void tl_thread_comm(pid_t tid, char *name, size_t size);
